@@ -1,0 +1,21 @@
+/**
+ * `npm run bench [-- SUITE ...]`: prints throughput figures and ratios; asserts nothing.
+ * Suites: crypto (default). Later issues add fleet and provisioning.
+ * BENCH_MS sets the time budget per measurement (default 700 ms).
+ */
+import { cpus } from 'node:os';
+import { runCryptoBench } from './crypto';
+
+const SUITES: Record<string, () => void | Promise<void>> = {
+  crypto: runCryptoBench,
+};
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = requested.length > 0 ? requested : Object.keys(SUITES);
+const unknown = names.filter((n) => !(n in SUITES));
+if (unknown.length > 0) {
+  console.error(`unknown bench suite(s): ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`);
+  process.exit(2);
+}
+console.log(`# bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
+for (const name of names) await SUITES[name]?.();

@@ -1,0 +1,76 @@
+/**
+ * AES-CMAC (RFC 4493 = NIST SP 800-38B with AES) for AES-128/192/256 keys, on node:crypto AES.
+ * Used by SCP03 (GP Amd D), the Scenario#3 receipt (GP Amd E) and the SCP03t C-MAC (SGP.02 §2.5).
+ */
+import { createCipheriv, timingSafeEqual } from 'node:crypto';
+import { CryptoError } from './errors';
+
+const BLOCK = 16;
+/** R_b for a 128-bit block cipher (RFC 4493 §2.3, SP 800-38B §5.3). */
+const RB = 0x87;
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
+
+const CBC_BY_KEY_LENGTH: Readonly<Record<number, string>> = { 16: 'aes-128-cbc', 24: 'aes-192-cbc', 32: 'aes-256-cbc' };
+
+function cbcAlgorithm(key: Uint8Array): string {
+  const algorithm = CBC_BY_KEY_LENGTH[key.length];
+  if (algorithm === undefined) {
+    throw new CryptoError.InvalidKey(`AES-CMAC key must be 16, 24 or 32 bytes, got ${key.length}`);
+  }
+  return algorithm;
+}
+
+/** Doubling in GF(2^128): shift left one bit, xor R_b if the top bit fell out (RFC 4493 §2.3). */
+function double(block: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(BLOCK);
+  let carry = 0;
+  for (let i = BLOCK - 1; i >= 0; i -= 1) {
+    const b = block[i] as number;
+    out[i] = ((b << 1) & 0xff) | carry;
+    carry = b >>> 7;
+  }
+  if (carry) out[BLOCK - 1] = (out[BLOCK - 1] as number) ^ RB;
+  return out;
+}
+
+/** CBC-encrypts whole blocks under a zero IV and returns the last ciphertext block. */
+function cbcLastBlock(algorithm: string, key: Uint8Array, data: Buffer): Buffer {
+  const cipher = createCipheriv(algorithm, key, ZERO_BLOCK).setAutoPadding(false);
+  const out = cipher.update(data);
+  cipher.final();
+  return out.subarray(out.length - BLOCK);
+}
+
+/**
+ * AES-CMAC of `message` under `key` (RFC 4493 §2.4), the full 16-byte tag.
+ * Callers truncate themselves where a protocol uses the leftmost bytes (e.g. SCP03 C-MAC: 8 bytes).
+ */
+export function aesCmac(key: Uint8Array, message: Uint8Array): Buffer {
+  const algorithm = cbcAlgorithm(key);
+  // Subkeys K1, K2 from L = AES-K(0^128) (RFC 4493 §2.3).
+  const k1 = double(cbcLastBlock(algorithm, key, ZERO_BLOCK));
+  const complete = message.length > 0 && message.length % BLOCK === 0;
+  const blocks = message.length === 0 ? 1 : Math.ceil(message.length / BLOCK);
+  const padded = Buffer.alloc(blocks * BLOCK);
+  padded.set(message);
+  const lastStart = (blocks - 1) * BLOCK;
+  // Complete last block: xor K1; otherwise pad 10* and xor K2 (RFC 4493 §2.4 step 4).
+  const subkey = complete ? k1 : double(k1);
+  if (!complete) padded[message.length] = 0x80;
+  for (let i = 0; i < BLOCK; i += 1) padded[lastStart + i] = (padded[lastStart + i] as number) ^ (subkey[i] as number);
+  return Buffer.from(cbcLastBlock(algorithm, key, padded));
+}
+
+/**
+ * Checks a (possibly truncated, leftmost `macLength` bytes) AES-CMAC in constant time.
+ * Returns false for a MAC of the wrong length; throws CryptoError.InvalidLength for a
+ * `macLength` outside 1..16 and CryptoError.InvalidKey for a bad key.
+ */
+export function aesCmacVerify(key: Uint8Array, message: Uint8Array, mac: Uint8Array, macLength = BLOCK): boolean {
+  if (!Number.isInteger(macLength) || macLength < 1 || macLength > BLOCK) {
+    throw new CryptoError.InvalidLength(`CMAC length must be 1..16 bytes, got ${macLength}`);
+  }
+  const expected = aesCmac(key, message).subarray(0, macLength);
+  if (mac.length !== macLength) return false;
+  return timingSafeEqual(expected, mac);
+}

@@ -1,0 +1,200 @@
+/**
+ * Elliptic-curve primitives on node:crypto for the two curves SGP.02 uses (NIST P-256 and
+ * brainpoolP256r1): key generation, raw public-key points, ECDSA with plain r‖s signatures as
+ * GlobalPlatform certificates carry them (GP Amd E, tag 5F37), and ECDH (ECKA, BSI TR-03111).
+ */
+import {
+  createECDH,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  sign as nodeSign,
+  verify as nodeVerify,
+  type ECDH,
+  type KeyObject,
+} from 'node:crypto';
+import { CryptoError } from './errors';
+
+/** The curves of SGP.02 §2.3 / SGP.26 test certificates. */
+export type CurveName = 'P-256' | 'brainpoolP256r1';
+
+/** node:crypto / OpenSSL names of the curves. */
+const NODE_CURVE: Record<CurveName, string> = { 'P-256': 'prime256v1', brainpoolP256r1: 'brainpoolP256r1' };
+
+/** DER of the namedCurve OIDs (RFC 5480 secp256r1; RFC 5639 brainpoolP256r1). */
+const CURVE_OID_DER: Record<CurveName, Buffer> = {
+  'P-256': Buffer.from('06082a8648ce3d030107', 'hex'),
+  brainpoolP256r1: Buffer.from('06092b2403030208010107', 'hex'),
+};
+/** DER of AlgorithmIdentifier id-ecPublicKey (1.2.840.10045.2.1). */
+const EC_PUBLIC_KEY_OID_DER = Buffer.from('06072a8648ce3d0201', 'hex');
+
+/** GP Amd E key parameter reference (tag F0 inside 7F49): 00 = P-256, 03 = brainpoolP256r1. */
+export const GP_CURVE_REFERENCE: Record<CurveName, number> = { 'P-256': 0x00, brainpoolP256r1: 0x03 };
+
+/** Size in bytes of one coordinate / scalar for both supported curves. */
+export const FIELD_BYTES = 32;
+
+export interface EcKeyPair {
+  curve: CurveName;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+/** The curve a KeyObject is on, or a CryptoError for anything else. */
+export function curveOf(key: KeyObject): CurveName {
+  const named = key.asymmetricKeyDetails?.namedCurve;
+  if (named === 'prime256v1' || named === 'P-256') return 'P-256';
+  if (named === 'brainpoolP256r1') return 'brainpoolP256r1';
+  throw new CryptoError.UnsupportedCurve(`unsupported key curve: ${named ?? key.asymmetricKeyType ?? 'unknown'}`);
+}
+
+export function generateEcKeyPair(curve: CurveName): EcKeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: NODE_CURVE[curve] });
+  return { curve, privateKey, publicKey };
+}
+
+/** Uncompressed point `04 ‖ X ‖ Y` (65 bytes), the form GP puts in tag B0 of 7F49. */
+export function exportRawPublicKey(key: KeyObject): Buffer {
+  const cached = rawPointCache.get(key);
+  if (cached) return Buffer.from(cached);
+  curveOf(key);
+  // SubjectPublicKeyInfo ends with the BIT STRING holding the uncompressed point (RFC 5480 §2.2).
+  const spki = key.export({ type: 'spki', format: 'der' });
+  const point = spki.subarray(spki.length - (1 + 2 * FIELD_BYTES));
+  if (point[0] !== 0x04) throw new CryptoError.InvalidKey('public key is not an uncompressed point');
+  rawPointCache.set(key, Buffer.from(point));
+  return Buffer.from(point);
+}
+
+// KeyObject ↔ DER conversions cost about as much as an ECDH in OpenSSL 3, so what a long-lived key
+// (an ECASD or SM-DP key) needs more than once is computed once per KeyObject.
+const rawPointCache = new WeakMap<KeyObject, Buffer>();
+const eckaKeyPairCache = new WeakMap<KeyObject, EckaKeyPair>();
+
+/** Imports an uncompressed point; rejects points of the wrong size or not on the curve. */
+export function importRawPublicKey(curve: CurveName, point: Uint8Array): KeyObject {
+  if (point.length !== 1 + 2 * FIELD_BYTES || point[0] !== 0x04) {
+    throw new CryptoError.InvalidKey(`public key must be an uncompressed ${1 + 2 * FIELD_BYTES}-byte point`);
+  }
+  const algorithm = der(0x30, EC_PUBLIC_KEY_OID_DER, CURVE_OID_DER[curve]);
+  const spki = der(0x30, algorithm, der(0x03, Buffer.of(0x00), point));
+  try {
+    return createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch (cause) {
+    throw new CryptoError.InvalidKey('public key point is not on the curve', { cause });
+  }
+}
+
+/** Imports a raw private scalar d (32 bytes), e.g. from a test vector. */
+export function importRawPrivateKey(curve: CurveName, d: Uint8Array): KeyObject {
+  if (d.length !== FIELD_BYTES) throw new CryptoError.InvalidKey(`private scalar must be ${FIELD_BYTES} bytes`);
+  try {
+    const ecdh = createECDH(NODE_CURVE[curve]);
+    ecdh.setPrivateKey(d);
+    const point = ecdh.getPublicKey();
+    // ECPrivateKey (RFC 5915 §3): version 1, privateKey, [0] parameters, [1] publicKey.
+    const sec1 = der(
+      0x30,
+      Buffer.from('020101', 'hex'),
+      der(0x04, d),
+      der(0xa0, CURVE_OID_DER[curve]),
+      der(0xa1, der(0x03, Buffer.of(0x00), point)),
+    );
+    return createPrivateKey({ key: sec1, format: 'der', type: 'sec1' });
+  } catch (cause) {
+    throw new CryptoError.InvalidKey('invalid private key', { cause });
+  }
+}
+
+/** ECDSA-SHA256 signature as plain `r ‖ s` (64 bytes), the GP / TR-03111 form. */
+export function ecdsaSignPlain(privateKey: KeyObject, data: Uint8Array): Buffer {
+  return nodeSign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+}
+
+/** Verifies a plain `r ‖ s` ECDSA-SHA256 signature; false on any mismatch or malformed input. */
+export function ecdsaVerifyPlain(publicKey: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 2 * FIELD_BYTES) return false;
+  try {
+    return nodeVerify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * ECKA (BSI TR-03111 §4.3.1): the shared secret ShS is the x-coordinate of d·Q.
+ * With one static and one ephemeral key this is ECKA-EG (GP Amd E / SGP.02 §3.1.2 Scenario#3).
+ * The peer key may be a KeyObject or a raw uncompressed point as received (e.g. ePK.DP.ECKA in 7F49);
+ * a raw point is agreed on directly, without a KeyObject import.
+ */
+export function ecka(privateKey: KeyObject, peerPublicKey: KeyObject | Uint8Array): Buffer {
+  if (peerPublicKey instanceof Uint8Array) return eckaKeyPairOf(privateKey).agree(peerPublicKey);
+  if (curveOf(privateKey) !== curveOf(peerPublicKey)) {
+    throw new CryptoError.InvalidKey('ECKA keys are on different curves');
+  }
+  return diffieHellman({ privateKey, publicKey: peerPublicKey });
+}
+
+/**
+ * A key pair used only for ECKA, held in node's ECDH: raw points in and out. Ephemeral keys
+ * (ePK/eSK.DP.ECKA) are made this way because they are never signed with or stored.
+ */
+export interface EckaKeyPair {
+  readonly curve: CurveName;
+  /** `04 ‖ X ‖ Y`. */
+  readonly publicPoint: Buffer;
+  /** ShS with the peer's uncompressed point; a point off the curve is a CryptoError.InvalidKey. */
+  agree(peerPoint: Uint8Array): Buffer;
+}
+
+export function generateEckaKeyPair(curve: CurveName): EckaKeyPair {
+  const ecdh = createECDH(NODE_CURVE[curve]);
+  ecdh.generateKeys();
+  return eckaKeyPairFromEcdh(curve, ecdh);
+}
+
+/** The ECKA view of a private KeyObject (cached per key: the card's SK.ECASD.ECKA serves every establishment). */
+export function eckaKeyPairOf(privateKey: KeyObject): EckaKeyPair {
+  const cached = eckaKeyPairCache.get(privateKey);
+  if (cached) return cached;
+  const curve = curveOf(privateKey);
+  // ECPrivateKey (RFC 5915 §3): 30 L 02 01 01 04 20 <d> …
+  const sec1 = privateKey.export({ type: 'sec1', format: 'der' });
+  const lengthBytes = (sec1[1] as number) & 0x80 ? ((sec1[1] as number) & 0x7f) + 1 : 1;
+  const dOffset = 1 + lengthBytes + 3 + 2;
+  if (sec1[dOffset - 2] !== 0x04 || sec1[dOffset - 1] !== FIELD_BYTES) {
+    throw new CryptoError.InvalidKey('unexpected private key encoding');
+  }
+  const ecdh = createECDH(NODE_CURVE[curve]);
+  ecdh.setPrivateKey(sec1.subarray(dOffset, dOffset + FIELD_BYTES));
+  const pair = eckaKeyPairFromEcdh(curve, ecdh);
+  eckaKeyPairCache.set(privateKey, pair);
+  return pair;
+}
+
+function eckaKeyPairFromEcdh(curve: CurveName, ecdh: ECDH): EckaKeyPair {
+  return {
+    curve,
+    publicPoint: ecdh.getPublicKey(),
+    agree(peerPoint: Uint8Array): Buffer {
+      if (peerPoint.length !== 1 + 2 * FIELD_BYTES || peerPoint[0] !== 0x04) {
+        throw new CryptoError.InvalidKey(`public key must be an uncompressed ${1 + 2 * FIELD_BYTES}-byte point`);
+      }
+      try {
+        // OpenSSL's point decoding refuses points that are not on the curve (invalid-curve attacks).
+        return ecdh.computeSecret(peerPoint);
+      } catch (cause) {
+        throw new CryptoError.InvalidKey('public key point is not on the curve', { cause });
+      }
+    },
+  };
+}
+
+/** Minimal DER TLV for the short structures above (all shorter than 128 bytes). */
+function der(tag: number, ...parts: Uint8Array[]): Buffer {
+  const value = Buffer.concat(parts);
+  if (value.length > 0x7f) throw new CryptoError.InvalidKey('DER helper supports short lengths only');
+  return Buffer.concat([Buffer.of(tag, value.length), value]);
+}

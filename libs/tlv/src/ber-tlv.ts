@@ -1,0 +1,151 @@
+/**
+ * BER-TLV as used by GlobalPlatform and ETSI TS 102 221 / 102 226 (ISO/IEC 8825-1 §8.1 encoding rules,
+ * definite lengths only):
+ *  - tag: first byte b5..b1 = 11111 means more tag bytes follow, each with b8 = 1 except the last;
+ *    tags are handled as unsigned numbers of their bytes, e.g. 0x7F21, 0x5F37, 0xBF30;
+ *  - length: < 0x80 in one byte, else 0x81..0x84 followed by 1..4 length bytes.
+ * Decoding keeps the exact received bytes (`raw`) so signatures are verified over what was received.
+ */
+import { TlvError } from './errors';
+
+/** One decoded TLV. `value` and `raw` are views on the input buffer, not copies. */
+export interface Tlv {
+  /** Tag as the unsigned number of its bytes (0x7F21 for tag 7F 21). */
+  readonly tag: number;
+  /** b6 of the first tag byte: the value is itself a sequence of TLVs. */
+  readonly constructed: boolean;
+  readonly value: Buffer;
+  /** The whole TLV (tag ‖ length ‖ value) exactly as received. */
+  readonly raw: Buffer;
+}
+
+const MAX_TAG_BYTES = 4;
+const MAX_LENGTH_BYTES = 4;
+
+/** Encodes a tag number to its BER bytes; the number must already be a well-formed BER tag. */
+export function encodeTag(tag: number): Buffer {
+  if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffffff) throw new TlvError.BadTag(`invalid tag ${tag}`);
+  const bytes: number[] = [];
+  let rest = tag;
+  do {
+    bytes.unshift(rest & 0xff);
+    rest = Math.floor(rest / 256);
+  } while (rest > 0);
+  const encoded = Buffer.from(bytes);
+  const { tag: reparsed, next } = readTag(encoded, 0);
+  if (reparsed !== tag || next !== encoded.length) throw new TlvError.BadTag(`0x${tag.toString(16)} is not a BER tag`);
+  return encoded;
+}
+
+/** Definite-length BER encoding of `length` (ISO/IEC 8825-1 §8.1.3). */
+export function encodeLength(length: number): Buffer {
+  if (!Number.isInteger(length) || length < 0 || length > 0xffffffff) {
+    throw new TlvError.BadLength(`invalid length ${length}`);
+  }
+  if (length < 0x80) return Buffer.of(length);
+  const bytes: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+/** Encodes one TLV; several value parts are concatenated (handy for constructed TLVs). */
+export function encodeTlv(tag: number, ...values: Uint8Array[]): Buffer {
+  const value = values.length === 1 ? (values[0] as Uint8Array) : Buffer.concat(values);
+  return Buffer.concat([encodeTag(tag), encodeLength(value.length), value]);
+}
+
+/** Decodes the TLV starting at `offset`; `next` is the offset just after it. */
+export function decodeTlv(input: Uint8Array, offset = 0): { tlv: Tlv; next: number } {
+  const buf = asBuffer(input);
+  const { tag, next: afterTag } = readTag(buf, offset);
+  const { length, next: valueStart } = readLength(buf, afterTag);
+  const end = valueStart + length;
+  if (end > buf.length) {
+    throw new TlvError.Truncated(`TLV ${tag.toString(16)} announces ${length} bytes, ${buf.length - valueStart} left`);
+  }
+  const firstTagByte = buf[offset] as number;
+  return {
+    tlv: {
+      tag,
+      constructed: (firstTagByte & 0x20) !== 0,
+      value: buf.subarray(valueStart, end),
+      raw: buf.subarray(offset, end),
+    },
+    next: end,
+  };
+}
+
+/** Decodes every TLV at one level; the input must be consumed exactly. */
+export function decodeTlvs(input: Uint8Array): Tlv[] {
+  const buf = asBuffer(input);
+  const list: Tlv[] = [];
+  let offset = 0;
+  while (offset < buf.length) {
+    const { tlv, next } = decodeTlv(buf, offset);
+    list.push(tlv);
+    offset = next;
+  }
+  return list;
+}
+
+/** Decodes exactly one TLV that spans the whole input. */
+export function decodeSingleTlv(input: Uint8Array): Tlv {
+  const { tlv, next } = decodeTlv(input, 0);
+  if (next !== input.length) throw new TlvError.TrailingData(`${input.length - next} bytes after the TLV`);
+  return tlv;
+}
+
+/** The TLVs inside a constructed TLV's value. */
+export function children(tlv: Tlv): Tlv[] {
+  return decodeTlvs(tlv.value);
+}
+
+export function findTlv(list: readonly Tlv[], tag: number): Tlv | undefined {
+  return list.find((t) => t.tag === tag);
+}
+
+/** Like findTlv, but a missing tag is a TlvError.Missing naming the tag and the context. */
+export function requireTlv(list: readonly Tlv[], tag: number, context = 'TLV list'): Tlv {
+  const found = findTlv(list, tag);
+  if (!found) throw new TlvError.Missing(`mandatory tag ${tag.toString(16).toUpperCase()} missing in ${context}`);
+  return found;
+}
+
+function readTag(buf: Buffer, offset: number): { tag: number; next: number } {
+  if (offset >= buf.length) throw new TlvError.Truncated('input ends before a tag');
+  const first = buf[offset] as number;
+  if (first === 0x00 || first === 0xff) throw new TlvError.BadTag(`tag byte ${first.toString(16)} is padding, not a tag`);
+  let tag = first;
+  let pos = offset + 1;
+  if ((first & 0x1f) === 0x1f) {
+    // Subsequent tag bytes: b8 = 1 means another follows (ISO/IEC 8825-1 §8.1.2.4.2).
+    for (;;) {
+      if (pos >= buf.length) throw new TlvError.Truncated('input ends inside a multi-byte tag');
+      if (pos - offset >= MAX_TAG_BYTES) throw new TlvError.BadTag('tag longer than 4 bytes');
+      const b = buf[pos] as number;
+      tag = tag * 256 + b;
+      pos += 1;
+      if ((b & 0x80) === 0) break;
+    }
+  }
+  return { tag, next: pos };
+}
+
+function readLength(buf: Buffer, offset: number): { length: number; next: number } {
+  if (offset >= buf.length) throw new TlvError.Truncated('input ends before a length');
+  const first = buf[offset] as number;
+  if (first < 0x80) return { length: first, next: offset + 1 };
+  const count = first & 0x7f;
+  if (count === 0) throw new TlvError.BadLength('indefinite length is not allowed');
+  if (count > MAX_LENGTH_BYTES) throw new TlvError.BadLength(`length of ${count} bytes is too long`);
+  if (offset + 1 + count > buf.length) throw new TlvError.Truncated('input ends inside a length');
+  let length = 0;
+  for (let i = 0; i < count; i += 1) length = length * 256 + (buf[offset + 1 + i] as number);
+  // Non-minimal forms (81 05) are accepted: ISO/IEC 7816-4 §5.2.2.2 allows them, and `raw` keeps the
+  // received bytes, so signatures still cover exactly what was sent.
+  return { length, next: offset + 1 + count };
+}
+
+function asBuffer(input: Uint8Array): Buffer {
+  return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+}

@@ -1,0 +1,126 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import {
+  decodeSingleTlv,
+  decodeTlv,
+  decodeTlvs,
+  encodeLength,
+  encodeTag,
+  encodeTlv,
+  fromHex,
+  hex,
+  isRspErrorOf,
+  requireTlv,
+  children,
+} from './support';
+
+interface ValidCase {
+  name: string;
+  hex: string;
+  tag: string;
+  constructed: boolean;
+  value?: string;
+  valueLength?: number;
+}
+interface InvalidCase {
+  name: string;
+  hex: string;
+  code: string;
+}
+const vectors = JSON.parse(readFileSync(new URL('./vectors/ber-tlv.json', import.meta.url), 'utf8')) as {
+  valid: ValidCase[];
+  invalid: InvalidCase[];
+};
+
+/** Arbitrary valid BER tags: 1-byte (not x1F form), 2- and 3-byte long-form tags. */
+const berTag = fc.oneof(
+  fc.integer({ min: 0x01, max: 0xfe }).filter((b) => (b & 0x1f) !== 0x1f),
+  fc
+    .tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0x00, max: 0x7f }))
+    .map(([cls, b2]) => ((cls << 5) | 0x1f) * 256 + b2)
+    .filter((t) => t >> 8 !== 0xff),
+  fc
+    .tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0x80, max: 0xff }), fc.integer({ min: 0, max: 0x7f }))
+    .map(([cls, b2, b3]) => (((cls << 5) | 0x1f) * 256 + b2) * 256 + b3),
+);
+
+describe('BER-TLV vectors', () => {
+  it.each(vectors.valid)('decodes: $name', (v) => {
+    const body = v.valueLength !== undefined ? Buffer.alloc(v.valueLength, 0xab) : Buffer.alloc(0);
+    const input = Buffer.concat([fromHex(v.hex), body]);
+    const tlv = decodeSingleTlv(input);
+    expect(hex(encodeTag(tlv.tag))).toBe(v.tag);
+    expect(tlv.constructed).toBe(v.constructed);
+    if (v.value !== undefined) expect(hex(tlv.value)).toBe(v.value);
+    if (v.valueLength !== undefined) expect(tlv.value.length).toBe(v.valueLength);
+    expect(tlv.raw.equals(input)).toBe(true);
+  });
+
+  it.each(vectors.invalid)('refuses: $name', (v) => {
+    expect(() => decodeSingleTlv(fromHex(v.hex))).toThrow(expect.objectContaining({ code: v.code }));
+  });
+
+  it('encodes lengths in the shortest definite form', () => {
+    expect(hex(encodeLength(0x7f))).toBe('7F');
+    expect(hex(encodeLength(0x80))).toBe('8180');
+    expect(hex(encodeLength(0xff))).toBe('81FF');
+    expect(hex(encodeLength(0x100))).toBe('820100');
+    expect(hex(encodeLength(0x10000))).toBe('83010000');
+  });
+
+  it('refuses a number that is not a BER tag', () => {
+    expect(() => encodeTag(0x1f)).toThrow(expect.objectContaining({ code: 'ERR_TLV_TRUNCATED' }));
+    expect(() => encodeTag(0x5f80)).toThrow(expect.objectContaining({ code: 'ERR_TLV_TRUNCATED' }));
+    expect(() => encodeTag(0x5a01)).toThrow(expect.objectContaining({ code: 'ERR_TLV_BAD_TAG' }));
+  });
+
+  it('reports which mandatory tag is missing', () => {
+    const list = decodeTlvs(fromHex('5A0100'));
+    expect(() => requireTlv(list, 0x4f, 'ISD-P')).toThrow(/4F missing in ISD-P/);
+  });
+
+  it('walks nested constructed TLVs and keeps raw views', () => {
+    const inner = encodeTlv(0x93, Buffer.of(1));
+    const outer = encodeTlv(0x7f21, inner, encodeTlv(0x5f37, Buffer.alloc(64, 7)));
+    const [first, second] = children(decodeSingleTlv(outer));
+    expect(first?.raw.equals(inner)).toBe(true);
+    expect(second?.tag).toBe(0x5f37);
+  });
+});
+
+describe('BER-TLV properties (fast-check)', () => {
+  it('decode(encode(tag, value)) == (tag, value)', () => {
+    fc.assert(
+      fc.property(berTag, fc.uint8Array({ maxLength: 600 }), (tag, value) => {
+        const encoded = encodeTlv(tag, value);
+        const { tlv, next } = decodeTlv(encoded);
+        return tlv.tag === tag && Buffer.from(value).equals(tlv.value) && next === encoded.length;
+      }),
+    );
+  });
+
+  it('a sequence of TLVs round-trips', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(berTag, fc.uint8Array({ maxLength: 300 })), { maxLength: 8 }), (items) => {
+        const encoded = Buffer.concat(items.map(([t, v]) => encodeTlv(t, v)));
+        const decoded = decodeTlvs(encoded);
+        return decoded.length === items.length && decoded.every((d, i) => d.tag === items[i]?.[0]);
+      }),
+    );
+  });
+
+  it('arbitrary bytes never throw anything but a TlvError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        try {
+          decodeTlvs(bytes);
+        } catch (e) {
+          return isRspErrorOf(e, 'ERR_TLV_');
+        }
+        return true;
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * The README's start line must keep working: `npm start` generates the PKI into the data directory
+ * and brings up the embedded broker (on an ephemeral port here), then reports ready.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function runStart(env: Record<string, string>, until: RegExp): Promise<{ output: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/start.ts'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`start timed out:\n${output}`))), 60_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (until.test(output)) child.kill('SIGTERM');
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => (clearTimeout(timer), resolve({ output, code })));
+  });
+}
+
+describe('npm start (embedded defaults)', () => {
+  it('generates the PKI, starts the broker and reports ready; a busy port names its setting', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rsp-start-'));
+    try {
+      const first = await runStart({ RSP_DATA_DIR: dataDir, RSP_MQTT_PORT: '0' }, /ready/);
+      expect(first.output).toMatch(/pki +P-256: generated \d+ files/);
+      expect(first.output).toMatch(/embedded aedes broker on mqtt:\/\/127\.0\.0\.1:\d+/);
+      expect(existsSync(join(dataDir, 'pki', 'nist', 'CERT_CI_ECDSA_NIST.der'))).toBe(true);
+      expect(existsSync(join(dataDir, 'pki', 'brainpool', 'CERT_CI_ECDSA_BRP.der'))).toBe(true);
+
+      const port = /mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(first.output)?.[1];
+      expect(port).toBeDefined();
+      // A second instance on a port that is taken (the still-running Mosquitto / a holder) fails clearly.
+      const holder = await import('@rsp/mqtt-transport').then((m) => m.startEmbeddedBroker({ port: 0 }));
+      try {
+        const second = await runStart({ RSP_DATA_DIR: dataDir, RSP_MQTT_PORT: String(holder.port) }, /start failed/);
+        expect(second.output).toMatch(/using .*nist/);
+        expect(second.output).toMatch(/ERR_MQTT_BROKER_PORT_IN_USE.*RSP_MQTT_PORT/);
+        expect(second.code).toBe(1);
+      } finally {
+        await holder.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
