@@ -1,7 +1,7 @@
 /**
  * PEHeader and ProfileHeader (TCA eUICC Profile Package: Interoperable Format, PE_Definitions 3.3.1).
  */
-import { iccidFromSwappedBcd, iccidToSwappedBcd, isRspError as _unused } from './pki-facade';
+import { iccidFromSwappedBcd, iccidToSwappedBcd } from '@rsp/pki';
 import { SaipError } from './errors';
 import {
   SequenceReader,
@@ -18,8 +18,6 @@ import {
   prim,
 } from './der';
 import type { Tlv } from '@rsp/tlv';
-
-void _unused;
 
 /*
  * PEHeader ::= SEQUENCE {
