@@ -1,7 +1,7 @@
 /**
  * PEHeader and ProfileHeader (TCA eUICC Profile Package: Interoperable Format, PE_Definitions 3.3.1).
  */
-import { iccidFromSwappedBcd, iccidToSwappedBcd } from '@rsp/pki';
+import { ICCID_BYTES, iccidFromSwappedBcd, iccidToSwappedBcd, validateIccid } from '@rsp/pki';
 import { SaipError } from './errors';
 import {
   SequenceReader,
@@ -102,7 +102,11 @@ export interface ProfileHeader {
   majorVersion: number;
   minorVersion: number;
   profileType?: string;
-  /** ICCID digits (19 or 20, Luhn-valid); encoded as 10 bytes nibble-swapped BCD. */
+  /**
+   * ICCID digits (19 or 20, Luhn-valid). The header carries them as plain BCD, `F`-padded
+   * (`iccid '89000123456789012341'H` in the TS.48 value notation; pySim `h2b(rpad(iccid, 20))`) —
+   * unlike EF.ICCID, whose content is nibble-swapped.
+   */
   iccid: string;
   pol?: Buffer;
   mandatoryServices: MandatoryService[];
@@ -127,7 +131,7 @@ export function encodeProfileHeader(h: ProfileHeader, tag = 0xa0): Buffer {
     prim(0x80, encodeUnsigned(checkUInt8(h.majorVersion, 'major-version'))),
     prim(0x81, encodeUnsigned(checkUInt8(h.minorVersion, 'minor-version'))),
     h.profileType === undefined ? undefined : prim(0x82, Buffer.from(h.profileType, 'utf8')),
-    prim(0x83, iccidBytes(h.iccid)),
+    prim(0x83, headerIccidBytes(h.iccid)),
     h.pol === undefined ? undefined : prim(0x84, h.pol),
     cons(0xa5, services.map((t) => prim(t, Buffer.alloc(0)))),
     cons(0xa6, h.mandatoryGfsteList.map((oid) => prim(UNIVERSAL.OID, encodeOid(oid)))),
@@ -151,7 +155,7 @@ export function decodeProfileHeader(tlv: Tlv): ProfileHeader {
   const profileTypeTlv = r.take(0x82);
   const header: ProfileHeader = { kind: 'header', majorVersion, minorVersion, iccid: '', mandatoryServices: [], mandatoryGfsteList: [] };
   if (profileTypeTlv) header.profileType = decodeUtf8(profileTypeTlv.value, `${what}.profileType`);
-  header.iccid = iccidFromBytes(r.need(0x83, 'iccid').value);
+  header.iccid = headerIccidFromBytes(r.need(0x83, 'iccid').value);
   const pol = r.take(0x84);
   if (pol) header.pol = copy(pol.value);
   header.mandatoryServices = parseTlvs(r.need(0xa5, 'eUICC-Mandatory-services').value, what).map((t) => {
@@ -187,7 +191,27 @@ function checkUInt8(value: number, what: string): number {
   return value;
 }
 
-/** ICCID → 10-byte swapped BCD; an invalid ICCID (length, Luhn) is SaipError.BadValue. */
+/** ICCID → the ProfileHeader's 10-byte plain BCD (`F`-padded); an invalid ICCID is SaipError.BadValue. */
+export function headerIccidBytes(iccid: string): Buffer {
+  try {
+    validateIccid(iccid);
+  } catch (e) {
+    throw new SaipError.BadValue(`ICCID: ${(e as Error).message}`, { cause: e });
+  }
+  return Buffer.from(iccid.padEnd(2 * ICCID_BYTES, 'f'), 'hex');
+}
+
+/** The ProfileHeader's 10-byte plain BCD ICCID → digits; wrong size, filler or check digit is BadValue. */
+export function headerIccidFromBytes(bytes: Uint8Array): string {
+  if (bytes.length !== ICCID_BYTES) throw new SaipError.BadValue(`ICCID must be ${ICCID_BYTES} bytes, got ${bytes.length}`);
+  const nibbles = Buffer.from(bytes).toString('hex');
+  const iccid = nibbles.endsWith('f') ? nibbles.slice(0, -1) : nibbles;
+  if (!/^\d+$/.test(iccid)) throw new SaipError.BadValue('ICCID: header holds a non-decimal nibble');
+  headerIccidBytes(iccid);
+  return iccid;
+}
+
+/** ICCID → 10-byte swapped BCD (EF.ICCID); an invalid ICCID (length, Luhn) is SaipError.BadValue. */
 export function iccidBytes(iccid: string): Buffer {
   try {
     return iccidToSwappedBcd(iccid);
