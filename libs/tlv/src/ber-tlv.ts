@@ -114,7 +114,9 @@ export function requireTlv(list: readonly Tlv[], tag: number, context = 'TLV lis
 function readTag(buf: Buffer, offset: number): { tag: number; next: number } {
   if (offset >= buf.length) throw new TlvError.Truncated('input ends before a tag');
   const first = buf[offset] as number;
-  if (first === 0x00 || first === 0xff) throw new TlvError.BadTag(`tag byte ${first.toString(16)} is padding, not a tag`);
+  // 00 is never a tag (ISO/IEC 7816-4 §5.2.2.2 filler). FF may be a filler too, but GP uses it as the
+  // first byte of real tags (FF21 extended card resources, GP CS §H.4), so it is read as a tag.
+  if (first === 0x00) throw new TlvError.BadTag('tag byte 00 is padding, not a tag');
   let tag = first;
   let pos = offset + 1;
   if ((first & 0x1f) === 0x1f) {

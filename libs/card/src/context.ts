@@ -1,0 +1,87 @@
+/**
+ * What a command handler sees. Handlers are plain functions over a draft of the card state: the
+ * dispatcher commits the draft atomically when the handler returns, and drops it when it throws,
+ * so every refused command leaves the card exactly as it was.
+ */
+import type { KeyObject } from 'node:crypto';
+import type { Scp03Card, Scp03tReceiver } from '@rsp/crypto';
+import type { CommandApdu, ResponseApdu } from '@rsp/tlv';
+import type { CardState } from './model';
+
+/** Applications a command can address. 'usim' is the enabled profile's USIM (network access). */
+export type CardApplication = 'isd-r' | 'ecasd' | 'usim';
+
+/** One row of the command table, in the spirit of aedes' handlers: named, with its spec clause. */
+export interface CommandHandler {
+  /** e.g. 'ISD-R ENABLE PROFILE (STORE DATA 3A03)'. */
+  readonly name: string;
+  /** The clause it implements, e.g. 'SGP.02 §4.1.1.2'. */
+  readonly spec: string;
+  /** Which selected application(s) accept it. */
+  readonly app: CardApplication | 'any';
+  /** Must arrive inside the ISD-R's SCP03 session (ES5); otherwise 6982. */
+  readonly secured: boolean;
+  matches(apdu: CommandApdu): boolean;
+  handle(ctx: CardContext, apdu: CommandApdu): ResponseApdu;
+}
+
+/** Per-ISD-P volatile state of ES8 (lost on power cycle, as on a real card). */
+export interface IsdpSession {
+  /** Challenge returned for 3A01, expected in the 3A02 signature (SGP.02 §4.1.3.3). */
+  challenge?: Buffer;
+  /** The SM-DP's verified certificate (7F21), from 3A01. */
+  offCardCertificate?: Buffer;
+  /** SCP03t receiver once keys exist. */
+  scp03t?: Scp03tReceiver;
+  /** Decrypted profile package segments received so far (installed only when complete). */
+  download?: Buffer[];
+}
+
+/** State that does not survive a power cycle. */
+export interface VolatileState {
+  /** Currently selected application. */
+  selected: CardApplication;
+  /** The ISD-R's ES5 secure channel. */
+  scp03?: Scp03Card;
+  /** ISD-P addressed by INSTALL [for personalization] (GP CS §11.5.2.3). */
+  personalizationTarget?: string;
+  isdpSessions: Map<string, IsdpSession>;
+}
+
+/** Events for the device around the card (delivered only after the command committed). */
+export type CardEvent =
+  | { type: 'refresh'; reason: 'profile-enabled' | 'profile-disabled' | 'fallback' | 'profile-deleted' }
+  | { type: 'profile-switched'; fromAid?: string; toAid?: string; iccid?: string }
+  | { type: 'fallback-triggered'; fromAid?: string; toAid: string }
+  | { type: 'profile-installed'; aid: string; iccid: string }
+  | { type: 'notification-queued'; seq: number; notificationType: number }
+  | { type: 'notification-acknowledged'; seq: number }
+  | { type: 'attach'; result: 'ok' | 'mac-failure' | 'sync-failure'; imsi?: string };
+
+/** Fault hooks (seeded by the simulator's fault plans). */
+export interface CardFaults {
+  /** True to lose power at this named step (see {@link CardContext.step}). */
+  powerLossAt?(step: string): boolean;
+  /** True to report memory as full (every allocation fails with 6A84). */
+  memoryFull?(): boolean;
+}
+
+/** Things a handler may use that are not card state. */
+export interface CardEnvironment {
+  now(): Date;
+  random(length: number): Buffer;
+  /** SK.ECASD.ECKA as a KeyObject (imported once from the state). */
+  ecasdPrivateKey(): KeyObject;
+  faults: CardFaults;
+}
+
+export interface CardContext {
+  /** Draft of the persistent state; mutate freely. */
+  readonly state: CardState;
+  readonly volatile: VolatileState;
+  readonly env: CardEnvironment;
+  /** Queues an event for delivery after commit. */
+  emit(event: CardEvent): void;
+  /** A named point where a fault plan may cut the power (throws PowerLoss). */
+  step(name: string): void;
+}

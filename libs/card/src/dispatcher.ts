@@ -1,0 +1,110 @@
+/**
+ * The command pipeline, one named step per clause (cf. aedes lib/handlers/connect.js):
+ *
+ *  1. decode         ISO/IEC 7816-4 §5.1       malformed C-APDU → 6700
+ *  2. class          ISO/IEC 7816-4 §5.4.1     CLA 00/80/84 (logical channel bits ignored) → else 6E00
+ *  3. route          the command table         no handler for the selected application → 6D00
+ *  4. authorise      SGP.02 §2.5 / GP Amd D    ES5 commands need the ISD-R's SCP03 session → 6982
+ *  5. unwrap         GP Amd D §6.2.4, §6.2.6   C-MAC first, then C-DECRYPTION → 6982 on failure
+ *  6. execute        the handler, on a draft of the state
+ *  7. commit         atomic save, then events  (or rollback on any CardFailure)
+ *  8. wrap           GP Amd D §6.2.5, §6.2.7   R-MAC / R-ENCRYPTION for 9000/62xx/63xx
+ *
+ * SELECT, INITIALIZE UPDATE and EXTERNAL AUTHENTICATE are ordinary handlers that run unsecured.
+ */
+import { isRspError } from '@rsp/errors';
+import { SW, decodeCommandApdu, encodeResponseApdu, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
+import type { CardContext, CardEnvironment, CardEvent, CommandHandler, VolatileState } from './context';
+import { CardError, CardFailure, PowerLoss } from './errors';
+import type { CardState } from './model';
+
+export interface Transaction {
+  state: CardState;
+  events: CardEvent[];
+}
+
+export interface DispatchResult {
+  response: Buffer;
+  /** The committed state, when the command changed it. */
+  committed?: CardState;
+  events: CardEvent[];
+  handler?: string;
+}
+
+const CLA_SECURE_MESSAGING = 0x04;
+
+export function dispatch(
+  commands: readonly CommandHandler[],
+  state: CardState,
+  volatile: VolatileState,
+  env: CardEnvironment,
+  raw: Uint8Array,
+): DispatchResult {
+  // 1. decode
+  let apdu: CommandApdu;
+  try {
+    apdu = decodeCommandApdu(raw);
+  } catch {
+    return { response: sw(SW.WRONG_LENGTH), events: [] };
+  }
+  // 2. class
+  const cla = apdu.cla & 0xfc; // b2-b1 are the logical channel number
+  if (cla !== 0x00 && cla !== 0x80 && cla !== 0x84 && (apdu.cla & 0xf0) !== 0x00 && (apdu.cla & 0xf0) !== 0x80) {
+    return { response: sw(SW.CLA_NOT_SUPPORTED), events: [] };
+  }
+  // 3. route
+  const handler = commands.find(
+    (h) => (h.app === 'any' || h.app === volatile.selected) && h.matches({ ...apdu, cla: apdu.cla & ~CLA_SECURE_MESSAGING }),
+  );
+  if (!handler) return { response: sw(SW.INS_NOT_SUPPORTED), events: [] };
+
+  const session = volatile.scp03;
+  const inSession = handler.secured && session?.isAuthenticated === true;
+  try {
+    // 4. authorise
+    if (handler.secured && !inSession) throw new CardError.SecurityStatus(`${handler.name} needs the ISD-R secure channel`);
+    // 5. unwrap
+    const command = inSession ? unwrapOrRefuse(volatile, apdu) : apdu;
+    // 6. execute on a draft
+    const draft = structuredClone(state);
+    const events: CardEvent[] = [];
+    const ctx: CardContext = {
+      state: draft,
+      volatile,
+      env,
+      emit: (event) => events.push(event),
+      step: (name) => {
+        if (env.faults.powerLossAt?.(name)) throw new PowerLoss(name);
+      },
+    };
+    const response = handler.handle(ctx, command);
+    // 8. wrap (7. commit is the caller's: it owns the store)
+    const wrapped = inSession && volatile.scp03 ? volatile.scp03.wrapResponse(response) : response;
+    return { response: encodeResponseApdu(wrapped), committed: draft, events, handler: handler.name };
+  } catch (error) {
+    if (error instanceof PowerLoss) throw error;
+    if (error instanceof CardFailure) return { response: sw(error.sw), events: [], handler: handler.name };
+    if (isRspError(error)) {
+      // A typed error from a lib (bad TLV, bad key …) is bad data from outside, never a crash.
+      return { response: sw(SW.INCORRECT_DATA), events: [], handler: handler.name };
+    }
+    throw error;
+  }
+}
+
+function unwrapOrRefuse(volatile: VolatileState, apdu: CommandApdu): CommandApdu {
+  try {
+    return (volatile.scp03 as NonNullable<VolatileState['scp03']>).unwrapCommand(apdu);
+  } catch (cause) {
+    volatile.scp03 = undefined; // Amd D §6.2.4: a MAC failure closes the session
+    throw new CardError.SecurityStatus('secure messaging check failed', { cause });
+  }
+}
+
+function sw(value: number): Buffer {
+  return encodeResponseApdu({ data: Buffer.alloc(0), sw: value });
+}
+
+export function ok(data: Uint8Array = Buffer.alloc(0)): ResponseApdu {
+  return { data: Buffer.from(data), sw: SW.OK };
+}

@@ -1,0 +1,138 @@
+/**
+ * The virtual eUICC: a byte-level card. `transmit` takes a C-APDU and returns the R-APDU, exactly as
+ * a real card reader would; the card does not know whether it is driven over MQTT, HTTP or a test.
+ */
+import { EventEmitter } from 'node:events';
+import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import type { CardEnvironment, CardEvent, CardFaults, CommandHandler, VolatileState } from './context';
+import { dispatch } from './dispatcher';
+import { PowerLoss } from './errors';
+import { triggerFallback } from './fallback';
+import { CARD_COMMANDS } from './handlers';
+import type { CardState } from './model';
+import type { CardStore } from './store';
+
+export interface VirtualEuiccOptions {
+  store: CardStore;
+  /** Injected clock and randomness make runs reproducible. */
+  now?: () => Date;
+  random?: (length: number) => Buffer;
+  faults?: CardFaults;
+  /** Replaces the command table (tests of single handlers). */
+  commands?: readonly CommandHandler[];
+}
+
+export interface VirtualEuiccEvents {
+  event: [CardEvent];
+}
+
+export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
+  private state: CardState;
+  private volatile: VolatileState = freshVolatile();
+  private readonly env: CardEnvironment;
+  private readonly commands: readonly CommandHandler[];
+  private privateKey: KeyObject | undefined;
+
+  /** Boots a card from its stored state (a power-on). */
+  static load(eid: string, options: VirtualEuiccOptions): VirtualEuicc {
+    const state = options.store.load(eid);
+    if (!state) throw new Error(`no stored card ${eid}`);
+    return new VirtualEuicc(state, options);
+  }
+
+  /** Stores a freshly manufactured card state and boots it. */
+  static manufacture(state: CardState, options: VirtualEuiccOptions): VirtualEuicc {
+    options.store.save(state);
+    return new VirtualEuicc(state, options);
+  }
+
+  private constructor(
+    initial: CardState,
+    private readonly options: VirtualEuiccOptions,
+  ) {
+    super();
+    this.state = initial;
+    this.commands = options.commands ?? CARD_COMMANDS;
+    this.env = {
+      now: options.now ?? (() => new Date()),
+      random: options.random ?? randomBytes,
+      ecasdPrivateKey: () => {
+        this.privateKey ??= createPrivateKey({ key: Buffer.from(this.state.ecasd.privateKey, 'hex'), format: 'der', type: 'pkcs8' });
+        return this.privateKey;
+      },
+      faults: options.faults ?? {},
+    };
+  }
+
+  get eid(): string {
+    return this.state.eid;
+  }
+
+  /** A read-only snapshot of the persistent state (contains secrets: never log it as is). */
+  snapshot(): CardState {
+    return structuredClone(this.state);
+  }
+
+  /**
+   * Processes one C-APDU. A power loss injected by the fault plan reboots the card (volatile state
+   * lost, persistent state as last committed) and is rethrown: the caller gets no R-APDU.
+   */
+  transmit(apdu: Uint8Array): Buffer {
+    let result;
+    try {
+      result = dispatch(this.commands, this.state, this.volatile, this.env, apdu);
+    } catch (error) {
+      if (error instanceof PowerLoss) this.powerCycle();
+      throw error;
+    }
+    if (result.committed) {
+      this.options.store.save(result.committed); // atomic: old or new state after a crash, never a mix
+      this.state = result.committed;
+    }
+    for (const event of result.events) this.emit('event', event);
+    return result.response;
+  }
+
+  /**
+   * The device reports that the enabled profile lost connectivity: the ISD-R enables the fall-back
+   * profile (SGP.02 fall-back, overriding POL1), committed like a command. Returns false when there
+   * was nothing to switch to. A power loss injected at step 'fallback' reboots the card.
+   */
+  connectivityLost(reason = 'connectivity-lost'): boolean {
+    const draft = structuredClone(this.state);
+    const events: CardEvent[] = [];
+    let switched: boolean;
+    try {
+      switched = triggerFallback(
+        {
+          state: draft,
+          volatile: this.volatile,
+          env: this.env,
+          emit: (event) => events.push(event),
+          step: (name) => {
+            if (this.env.faults.powerLossAt?.(name)) throw new PowerLoss(name);
+          },
+        },
+        reason,
+      );
+    } catch (error) {
+      if (error instanceof PowerLoss) this.powerCycle();
+      throw error;
+    }
+    if (!switched) return false;
+    this.options.store.save(draft);
+    this.state = draft;
+    for (const event of events) this.emit('event', event);
+    return true;
+  }
+
+  /** Power off and on: sessions, selection and download buffers are lost; stored state is reloaded. */
+  powerCycle(): void {
+    this.volatile = freshVolatile();
+    this.state = this.options.store.load(this.state.eid) ?? this.state;
+  }
+}
+
+function freshVolatile(): VolatileState {
+  return { selected: 'isd-r', isdpSessions: new Map() };
+}

@@ -1,0 +1,166 @@
+/**
+ * Manufacturing a virtual eUICC: the state an EUM personalises before shipping (SGP.02 §2.2: ECASD with
+ * SK.ECASD.ECKA, CERT.ECASD.ECKA, PK.CI.ECDSA and the EID; ISD-R with the SM-SR's initial key set) and,
+ * for M2M, an optional provisioning profile that holds the fall-back attribute (SGP.02 §2.4.x [U]: a
+ * card must never be left without connectivity, so it ships with one enabled fall-back profile).
+ */
+import type { KeyObject } from 'node:crypto';
+import { aesCmac, type CurveName } from '@rsp/crypto';
+import { eidToBytes, validateEid, type TestPki } from '@rsp/pki';
+import { RspError } from '@rsp/errors';
+import { isdpAid } from './aids';
+import { ISDP_LIFE_CYCLE, NOTIFICATION_TYPE, type CardState, type IsdpState, type KeySetState } from './model';
+import { appendNotification } from './notifications';
+
+/** A manufacturing input is unusable (bad key length, duplicate KVN, memory too small …). */
+export class ManufactureError extends RspError {
+  static override readonly code = 'ERR_CARD_MANUFACTURE';
+}
+
+/** One SCP03 key set as bytes (AES-128: 16-byte keys). */
+export interface IsdRKeySet {
+  kvn: number;
+  enc: Buffer;
+  mac: Buffer;
+  dek: Buffer;
+}
+
+/** The network-access data of the provisioning (bootstrap) profile. */
+export interface BootstrapProfile {
+  iccid: string;
+  imsi: string;
+  /** Milenage K, 16 bytes. */
+  ki: Buffer;
+  /** Milenage OPc, 16 bytes. */
+  opc: Buffer;
+}
+
+export interface ManufactureInput {
+  eid: string;
+  curve: CurveName;
+  /** SK.ECASD.ECKA. */
+  ecasdPrivateKey: KeyObject;
+  /** CERT.ECASD.ECKA, GP `7F21`. */
+  ecasdCertificate: Buffer;
+  /** CI certificate, X.509 DER (carries PK.CI.ECDSA). */
+  ciCertificate: Buffer;
+  isdRKeySets: IsdRKeySet[];
+  /** Non-volatile memory for profiles (default {@link DEFAULT_MEMORY_BYTES}). */
+  memoryBytes?: number;
+  bootstrapProfile?: BootstrapProfile;
+  /** Manufacturing time (timestamp of the declaration notification). */
+  now?: Date;
+}
+
+/** Default memory for profiles: 512 KiB. */
+export const DEFAULT_MEMORY_BYTES = 512 * 1024;
+/** Memory granted to the bootstrap profile's ISD-P. */
+export const BOOTSTRAP_QUOTA_BYTES = 32 * 1024;
+/** Nominal size of the bootstrap profile (it has no SAIP package in the state). */
+const BOOTSTRAP_PROFILE_BYTES = 8 * 1024;
+/**
+ * KVN of the default ISD-R key set. [U] GP Amd D reserves no KVN range we could verify; 0x30 is the
+ * value commonly used for SCP03 key sets (our choice).
+ */
+export const DEFAULT_ISD_R_KVN = 0x30;
+
+/**
+ * TEST master key of {@link defaultIsdRKeySet}. It is public: key sets derived from it protect nothing
+ * and exist only so an SM-SR and a simulated card agree without configuration. Never use on real cards.
+ */
+const TEST_MASTER_KEY = Buffer.from('5445535420524f4f54204b4559202121', 'hex'); // "TEST ROOT KEY !!"
+
+/**
+ * Deterministic **TEST** ES5 key set for the ISD-R of `eid`: each key is
+ * AES-CMAC(TEST_MASTER_KEY, `01|02|03` ‖ EID as 16 BCD bytes) for ENC, MAC and DEK respectively, KVN
+ * {@link DEFAULT_ISD_R_KVN}. Anyone can compute these keys: test and demo use only.
+ */
+export function defaultIsdRKeySet(eid: string): IsdRKeySet {
+  const eidBytes = eidToBytes(eid);
+  const derive = (label: number): Buffer => aesCmac(TEST_MASTER_KEY, Buffer.concat([Buffer.of(label), eidBytes]));
+  return { kvn: DEFAULT_ISD_R_KVN, enc: derive(0x01), mac: derive(0x02), dek: derive(0x03) };
+}
+
+function keySetState(keySet: IsdRKeySet): KeySetState {
+  for (const key of [keySet.enc, keySet.mac, keySet.dek]) {
+    if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new ManufactureError('SCP03 keys are 16, 24 or 32 bytes');
+  }
+  if (!Number.isInteger(keySet.kvn) || keySet.kvn < 1 || keySet.kvn > 0x7f) throw new ManufactureError(`bad KVN ${keySet.kvn}`);
+  return { kvn: keySet.kvn, enc: keySet.enc.toString('hex'), mac: keySet.mac.toString('hex'), dek: keySet.dek.toString('hex') };
+}
+
+function bootstrapIsdp(profile: BootstrapProfile): IsdpState {
+  if (profile.ki.length !== 16 || profile.opc.length !== 16) throw new ManufactureError('Ki and OPc are 16 bytes');
+  return {
+    aid: isdpAid(1),
+    lifeCycle: ISDP_LIFE_CYCLE.ENABLED,
+    fallback: true,
+    pol1: 0,
+    memoryQuota: BOOTSTRAP_QUOTA_BYTES,
+    scp03tCounter: 0,
+    profile: {
+      iccid: profile.iccid,
+      imsi: profile.imsi,
+      ki: profile.ki.toString('hex'),
+      opc: profile.opc.toString('hex'),
+      sqnMs: '000000000000',
+      sizeBytes: BOOTSTRAP_PROFILE_BYTES,
+    },
+  };
+}
+
+/**
+ * A freshly manufactured card. With `bootstrapProfile` it holds one ISD-P ({@link isdpAid}(1)) ENABLED
+ * with the fall-back attribute. A card declaration notification (type 01) is pending from the start.
+ */
+export function manufactureCardState(input: ManufactureInput): CardState {
+  validateEid(input.eid, { anyPrefix: true });
+  if (input.isdRKeySets.length === 0) throw new ManufactureError('the ISD-R needs at least one key set');
+  const kvns = new Set(input.isdRKeySets.map((k) => k.kvn));
+  if (kvns.size !== input.isdRKeySets.length) throw new ManufactureError('duplicate ISD-R KVN');
+  const state: CardState = {
+    version: 1,
+    eid: input.eid,
+    ecasd: {
+      curve: input.curve,
+      privateKey: (input.ecasdPrivateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer).toString('hex'),
+      certificate: input.ecasdCertificate.toString('hex'),
+      ciCertificate: input.ciCertificate.toString('hex'),
+    },
+    isdR: { keySets: input.isdRKeySets.map(keySetState), sequenceCounter: 0 },
+    isdps: input.bootstrapProfile ? [bootstrapIsdp(input.bootstrapProfile)] : [],
+    memory: { totalBytes: input.memoryBytes ?? DEFAULT_MEMORY_BYTES },
+    notifications: { nextSeq: 1, pending: [] },
+  };
+  if (state.memory.totalBytes < state.isdps.reduce((sum, isdp) => sum + isdp.memoryQuota, 0)) {
+    throw new ManufactureError('memory too small for the bootstrap profile');
+  }
+  // SGP.02 §3.x eUICC declaration [U]: the first notification announces the card to its SM-SR.
+  appendNotification(state, NOTIFICATION_TYPE.EUICC_DECLARATION, input.now ?? new Date());
+  return state;
+}
+
+export interface ManufactureFromTestPkiOptions {
+  isdRKeySets?: IsdRKeySet[];
+  memoryBytes?: number;
+  bootstrapProfile?: BootstrapProfile;
+  now?: Date;
+}
+
+/** {@link manufactureCardState} with the ECASD credential of `pki.euiccs[index]`, the test CI and the default TEST ISD-R keys. */
+export function manufactureFromTestPki(pki: TestPki, index: number, options: ManufactureFromTestPkiOptions = {}): CardState {
+  const euicc = pki.euiccs[index];
+  if (!euicc) throw new ManufactureError(`the test PKI has no eUICC #${index}`);
+  return manufactureCardState({
+    eid: euicc.eid,
+    curve: pki.curve,
+    ecasdPrivateKey: euicc.ecasd.privateKey,
+    ecasdCertificate: euicc.ecasd.cert,
+    ciCertificate: pki.ci.der,
+    isdRKeySets: options.isdRKeySets ?? [defaultIsdRKeySet(euicc.eid)],
+    ...(options.memoryBytes !== undefined ? { memoryBytes: options.memoryBytes } : {}),
+    ...(options.bootstrapProfile ? { bootstrapProfile: options.bootstrapProfile } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+}
+
