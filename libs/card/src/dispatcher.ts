@@ -48,8 +48,9 @@ export function dispatch(
     return { response: sw(SW.WRONG_LENGTH), events: [] };
   }
   // 2. class
-  const cla = apdu.cla & 0xfc; // b2-b1 are the logical channel number
-  if (cla !== 0x00 && cla !== 0x80 && cla !== 0x84 && (apdu.cla & 0xf0) !== 0x00 && (apdu.cla & 0xf0) !== 0x80) {
+  // First interindustry (0x0X) or GP proprietary (0x8X) class; b3 = secure messaging, b2-b1 = channel.
+  const family = apdu.cla & 0xf0;
+  if (family !== 0x00 && family !== 0x80) {
     return { response: sw(SW.CLA_NOT_SUPPORTED), events: [] };
   }
   // 3. route

@@ -18,24 +18,29 @@ export function encodeDgi(dgi: number, value: Uint8Array): Buffer {
   return Buffer.concat([Buffer.of(dgi >> 8, dgi & 0xff), length, value]);
 }
 
-export function decodeDgis(input: Uint8Array): Dgi[] {
+/** Decodes the DGI starting at `offset`; `next` is the offset just after it (DGIs may be followed by BER-TLVs). */
+export function decodeDgi(input: Uint8Array, offset = 0): Dgi & { next: number } {
   const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (offset + 3 > buf.length) throw new TlvError.Truncated('input ends inside a DGI header');
+  const dgi = buf.readUInt16BE(offset);
+  let length = buf[offset + 2] as number;
+  let valueStart = offset + 3;
+  if (length === 0xff) {
+    if (offset + 5 > buf.length) throw new TlvError.Truncated('input ends inside a DGI length');
+    length = buf.readUInt16BE(offset + 3);
+    valueStart = offset + 5;
+  }
+  const end = valueStart + length;
+  if (end > buf.length) throw new TlvError.Truncated(`DGI ${dgi.toString(16)} announces ${length} bytes`);
+  return { dgi, value: buf.subarray(valueStart, end), raw: buf.subarray(offset, end), next: end };
+}
+
+export function decodeDgis(input: Uint8Array): Dgi[] {
   const out: Dgi[] = [];
-  let offset = 0;
-  while (offset < buf.length) {
-    if (offset + 3 > buf.length) throw new TlvError.Truncated('input ends inside a DGI header');
-    const dgi = buf.readUInt16BE(offset);
-    let length = buf[offset + 2] as number;
-    let valueStart = offset + 3;
-    if (length === 0xff) {
-      if (offset + 5 > buf.length) throw new TlvError.Truncated('input ends inside a DGI length');
-      length = buf.readUInt16BE(offset + 3);
-      valueStart = offset + 5;
-    }
-    const end = valueStart + length;
-    if (end > buf.length) throw new TlvError.Truncated(`DGI ${dgi.toString(16)} announces ${length} bytes`);
-    out.push({ dgi, value: buf.subarray(valueStart, end), raw: buf.subarray(offset, end) });
-    offset = end;
+  for (let offset = 0; offset < input.length; ) {
+    const { next, ...dgi } = decodeDgi(input, offset);
+    out.push(dgi);
+    offset = next;
   }
   return out;
 }

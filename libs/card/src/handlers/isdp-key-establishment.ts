@@ -20,7 +20,7 @@
 import { cardEstablish, ecdsaVerifyPlain, GP_CURVE_REFERENCE, parseScenario3Crt, type Scenario3Crt } from '@rsp/crypto';
 import { isRspError } from '@rsp/errors';
 import { PkiError, parseGpCertificate, validateSmCertificate } from '@rsp/pki';
-import { children, decodeSingleTlv, decodeTlvs, encodeTlv, type CommandApdu, type Tlv } from '@rsp/tlv';
+import { children, decodeDgi, decodeSingleTlv, decodeTlvs, encodeTlv, type CommandApdu, type Tlv } from '@rsp/tlv';
 import type { CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
 import { CardError } from '../errors';
@@ -28,21 +28,11 @@ import { ES8_CHALLENGE_LENGTH, ES8_HEADER, ES8_TAG, hasHeader } from '../es8-lay
 import { ISDP_LIFE_CYCLE, type IsdpState, type KeySetState } from '../model';
 import { personalizationTarget } from './isdp-personalization';
 
-/** One DGI read from `data` at `offset` (GP CS §11.11.2.2 lengths). */
-export function readDgi(data: Buffer, offset = 0): { dgi: number; value: Buffer; raw: Buffer; next: number } {
-  if (offset + 3 > data.length) throw new CardError.IncorrectData('truncated DGI header');
-  const dgi = data.readUInt16BE(offset);
-  let length = data[offset + 2] as number;
-  let start = offset + 3;
-  if (length === 0xff) {
-    if (offset + 5 > data.length) throw new CardError.IncorrectData('truncated DGI length');
-    length = data.readUInt16BE(offset + 3);
-    start = offset + 5;
-  }
-  const next = start + length;
-  if (next > data.length) throw new CardError.IncorrectData(`DGI ${dgi.toString(16)} announces ${length} bytes`);
-  return { dgi, value: data.subarray(start, next), raw: data.subarray(offset, next), next };
-}
+/**
+ * One DGI read from `data` at `offset` (GP CS §11.11.2.2 lengths). A malformed one is a TlvError,
+ * which the dispatcher answers with 6A80.
+ */
+export const readDgi = decodeDgi;
 
 /** The ISD-P must still be SELECTABLE: keys are established once (SGP.02 §3.1.2). */
 function requireSelectable(isdp: IsdpState): void {
