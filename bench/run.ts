@@ -1,17 +1,19 @@
 /**
  * `npm run bench [-- SUITE ...]`: prints throughput figures and ratios; asserts nothing.
- * Suites: crypto (default). Later issues add fleet and provisioning.
+ * Suites: crypto, fleet (BENCH_FLEET_SIZES, BENCH_FLEET_MQTT=1). Later issues add provisioning.
  * BENCH_MS sets the time budget per measurement (default 700 ms).
  */
 import { cpus } from 'node:os';
 import { runCryptoBench } from './crypto';
+import { runFleetBench } from './fleet';
 
 const SUITES: Record<string, () => void | Promise<void>> = {
   crypto: runCryptoBench,
+  fleet: runFleetBench,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const names = requested.length > 0 ? requested : Object.keys(SUITES);
+const names = requested.length > 0 ? requested : ['crypto']; // fleet takes a minute: ask for it by name
 const unknown = names.filter((n) => !(n in SUITES));
 if (unknown.length > 0) {
   console.error(`unknown bench suite(s): ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`);

@@ -25,7 +25,7 @@ export interface Transaction {
 
 export interface DispatchResult {
   response: Buffer;
-  /** The committed state, when the command changed it. */
+  /** The new state, present only when the command changed it (the caller saves it atomically). */
   committed?: CardState;
   events: CardEvent[];
   handler?: string;
@@ -81,7 +81,10 @@ export function dispatch(
     const response = handler.handle(ctx, command);
     // 8. wrap (7. commit is the caller's: it owns the store)
     const wrapped = inSession && volatile.scp03 ? volatile.scp03.wrapResponse(response) : response;
-    return { response: encodeResponseApdu(wrapped), committed: draft, events, handler: handler.name };
+    // Only a command that changed the state is saved: reads (GET DATA, GET STATUS …) cost no write.
+    // The state is JSON by design, so its text is the comparison (also across realms, as under jest).
+    const changed = JSON.stringify(draft) !== JSON.stringify(state);
+    return { response: encodeResponseApdu(wrapped), ...(changed ? { committed: draft } : {}), events, handler: handler.name };
   } catch (error) {
     if (error instanceof PowerLoss) throw error;
     if (error instanceof CardFailure) return { response: sw(error.sw), events: [], handler: handler.name };

@@ -21,3 +21,4 @@ export { USIM_AID_PREFIX } from './handlers/select';
 export { DEFAULT_ISDP_QUOTA_BYTES } from './handlers/isd-r-profile';
 export { CARD_COMMANDS } from './handlers';
 export * from './off-card/es8';
+export * from './off-card/es5';

@@ -21,6 +21,8 @@ import { aidHex, isCommand } from './common';
 export const USIM_AID_PREFIX = 'A0000000871002';
 const P1_BY_DF_NAME = 0x04;
 const P2_RETURN_FCI = 0x00;
+/** ETSI TS 102 221 §11.1.1: UICC terminals (e.g. selecting the USIM) ask for the FCP template. */
+const P2_RETURN_FCP = 0x04;
 const P2_NO_RESPONSE_DATA = 0x0c;
 
 function resolve(ctx: CardContext, aid: string): CardApplication {
@@ -34,15 +36,16 @@ function resolve(ctx: CardContext, aid: string): CardApplication {
 }
 
 function select(ctx: CardContext, apdu: CommandApdu) {
-  if (apdu.p1 !== P1_BY_DF_NAME || (apdu.p2 !== P2_RETURN_FCI && apdu.p2 !== P2_NO_RESPONSE_DATA)) {
+  if (apdu.p1 !== P1_BY_DF_NAME || ![P2_RETURN_FCI, P2_RETURN_FCP, P2_NO_RESPONSE_DATA].includes(apdu.p2)) {
     throw new CardError.IncorrectP1P2('only SELECT by DF name is supported');
   }
   const aid = aidHex(apdu.data);
   ctx.volatile.selected = resolve(ctx, aid);
   ctx.volatile.personalizationTarget = undefined;
   ctx.volatile.scp03 = undefined;
-  // FCI template with the DF name only (ISO/IEC 7816-4 §5.3.3).
-  return ok(apdu.p2 === P2_NO_RESPONSE_DATA ? Buffer.alloc(0) : encodeTlv(0x6f, encodeTlv(0x84, Buffer.from(aid, 'hex'))));
+  // FCI (6F) or FCP (62) template with the DF name only (ISO/IEC 7816-4 §5.3.3, TS 102 221 §11.1.1.3).
+  if (apdu.p2 === P2_NO_RESPONSE_DATA) return ok();
+  return ok(encodeTlv(apdu.p2 === P2_RETURN_FCP ? 0x62 : 0x6f, encodeTlv(0x84, Buffer.from(aid, 'hex'))));
 }
 
 export const SELECT_COMMANDS: CommandHandler[] = [

@@ -1,0 +1,104 @@
+/**
+ * `npm run sim -- --devices N --type oven|bbq|generic [--mqtt-url URL] [--mode gateway|single]
+ *                 [--faults plan.json] [--api-port 8083] [--data-dir DIR] [--mqtt-version 4|5]`
+ *
+ * Manufactures a fleet under one generated test PKI, serves it over MQTT (ES5, docs/topics.md) when
+ * --mqtt-url is given, and opens the device API (docs/device-api.md). Progress goes to stderr.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { FileCardStore } from '@rsp/card';
+import { generateTestPki } from '@rsp/pki';
+import { startDeviceApi } from './device-api';
+import { DEVICE_MODELS, type DeviceModel } from './device';
+import { parseFaultPlan } from './faults';
+import { Fleet } from './fleet';
+
+const positiveInt = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  return n;
+};
+
+/** A plain-ANSI progress bar on stderr (redrawn in place when stderr is a terminal). */
+export function progressBar(label: string): (done: number, total: number) => void {
+  const started = Date.now();
+  return (done, total) => {
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    const rate = done / Math.max((Date.now() - started) / 1000, 0.001);
+    const line = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${Math.round(rate)}/s`;
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}${done === total ? '\n' : ''}`);
+    else if (done === total || done % Math.max(1, Math.floor(total / 10)) === 0) process.stderr.write(`${line}\n`);
+  };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('sim')
+    .description('Virtual eUICC fleet: devices, ES5 over MQTT, device API')
+    .option('--devices <n>', 'number of devices', positiveInt('--devices'), 1)
+    .addOption(new Option('--type <model>', 'device model').choices(DEVICE_MODELS as string[]).default('generic'))
+    .option('--mqtt-url <url>', 'MQTT broker (omit to run without MQTT)')
+    .addOption(new Option('--mode <mode>', 'MQTT connection mode').choices(['gateway', 'single']).default('gateway'))
+    .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['4', '5']).default('4'))
+    .option('--faults <file>', 'fault plan (JSON, see docs/device-api.md)')
+    .option('--api-port <port>', 'device API port', positiveInt('--api-port'), 8083)
+    .option('--data-dir <dir>', 'persist changed card states here (one JSON file per card)')
+    .option('--max-hydrated <n>', 'cards kept hydrated in memory', positiveInt('--max-hydrated'), 1000)
+    .addOption(new Option('--curve <curve>', 'PKI curve').choices(['P-256', 'brainpoolP256r1']).default('P-256'))
+    .addOption(new Option('--certificates <when>', 'issue ECASD certificates now or on first use').choices(['eager', 'lazy']))
+    .parse(argv);
+  const o = program.opts<{
+    devices: number;
+    type: DeviceModel;
+    mqttUrl?: string;
+    mode: 'gateway' | 'single';
+    mqttVersion: '4' | '5';
+    faults?: string;
+    apiPort: number;
+    dataDir?: string;
+    maxHydrated: number;
+    curve: 'P-256' | 'brainpoolP256r1';
+    certificates?: 'eager' | 'lazy';
+  }>();
+
+  const faults = o.faults ? parseFaultPlan(JSON.parse(readFileSync(o.faults, 'utf8'))) : undefined;
+  const started = Date.now();
+  const pki = generateTestPki({ curve: o.curve, euiccCount: 0 });
+  const fleet = await Fleet.create({
+    size: o.devices,
+    model: o.type,
+    pki,
+    maxHydrated: o.maxHydrated,
+    onProgress: progressBar('manufacturing'),
+    ...(faults ? { faults } : {}),
+    ...(o.dataDir ? { backingStore: new FileCardStore(o.dataDir) } : {}),
+    ...(o.certificates ? { certificates: o.certificates } : {}),
+  });
+  const memory = process.memoryUsage();
+  process.stderr.write(
+    `${fleet.size} ${o.type} devices in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+      `heap ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB, RSS ${(memory.rss / 2 ** 20).toFixed(0)} MiB\n`,
+  );
+  if (o.mqttUrl) {
+    await fleet.startMqtt({ url: o.mqttUrl, mode: o.mode, protocolVersion: o.mqttVersion === '5' ? 5 : 4 });
+    process.stderr.write(`ES5 over MQTT at ${o.mqttUrl} (${o.mode} mode)\n`);
+  }
+  const api = await startDeviceApi(fleet, { port: o.apiPort });
+  process.stderr.write(`device API at ${api.url} (first EID ${fleet.eids()[0] ?? '-'})\n`);
+
+  const stop = async (): Promise<void> => {
+    await api.close();
+    await fleet.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv).catch((error: unknown) => {
+    process.stderr.write(`sim: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}
