@@ -82,7 +82,7 @@ describe('raw APDU endpoint: a full ES5 + ES8 provisioning by hand', () => {
     await send(createIsdpApdu(aid, { quota: 16_384 }));
 
     // ES8 step 1 (SM-DP): INSTALL [for personalization] + 3A01 CERT.DP.ECDSA → challenge.
-    let challenge = Buffer.alloc(0);
+    let challenge: Buffer = Buffer.alloc(0);
     for (const command of buildEstablishKeySetStep1({ isdpAid: aid, smdpCertificate: pki.smDp.cert })) {
       const data = await send(command);
       if (data.length > 0) challenge = parseEstablishKeySetStep1Response(data);
@@ -91,7 +91,7 @@ describe('raw APDU endpoint: a full ES5 + ES8 provisioning by hand', () => {
 
     // ES8 step 2: 3A02 (CRT, ePK, signature) → DR + receipt, verified off-card.
     const step2 = buildEstablishKeySetStep2({ challenge, smdpPrivateKey: pki.smDp.privateKey, ecasdCertificate, isdpAid: aid });
-    let last = Buffer.alloc(0);
+    let last: Buffer = Buffer.alloc(0);
     for (const command of step2.commands) last = await send(command);
     const keySet = step2.finish(last); // throws ERR_CRYPTO_RECEIPT_MISMATCH if the card derived other keys
 

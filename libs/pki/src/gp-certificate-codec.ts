@@ -75,14 +75,19 @@ export interface GpCertificateBody {
   expirationDate: Date;
   /** Contents of tag 73, e.g. from `gpDiscretionaryData(role, aki)`. */
   discretionaryData: Buffer;
-  /** Tag 7F49 / B0. */
-  publicKey: KeyObject;
+  /**
+   * Tag 7F49 / B0: a KeyObject, or for issuing also the raw point `04 ‖ X ‖ Y` (a fleet that makes
+   * keys with node's ECDH then skips a KeyObject import per certificate, which costs as much as an ECDH).
+   */
+  publicKey: KeyObject | Uint8Array;
   /** From tag 7F49 / F0 (00 P-256, 03 brainpoolP256r1). */
   curve: CurveName;
 }
 
 /** A decoded certificate with the exact received bytes. */
 export interface DecodedGpCertificate extends GpCertificateBody {
+  /** Tag 7F49 / B0, imported (and so checked to be on the curve). */
+  publicKey: KeyObject;
   raw: Buffer;
   signedBytes: Buffer;
   signature: Buffer;
@@ -142,7 +147,10 @@ export function encodeGpCertificateBody(body: GpCertificateBody): Buffer {
     throw new PkiError.Malformed('expiration date is before the effective date');
   }
   decodeDiscretionaryData(body.discretionaryData);
-  const point = exportRawPublicKey(body.publicKey);
+  const point = body.publicKey instanceof Uint8Array ? Buffer.from(body.publicKey) : exportRawPublicKey(body.publicKey);
+  if (point.length !== POINT_BYTES || point[0] !== 0x04) {
+    throw new PkiError.Malformed(`public key must be an uncompressed ${POINT_BYTES}-byte point`);
+  }
   const keyUsage = Buffer.alloc(2);
   keyUsage.writeUInt16BE(body.keyUsage);
   return Buffer.concat([

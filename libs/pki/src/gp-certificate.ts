@@ -24,6 +24,8 @@ export interface GpCertificateFields extends GpCertificateBody {
 
 /** A parsed certificate. Buffers are views on `raw`, a private copy of the received bytes. */
 export interface GpCertificate extends GpCertificateFields {
+  /** Tag 7F49 / B0, imported (and so checked to be on the curve). */
+  publicKey: KeyObject;
   /** Every byte received (the whole 7F21 TLV). */
   raw: Buffer;
   /** The exact received bytes the signature covers: the TLVs inside 7F21 before 5F37. */
@@ -55,7 +57,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Builds and signs (ECDSA-SHA256, r‖s) a 7F21 certificate. */
 export function issueGpCertificate(fields: GpCertificateFields, issuerPrivateKey: KeyObject): Buffer {
-  if (curveOf(fields.publicKey) !== fields.curve) {
+  // A raw point is the issuer's own fresh key (shape checked when encoding); a KeyObject names its curve.
+  if (!(fields.publicKey instanceof Uint8Array) && curveOf(fields.publicKey) !== fields.curve) {
     throw new PkiError.Malformed(`public key is not on the declared curve ${fields.curve}`);
   }
   const body = encodeGpCertificateBody({

@@ -98,13 +98,23 @@ describe('GP Amd E certificate: round trip', () => {
     expect(cert.authorityKeyId).toEqual(fields.authorityKeyId);
     expect(cert.curve).toBe(curve);
     expect(cert.role).toBe(role);
-    expect(exportRawPublicKey(cert.publicKey)).toEqual(exportRawPublicKey(fields.publicKey));
+    expect(exportRawPublicKey(cert.publicKey)).toEqual(exportRawPublicKey(fields.publicKey as KeyObject));
     expect(cert.signature).toHaveLength(64);
     // The signed bytes are the received TLVs before 5F37, without the 7F21 header.
     expect(cert.signedBytes.equals(bytes.subarray(4, bytes.length - 67))).toBe(true);
     expect(() => verifyGpCertificate(cert, issuerRef, { now: NOW, expectedRole: role })).not.toThrow();
     // Re-issuing from the parsed fields reproduces the signed body byte for byte.
     expect(encodeGpCertificateBody(cert).equals(cert.signedBytes)).toBe(true);
+  });
+
+  it('issues from a raw public point as from a KeyObject, and refuses a malformed point', () => {
+    const { issuer, fields } = setup('P-256', 'ecasd');
+    const point = exportRawPublicKey(fields.publicKey as KeyObject);
+    const fromPoint = parseGpCertificate(issueGpCertificate({ ...fields, publicKey: point }, issuer.privateKey));
+    expect(exportRawPublicKey(fromPoint.publicKey)).toEqual(point);
+    expect(() => issueGpCertificate({ ...fields, publicKey: point.subarray(1) }, issuer.privateKey)).toThrow(
+      expect.objectContaining({ code: 'ERR_PKI_MALFORMED' }),
+    );
   });
 
   it('keeps its own copy of the input', () => {
