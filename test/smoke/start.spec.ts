@@ -30,18 +30,21 @@ describe('npm start (embedded defaults)', () => {
   it('generates the PKI, starts the broker and reports ready; a busy port names its setting', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rsp-start-'));
     try {
-      const first = await runStart({ RSP_DATA_DIR: dataDir, RSP_MQTT_PORT: '0' }, /ready/);
+      const first = await runStart({ RSP_DATA_DIR: dataDir, RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0' }, /ready/);
       expect(first.output).toMatch(/pki +P-256: generated \d+ files/);
       expect(first.output).toMatch(/embedded aedes broker on mqtt:\/\/127\.0\.0\.1:\d+/);
       expect(existsSync(join(dataDir, 'pki', 'nist', 'CERT_CI_ECDSA_NIST.der'))).toBe(true);
       expect(existsSync(join(dataDir, 'pki', 'brainpool', 'CERT_CI_ECDSA_BRP.der'))).toBe(true);
+      expect(first.output).toMatch(/device +oven +EID 89049032123451234512345678901235/);
+      expect(first.output).toMatch(/device +bbq +EID \d{32}/);
+      expect(first.output).toMatch(/api +device and raw APDU API on http:\/\/127\.0\.0\.1:\d+/);
 
       const port = /mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(first.output)?.[1];
       expect(port).toBeDefined();
       // A second instance on a port that is taken (the still-running Mosquitto / a holder) fails clearly.
       const holder = await import('@rsp/mqtt-transport').then((m) => m.startEmbeddedBroker({ port: 0 }));
       try {
-        const second = await runStart({ RSP_DATA_DIR: dataDir, RSP_MQTT_PORT: String(holder.port) }, /start failed/);
+        const second = await runStart({ RSP_DATA_DIR: dataDir, RSP_MQTT_PORT: String(holder.port), RSP_SIM_API_PORT: '0' }, /start failed/);
         expect(second.output).toMatch(/using .*nist/);
         expect(second.output).toMatch(/ERR_MQTT_BROKER_PORT_IN_USE.*RSP_MQTT_PORT/);
         expect(second.code).toBe(1);

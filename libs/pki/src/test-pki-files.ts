@@ -3,10 +3,15 @@
  * `SK_…` PKCS#8 PEM private key, `PK_…` SPKI PEM public key; curve suffix `NIST` or `BRP`). SGP.26 has
  * no GP-format or TLS-broker names: those follow the same pattern and are listed in certs/README.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyObject } from 'node:crypto';
-import type { GpCredential, TestPki, X509Credential } from './test-pki';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import type { CurveName } from '@rsp/crypto';
+import { PkiError } from './errors';
+import { parseGpCertificate } from './gp-certificate';
+import type { GpCredential, TestEuicc, TestPki, X509Credential } from './test-pki';
+import { subjectKeyIdOf } from './x509-builder';
+import { parseX509Certificate } from './x509-parse';
 
 /** PEM text of a DER X.509 certificate (RFC 7468 §5). */
 export function certificateToPem(der: Uint8Array): string {
@@ -87,4 +92,46 @@ export function writeTestPki(pki: TestPki, dir: string): WrittenFile[] {
   };
   put(`MANIFEST_${s}.json`, `${JSON.stringify(manifest, null, 2)}\n`, 'this list');
   return files;
+}
+
+/**
+ * Reads back a PKI written by {@link writeTestPki} (what `npm start` generated once), so every
+ * service and the simulator share one CI, EUM and SM-DP/SM-SR identity across restarts.
+ */
+export function readTestPki(dir: string, curve: CurveName): TestPki {
+  const s = curve === 'P-256' ? 'NIST' : 'BRP';
+  const read = (name: string): Buffer => {
+    try {
+      return readFileSync(join(dir, name));
+    } catch (cause) {
+      throw new PkiError.Malformed(`test PKI file ${name} missing in ${dir} (regenerate with npm run certs)`, { cause });
+    }
+  };
+  const manifest = JSON.parse(read(`MANIFEST_${s}.json`).toString('utf8')) as { issuedAt: string; permittedEins: string[]; eids: string[] };
+  const privateKey = (base: string): KeyObject => createPrivateKey(read(`SK_${base}_${s}.pem`));
+  const x509 = (base: string): X509Credential => {
+    const key = privateKey(base);
+    const publicKey = createPublicKey(key);
+    const der = read(`CERT_${base}_${s}.der`);
+    return { privateKey: key, publicKey, der, cert: parseX509Certificate(der), subjectKeyId: subjectKeyIdOf(publicKey) };
+  };
+  const gp = (base: string): GpCredential => {
+    const key = privateKey(base);
+    const cert = read(`CERT_${base}_${s}.bin`);
+    const parsed = parseGpCertificate(cert);
+    return { privateKey: key, publicKey: createPublicKey(key), cert, parsed, subjectKeyId: parsed.subjectId };
+  };
+  const euiccs = manifest.eids.map((eid): TestEuicc => ({ eid, ecasd: gp(`ECASD_ECKA_${eid}`), tls: x509(`TLS_DEVICE_${eid}`) }));
+  return {
+    curve,
+    suffix: s,
+    issuedAt: new Date(manifest.issuedAt),
+    ci: x509('CI_ECDSA'),
+    eum: { ...x509('EUM_ECDSA'), permittedEins: manifest.permittedEins },
+    smDp: gp('DP_ECDSA'),
+    smSr: gp('SR_ECDSA'),
+    euiccs,
+    tls: { ca: x509('TLS_CA_ECDSA'), broker: x509('TLS_BROKER'), smDp: x509('TLS_SMDP'), smSr: x509('TLS_SMSR') },
+    crls: { ci: read(`CRL_CI_${s}.der`), eum: read(`CRL_EUM_${s}.der`) },
+  };
 }
