@@ -1,15 +1,18 @@
 /**
  * `npm run bench [-- SUITE ...]`: prints throughput figures and ratios; asserts nothing.
- * Suites: crypto, fleet (BENCH_FLEET_SIZES, BENCH_FLEET_MQTT=1). Later issues add provisioning.
+ * Suites: crypto, fleet (BENCH_FLEET_SIZES, BENCH_FLEET_MQTT=1), transport (service requests over aedes).
+ * Later issues add provisioning.
  * BENCH_MS sets the time budget per measurement (default 700 ms).
  */
 import { cpus } from 'node:os';
 import { runCryptoBench } from './crypto';
 import { runFleetBench } from './fleet';
+import { runTransportBench } from './transport';
 
 const SUITES: Record<string, () => void | Promise<void>> = {
   crypto: runCryptoBench,
   fleet: runFleetBench,
+  transport: runTransportBench,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -29,7 +29,9 @@ export interface EmbeddedBrokerOptions {
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const host = options.host ?? '127.0.0.1';
   const aedes = await Aedes.createBroker();
-  const server = createServer(aedes.handle);
+  // noDelay: with Nagle on, each forwarded PUBLISH waits for a delayed ACK (~40 ms per hop); a
+  // sequential request/reply then costs ~90 ms instead of < 1 ms (bench/transport.ts).
+  const server = createServer({ noDelay: true }, aedes.handle);
   try {
     await listen(server, options.port, host);
   } catch (cause) {

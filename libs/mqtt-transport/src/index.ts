@@ -1,6 +1,37 @@
 /**
  * @packageDocumentation
- * `@rsp/mqtt-transport`: MQTT plumbing shared by the services and the simulator. For now the embedded
- * aedes broker; the NestJS transport strategy and ClientProxy on mqtt.js join it with the services.
+ * `@rsp/mqtt-transport`: MQTT plumbing shared by the services and the simulator.
+ *
+ * - {@link startEmbeddedBroker}: the embedded aedes broker (MQTT 3.1.1) behind the zero-install start.
+ * - Service requests (ES3 SM-DP → SM-SR and other service-to-service calls), documented in docs/topics.md:
+ *   - {@link RspMqttServer}: NestJS custom transport strategy; subscribes `{prefix}/svc/{pattern}` per
+ *     handler (`$share/{group}/…` under MQTT 5), one reply per request, duplicate ids answered from a cache,
+ *     expired deadlines refused. Pair it with {@link RspRpcExceptionFilter} so RspError codes survive Nest.
+ *   - {@link RspMqttClient}: NestJS ClientProxy; {@link RspRequester}: the same client without Nest.
+ *     One stable reply subscription per instance, replies routed by correlation id, per-request timeout.
+ *   - `rsp-envelope`: the pure v1 JSON envelope/reply codec and topic names; {@link TransportError}: its errors.
  */
 export * from './embedded-broker';
+export { TransportError } from './errors';
+export {
+  DEFAULT_TOPIC_PREFIX,
+  ENVELOPE_VERSION,
+  assertPattern,
+  decodeReply,
+  decodeRequest,
+  encodeReply,
+  encodeRequest,
+  errorReply,
+  isReplyTopic,
+  patternFromTopic,
+  replyTopic,
+  requestTopic,
+  toReplyError,
+  type ReplyEnvelope,
+  type ReplyErrorBody,
+  type RequestEnvelope,
+} from './rsp-envelope';
+export { RspRequester, type ReplyCallback, type RequestOptions, type RspRequesterOptions } from './requester';
+export { RspMqttClient, type RspMqttClientOptions, type RspMqttEvents } from './client';
+export { RspMqttContext, RspMqttServer, type RspMqttServerEvents, type RspMqttServerOptions } from './server';
+export { RspRpcExceptionFilter } from './exception-filter';
