@@ -14,6 +14,16 @@
  * 100k TCP connections from one process would measure the OS, not the simulator.
  */
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import {
+  TOPIC_FILTERS,
+  TOPIC_ROOT,
+  es5CommandTopic,
+  es5NotifyTopic,
+  gatewayPresenceTopic,
+  presenceTopic,
+  replyTopic,
+  type es5,
+} from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import { PowerLoss } from '@rsp/card';
 import type { CardPool } from './card-host';
@@ -21,32 +31,19 @@ import type { DeviceEventBody } from './device';
 import { Es5ScriptMalformedError, decodeCommandScript, encodeResponseScript, runScript } from './es5-script';
 import { corruptBytes, type FaultPlanRunner } from './faults';
 
-export const TOPIC_ROOT = 'rsp/v1';
+// Topic names and envelopes are the contract shared with the SM-SR (libs/contracts, docs/topics.md).
+export { TOPIC_ROOT };
+export type Es5CommandEnvelope = es5.Es5CommandEnvelope;
+export type Es5ReplyEnvelope = es5.Es5ReplyEnvelope;
+export type Es5NotificationEnvelope = es5.Es5NotificationEnvelope;
 export const topics = {
-  command: (eid: string) => `${TOPIC_ROOT}/euicc/${eid}/es5/cmd`,
-  commandWildcard: `${TOPIC_ROOT}/euicc/+/es5/cmd`,
-  notify: (eid: string) => `${TOPIC_ROOT}/euicc/${eid}/es5/notify`,
-  presence: (eid: string) => `${TOPIC_ROOT}/euicc/${eid}/presence`,
-  gatewayPresence: (gatewayId: string) => `${TOPIC_ROOT}/gateway/${gatewayId}/presence`,
-  reply: (instanceId: string) => `${TOPIC_ROOT}/reply/${instanceId}`,
+  command: es5CommandTopic,
+  commandWildcard: TOPIC_FILTERS.allCommands,
+  notify: es5NotifyTopic,
+  presence: presenceTopic,
+  gatewayPresence: gatewayPresenceTopic,
+  reply: replyTopic,
 } as const;
-
-export interface Es5CommandEnvelope {
-  id: string;
-  replyTo?: string;
-  script: string;
-}
-export interface Es5ReplyEnvelope {
-  id: string;
-  eid: string;
-  script?: string;
-  error?: { code: string; message: string };
-}
-export interface Es5NotificationEnvelope {
-  eid: string;
-  seq: number;
-  tlv: string;
-}
 
 export interface MqttEs5Options {
   url: string;

@@ -1,0 +1,165 @@
+/**
+ * DataSource options from one URL setting (`RSP_DATABASE_URL`): SQLite (better-sqlite3) or PostgreSQL (pg).
+ *
+ * Schema policy: tables are created by migrations on both drivers (see `persistenceMigrations`), so a
+ * production SQLite file is migrated exactly like Postgres. `synchronize` is only ever allowed for
+ * SQLite outside production (quick tests with entities that have no migration yet); it is refused
+ * in production and on Postgres.
+ */
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { setDefaultDriver, withDriver, type DriverKind } from './columns';
+import { PersistenceError } from './errors';
+
+/** The configuration setting that names the database; quoted in every error message. */
+export const DATABASE_URL_SETTING = 'RSP_DATABASE_URL';
+
+/** SQLite busy timeout (ms): how long a writer waits for another process's lock before SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+type Entities = NonNullable<DataSourceOptions['entities']>;
+type Migrations = NonNullable<DataSourceOptions['migrations']>;
+
+/** Settings accepted by {@link dataSourceOptions}. */
+export interface PersistenceSettings {
+  /** `sqlite:///abs/path.db`, `sqlite::memory:` or `postgres://user:pass@host:port/db`. */
+  readonly url: string | undefined;
+  /** Entity classes (add `persistenceEntities` for the generic tables). */
+  readonly entities: Entities;
+  /** Migration classes (add `persistenceMigrations`); run on open. */
+  readonly migrations?: Migrations;
+  /** Production mode: never synchronize. Default false. */
+  readonly production?: boolean;
+  /** Postgres schema to use (default `public`); tests use a fresh one per file. */
+  readonly schema?: string;
+  /** Let TypeORM create tables from entities: SQLite outside production only. Default false. */
+  readonly synchronize?: boolean;
+  /** Run pending migrations when the DataSource is initialised. Default true. */
+  readonly migrationsRun?: boolean;
+}
+
+/** A parsed database URL. */
+export type ParsedDatabaseUrl =
+  | { readonly driver: 'sqlite'; readonly database: string }
+  | { readonly driver: 'postgres'; readonly url: string };
+
+/** `url` with any password replaced by `***`, safe for logs and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    // Unparsable: mask whatever sits between "user:" and "@" by pattern.
+    return url.replace(/(\/\/[^/:@]*:)[^@/]*@/, '$1***@');
+  }
+}
+
+/** Parses `RSP_DATABASE_URL`; throws {@link PersistenceError.InvalidUrl} (password masked) when unusable. */
+export function parseDatabaseUrl(url: string | undefined): ParsedDatabaseUrl {
+  if (!url) throw new PersistenceError.InvalidUrl(`${DATABASE_URL_SETTING} is not set`);
+  if (url === 'sqlite::memory:') return { driver: 'sqlite', database: ':memory:' };
+  if (url.startsWith('sqlite://')) {
+    const path = decodeURIComponent(url.slice('sqlite://'.length));
+    if (!path.startsWith('/') || path.length < 2) {
+      throw new PersistenceError.InvalidUrl(
+        `${DATABASE_URL_SETTING}=${redactUrl(url)}: a SQLite URL needs an absolute path (sqlite:///abs/path.db) or sqlite::memory:`,
+      );
+    }
+    return { driver: 'sqlite', database: path };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch (cause) {
+      throw new PersistenceError.InvalidUrl(`${DATABASE_URL_SETTING}=${redactUrl(url)} is not a valid URL`, { cause });
+    }
+    if (!parsed.hostname || parsed.pathname.length < 2) {
+      throw new PersistenceError.InvalidUrl(
+        `${DATABASE_URL_SETTING}=${redactUrl(url)}: a Postgres URL needs a host and a database name`,
+      );
+    }
+    return { driver: 'postgres', url };
+  }
+  throw new PersistenceError.InvalidUrl(
+    `${DATABASE_URL_SETTING}=${redactUrl(url)}: unsupported scheme (use sqlite:///abs/path.db, sqlite::memory: or postgres://…)`,
+  );
+}
+
+/**
+ * TypeORM DataSource options for `settings.url`. Also makes that driver the process default for the
+ * portable columns (see `columns.ts`), so the result can be handed to `@nestjs/typeorm` as is.
+ */
+export function dataSourceOptions(settings: PersistenceSettings): DataSourceOptions {
+  const target = parseDatabaseUrl(settings.url);
+  const production = settings.production ?? false;
+  const synchronize = settings.synchronize ?? false;
+  if (synchronize && (production || target.driver === 'postgres')) {
+    throw new PersistenceError.InvalidOptions(
+      `synchronize is only allowed for SQLite outside production (${DATABASE_URL_SETTING}=${redactUrl(settings.url ?? '')}); use migrations`,
+    );
+  }
+  setDefaultDriver(target.driver);
+  const common = {
+    entities: settings.entities,
+    migrations: settings.migrations ?? [],
+    migrationsRun: settings.migrationsRun ?? true,
+    synchronize,
+    logging: false,
+  } as const;
+  if (target.driver === 'sqlite') {
+    const inMemory = target.database === ':memory:';
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: target.database,
+      enableWAL: !inMemory, // readers never block the single writer (WAL is meaningless in memory)
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
+      prepareDatabase: (db: { pragma(source: string): unknown }) => {
+        db.pragma('foreign_keys = ON');
+        db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      },
+    };
+  }
+  return {
+    ...common,
+    type: 'postgres',
+    url: target.url,
+    ...(settings.schema ? { schema: settings.schema } : {}),
+    connectTimeoutMS: 5000,
+  };
+}
+
+/** The portable-column driver of a DataSource's options. */
+export function driverKindOf(options: DataSourceOptions): DriverKind {
+  if (options.type === 'better-sqlite3') return 'sqlite';
+  if (options.type === 'postgres') return 'postgres';
+  throw new PersistenceError.InvalidOptions(`unsupported TypeORM driver type ${options.type}`);
+}
+
+/**
+ * Creates and initialises a DataSource from options (runs pending migrations), resolving the portable
+ * columns for its own driver. Usable as `@nestjs/typeorm`'s `dataSourceFactory`. Connection failures
+ * become {@link PersistenceError.Unreachable} naming RSP_DATABASE_URL with the password masked.
+ */
+export async function initializeDataSource(options: DataSourceOptions): Promise<DataSource> {
+  const kind = driverKindOf(options);
+  const dataSource = new DataSource(options);
+  try {
+    await withDriver(kind, () => dataSource.initialize());
+  } catch (cause) {
+    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    const where = 'url' in options && options.url ? options.url : String((options as { database?: unknown }).database);
+    const reason = cause instanceof Error ? cause.message.split(where).join(redactUrl(where)) : String(cause);
+    throw new PersistenceError.Unreachable(
+      `cannot open the database ${DATABASE_URL_SETTING}=${redactUrl(where)}: ${reason}`,
+      { cause },
+    );
+  }
+  return dataSource;
+}
+
+/** `dataSourceOptions(settings)` then {@link initializeDataSource}: an open, migrated DataSource. */
+export function openDataSource(settings: PersistenceSettings): Promise<DataSource> {
+  return initializeDataSource(dataSourceOptions(settings));
+}

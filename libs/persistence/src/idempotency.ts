@@ -1,0 +1,120 @@
+/**
+ * At-most-once execution of a function call per `(requester, functionCallIdentifier)`.
+ *
+ * SGP.02 §5.1 (function call model; functionCallIdentifier): a repeated call must return the outcome of
+ * the first one, not run again. Safety across processes comes from the table's composite primary key:
+ * the claim is a plain INSERT committed on its own, so exactly one caller (any process, any driver)
+ * wins it; every other caller reads the stored row instead of computing.
+ */
+import { isRspError } from '@rsp/errors';
+import { LessThan, type DataSource } from 'typeorm';
+import { IdempotencyRecord } from './entities/idempotency-record.entity';
+import { isUniqueViolation, values } from './sql';
+
+/** Outcome handed back by {@link IdempotencyStore.claimOrReplay}. `replayed` = stored by an earlier call. */
+export type IdempotentOutcome<T> =
+  | { readonly status: 'succeeded'; readonly response: T; readonly replayed: boolean }
+  | { readonly status: 'failed'; readonly errorCode: string; readonly errorMessage: string; readonly replayed: boolean }
+  | { readonly status: 'in-progress' };
+
+/** Options of {@link IdempotencyStore}. */
+export interface IdempotencyOptions {
+  /** How long an outcome is kept (and replayed). Default 24 h. */
+  readonly retentionMs?: number;
+  /** Injectable clock. */
+  readonly now?: () => Date;
+}
+
+const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** Idempotency records over a DataSource with `IdempotencyRecord` among its entities. */
+export class IdempotencyStore {
+  private readonly retentionMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: IdempotencyOptions = {},
+  ) {
+    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private get repository() {
+    return this.dataSource.getRepository(IdempotencyRecord);
+  }
+
+  /**
+   * Runs `compute` if this is the first call with `(requester, callId)` and stores its outcome; otherwise
+   * returns the stored outcome (`replayed: true`), or `in-progress` while the first call still runs.
+   * `compute` throwing an RspError is a stored failure (replayed with its code); any other error
+   * releases the claim (nothing was decided) and is rethrown so the caller can retry.
+   */
+  async claimOrReplay<T>(requester: string, callId: string, compute: () => Promise<T>): Promise<IdempotentOutcome<T>> {
+    if (!(await this.claim(requester, callId))) return this.replay<T>(requester, callId);
+    const key = { requester, functionCallIdentifier: callId };
+    let response: T;
+    try {
+      response = await compute();
+    } catch (error) {
+      if (!isRspError(error)) {
+        await this.repository.delete({ ...key, status: 'in-progress' });
+        throw error;
+      }
+      const failure = { code: error.code, message: error.message };
+      await this.repository.update({ ...key, status: 'in-progress' }, values<IdempotencyRecord>({ status: 'failed', errorCode: error.code, response: failure }));
+      return { status: 'failed', errorCode: error.code, errorMessage: error.message, replayed: false };
+    }
+    // `response ?? null`: JSON columns store null for undefined.
+    await this.repository.update({ ...key, status: 'in-progress' }, values<IdempotencyRecord>({ status: 'succeeded', response: response ?? null }));
+    return { status: 'succeeded', response, replayed: false };
+  }
+
+  /** Stored record of a call, or null. */
+  find(requester: string, callId: string): Promise<IdempotencyRecord | null> {
+    return this.repository.findOneBy({ requester, functionCallIdentifier: callId });
+  }
+
+  /** Deletes records whose retention ended; returns how many. */
+  async purgeExpired(): Promise<number> {
+    const result = await this.repository.delete({ expiresAt: LessThan(this.now()) });
+    return result.affected ?? 0;
+  }
+
+  /** INSERT the claim; false when another caller already holds (or held) the key. */
+  private async claim(requester: string, callId: string): Promise<boolean> {
+    const now = this.now();
+    const row = {
+      requester,
+      functionCallIdentifier: callId,
+      status: 'in-progress' as const,
+      response: null,
+      errorCode: null,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.retentionMs),
+    };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await this.repository.insert(values<IdempotencyRecord>(row));
+        return true;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+      // An expired record no longer protects the identifier: drop it (only if still expired) and retry once.
+      const dropped = await this.repository.delete({ requester, functionCallIdentifier: callId, expiresAt: LessThan(now) });
+      if (!dropped.affected) return false;
+    }
+    return false;
+  }
+
+  private async replay<T>(requester: string, callId: string): Promise<IdempotentOutcome<T>> {
+    const record = await this.find(requester, callId);
+    // Vanished between INSERT and SELECT: the first caller released it after an unexpected error.
+    if (!record || record.status === 'in-progress') return { status: 'in-progress' };
+    if (record.status === 'failed') {
+      const failure = (record.response ?? {}) as { message?: string };
+      return { status: 'failed', errorCode: record.errorCode ?? '', errorMessage: failure.message ?? '', replayed: true };
+    }
+    return { status: 'succeeded', response: record.response as T, replayed: true };
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * @packageDocumentation
+ * Storage building blocks shared by the SM-SR and SM-DP services (TypeORM; no NestJS here):
+ *
+ * - `dataSourceOptions` / `openDataSource` / `initializeDataSource`: one URL setting (RSP_DATABASE_URL)
+ *   → better-sqlite3 (WAL, foreign keys, busy timeout) or pg; typed `PersistenceError`s, passwords masked.
+ * - `BytesColumn` / `TimestampColumn` / `JsonColumn`: portable columns whose native type
+ *   (blob/bytea, datetime/timestamptz, text/jsonb) is chosen when a DataSource builds its metadata.
+ * - `IdempotencyStore` (functionCallIdentifier replay), `Outbox` (transactional outbox with backoff
+ *   and dead letters), `StateMachine` (persisted, resumable step flows), `SecretBox` (AES-256-GCM).
+ * - `persistenceEntities` and `persistenceMigrations`: add them to the service's own lists.
+ *
+ * NestJS wiring (in the apps): `TypeOrmModule.forRootAsync({ useFactory: () => dataSourceOptions({...}),
+ * dataSourceFactory: (options) => initializeDataSource(options!) })`.
+ */
+import { IdempotencyRecord } from './entities/idempotency-record.entity';
+import { OutboxMessage } from './entities/outbox-message.entity';
+import { TransactionRecord } from './entities/transaction-record.entity';
+import { PersistenceInit1767225600000 } from './migrations/1767225600000-persistence-init';
+
+export * from './errors';
+export * from './columns';
+export * from './data-source';
+export { isUniqueViolation, tableOf, toDbValue, driverOf } from './sql';
+export * from './idempotency';
+export * from './outbox';
+export * from './state-machine';
+export * from './secret-box';
+export { IdempotencyRecord, type IdempotencyStatus } from './entities/idempotency-record.entity';
+export { OutboxMessage, type OutboxStatus } from './entities/outbox-message.entity';
+export { TransactionRecord, type TransactionStatus } from './entities/transaction-record.entity';
+export { PersistenceInit1767225600000 } from './migrations/1767225600000-persistence-init';
+
+/** The generic entities; concatenate with a service's own. */
+export const persistenceEntities = [IdempotencyRecord, OutboxMessage, TransactionRecord];
+
+/** The migrations creating the generic tables (both drivers). */
+export const persistenceMigrations = [PersistenceInit1767225600000];

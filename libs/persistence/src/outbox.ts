@@ -1,0 +1,158 @@
+/**
+ * Transactional outbox: messages are written in the caller's transaction, then claimed and delivered
+ * (at least once) by a worker, retried with exponential backoff and jitter, dead-lettered after N attempts.
+ */
+import { randomUUID } from 'node:crypto';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { OutboxMessage } from './entities/outbox-message.entity';
+import { PersistenceError } from './errors';
+import { driverOf, placeholder, tableOf, toDbValue, values } from './sql';
+
+/** What a caller enqueues. */
+export interface OutboxInput {
+  /** Webhook URL or MQTT topic (the worker decides by its form). */
+  readonly destination: string;
+  /** Any non-null JSON value. */
+  readonly payload: unknown;
+  /** Earliest delivery instant; default now. */
+  readonly notBefore?: Date;
+}
+
+/** Retry policy: delay = min(maxDelayMs, baseDelayMs·2^(attempts−1)), then jittered to [½·delay, delay]. */
+export interface BackoffPolicy {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Failed attempts after which the message is dead-lettered (status `dead`). */
+  readonly maxAttempts: number;
+}
+
+/** Options of {@link Outbox}. */
+export interface OutboxOptions {
+  readonly backoff?: BackoffPolicy;
+  /** How long a claim is exclusive; a crashed worker's messages come back after it. Default 60 s. */
+  readonly leaseMs?: number;
+  /** Injectable clock. */
+  readonly now?: () => Date;
+  /** Injectable random in [0, 1) for the jitter. */
+  readonly random?: () => number;
+}
+
+/** Default policy: 1 s, 2 s, 4 s … capped at 5 min, dead after 8 failures. */
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseDelayMs: 1000, maxDelayMs: 5 * 60 * 1000, maxAttempts: 8 };
+
+/** Delay (ms) before the next try after `attempts` failures (attempts ≥ 1), with "equal jitter". */
+export function backoffDelay(policy: BackoffPolicy, attempts: number, random: () => number): number {
+  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(exponential / 2 + (exponential / 2) * random());
+}
+
+/** Outbox over a DataSource with `OutboxMessage` among its entities. */
+export class Outbox {
+  private readonly backoff: BackoffPolicy;
+  private readonly leaseMs: number;
+  private readonly now: () => Date;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: OutboxOptions = {},
+  ) {
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.now = options.now ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Adds a message inside the caller's transaction (`dataSource.transaction(tx => …)`): sent only if it commits. */
+  async enqueue(tx: EntityManager, input: OutboxInput): Promise<OutboxMessage> {
+    const now = this.now();
+    const message = tx.create(OutboxMessage, {
+      id: randomUUID(),
+      destination: input.destination,
+      payload: input.payload,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: input.notBefore ?? now,
+      claimedUntil: null,
+      deliveredAt: null,
+      lastError: null,
+      createdAt: now,
+    });
+    await tx.insert(OutboxMessage, values<OutboxMessage>(message));
+    return message;
+  }
+
+  /**
+   * Claims up to `limit` pending messages due at `now` for `leaseMs`, oldest first. One atomic
+   * `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING id`: on Postgres the sub-select takes
+   * `FOR UPDATE SKIP LOCKED`, so concurrent claimers get disjoint rows without waiting; SQLite has a
+   * single writer, so the statement runs alone (other processes wait on the busy timeout).
+   */
+  async claimDue(now: Date = this.now(), limit = 10): Promise<OutboxMessage[]> {
+    const kind = driverOf(this.dataSource);
+    const table = tableOf(this.dataSource, OutboxMessage);
+    const at = (value: Date) => toDbValue(this.dataSource, OutboxMessage, 'nextAttemptAt', value);
+    const p = (n: number) => placeholder(kind, n);
+    const lock = kind === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+    const sql = `UPDATE ${table} SET "claimed_until" = ${p(1)}
+      WHERE "id" IN (SELECT "id" FROM ${table}
+        WHERE "status" = 'pending' AND "next_attempt_at" <= ${p(2)}
+          AND ("claimed_until" IS NULL OR "claimed_until" <= ${p(3)})
+        ORDER BY "next_attempt_at", "id" LIMIT ${p(4)} ${lock})
+      RETURNING "id"`;
+    const leaseEnd = new Date(now.getTime() + this.leaseMs);
+    const rows = (await this.dataSource.query(sql, [at(leaseEnd), at(now), at(now), limit])) as unknown;
+    const ids = returnedRows(rows).map((row) => String(row.id));
+    if (ids.length === 0) return [];
+    const messages = await this.dataSource.getRepository(OutboxMessage).findBy({ id: In(ids) });
+    return messages.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.id.localeCompare(b.id));
+  }
+
+  /** Records a successful delivery; the message is never claimed again. */
+  async markDelivered(id: string, at: Date = this.now()): Promise<void> {
+    const result = await this.dataSource
+      .getRepository(OutboxMessage)
+      .update({ id, status: 'pending' }, { status: 'delivered', deliveredAt: at, claimedUntil: null });
+    if (!result.affected) throw new PersistenceError.NotFound(`no pending outbox message ${id}`);
+  }
+
+  /**
+   * Records a failed attempt: reschedules after the backoff delay, or dead-letters once the attempts
+   * reach `backoff.maxAttempts`. Returns the updated message.
+   */
+  async markFailed(id: string, error: unknown, backoff: BackoffPolicy = this.backoff): Promise<OutboxMessage> {
+    const repository = this.dataSource.getRepository(OutboxMessage);
+    const message = await repository.findOneBy({ id, status: 'pending' });
+    if (!message) throw new PersistenceError.NotFound(`no pending outbox message ${id}`);
+    const attempts = message.attempts + 1;
+    const dead = attempts >= backoff.maxAttempts;
+    const now = this.now();
+    const changes = {
+      attempts,
+      lastError: describe(error),
+      claimedUntil: null,
+      status: dead ? ('dead' as const) : ('pending' as const),
+      nextAttemptAt: dead ? now : new Date(now.getTime() + backoffDelay(backoff, attempts, this.random)),
+    };
+    await repository.update({ id, attempts: message.attempts }, changes);
+    return Object.assign(message, changes);
+  }
+
+  /** Dead-lettered messages, for inspection or manual replay. */
+  deadLetters(limit = 100): Promise<OutboxMessage[]> {
+    return this.dataSource.getRepository(OutboxMessage).find({ where: { status: 'dead' }, take: limit, order: { createdAt: 'ASC' } });
+  }
+}
+
+/** pg returns `[rows, count]` for UPDATE … RETURNING through TypeORM; better-sqlite3 returns rows. */
+function returnedRows(result: unknown): Array<{ id: unknown }> {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+    return result[0] as Array<{ id: unknown }>;
+  }
+  return Array.isArray(result) ? (result as Array<{ id: unknown }>) : [];
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? `${(error as { code?: unknown }).code ?? error.name}: ${error.message}` : String(error);
+  return text.slice(0, 2000);
+}

@@ -1,0 +1,186 @@
+/**
+ * Persisted state machines: a flow is a table of named steps (node-oidc-provider style), each citing
+ * its spec clause. The transaction row is rewritten after every step, so after a crash (even
+ * `kill -9`) {@link StateMachine.resume} continues at the first step whose output was not yet
+ * persisted: completed steps never run again; the interrupted step runs again, so steps must be
+ * safe to repeat (idempotent or checked against their own side effects).
+ *
+ * Secrets: the context is stored as JSON in clear. Callers put secrets (keys, PINs, profile data
+ * protection keys) into it only sealed with `SecretBox` ("secrets encrypted at rest").
+ */
+import { randomUUID } from 'node:crypto';
+import { isRspError } from '@rsp/errors';
+import type { DataSource } from 'typeorm';
+import { TransactionRecord } from './entities/transaction-record.entity';
+import { PersistenceError } from './errors';
+import { values } from './sql';
+
+/** JSON-serialisable flow context. */
+export type FlowContext = Record<string, unknown>;
+
+/** What a step sees besides the context. */
+export interface StepInfo {
+  readonly transactionId: string;
+  readonly flow: string;
+  readonly step: string;
+  /** 1 on the first run of the flow, incremented by every resume. */
+  readonly attempt: number;
+}
+
+/** One named step. Its returned object is merged into the context and persisted before the next step. */
+export interface FlowStep<C extends FlowContext = FlowContext> {
+  readonly name: string;
+  /** Clause implemented, e.g. 'SGP.02 §3.1.1 step 4'. */
+  readonly spec?: string;
+  run(context: Readonly<C>, info: StepInfo): Promise<Partial<C> | void> | Partial<C> | void;
+}
+
+/** A flow: ordered steps and an optional validityPeriod (ms from start) after which it expires. */
+export interface FlowDefinition<C extends FlowContext = FlowContext> {
+  readonly name: string;
+  readonly steps: ReadonlyArray<FlowStep<C>>;
+  readonly validityPeriodMs?: number;
+}
+
+/** Options of {@link StateMachine}. */
+export interface StateMachineOptions {
+  readonly now?: () => Date;
+}
+
+/** Code persisted when a flow's deadline passes before it succeeds. */
+export const EXPIRED_CODE = 'ERR_PERSISTENCE_TRANSACTION_EXPIRED';
+
+/** Runs and resumes flows over a DataSource with `TransactionRecord` among its entities. */
+export class StateMachine {
+  private readonly flows = new Map<string, FlowDefinition>();
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    flows: ReadonlyArray<FlowDefinition<FlowContext>>,
+    options: StateMachineOptions = {},
+  ) {
+    for (const flow of flows) this.flows.set(flow.name, flow);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private get repository() {
+    return this.dataSource.getRepository(TransactionRecord);
+  }
+
+  /**
+   * Persists a new transaction (status running, step 0) and drives it until it succeeds, fails,
+   * expires, or a non-RspError escapes a step (then the row stays running for {@link resume}, and
+   * the error is rethrown).
+   */
+  async start<C extends FlowContext>(
+    flowName: string,
+    input: C,
+    options: { id?: string; validityPeriodMs?: number } = {},
+  ): Promise<TransactionRecord> {
+    const flow = this.flow(flowName);
+    const now = this.now();
+    const validity = options.validityPeriodMs ?? flow.validityPeriodMs;
+    const record = this.repository.create({
+      id: options.id ?? randomUUID(),
+      flow: flow.name,
+      stepIndex: 0,
+      stepName: flow.steps[0]?.name ?? null,
+      status: 'running',
+      context: input,
+      attempts: 1,
+      errorCode: null,
+      errorMessage: null,
+      deadline: validity === undefined ? null : new Date(now.getTime() + validity),
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.repository.insert(values<TransactionRecord>(record));
+    return this.drive(flow, record);
+  }
+
+  /** Continues a running transaction from its last persisted step; a finished one is returned as is. */
+  async resume(id: string): Promise<TransactionRecord> {
+    const record = await this.get(id);
+    if (record.status !== 'running') return record;
+    const attempts = record.attempts + 1;
+    const claimed = await this.repository.update(
+      { id, attempts: record.attempts, stepIndex: record.stepIndex, status: 'running' },
+      { attempts, updatedAt: this.now() },
+    );
+    // Another worker resumed or advanced it meanwhile: report its state rather than run steps twice.
+    if (!claimed.affected) return this.get(id);
+    record.attempts = attempts;
+    return this.drive(this.flow(record.flow), record);
+  }
+
+  /** The stored transaction; throws {@link PersistenceError.NotFound}. */
+  async get(id: string): Promise<TransactionRecord> {
+    const record = await this.repository.findOneBy({ id });
+    if (!record) throw new PersistenceError.NotFound(`no transaction ${id}`);
+    return record;
+  }
+
+  /** Running transactions not updated since `before` (candidates for resume after a crash). */
+  findStale(before: Date, limit = 100): Promise<TransactionRecord[]> {
+    return this.repository
+      .createQueryBuilder('t')
+      .where('t.status = :status', { status: 'running' })
+      .andWhere('t.updatedAt < :before', { before: this.dataSource.driver.preparePersistentValue(before, this.updatedAtColumn()) })
+      .orderBy('t.updatedAt', 'ASC')
+      .take(limit)
+      .getMany();
+  }
+
+  private async drive(flow: FlowDefinition, record: TransactionRecord): Promise<TransactionRecord> {
+    while (record.status === 'running') {
+      if (record.deadline && this.now().getTime() >= record.deadline.getTime()) {
+        return this.finish(record, { status: 'expired', errorCode: EXPIRED_CODE, errorMessage: 'validity period elapsed' });
+      }
+      const step = flow.steps[record.stepIndex];
+      if (!step) return this.finish(record, { status: 'succeeded', stepName: null });
+      let output: Partial<FlowContext> | void;
+      try {
+        output = await step.run(record.context, {
+          transactionId: record.id,
+          flow: flow.name,
+          step: step.name,
+          attempt: record.attempts,
+        });
+      } catch (error) {
+        if (!isRspError(error)) throw error; // a crash: the row stays running at this step, for resume()
+        return this.finish(record, { status: 'failed', errorCode: error.code, errorMessage: error.message });
+      }
+      const next = record.stepIndex + 1;
+      const changes = {
+        stepIndex: next,
+        stepName: flow.steps[next]?.name ?? null,
+        context: { ...record.context, ...(output ?? {}) },
+        updatedAt: this.now(),
+      };
+      // Conditional on the step we ran: if another worker advanced the row, stop and report its state.
+      const written = await this.repository.update({ id: record.id, stepIndex: record.stepIndex, status: 'running' }, values<TransactionRecord>(changes));
+      if (!written.affected) return this.get(record.id);
+      Object.assign(record, changes);
+    }
+    return record;
+  }
+
+  private async finish(record: TransactionRecord, changes: Partial<TransactionRecord>): Promise<TransactionRecord> {
+    const all = { ...changes, updatedAt: this.now() };
+    await this.repository.update({ id: record.id, stepIndex: record.stepIndex, status: 'running' }, values<TransactionRecord>(all));
+    return Object.assign(record, all);
+  }
+
+  private flow(name: string): FlowDefinition {
+    const flow = this.flows.get(name);
+    if (!flow) throw new PersistenceError.UnknownFlow(`no flow named "${name}"`);
+    return flow;
+  }
+
+  private updatedAtColumn() {
+    const column = this.dataSource.getMetadata(TransactionRecord).findColumnWithPropertyName('updatedAt');
+    if (!column) throw new PersistenceError.InvalidOptions('TransactionRecord is not registered on this DataSource');
+    return column;
+  }
+}
