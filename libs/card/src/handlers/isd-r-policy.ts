@@ -34,13 +34,18 @@ const SET_FALLBACK_ATTRIBUTE: StoreDataFunction = {
   dgi: 0x3a05,
   handle(ctx: CardContext, value: Buffer) {
     const target = requireIsdp(ctx, requireAidTlv(value));
-    if (!isInstalled(target)) throw new CardError.ConditionsNotSatisfied(`ISD-P ${target.aid} holds no installed profile`);
+    requireInstalled(target);
     const previous = fallbackIsdp(ctx);
     if (previous) previous.fallback = false;
     target.fallback = true;
     return ok();
   },
 };
+
+/** Fall-back and POL1 belong to installed profiles only (6985 otherwise). */
+function requireInstalled(target: Parameters<typeof isInstalled>[0]): void {
+  if (!isInstalled(target)) throw new CardError.ConditionsNotSatisfied(`ISD-P ${target.aid} holds no installed profile`);
+}
 
 /** UpdatePOL1: replaces the POL1 byte of an installed profile (unknown rule bits → 6A80). */
 const UPDATE_POL1: StoreDataFunction = {
@@ -53,7 +58,7 @@ const UPDATE_POL1: StoreDataFunction = {
     if (!rules || rules.value.length !== 1) throw new CardError.IncorrectData('81 01 POL1 missing');
     const pol1 = rules.value[0] as number;
     if ((pol1 & ~POL1_ALL_RULES) !== 0) throw new CardError.IncorrectData(`unknown POL1 bits ${pol1.toString(16)}`);
-    if (!isInstalled(target)) throw new CardError.ConditionsNotSatisfied(`ISD-P ${target.aid} holds no installed profile`);
+    requireInstalled(target);
     target.pol1 = pol1;
     return ok();
   },
