@@ -25,6 +25,7 @@ import {
   type es5,
 } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
+import { disableNagle } from '@rsp/mqtt-transport';
 import { PowerLoss } from '@rsp/card';
 import type { CardPool } from './card-host';
 import type { DeviceEventBody } from './device';
@@ -299,6 +300,9 @@ export class MqttEs5Bridge {
 }
 
 function onceConnected(client: MqttClient): Promise<void> {
+  // Small replies must not wait for the broker's delayed ACK (Nagle): see disableNagle in @rsp/mqtt-transport.
+  disableNagle(client);
+  client.on('connect', () => disableNagle(client));
   if (client.connected) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const fail = (error: Error): void => {

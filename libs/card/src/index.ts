@@ -22,3 +22,4 @@ export { DEFAULT_ISDP_QUOTA_BYTES } from './handlers/isd-r-profile';
 export { CARD_COMMANDS } from './handlers';
 export * from './off-card/es8';
 export * from './off-card/es5';
+export * from './es5-script';

@@ -56,7 +56,12 @@ export class Scp03Host {
   private cardResponse?: InitializeUpdateResponse;
   private context?: Buffer;
   private session?: Scp03Session;
-  private pendingCommand?: CommandContext;
+  /**
+   * Wrapped commands whose responses are not unwrapped yet, oldest first: an ES5 script carries several
+   * wrapped C-APDUs before any R-APDU comes back, and each R-MAC is over the MAC chaining value of its
+   * own command (Amd D §6.2.5), so responses are unwrapped in command order.
+   */
+  private readonly pendingCommands: CommandContext[] = [];
 
   constructor(options: Scp03HostOptions) {
     checkStaticKeys(options.keys);
@@ -127,18 +132,21 @@ export class Scp03Host {
         : Buffer.from(command.data);
     const prefix = apduMacPrefix(command.cla, command.ins, command.p1, command.p2, data.length + SCP03_MAC_LENGTH);
     const mac = session.generateCmac(prefix, data);
-    this.pendingCommand = { counter, mcv: session.macChainingValue };
+    if (session.hasLevel(Scp03SecurityLevel.R_MAC)) this.pendingCommands.push({ counter, mcv: session.macChainingValue });
     const wrapped: CommandApdu = { ...command, cla: command.cla | CLA_SECURE_MESSAGING, data: Buffer.concat([data, mac]) };
     return wrapped;
   }
 
-  /** Verifies R-MAC and removes R-ENCRYPTION of the response to the last wrapped command (Amd D §6.2.5, §6.2.7). */
+  /**
+   * Verifies R-MAC and removes R-ENCRYPTION of the response to the oldest wrapped command not yet
+   * unwrapped (Amd D §6.2.5, §6.2.7). An unprotected status word (an error) still consumes its command.
+   */
   unwrapResponse(response: ResponseApdu): ResponseApdu {
     const session = this.openSession();
-    if (!session.hasLevel(Scp03SecurityLevel.R_MAC) || !swIsProtected(response.sw)) return response;
-    const command = this.pendingCommand;
+    if (!session.hasLevel(Scp03SecurityLevel.R_MAC)) return response;
+    const command = this.pendingCommands.shift();
     if (!command) throw new CryptoError.SecureChannelState('no wrapped command awaits a response');
-    this.pendingCommand = undefined;
+    if (!swIsProtected(response.sw)) return response;
     if (response.data.length < SCP03_MAC_LENGTH) {
       session.close();
       throw new CryptoError.MacMismatch('response too short to carry an R-MAC');

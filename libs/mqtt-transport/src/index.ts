@@ -31,7 +31,7 @@ export {
   type ReplyErrorBody,
   type RequestEnvelope,
 } from './rsp-envelope';
-export { RspRequester, type ReplyCallback, type RequestOptions, type RspRequesterOptions } from './requester';
+export { RspRequester, disableNagle, type ReplyCallback, type RequestOptions, type RspRequesterOptions } from './requester';
 export { RspMqttClient, type RspMqttClientOptions, type RspMqttEvents } from './client';
 export { RspMqttContext, RspMqttServer, type RspMqttServerEvents, type RspMqttServerOptions } from './server';
 export { RspRpcExceptionFilter } from './exception-filter';

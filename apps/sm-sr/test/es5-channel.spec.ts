@@ -1,0 +1,95 @@
+/**
+ * The SM-SR's ES5 channel against real virtual eUICCs: in process, over the embedded aedes broker
+ * (MQTT 3.1.1) and over Mosquitto (MQTT 3.1.1 and 5). Each exchange is an SCP03 session with the
+ * card's ISD-R key set; wrong keys and unreachable cards fail with their ERR_ES5_* codes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { createIsdpApdu, defaultIsdRKeySet, getStatusApdu, isdpAid } from '@rsp/card';
+import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { generateTestPki } from '@rsp/pki';
+import { Fleet } from '../../../simulator/src/fleet';
+import { realService } from '../../../test/support/real-services';
+import { Es5Error, LocalEs5Channel, MqttEs5Channel, type Es5Channel } from '../src/es5';
+
+const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
+const mosquitto = await realService('mqtt');
+
+async function exercise(channel: Es5Channel, eid: string): Promise<void> {
+  const [status] = await channel.run(eid, [getStatusApdu()]);
+  expect(status?.sw).toBe(0x9000);
+  expect(status?.data.length).toBeGreaterThan(0);
+  // Several wrapped commands in one script; each R-MAC verified in order.
+  const responses = await channel.run(eid, [createIsdpApdu(isdpAid(5), { quota: 8192 }), getStatusApdu(isdpAid(5))]);
+  expect(responses.map((r) => r.sw)).toEqual([0x9000, 0x9000]);
+  // Concurrent exchanges with one card are serialised, not interleaved.
+  const parallel = await Promise.all([1, 2, 3].map(() => channel.run(eid, [getStatusApdu()])));
+  expect(parallel.every(([r]) => r?.sw === 0x9000)).toBe(true);
+}
+
+describe('ES5 channel in process', () => {
+  let fleet: Fleet;
+  beforeAll(async () => {
+    fleet = await Fleet.create({ size: 2, model: 'oven', pki });
+  });
+  afterAll(async () => fleet.close());
+
+  it('runs commands in an SCP03 session with the ISD-R keys', async () => {
+    const channel = new LocalEs5Channel(fleet.pool, defaultIsdRKeySet);
+    await exercise(channel, fleet.eids()[0] as string);
+  });
+
+  it('fails with ERR_ES5_SECURE_CHANNEL when the key set is wrong', async () => {
+    const eid = fleet.eids()[1] as string;
+    const wrong = { ...defaultIsdRKeySet(eid), mac: randomBytes(16) };
+    const channel = new LocalEs5Channel(fleet.pool, () => wrong);
+    await expect(channel.run(eid, [getStatusApdu()])).rejects.toBeInstanceOf(Es5Error.SecureChannel);
+  });
+
+  it('fails with ERR_ES5_TIMEOUT when the card stays offline past the deadline', async () => {
+    const eid = fleet.eids()[1] as string;
+    const channel = new LocalEs5Channel(fleet.pool, defaultIsdRKeySet);
+    channel.carrier.offline.add(eid);
+    await expect(channel.run(eid, [getStatusApdu()], { deadline: Date.now() + 50 })).rejects.toMatchObject({ code: 'ERR_ES5_TIMEOUT' });
+  });
+});
+
+function overMqtt(name: string, url: () => string | undefined, protocolVersion: 4 | 5) {
+  describe(`ES5 channel over ${name}`, () => {
+    let fleet: Fleet;
+    let channel: MqttEs5Channel;
+    beforeAll(async () => {
+      const brokerUrl = url();
+      if (!brokerUrl) return;
+      fleet = await Fleet.create({ size: 1, model: 'bbq', pki, firstSerial: 70_000_000 + protocolVersion * 1000 + name.length });
+      await fleet.startMqtt({ url: brokerUrl, mode: 'single', protocolVersion, announce: false });
+      channel = await MqttEs5Channel.connect({ url: brokerUrl, protocolVersion, keys: defaultIsdRKeySet });
+    });
+    afterAll(async () => {
+      await channel?.close();
+      await fleet?.close();
+    });
+
+    it('runs commands on a card behind the broker', async () => {
+      if (!url()) return;
+      await exercise(channel, fleet.eids()[0] as string);
+    });
+
+    it('times out on a card nobody serves', async () => {
+      if (!url()) return;
+      const eid = fleet.eids()[0] as string;
+      await fleet.close();
+      await expect(channel.run(eid, [getStatusApdu()], { deadline: Date.now() + 200 })).rejects.toMatchObject({ code: 'ERR_ES5_TIMEOUT' });
+    });
+  });
+}
+
+let broker: EmbeddedBroker;
+beforeAll(async () => {
+  broker = await startEmbeddedBroker({ port: 0 });
+});
+afterAll(async () => broker?.close());
+
+overMqtt('embedded aedes (MQTT 3.1.1)', () => broker?.url, 4);
+overMqtt('Mosquitto (MQTT 3.1.1)', () => mosquitto.url, 4);
+overMqtt('Mosquitto (MQTT 5)', () => mosquitto.url, 5);
