@@ -22,7 +22,7 @@ export default {
     '^@rsp/([a-z0-9-]+)$': '<rootDir>/libs/$1/src/index.ts',
   },
   // Only the rooms that exist yet (jest refuses a missing root; git keeps no empty folder).
-  roots: ['libs', 'apps', 'simulator', 'test'].filter((dir) => existsSync(dir)).map((dir) => `<rootDir>/${dir}`),
+  roots: ['libs', 'apps', 'simulator', 'cli', 'test'].filter((dir) => existsSync(dir)).map((dir) => `<rootDir>/${dir}`),
   testMatch: ['**/*.spec.ts', '**/*.test.ts'],
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

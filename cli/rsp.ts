@@ -1,0 +1,212 @@
+/**
+ * `npx rsp <es1|es2|es4> <function> [options]`: the operator CLI of the simulator. It calls the SM-DP
+ * (ES2) and SM-SR (ES1, ES4) over their HTTP binding, `POST /gsma/{es}/{functionName}` (docs/services.md),
+ * and prints one line per result (or the raw JSON with --json). Exit codes: 0 Executed-*, 2 Failed,
+ * 3 Expired, 1 usage or transport error. See docs/cli.md.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ContractFailure } from '@rsp/contracts';
+import { isRspError } from '@rsp/errors';
+import { CliTransportError, endpointUrl, postFunction } from './http';
+import { EXIT, exitCodeFor, formatResponse } from './output';
+import * as requests from './requests';
+import type { BuiltRequest, HeaderOptions } from './requests';
+
+export const DEFAULT_SMDP_URL = 'http://127.0.0.1:8081';
+export const DEFAULT_SMSR_URL = 'http://127.0.0.1:8082';
+export const DEFAULT_REQUESTER = 'mno.demo';
+export const DEFAULT_SMSR_ID = 'smsr.demo';
+/** Seconds to wait for an answer when neither --timeout nor --validity is given. */
+export const DEFAULT_TIMEOUT_SECONDS = 120;
+
+/** Where the CLI writes and what it reads; tests inject their own. */
+export interface RspIo {
+  /** Raw text to stdout (lines end with `\n`). */
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  fetch?: typeof fetch;
+}
+
+interface GlobalOptions {
+  smdpUrl: string;
+  smsrUrl: string;
+  apiKey?: string;
+  requester: string;
+  callId?: string;
+  validity?: number;
+  json?: boolean;
+  timeout?: number;
+}
+
+const positiveSeconds = (text: string): number => {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return value;
+};
+/** Left unchecked on purpose: the contract validator reports a bad header.validityPeriod with its codes. */
+const seconds = (text: string): number => Number(text);
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+type Builder = (input: never, header: HeaderOptions) => BuiltRequest;
+
+/** Builds the whole command tree; `execute` sends a built request and records the exit code. */
+function buildProgram(io: RspIo, execute: (request: BuiltRequest, globals: GlobalOptions) => Promise<void>): Command {
+  const { env } = io;
+  const program = new Command('rsp')
+    .description('Operator CLI: SGP.02 ES2 (SM-DP), ES4 and ES1 (SM-SR) calls over the HTTP binding')
+    .option('--smdp-url <url>', 'SM-DP base URL (env RSP_SMDP_URL)', env.RSP_SMDP_URL ?? DEFAULT_SMDP_URL)
+    .option('--smsr-url <url>', 'SM-SR base URL (env RSP_SMSR_URL)', env.RSP_SMSR_URL ?? DEFAULT_SMSR_URL)
+    // No commander default: help would print the key taken from the environment.
+    .option('--api-key <key>', 'MNO API key sent as X-API-Key (env RSP_API_KEY)')
+    .option('--requester <id>', 'header.functionRequesterIdentifier (env RSP_REQUESTER_ID)', env.RSP_REQUESTER_ID ?? DEFAULT_REQUESTER)
+    .option('--call-id <id>', 'header.functionCallIdentifier, the idempotency key (default: a fresh UUID)')
+    .option('--validity <seconds>', 'header.validityPeriod in seconds', seconds)
+    .option('--json', 'print the raw JSON response')
+    .option('--timeout <seconds>', `seconds to wait for the answer (default: validity + 10, else ${DEFAULT_TIMEOUT_SECONDS})`, positiveSeconds)
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride()
+    .showSuggestionAfterError();
+
+  const action =
+    <I>(builder: (input: I, header: HeaderOptions) => BuiltRequest, toInput: (options: Record<string, unknown>) => I = (o) => o as I) =>
+    async (options: Record<string, unknown>): Promise<void> => {
+      const globals = program.opts<GlobalOptions>();
+      const header: HeaderOptions = { requester: globals.requester };
+      if (globals.callId !== undefined) header.callId = globals.callId;
+      if (globals.validity !== undefined) header.validity = globals.validity;
+      await execute(builder(toInput(options), header), globals);
+    };
+
+  const smsrId = (command: Command): Command =>
+    command.option('--smsr-id <id>', 'SM-SR the eUICC is registered with (env RSP_SMSR_ID)', env.RSP_SMSR_ID ?? DEFAULT_SMSR_ID);
+  const eid = (command: Command): Command => command.option('--eid <eid>', 'EID (32 digits)');
+  const iccid = (command: Command): Command => command.option('--iccid <iccid>', 'ICCID of the profile');
+  const policy = (command: Command): Command =>
+    command
+      .option('--pol2 <json>', 'POL2 as a JSON array of { subject, action, qualification }')
+      .option('--rule <action:qualification>', 'one POL2 rule, e.g. DISABLE:Not-Allowed (repeatable)', collect);
+
+  // ES2: MNO → SM-DP (SGP.02 §5.3)
+  const es2 = program.command('es2').description('MNO → SM-DP functions (SGP.02 §5.3), sent to --smdp-url');
+  smsrId(eid(es2.command('get-eis').description('ES2.GetEIS: the EIS of an eUICC'))).action(action(requests.es2GetEis));
+  smsrId(iccid(eid(es2.command('download-profile').description('ES2.DownloadProfile (§3.1): by --iccid or --profile-type'))))
+    .option('--profile-type <type>', 'profile type, when no --iccid is given')
+    .option('--enable', 'enable the profile once installed (enableProfile)')
+    .action(action(requests.es2DownloadProfile));
+  policy(smsrId(iccid(eid(es2.command('update-policy-rules').description('ES2.UpdatePolicyRules: replace POL2 of a profile'))))).action(
+    action(requests.es2UpdatePolicyRules),
+  );
+  smsrId(iccid(eid(es2.command('update-subscription-address').description('ES2.UpdateSubscriptionAddress'))))
+    .option('--imsi <imsi>', 'new IMSI')
+    .option('--msisdn <msisdn>', 'new MSISDN')
+    .action(action(requests.es2UpdateSubscriptionAddress));
+  const es2Profiles: [string, string, Builder][] = [
+    ['enable-profile', 'ES2.EnableProfile (§3.2)', requests.es2EnableProfile],
+    ['disable-profile', 'ES2.DisableProfile (§3.3)', requests.es2DisableProfile],
+    ['delete-profile', 'ES2.DeleteProfile (§3.4)', requests.es2DeleteProfile],
+  ];
+  for (const [name, description, builder] of es2Profiles) {
+    smsrId(iccid(eid(es2.command(name).description(description)))).action(action(builder as typeof requests.es2EnableProfile));
+  }
+
+  // ES4: MNO → SM-SR (SGP.02 §5.6)
+  const es4 = program.command('es4').description('MNO → SM-SR functions (SGP.02 §5.6), sent to --smsr-url');
+  eid(es4.command('get-eis').description("ES4.GetEIS: the EIS, filtered to the MNO's profiles")).action(action(requests.es4GetEis));
+  eid(es4.command('audit-eis').description('ES4.AuditEIS: audit the eUICC, optionally some profiles only'))
+    .option('--iccid <iccid>', 'limit the audit to this profile (repeatable)', collect)
+    .action(action(requests.es4AuditEis));
+  const es4Profiles: [string, string, Builder][] = [
+    ['enable-profile', 'ES4.EnableProfile', requests.es4EnableProfile],
+    ['disable-profile', 'ES4.DisableProfile', requests.es4DisableProfile],
+    ['delete-profile', 'ES4.DeleteProfile', requests.es4DeleteProfile],
+  ];
+  for (const [name, description, builder] of es4Profiles) {
+    iccid(eid(es4.command(name).description(description))).action(action(builder as typeof requests.es4EnableProfile));
+  }
+  policy(iccid(eid(es4.command('update-policy-rules').description('ES4.UpdatePolicyRules: replace POL2 of a profile')))).action(
+    action(requests.es4UpdatePolicyRules),
+  );
+
+  // ES1: EUM → SM-SR (SGP.02 §5.5)
+  const es1 = program.command('es1').description('EUM → SM-SR functions (SGP.02 §5.5), sent to --smsr-url');
+  es1
+    .command('register-eis')
+    .description('ES1.RegisterEIS: register a signed EIS (JSON file: the EIS or { "eis": … })')
+    .requiredOption('--file <path>', 'EIS JSON file')
+    .action(action(requests.es1RegisterEis, (options) => readJsonFile(String(options.file))));
+
+  return program;
+}
+
+/** A local problem the user can fix (bad file, bad option): one line, exit 1. */
+class CliUsageError extends Error {}
+
+function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(resolve(path), 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new CliUsageError(`cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliUsageError(`${path} is not valid JSON`);
+  }
+}
+
+function timeoutMs(globals: GlobalOptions): number {
+  const secondsToWait = globals.timeout ?? (globals.validity !== undefined && Number.isFinite(globals.validity) ? globals.validity + 10 : DEFAULT_TIMEOUT_SECONDS);
+  return Math.round(secondsToWait * 1000);
+}
+
+/** Runs the CLI on `argv` (user arguments, without node and script) and returns the exit code. */
+export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo> = {}): Promise<number> {
+  const io: RspIo = {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    ...ioOverrides,
+  };
+  const line = (text: string) => io.stdout(`${text}\n`);
+  let exitCode: number = EXIT.OK;
+
+  const program = buildProgram(io, async (request, globals) => {
+    const baseUrl = request.interface === 'es2' ? globals.smdpUrl : globals.smsrUrl;
+    const answer = await postFunction(endpointUrl(baseUrl, request.path), request.body, {
+      apiKey: globals.apiKey ?? io.env.RSP_API_KEY,
+      timeoutMs: timeoutMs(globals),
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+    });
+    if (globals.json) line(JSON.stringify(answer.body, null, 2));
+    else formatResponse(request.functionName, answer.status, answer.body).forEach(line);
+    exitCode = exitCodeFor(answer.status);
+  });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    // Commander already printed its message (usage error) or the help (exit code 0).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE_OR_TRANSPORT;
+    io.stderr(`rsp: ${describeError(error)}\n`);
+    return EXIT.USAGE_OR_TRANSPORT;
+  }
+}
+
+/** One line, never a stack trace. */
+function describeError(error: unknown): string {
+  if (error instanceof ContractFailure) return `${error.message} (${error.subjectCode}/${error.reasonCode}; nothing sent)`;
+  if (error instanceof CliTransportError || error instanceof CliUsageError) return error.message;
+  if (isRspError(error)) return `${error.code}: ${error.message}`;
+  return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await runRsp(process.argv.slice(2));
+}

@@ -1,0 +1,283 @@
+/**
+ * The CLI end to end against a tiny local HTTP service (port 0) that records each request and answers
+ * canned SGP.02 responses: output lines, exit codes, --json, errors before and after the network.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { STATUS_CODE, expired, failed, type FunctionExecutionStatus } from '@rsp/contracts';
+import { generateEid } from '@rsp/pki';
+import { signedEis } from '../../libs/contracts/test/support';
+import { runRsp } from '../rsp';
+
+const EID = generateEid('89049032', 4242n);
+const ICCID = '89882119900000000012';
+const REPO = resolve(import.meta.dirname, '../..');
+
+interface Recorded {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
+interface Canned {
+  status?: number;
+  /** JSON body, or raw text when a string. */
+  body: unknown;
+  /** Never answer (for the timeout test). */
+  hang?: boolean;
+}
+
+const ok = (output: Record<string, unknown> = {}, status: FunctionExecutionStatus = { status: 'Executed-Success' }): Canned => ({
+  body: { header: { functionExecutionStatus: status }, ...output },
+});
+
+class FakeService {
+  readonly requests: Recorded[] = [];
+  next: Canned = ok();
+  private server: Server | undefined;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        this.requests.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+        const canned = this.next;
+        if (canned.hang) return;
+        const text = typeof canned.body === 'string' ? canned.body : JSON.stringify(canned.body);
+        res.writeHead(canned.status ?? 200, { 'content-type': typeof canned.body === 'string' ? 'text/html' : 'application/json' });
+        res.end(text);
+      });
+    });
+    await new Promise<void>((done) => this.server?.listen(0, '127.0.0.1', done));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((done) => this.server?.close(() => done()));
+  }
+}
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const smdp = new FakeService();
+const smsr = new FakeService();
+let workDir: string;
+
+async function rsp(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runRsp(['--smdp-url', smdp.url, '--smsr-url', smsr.url, ...args], {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    env,
+  });
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  await Promise.all([smdp.start(), smsr.start()]);
+  workDir = mkdtempSync(join(tmpdir(), 'rsp-cli-'));
+});
+afterAll(async () => {
+  await Promise.all([smdp.stop(), smsr.stop()]);
+  rmSync(workDir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  smdp.requests.length = 0;
+  smsr.requests.length = 0;
+  smdp.next = ok();
+  smsr.next = ok();
+});
+
+describe('rsp es2 against an SM-DP', () => {
+  it('download-profile: one POST with the header, the API key and a human line; exit 0', async () => {
+    smdp.next = ok({ iccid: ICCID });
+    const run = await rsp(['--api-key', 'k3y', '--call-id', 'call-42', '--validity', '300', 'es2', 'download-profile', '--eid', EID, '--profile-type', 'demo', '--enable']);
+    expect(run).toEqual({ code: 0, stdout: `Executed-Success  downloadProfile  iccid ${ICCID}\n`, stderr: '' });
+    expect(smdp.requests).toHaveLength(1);
+    const [request] = smdp.requests;
+    expect(request?.path).toBe('/gsma/es2/downloadProfile');
+    expect(request?.headers['x-api-key']).toBe('k3y');
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.body).toEqual({
+      header: { functionRequesterIdentifier: 'mno.demo', functionCallIdentifier: 'call-42', validityPeriod: 300 },
+      eid: EID,
+      smsrId: 'smsr.demo',
+      profileType: 'demo',
+      enableProfile: true,
+    });
+    expect(smsr.requests).toHaveLength(0);
+  });
+
+  it('Failed → the codes, message and subject on one line; exit 2', async () => {
+    smdp.next = ok({}, failed(STATUS_CODE.EID_UNKNOWN, EID));
+    const run = await rsp(['es2', 'enable-profile', '--eid', EID, '--iccid', ICCID]);
+    expect(run).toEqual({ code: 2, stdout: `Failed  8.1.1/3.9  Unknown EID (subjectIdentifier ${EID})\n`, stderr: '' });
+    expect(smdp.requests[0]?.path).toBe('/gsma/es2/enableProfile');
+  });
+
+  it('Expired → exit 3', async () => {
+    smdp.next = ok({}, expired());
+    const run = await rsp(['--validity', '1', 'es2', 'download-profile', '--eid', EID, '--iccid', ICCID]);
+    expect(run).toEqual({ code: 3, stdout: 'Expired  1.6/5.3  Time to live expired\n', stderr: '' });
+  });
+
+  it('Executed-WithWarning → exit 0 with the warning codes', async () => {
+    smdp.next = ok({}, { status: 'Executed-WithWarning', statusCodeData: { subjectCode: '8.4', reasonCode: '4.2', message: 'cleanup pending' } });
+    const run = await rsp(['es2', 'delete-profile', '--eid', EID, '--iccid', ICCID]);
+    expect(run).toEqual({ code: 0, stdout: 'Executed-WithWarning  deleteProfile  8.4/4.2  cleanup pending\n', stderr: '' });
+  });
+
+  it('--json prints the raw response; the exit code still follows the status', async () => {
+    const answer = ok({ iccid: ICCID, euiccResponseData: 'AB'.repeat(100) }, failed(STATUS_CODE.ICCID_IN_USE, ICCID));
+    smdp.next = answer;
+    const run = await rsp(['--json', 'es2', 'download-profile', '--eid', EID, '--iccid', ICCID]);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toEqual(answer.body);
+  });
+
+  it('the other ES2 functions reach their lowerCamelCase paths', async () => {
+    const calls: [string[], string][] = [
+      [['get-eis', '--eid', EID], '/gsma/es2/getEIS'],
+      [['update-policy-rules', '--eid', EID, '--iccid', ICCID, '--rule', 'DELETE:Not-Allowed'], '/gsma/es2/updatePolicyRules'],
+      [['update-subscription-address', '--eid', EID, '--iccid', ICCID, '--msisdn', '4915112345678'], '/gsma/es2/updateSubscriptionAddress'],
+      [['disable-profile', '--eid', EID, '--iccid', ICCID, '--smsr-id', 'smsr.other'], '/gsma/es2/disableProfile'],
+    ];
+    for (const [args] of calls) expect((await rsp(['es2', ...args])).code).toBe(0);
+    expect(smdp.requests.map((r) => r.path)).toEqual(calls.map(([, path]) => path));
+    expect(smdp.requests[1]?.body.pol2).toEqual([{ subject: 'PROFILE', action: 'DELETE', qualification: 'Not-Allowed' }]);
+    expect(smdp.requests[3]?.body.smsrId).toBe('smsr.other');
+  });
+
+  it('environment: RSP_API_KEY, RSP_REQUESTER_ID, RSP_SMSR_ID; no key → no X-API-Key header', async () => {
+    await rsp(['es2', 'get-eis', '--eid', EID], { RSP_API_KEY: 'from-env', RSP_REQUESTER_ID: 'mno.other', RSP_SMSR_ID: 'smsr.env' });
+    await rsp(['es2', 'get-eis', '--eid', EID]);
+    expect(smdp.requests[0]?.headers['x-api-key']).toBe('from-env');
+    expect(smdp.requests[0]?.body).toMatchObject({ header: { functionRequesterIdentifier: 'mno.other' }, smsrId: 'smsr.env' });
+    expect(smdp.requests[1]?.headers).not.toHaveProperty('x-api-key');
+  });
+
+  it('a 401 with a Failed body is a Failed result (exit 2), not a transport error', async () => {
+    smdp.next = { status: 401, body: ok({}, failed(STATUS_CODE.REQUESTER_UNKNOWN)).body };
+    const run = await rsp(['es2', 'get-eis', '--eid', EID]);
+    expect(run).toEqual({ code: 2, stdout: 'Failed  1.1/1.1  Unknown function requester\n', stderr: '' });
+  });
+});
+
+describe('rsp es4 and es1 against an SM-SR', () => {
+  it('es4 get-eis prints the EIS summary', async () => {
+    const eis = signedEis();
+    smsr.next = ok({ eis });
+    const run = await rsp(['es4', 'get-eis', '--eid', eis.eid]);
+    expect(run.code).toBe(0);
+    expect(smsr.requests[0]?.path).toBe('/gsma/es4/getEIS');
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('Executed-Success  getEIS');
+    expect(lines[1]).toContain(`eid ${eis.eid}`);
+    expect(lines[2]).toBe(`  profile ${ICCID}  Enabled  mno MNO-1  fallback  pol2 DELETE:Not-Allowed`);
+  });
+
+  it('every ES4 function goes to the SM-SR', async () => {
+    const calls: [string[], string][] = [
+      [['audit-eis', '--eid', EID, '--iccid', ICCID], '/gsma/es4/auditEIS'],
+      [['enable-profile', '--eid', EID, '--iccid', ICCID], '/gsma/es4/enableProfile'],
+      [['disable-profile', '--eid', EID, '--iccid', ICCID], '/gsma/es4/disableProfile'],
+      [['delete-profile', '--eid', EID, '--iccid', ICCID], '/gsma/es4/deleteProfile'],
+      [['update-policy-rules', '--eid', EID, '--iccid', ICCID, '--pol2', '[]'], '/gsma/es4/updatePolicyRules'],
+    ];
+    for (const [args] of calls) expect((await rsp(['es4', ...args])).code).toBe(0);
+    expect(smsr.requests.map((r) => r.path)).toEqual(calls.map(([, path]) => path));
+    expect(smsr.requests[0]?.body.iccids).toEqual([ICCID]);
+    expect(smdp.requests).toHaveLength(0);
+  });
+
+  it('es1 register-eis --file sends the signed EIS', async () => {
+    const file = join(workDir, 'eis.json');
+    writeFileSync(file, JSON.stringify(signedEis()));
+    const run = await rsp(['--requester', 'eum.demo', 'es1', 'register-eis', '--file', file]);
+    expect(run).toEqual({ code: 0, stdout: 'Executed-Success  registerEIS\n', stderr: '' });
+    expect(smsr.requests[0]?.path).toBe('/gsma/es1/registerEIS');
+    expect(smsr.requests[0]?.body).toMatchObject({ header: { functionRequesterIdentifier: 'eum.demo' }, eis: signedEis() });
+  });
+});
+
+describe('errors: one line on stderr, exit 1, never a stack trace', () => {
+  const expectOneLine = (run: CliRun, pattern: RegExp) => {
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trimEnd()).toMatch(pattern);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  };
+
+  it('a typo fails with the contract text before any network call', async () => {
+    expectOneLine(await rsp(['es2', 'download-profile', '--eid', '8904903200000000000000000000424', '--iccid', ICCID]), /^rsp: invalid parameter eid: expected a 32-digit EID with valid check digits \(1\.6\/2\.1; nothing sent\)$/);
+    expectOneLine(await rsp(['es4', 'enable-profile', '--eid', EID]), /^rsp: mandatory element missing: iccid \(1\.6\/2\.2; nothing sent\)$/);
+    expectOneLine(await rsp(['es2', 'download-profile', '--eid', EID]), /conditional element missing: iccid\|profileType/);
+    expectOneLine(await rsp(['--validity', 'soon', 'es4', 'get-eis', '--eid', EID]), /invalid parameter header\.validityPeriod/);
+    expect(smdp.requests).toHaveLength(0);
+    expect(smsr.requests).toHaveLength(0);
+  });
+
+  it('usage errors of commander and unreadable files', async () => {
+    expectOneLine(await rsp(['es2', 'download-profile', '--eid', EID, '--bogus']), /^error: unknown option '--bogus'/);
+    expectOneLine(await rsp(['es2', 'enable']), /^error: unknown command 'enable'/);
+    expectOneLine(await rsp(['es1', 'register-eis']), /required option '--file <path>'/);
+    expectOneLine(await rsp(['es1', 'register-eis', '--file', join(workDir, 'missing.json')]), /^rsp: cannot read .*missing\.json \(ENOENT\)$/);
+    expectOneLine(await rsp(['--timeout', '-3', 'es4', 'get-eis', '--eid', EID]), /--timeout/);
+  });
+
+  it('transport errors: not an SGP.02 answer, refused connection, timeout', async () => {
+    smsr.next = { status: 500, body: '<html>oops</html>' };
+    expectOneLine(await rsp(['es4', 'get-eis', '--eid', EID]), /^rsp: unexpected answer from .*\/gsma\/es4\/getEIS: HTTP 500/);
+    const closed = new FakeService();
+    await closed.start();
+    await closed.stop();
+    expectOneLine(await runCapture(['--smdp-url', closed.url, 'es2', 'get-eis', '--eid', EID]), /^rsp: cannot call http:\/\/127\.0\.0\.1:\d+\/gsma\/es2\/getEIS: ECONNREFUSED$/);
+    smsr.next = { body: {}, hang: true };
+    expectOneLine(await rsp(['--timeout', '0.2', 'es4', 'get-eis', '--eid', EID]), /no answer within 0\.2 s$/);
+    expectOneLine(await runCapture(['--smdp-url', 'ftp://x', 'es2', 'get-eis', '--eid', EID]), /must be http/);
+  });
+});
+
+async function runCapture(args: string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runRsp(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} });
+  return { code, stdout, stderr };
+}
+
+describe('the installed launcher', () => {
+  const spawnRun = (file: string, args: string[], cwd: string): Promise<CliRun> =>
+    new Promise((done) => {
+      const env = { ...process.env, RSP_SMDP_URL: smdp.url, RSP_API_KEY: '' };
+      execFile(file, args, { cwd, env, timeout: 60_000 }, (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        done({ code, stdout, stderr });
+      });
+    });
+
+  it('node cli/bin/rsp.js propagates the exit code (Failed → 2) from any directory', async () => {
+    smdp.next = ok({}, failed(STATUS_CODE.ICCID_UNKNOWN, ICCID));
+    const run = await spawnRun(process.execPath, [join(REPO, 'cli/bin/rsp.js'), 'es2', 'delete-profile', '--eid', EID, '--iccid', ICCID], workDir);
+    expect(run).toEqual({ code: 2, stdout: `Failed  8.2.1/3.9  Unknown profile ICCID (subjectIdentifier ${ICCID})\n`, stderr: '' });
+  });
+
+  it('`npx rsp --help` resolves the package bin inside the repo', async () => {
+    const run = await spawnRun('npx', ['--offline', 'rsp', 'es2', '--help'], join(REPO, 'docs'));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('download-profile');
+    expect(run.stdout).toContain('update-subscription-address');
+  });
+});
