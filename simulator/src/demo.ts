@@ -5,6 +5,7 @@
 import { DEMO_EID_FIRST_SERIAL, type TestPki } from '@rsp/pki';
 import { startDeviceApi, type DeviceApi, type DeviceDirectory } from './device-api';
 import type { DeviceHandle, DeviceModel } from './device';
+import { FileCardStore } from './file-card-store';
 import { Fleet } from './fleet';
 
 export interface DemoDevices {
@@ -19,6 +20,8 @@ export interface DemoOptions {
   mqttUrl: string;
   apiPort: number;
   apiHost?: string;
+  /** Keep the cards' states as files here (across restarts); default in memory. */
+  stateDir?: string;
 }
 
 /** One device directory over several fleets (one fleet per device model). */
@@ -51,7 +54,13 @@ export async function startDemoDevices(options: DemoOptions): Promise<DemoDevice
   const models: DeviceModel[] = ['oven', 'bbq'];
   const fleets: Fleet[] = [];
   for (const [index, model] of models.entries()) {
-    const fleet = await Fleet.create({ size: 1, model, pki: options.pki, firstSerial: DEMO_EID_FIRST_SERIAL + index });
+    const fleet = await Fleet.create({
+      size: 1,
+      model,
+      pki: options.pki,
+      firstSerial: DEMO_EID_FIRST_SERIAL + index,
+      ...(options.stateDir ? { backingStore: new FileCardStore(options.stateDir) } : {}),
+    });
     await fleet.startMqtt({ url: options.mqttUrl, mode: 'single' });
     fleets.push(fleet);
   }

@@ -37,6 +37,18 @@ export interface IsdpSession {
   download?: Buffer[];
 }
 
+/**
+ * ES5 EstablishISDRKeySet in progress on the ISD-R itself (SGP.02 §3.8 [U numbering]; GP Amd E
+ * Scenario#3). Unlike the personalization target it survives SELECT: the SM-SR sends 3A01 and 3A02 in
+ * two ES5 sessions, each opened by SELECT ISD-R.
+ */
+export interface IsdRKeyEstablishment {
+  /** Challenge returned for 3A01, expected in the 3A02 signature. */
+  challenge: Buffer;
+  /** The SM-SR's verified CERT.SR.ECDSA (7F21), from 3A01. */
+  offCardCertificate: Buffer;
+}
+
 /** State that does not survive a power cycle. */
 export interface VolatileState {
   /** Currently selected application. */
@@ -46,6 +58,8 @@ export interface VolatileState {
   /** ISD-P addressed by INSTALL [for personalization] (GP CS §11.5.2.3). */
   personalizationTarget?: string;
   isdpSessions: Map<string, IsdpSession>;
+  /** Pending ES5 EstablishISDRKeySet (3A01 accepted, 3A02 not yet received). */
+  isdRKeyEstablishment?: IsdRKeyEstablishment;
 }
 
 /** Events for the device around the card (delivered only after the command committed). */

@@ -23,3 +23,4 @@ export { CARD_COMMANDS } from './handlers';
 export * from './off-card/es8';
 export * from './off-card/es5';
 export * from './es5-script';
+export { ISD_R_DELETE_KEY_SET_TAG } from './handlers/isd-r-key-establishment';

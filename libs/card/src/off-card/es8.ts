@@ -39,12 +39,12 @@ export function buildInstallForPersonalization(isdpAid: string): CommandApdu {
 /**
  * EstablishISDPKeySet step 1 (one ES5 script): INSTALL [for personalization], then STORE DATA
  * `80 E2 09 00 { 3A01 L 7F21… }` with CERT.DP.ECDSA as issued (the card verifies the bytes it receives).
+ * Without `isdpAid` the STORE DATA goes to the ISD-R itself: ES5 EstablishISDRKeySet with CERT.SR.ECDSA
+ * in `smdpCertificate` (SGP.02 §3.8 [U numbering]).
  */
-export function buildEstablishKeySetStep1(input: { isdpAid: string; smdpCertificate: Uint8Array }): CommandApdu[] {
-  return [
-    buildInstallForPersonalization(input.isdpAid),
-    command(ES8_HEADER.STORE_DATA_CERTIFICATE, encodeDgi(ES8_TAG.DGI_CERTIFICATE, input.smdpCertificate)),
-  ];
+export function buildEstablishKeySetStep1(input: { isdpAid?: string; smdpCertificate: Uint8Array }): CommandApdu[] {
+  const certificate = command(ES8_HEADER.STORE_DATA_CERTIFICATE, encodeDgi(ES8_TAG.DGI_CERTIFICATE, input.smdpCertificate));
+  return input.isdpAid === undefined ? [certificate] : [buildInstallForPersonalization(input.isdpAid), certificate];
 }
 
 /** The random challenge from the response to 3A01 (`85 L RC`). */

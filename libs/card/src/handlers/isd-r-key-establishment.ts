@@ -1,0 +1,214 @@
+/**
+ * ES5.EstablishISDRKeySet on the card: the SM-SR gives the ISD-R a new SCP03 key set with GP Amd E
+ * Scenario#3 (ECKA-EG, X9.63 KDF, receipt) — the mechanism of ES8.EstablishISDPKeySet (SGP.02 §3.1.2,
+ * `isdp-key-establishment.ts`) with CERT.SR.ECDSA instead of CERT.DP.ECDSA and the ISD-R itself as the
+ * security domain that receives the keys. SGP.02 runs it in the SM-SR change (§3.8 [U numbering]:
+ * ES7.AuthenticateSMSR → 3A01, ES7.CreateAdditionalKeySet → 3A02); this SM-SR also runs it at first
+ * contact, replacing the EUM's public TEST key set.
+ *
+ * ```
+ * 80 E2 09 00  3A01 L { 7F21 CERT.SR.ECDSA }                        → 85 L RC
+ * 80 E2 89 01  3A02 L { A6 CRT } ‖ 7F49 { B0 ePK, F0 ref } ‖ 5F37 sig → 85 L DR ‖ 86 10 receipt
+ * 80 E4 00 00  { F2 03 KVN first-KID last-KID }…                       → 9000 (FinaliseISDRhandover)
+ * ```
+ * - Same headers as ES8; the ISD-R is the target when no INSTALL [for personalization] named an ISD-P
+ *   (GP CS §11.11.2: STORE DATA goes to the selected SD unless a target was set, §11.5.2.3). With a
+ *   target this row hands the command to the ES8 row unchanged.
+ * - The pending challenge survives SELECT (each ES5 session starts with SELECT ISD-R) but not a power
+ *   cycle; it is consumed by the first 3A02, valid or not (one signature attempt per challenge) [U].
+ * - The derived set replaces the ISD-R key set of the CRT's KVN, else is added. Older sets stay until
+ *   the SM-SR, authenticated with the NEW set, deletes them (ES5.FinaliseISDRhandover, SGP.02 §3.8
+ *   steps 24–25 [U numbering]; DELETE with F2 = KVN ‖ key id range, SGP.02 v3.1 §4.1.1.9 as read in
+ *   njiwa `ReceiveEISHandoverTransaction` [U]): a lost receipt never locks the SM-SR out.
+ * - Status words as for ES8 [U]: certificate / signature refused → 6982; malformed → 6A80; order → 6985.
+ */
+import { cardEstablish, ecdsaVerifyPlain, GP_CURVE_REFERENCE, parseScenario3Crt, type Scenario3Crt } from '@rsp/crypto';
+import { isRspError } from '@rsp/errors';
+import { PkiError, parseGpCertificate, validateSmCertificate } from '@rsp/pki';
+import { children, decodeDgi, decodeSingleTlv, decodeTlvs, encodeTlv, type CommandApdu, type Tlv } from '@rsp/tlv';
+import type { CardContext, CommandHandler } from '../context';
+import { ok } from '../dispatcher';
+import { CardError } from '../errors';
+import { ES8_CHALLENGE_LENGTH, ES8_HEADER, ES8_TAG, hasHeader } from '../es8-layout';
+import type { KeySetState } from '../model';
+import { isCommand } from './common';
+import { storeDataKeyEstablishment } from './isdp-key-establishment';
+
+/** Tag of one key-set range in the FinaliseISDRhandover DELETE (SGP.02 v3.1 §4.1.1.9 via njiwa [U]). */
+export const ISD_R_DELETE_KEY_SET_TAG = 0xf2;
+/** Key identifiers of an SCP03 key set: S-ENC 01, S-MAC 02, DEK 03 (GP Amd D §4.1.1). */
+const SCP03_KEY_IDS = { first: 0x01, last: 0x03 } as const;
+
+/** TLV parsing errors of received data are 6A80 (a CardError from inside keeps its status word). */
+function parsed<T>(what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (cause) {
+    if (cause instanceof CardError.IncorrectData) throw cause;
+    throw new CardError.IncorrectData(`${what}: malformed`, { cause });
+  }
+}
+
+/**
+ * 3A01: validates CERT.SR.ECDSA against PK.CI.ECDSA of the ECASD (signature over the received bytes,
+ * CA id, dates, role C8 01 02, key usage, CI CRL; SGP.02 §2.3 / §4.1.3.1) and answers a fresh challenge.
+ */
+function receiveCertificate(ctx: CardContext, apdu: CommandApdu): Buffer {
+  const dgi = readDgi(apdu.data);
+  if (dgi.dgi !== ES8_TAG.DGI_CERTIFICATE || dgi.next !== apdu.data.length) throw new CardError.IncorrectData('expected exactly one DGI 3A01');
+  ctx.step('isd-r-key-establishment:certificate');
+  let certificate: Buffer;
+  try {
+    certificate = Buffer.from(
+      validateSmCertificate({
+        gpCert: dgi.value,
+        ciDer: Buffer.from(ctx.state.ecasd.ciCertificate, 'hex'),
+        expectedRole: 'sm-sr',
+        now: ctx.env.now(),
+      }).cert.raw,
+    );
+  } catch (cause) {
+    if (cause instanceof PkiError.Malformed) throw new CardError.IncorrectData('3A01: malformed certificate', { cause });
+    if (isRspError(cause)) throw new CardError.SecurityStatus(`3A01: CERT.SR.ECDSA refused (${cause.code})`, { cause });
+    throw cause;
+  }
+  const challenge = Buffer.from(ctx.env.random(ES8_CHALLENGE_LENGTH));
+  // A new 3A01 replaces any earlier pending one: only the latest challenge can be signed.
+  ctx.volatile.isdRKeyEstablishment = { challenge, offCardCertificate: certificate };
+  return encodeTlv(ES8_TAG.CHALLENGE, challenge);
+}
+
+/** One DGI (GP CS §11.11.2.2 lengths); malformed → 6A80. */
+function readDgi(data: Buffer): ReturnType<typeof decodeDgi> {
+  return parsed('DGI', () => decodeDgi(data));
+}
+
+interface KeyEstablishmentData {
+  crt: Scenario3Crt;
+  point: Buffer;
+  signature: Buffer;
+  /** `3A02 TLV ‖ 7F49 TLV` as received: the signed data without the challenge. */
+  signedPrefix: Buffer;
+}
+
+/** Splits `3A02 { A6 } ‖ 7F49 { B0, F0 } ‖ 5F37` (layout of SGP.02 §4.1.3.1, as ES8) and checks the curve. */
+function parseKeyEstablishment(ctx: CardContext, data: Buffer): KeyEstablishmentData {
+  return parsed('3A02', () => {
+    const first = decodeDgi(data);
+    if (first.dgi !== ES8_TAG.DGI_KEY_ESTABLISHMENT) throw new CardError.IncorrectData('expected DGI 3A02');
+    const crt = parseScenario3Crt(decodeSingleTlv(first.value).raw);
+    const rest = decodeTlvs(data.subarray(first.next));
+    const [publicKey, signature] = rest as [Tlv | undefined, Tlv | undefined];
+    if (rest.length !== 2 || publicKey?.tag !== ES8_TAG.PUBLIC_KEY || signature?.tag !== ES8_TAG.SIGNATURE) {
+      throw new CardError.IncorrectData('3A02 must be followed by 7F49 and 5F37 only');
+    }
+    const items = children(publicKey);
+    const point = items.find((t) => t.tag === ES8_TAG.POINT);
+    const curve = items.find((t) => t.tag === ES8_TAG.CURVE_REFERENCE);
+    if (items.length !== 2 || !point || curve?.value.length !== 1) throw new CardError.IncorrectData('7F49 must hold B0 and F0');
+    if (curve.value[0] !== GP_CURVE_REFERENCE[ctx.state.ecasd.curve]) {
+      throw new CardError.IncorrectData(`ePK on curve reference ${curve.value[0]}, the ECASD uses ${ctx.state.ecasd.curve}`);
+    }
+    return {
+      crt,
+      point: Buffer.from(point.value),
+      signature: Buffer.from(signature.value),
+      signedPrefix: Buffer.from(data.subarray(0, data.length - signature.raw.length)),
+    };
+  });
+}
+
+/** GP KVNs of key sets are 01–7F (GP CS §11.1.8 [U]; 00 means "first key set" in INITIALIZE UPDATE). */
+function requireKvn(kvn: number): number {
+  if (!Number.isInteger(kvn) || kvn < 0x01 || kvn > 0x7f) throw new CardError.IncorrectData(`KVN ${kvn} is not 01–7F`);
+  return kvn;
+}
+
+/** The SCP03 key set as card state: S-ENC / S-MAC / DEK, or one key for all three (KUQ 5C) [U, as ES8]. */
+function keySetOf(crt: Scenario3Crt, keys: Buffer[]): KeySetState {
+  const [enc, mac, dek] = keys.map((key) => key.toString('hex'));
+  if (enc === undefined) throw new CardError.IncorrectData('no key derived');
+  return { kvn: requireKvn(crt.keyVersion), enc, mac: mac ?? enc, dek: dek ?? enc };
+}
+
+/**
+ * 3A02: verifies the SM-SR's signature (PK.SR.ECDSA from 3A01) over `3A02 TLV ‖ 7F49 TLV ‖ 85 L RC`, runs
+ * ECKA-EG with SK.ECASD.ECKA and stores the derived set in the ISD-R (committed with the command).
+ */
+function establishKeys(ctx: CardContext, data: Buffer): Buffer {
+  const pending = ctx.volatile.isdRKeyEstablishment;
+  if (!pending) throw new CardError.ConditionsNotSatisfied('3A02 without a verified 3A01 (or its challenge was used)');
+  ctx.volatile.isdRKeyEstablishment = undefined; // consumed, whatever the outcome
+  const received = parseKeyEstablishment(ctx, data);
+  requireKvn(received.crt.keyVersion);
+  const signed = Buffer.concat([received.signedPrefix, encodeTlv(ES8_TAG.CHALLENGE, pending.challenge)]);
+  if (!ecdsaVerifyPlain(parseGpCertificate(pending.offCardCertificate).publicKey, signed, received.signature)) {
+    throw new CardError.SecurityStatus('3A02: signature by SK.SR.ECDSA does not verify');
+  }
+  ctx.step('isd-r-key-establishment:signature-verified');
+  const result = parsed('ePK.SR.ECKA / CRT', () =>
+    cardEstablish({ ecasdPrivateKey: ctx.env.ecasdPrivateKey(), ePK: received.point, crt: received.crt.tlv, randomDr: ctx.env.random }),
+  );
+  ctx.step('isd-r-key-establishment:keys-derived');
+  const keySet = keySetOf(received.crt, result.keys);
+  const keySets = ctx.state.isdR.keySets;
+  const index = keySets.findIndex((k) => k.kvn === keySet.kvn);
+  if (index >= 0) keySets[index] = keySet;
+  else keySets.push(keySet);
+  return result.response;
+}
+
+/**
+ * FinaliseISDRhandover: `80 E4 00 00 { F2 03 KVN 01 03 }…` deletes whole ISD-R key sets. Unknown KVN →
+ * 6A88; a range that is not the whole set (01–03) → 6A80 [U]; deleting the last key set → 6985 (the
+ * ISD-R would be unreachable). All or nothing: any refusal leaves every set in place (draft rollback).
+ */
+function deleteKeySets(ctx: CardContext, apdu: CommandApdu): Buffer {
+  const ranges = parsed('DELETE key', () => decodeTlvs(apdu.data));
+  if (ranges.length === 0) throw new CardError.IncorrectData('DELETE key: no F2 range');
+  for (const range of ranges) {
+    const [kvn, first, last] = range.value;
+    if (range.tag !== ISD_R_DELETE_KEY_SET_TAG || range.value.length !== 3 || kvn === undefined) {
+      throw new CardError.IncorrectData('DELETE key: expected F2 03 KVN first-KID last-KID');
+    }
+    if (first !== SCP03_KEY_IDS.first || last !== SCP03_KEY_IDS.last) throw new CardError.IncorrectData('DELETE key: only whole key sets (01–03)');
+    const index = ctx.state.isdR.keySets.findIndex((k) => k.kvn === kvn);
+    if (index < 0) throw new CardError.ReferencedDataNotFound(`no ISD-R key set with KVN ${kvn}`);
+    ctx.state.isdR.keySets.splice(index, 1);
+  }
+  if (ctx.state.isdR.keySets.length === 0) throw new CardError.ConditionsNotSatisfied('the ISD-R would have no key set left');
+  return Buffer.alloc(0);
+}
+
+/** True for the two STORE DATA headers of Scenario#3 (3A01 / 3A02). */
+function isKeyEstablishmentStoreData(apdu: CommandApdu): boolean {
+  return hasHeader(apdu, ES8_HEADER.STORE_DATA_CERTIFICATE) || hasHeader(apdu, ES8_HEADER.STORE_DATA_KEY_ESTABLISHMENT);
+}
+
+/** 3A01 / 3A02 to the ISD-R itself, or to the ISD-P named by INSTALL [for personalization] (ES8 row). */
+export const storeDataIsdRKeyEstablishment: CommandHandler = {
+  name: 'ISD-R STORE DATA 3A01/3A02 (ES5 EstablishISDRKeySet; with a target: ES8 EstablishISDPKeySet)',
+  spec: 'SGP.02 §3.8, §4.1.3.1; GP Amd E Scenario#3; GP CS §11.11',
+  app: 'isd-r',
+  secured: true,
+  matches: isKeyEstablishmentStoreData,
+  handle(ctx, apdu) {
+    if (ctx.volatile.personalizationTarget !== undefined) return storeDataKeyEstablishment.handle(ctx, apdu);
+    if (apdu.p1 === ES8_HEADER.STORE_DATA_CERTIFICATE.p1) return ok(receiveCertificate(ctx, apdu));
+    return ok(establishKeys(ctx, apdu.data));
+  },
+};
+
+/** DELETE `80 E4 00 00` of ISD-R key sets (ES5.FinaliseISDRhandover); DeleteProfile (P2 40) is another row. */
+export const deleteIsdRKeySets: CommandHandler = {
+  name: 'ISD-R DELETE key sets (ES5 FinaliseISDRhandover)',
+  spec: 'SGP.02 §3.8, v3.1 §4.1.1.9 [U]; GP CS §11.2',
+  app: 'isd-r',
+  secured: true,
+  // Header only: rows match before C-DECRYPTION, so the data field cannot be looked at here.
+  matches: (apdu) => isCommand(apdu, 0x80, 0xe4) && apdu.p1 === 0x00 && apdu.p2 === 0x00,
+  handle: (ctx, apdu) => ok(deleteKeySets(ctx, apdu)),
+};
+
+/** Ahead of the ES8 rows: this STORE DATA row decides between the ISD-R and the personalization target. */
+export const ISD_R_KEY_ESTABLISHMENT_COMMANDS: CommandHandler[] = [storeDataIsdRKeyEstablishment, deleteIsdRKeySets];
