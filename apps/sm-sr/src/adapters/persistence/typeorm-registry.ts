@@ -1,0 +1,149 @@
+/**
+ * The EIS registry on TypeORM (SQLite or Postgres). ISD-R key sets are sealed with SecretBox (AAD = the
+ * EID, so a sealed value copied to another row does not open); registry changes and the notifications
+ * they cause are committed together (transactional outbox).
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import type { IsdRKeySet } from '@rsp/card';
+import { isUniqueViolation, persistenceEntities, persistenceMigrations, type Outbox, type SecretBox } from '@rsp/persistence';
+import { DuplicateEidError } from '../../domain/errors';
+import type { EisRegistry, EuiccRecord, OutboundMessage, ProfileRecord, RegistryTransaction } from '../../domain/model';
+import { SmsrEuiccEntity, SmsrProfileEntity } from './entities';
+import { SmSrRegistryInit1767312000000 } from './migration';
+
+export const smSrEntities = [...persistenceEntities, SmsrEuiccEntity, SmsrProfileEntity];
+export const smSrMigrations = [...persistenceMigrations, SmSrRegistryInit1767312000000];
+
+const keyAad = (eid: string) => `smsr_euicc.isd_r_keys:${eid}`;
+
+export class TypeOrmEisRegistry implements EisRegistry {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly secrets: SecretBox,
+    private readonly outbox: Outbox,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async find(eid: string): Promise<EuiccRecord | undefined> {
+    const row = await this.dataSource.getRepository(SmsrEuiccEntity).findOneBy({ eid });
+    if (!row) return undefined;
+    const profiles = await this.dataSource.getRepository(SmsrProfileEntity).findBy({ eid });
+    return toRecord(row, profiles);
+  }
+
+  async findByIccid(iccid: string): Promise<ProfileRecord | undefined> {
+    const row = await this.dataSource.getRepository(SmsrProfileEntity).findOneBy({ iccid });
+    return row ? toProfile(row) : undefined;
+  }
+
+  async register(record: EuiccRecord, isdRKeys: IsdRKeySet): Promise<void> {
+    const sealed = this.secrets.seal(
+      JSON.stringify({ kvn: isdRKeys.kvn, enc: isdRKeys.enc.toString('hex'), mac: isdRKeys.mac.toString('hex'), dek: isdRKeys.dek.toString('hex') }),
+      keyAad(record.eid),
+    );
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.insert(SmsrEuiccEntity, {
+          eid: record.eid,
+          eumId: record.eumId,
+          smsrId: record.smsrId,
+          eumSignedInfo: record.signedInfo as never,
+          eumSignature: record.eumSignature,
+          isdRAid: record.isdRAid,
+          isdRKeysSealed: sealed,
+          remainingMemory: record.remainingMemory,
+          availableMemoryForProfiles: record.availableMemoryForProfiles,
+          lastAuditDate: record.lastAuditDate ?? null,
+          registeredAt: record.registeredAt,
+        });
+        for (const profile of record.profiles) await manager.insert(SmsrProfileEntity, this.profileRow(profile) as never);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DuplicateEidError(`EID ${record.eid} is already registered`, { cause: error });
+      throw error;
+    }
+  }
+
+  async isdRKeys(eid: string): Promise<IsdRKeySet | undefined> {
+    const row = await this.dataSource.getRepository(SmsrEuiccEntity).findOne({ where: { eid }, select: { eid: true, isdRKeysSealed: true } });
+    if (!row) return undefined;
+    const keys = JSON.parse(this.secrets.openString(row.isdRKeysSealed, keyAad(eid))) as { kvn: number; enc: string; mac: string; dek: string };
+    return { kvn: keys.kvn, enc: Buffer.from(keys.enc, 'hex'), mac: Buffer.from(keys.mac, 'hex'), dek: Buffer.from(keys.dek, 'hex') };
+  }
+
+  transaction<T>(work: (tx: RegistryTransaction) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) => work(this.transactionOn(manager)));
+  }
+
+  private transactionOn(manager: EntityManager): RegistryTransaction {
+    return {
+      saveProfile: async (profile: ProfileRecord) => {
+        await manager.save(SmsrProfileEntity, manager.create(SmsrProfileEntity, this.profileRow(profile) as never));
+      },
+      deleteProfile: async (eid: string, iccid: string) => {
+        await manager.delete(SmsrProfileEntity, { eid, iccid });
+      },
+      updateEuicc: async (eid, changes) => {
+        const update: Partial<SmsrEuiccEntity> = {};
+        if (changes.remainingMemory !== undefined) update.remainingMemory = changes.remainingMemory;
+        if (changes.availableMemoryForProfiles !== undefined) update.availableMemoryForProfiles = changes.availableMemoryForProfiles;
+        if (changes.lastAuditDate !== undefined) update.lastAuditDate = changes.lastAuditDate;
+        if (Object.keys(update).length > 0) await manager.update(SmsrEuiccEntity, { eid }, update);
+      },
+      enqueue: async (message: OutboundMessage) => {
+        await this.outbox.enqueue(manager, message);
+      },
+    };
+  }
+
+  private profileRow(profile: ProfileRecord): SmsrProfileEntity {
+    return {
+      eid: profile.eid,
+      iccid: profile.iccid,
+      isdpAid: profile.isdpAid.toUpperCase(),
+      mnoId: profile.mnoId,
+      smdpId: profile.smdpId,
+      state: profile.state,
+      fallback: profile.fallback,
+      pol2: profile.pol2,
+      profileType: profile.profileType ?? null,
+      allocatedMemory: profile.allocatedMemory ?? null,
+      subscriptionAddress: profile.subscriptionAddress ?? null,
+      updatedAt: this.now(),
+    };
+  }
+}
+
+function toProfile(row: SmsrProfileEntity): ProfileRecord {
+  const profile: ProfileRecord = {
+    eid: row.eid,
+    iccid: row.iccid,
+    isdpAid: row.isdpAid,
+    mnoId: row.mnoId,
+    smdpId: row.smdpId,
+    state: row.state,
+    fallback: Boolean(row.fallback),
+    pol2: row.pol2 ?? [],
+  };
+  if (row.profileType !== null) profile.profileType = row.profileType;
+  if (row.allocatedMemory !== null) profile.allocatedMemory = row.allocatedMemory;
+  if (row.subscriptionAddress !== null) profile.subscriptionAddress = row.subscriptionAddress;
+  return profile;
+}
+
+function toRecord(row: SmsrEuiccEntity, profiles: SmsrProfileEntity[]): EuiccRecord {
+  const record: EuiccRecord = {
+    eid: row.eid,
+    eumId: row.eumId,
+    smsrId: row.smsrId,
+    signedInfo: row.eumSignedInfo,
+    eumSignature: row.eumSignature,
+    isdRAid: row.isdRAid,
+    remainingMemory: row.remainingMemory,
+    availableMemoryForProfiles: row.availableMemoryForProfiles,
+    registeredAt: row.registeredAt,
+    profiles: profiles.map(toProfile),
+  };
+  if (row.lastAuditDate !== null) record.lastAuditDate = row.lastAuditDate;
+  return record;
+}

@@ -1,0 +1,168 @@
+/**
+ * `startSmSr(options)`: one SM-SR instance (docs/services.md) — the EIS registry on SQLite/Postgres,
+ * ES1 + ES4 over HTTP (OpenAPI at /docs), ES3 over MQTT service requests, ES5 to the cards, card
+ * notifications, and the outbox worker delivering Handle*Notification callbacks.
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { connectAsync } from 'mqtt';
+import type { DataSource } from 'typeorm';
+import { RspMqttServer, RspRequester } from '@rsp/mqtt-transport';
+import { IdempotencyStore, openDataSource, Outbox, SecretBox, type BackoffPolicy } from '@rsp/persistence';
+import type { IsdRKeySet } from '@rsp/card';
+import { SILENT_LOGGER, type EisRegistry, type SmSrLogger } from './domain/model';
+import { SmSrService } from './domain/sm-sr-service';
+import { ApiKeyDirectory } from './adapters/http/auth';
+import { SmSrExceptionFilter } from './adapters/http/exception-filter';
+import { CardNotificationListener } from './adapters/mqtt/card-notification-listener';
+import { OutboxWorker } from './adapters/outbox-delivery';
+import { smSrEntities, smSrMigrations, TypeOrmEisRegistry } from './adapters/persistence/typeorm-registry';
+import { SmSrModule } from './adapters/sm-sr.module';
+import { Es5Error, MqttEs5Channel, type Es5Channel } from './es5/index';
+
+export interface SmSrOptions {
+  smsrId: string;
+  /** 0 = an ephemeral port. */
+  httpPort: number;
+  /** Default 127.0.0.1. */
+  httpHost?: string;
+  mqttUrl: string;
+  mqttProtocolVersion?: 4 | 5;
+  /** Service request topic prefix (default `rsp/v1`; tests use their own). */
+  topicPrefix?: string;
+  /** RSP_DATABASE_URL form: `sqlite:///abs.db`, `sqlite::memory:`, `postgres://…`. */
+  databaseUrl: string;
+  databaseSchema?: string;
+  /** CI certificate, X.509 DER: the trust anchor of ES1. */
+  ciCertificate: Buffer;
+  /** EUMs allowed to register eUICCs: certificate (X.509 DER) and optional API key. */
+  eums: ReadonlyArray<{ eumId: string; certificate: Buffer; apiKey?: string }>;
+  /** MNOs of ES4: API key (only its SHA-256 is kept) and optional webhook for notifications. */
+  mnos: ReadonlyArray<{ mnoId: string; apiKey: string; webhookUrl?: string }>;
+  /** SecretBox configuration `id:base64key[,…]` (RSP_SECRET_BOX_KEYS) sealing the ISD-R keys at rest. */
+  secretBoxKeys: string;
+  /** ES5 to the cards; default MqttEs5Channel on mqttUrl with the registry's ISD-R keys. */
+  es5Channel?: Es5Channel;
+  logger?: SmSrLogger;
+  /** Outbox retry policy (default @rsp/persistence DEFAULT_BACKOFF) and poll period. */
+  outboxBackoff?: BackoffPolicy;
+  outboxPollMs?: number;
+  /** ISD-R key set the EUM hands over at registration (default `defaultIsdRKeySet`, the TEST derivation). */
+  initialIsdRKeys?: (eid: string) => IsdRKeySet;
+}
+
+export interface SmSrHandle {
+  httpUrl: string;
+  smsrId: string;
+  service: SmSrService;
+  registry: EisRegistry;
+  dataSource: DataSource;
+  outbox: OutboxWorker;
+  close(): Promise<void>;
+}
+
+export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
+  const logger = options.logger ?? SILENT_LOGGER;
+  const secrets = SecretBox.fromConfig(options.secretBoxKeys);
+  const cleanup: Array<() => Promise<unknown>> = [];
+  const closeAll = async () => {
+    for (const step of cleanup.reverse()) await step().catch((error: unknown) => logger.warn(`close: ${(error as Error).message}`));
+  };
+  try {
+    const dataSource = await openDataSource({
+      url: options.databaseUrl,
+      entities: smSrEntities,
+      migrations: smSrMigrations,
+      ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+    });
+    cleanup.push(() => dataSource.destroy());
+    const outbox = new Outbox(dataSource, options.outboxBackoff ? { backoff: options.outboxBackoff } : {});
+    const registry = new TypeOrmEisRegistry(dataSource, secrets, outbox);
+    const protocolVersion = options.mqttProtocolVersion ?? 4;
+
+    let es5 = options.es5Channel;
+    if (!es5) {
+      const channel = await MqttEs5Channel.connect({
+        url: options.mqttUrl,
+        protocolVersion,
+        instanceId: `smsr-es5-${randomUUID()}`,
+        keys: async (eid) => {
+          const keys = await registry.isdRKeys(eid);
+          if (!keys) throw new Es5Error.CardUnreachable(`no ISD-R keys for ${eid}`);
+          return keys;
+        },
+      });
+      cleanup.push(() => channel.close());
+      es5 = channel;
+    }
+
+    const service = new SmSrService({
+      smsrId: options.smsrId,
+      registry,
+      idempotency: new IdempotencyStore(dataSource),
+      es5,
+      ciCertificate: options.ciCertificate,
+      eums: new Map(options.eums.map((eum) => [eum.eumId, eum.certificate])),
+      mnos: new Map(options.mnos.map((mno) => [mno.mnoId, { mnoId: mno.mnoId, ...(mno.webhookUrl ? { webhookUrl: mno.webhookUrl } : {}) }])),
+      logger,
+      ...(options.initialIsdRKeys ? { initialIsdRKeys: options.initialIsdRKeys } : {}),
+    });
+
+    const mqtt = await connectAsync(options.mqttUrl, { protocolVersion, clientId: `smsr-${randomUUID()}`, reconnectPeriod: 1000 });
+    cleanup.push(() => mqtt.endAsync());
+    const requester = new RspRequester({ url: options.mqttUrl, protocolVersion, ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}) });
+    cleanup.push(() => requester.close());
+    const worker = new OutboxWorker({ outbox, requester, mqtt, logger, ...(options.outboxPollMs !== undefined ? { pollMs: options.outboxPollMs } : {}) });
+    worker.start();
+    cleanup.push(() => worker.stop());
+    const listener = new CardNotificationListener(mqtt, service.cardNotifications, logger, { protocolVersion });
+    await listener.start();
+    cleanup.push(async () => listener.stop());
+
+    const auth = {
+      mnos: new ApiKeyDirectory(options.mnos.map((mno) => ({ id: mno.mnoId, apiKey: mno.apiKey }))),
+      eums: new ApiKeyDirectory(options.eums.map((eum) => ({ id: eum.eumId, apiKey: eum.apiKey }))),
+    };
+    const app = await NestFactory.create(SmSrModule.register({ smsrId: options.smsrId, service, auth }), new ExpressAdapter(), {
+      logger: options.logger ? ['error', 'warn'] : false,
+    });
+    cleanup.push(() => app.close());
+    app.useGlobalFilters(new SmSrExceptionFilter(logger));
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle(`SM-SR ${options.smsrId}`)
+        .setDescription('SGP.02 SM-SR: ES1 (EUM) and ES4 (MNO) over HTTP; ES3 over MQTT service requests `smsr/{smsrId}/es3/{Function}`')
+        .setVersion('1')
+        .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'X-API-Key')
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document);
+    app.connectMicroservice<MicroserviceOptions>(
+      {
+        strategy: new RspMqttServer({
+          url: options.mqttUrl,
+          protocolVersion,
+          ...(protocolVersion === 5 ? { group: `smsr-${options.smsrId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`.slice(0, 64) } : {}),
+          ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),
+        }),
+      },
+      { inheritAppConfig: true }, // the global filter answers RPC failures through RspRpcExceptionFilter
+    );
+    await app.startAllMicroservices();
+    const host = options.httpHost ?? '127.0.0.1';
+    await app.listen(options.httpPort, host);
+    const address = app.getHttpServer().address() as AddressInfo;
+    const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    logger.log(`SM-SR ${options.smsrId}: HTTP ${httpUrl} (docs ${httpUrl}/docs), ES3 on ${options.mqttUrl}`);
+    return { httpUrl, smsrId: options.smsrId, service, registry, dataSource, outbox: worker, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

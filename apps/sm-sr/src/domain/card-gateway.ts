@@ -1,0 +1,48 @@
+/**
+ * The SM-SR's access to cards over ES5 (SGP.02 §4.1.1 ISD-R functions, §5.7): one operation per card
+ * at a time (an ISD-R holds one SCP03 session, and the registry must follow the card's order of
+ * changes), status words checked, failures typed.
+ */
+import { isSuccessSw, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
+import type { Es5Channel } from '../es5/es5-channel';
+import { CardStatusError } from './errors';
+
+export interface NamedCommand {
+  name: string;
+  apdu: CommandApdu;
+}
+
+export class CardGateway {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly es5: Es5Channel) {}
+
+  /** Runs `work` after every earlier operation on `eid` settled (per-card serialisation, in-process). */
+  async exclusive<T>(eid: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(eid) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    const tail = current.catch(() => undefined);
+    this.tails.set(eid, tail);
+    try {
+      return await current;
+    } finally {
+      if (this.tails.get(eid) === tail) this.tails.delete(eid);
+    }
+  }
+
+  /** The raw R-APDUs (the card stops at the first failing SW; the caller interprets them). */
+  raw(eid: string, commands: readonly CommandApdu[], deadline?: number): Promise<ResponseApdu[]> {
+    return this.es5.run(eid, commands, deadline === undefined ? {} : { deadline });
+  }
+
+  /** Runs the commands and requires a success SW for each; throws {@link CardStatusError} otherwise. */
+  async checked(eid: string, commands: readonly NamedCommand[], deadline?: number): Promise<ResponseApdu[]> {
+    const responses = await this.raw(eid, commands.map((command) => command.apdu), deadline);
+    commands.forEach((command, index) => {
+      const response = responses[index];
+      if (response === undefined) throw new CardStatusError(0x6f00, command.name); // not executed: an earlier one failed
+      if (!isSuccessSw(response.sw)) throw new CardStatusError(response.sw, command.name);
+    });
+    return responses;
+  }
+}

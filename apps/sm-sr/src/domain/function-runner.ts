@@ -1,0 +1,97 @@
+/**
+ * The common frame of every SM-SR function (SGP.02 §5.1 "Common aspects"):
+ *
+ * | # | step | spec |
+ * |---|---|---|
+ * | 1 | validate: the request against its @rsp/contracts validator (1.6 / 2.x on failure) | §5.1 |
+ * | 2 | requester: header.functionRequesterIdentifier = the authenticated peer (else 1.1 / 1.2) | §5.1 |
+ * | 3 | deadline: validityPeriod (s) → an epoch-ms deadline handed to ES5 | §5.1 |
+ * | 4 | idempotency: a repeated functionCallIdentifier of the same requester returns the stored response | §5.1 |
+ * | 5 | execute: the use case; any failure becomes a Failed / Expired status, never a stack trace | §5.1 |
+ */
+import { executedSuccess, failed, parse, STATUS_CODE, toExecutionStatus, type Check, type FunctionExecutionStatus, type RequestHeader } from '@rsp/contracts';
+import type { IdempotencyStore } from '@rsp/persistence';
+import { executionStatusOf, SMSR_STATUS } from './errors';
+import type { SmSrLogger } from './model';
+
+export type SmSrInterface = 'ES1' | 'ES3' | 'ES4';
+
+/** What a use case receives besides its request. */
+export interface CallContext {
+  requester: string;
+  /** Epoch ms from validityPeriod, if any. */
+  deadline?: number;
+  functionCallIdentifier: string;
+}
+
+/** A processed call's response: the header plus the function's output. */
+export type FunctionResult = { header: { functionExecutionStatus: FunctionExecutionStatus } } & Record<string, unknown>;
+
+export interface FunctionCall<Request extends { header: RequestHeader }> {
+  iface: SmSrInterface;
+  name: string;
+  check: Check<Request>;
+  body: unknown;
+  /** The requester the transport authenticated (HTTP API key / EUM); undefined = trust the header (ES3 over the broker ACL). */
+  authenticated?: string;
+  handler: (request: Request, context: CallContext) => Promise<Record<string, unknown>>;
+}
+
+export function failedResult(status: FunctionExecutionStatus): FunctionResult {
+  return { header: { functionExecutionStatus: status } };
+}
+
+export class FunctionRunner {
+  constructor(
+    private readonly idempotency: IdempotencyStore,
+    private readonly logger: SmSrLogger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async run<Request extends { header: RequestHeader }>(call: FunctionCall<Request>): Promise<FunctionResult> {
+    let request: Request;
+    try {
+      request = parse(call.check, call.body); // 1
+    } catch (error) {
+      return failedResult(toExecutionStatus(error));
+    }
+    const { functionRequesterIdentifier: requester, functionCallIdentifier, validityPeriod } = request.header;
+    if (call.authenticated !== undefined && call.authenticated !== requester) {
+      return failedResult(failed(SMSR_STATUS.REQUESTER_NOT_ALLOWED, requester)); // 2
+    }
+    const deadline = validityPeriod === undefined ? undefined : this.now() + validityPeriod * 1000; // 3
+    const subject = subjectOf(request);
+    const context: CallContext = { requester, functionCallIdentifier, ...(deadline !== undefined ? { deadline } : {}) };
+    const compute = async (): Promise<FunctionResult> => {
+      try {
+        const output = await call.handler(request, context); // 5
+        return { header: { functionExecutionStatus: executedSuccess() }, ...output };
+      } catch (error) {
+        const status = executionStatusOf(error, { now: this.now(), ...(deadline !== undefined ? { deadline } : {}), ...(subject ? { subjectIdentifier: subject } : {}) });
+        if (status.statusCodeData?.reasonCode === '4.2') this.logger.warn(`${call.iface}.${call.name} failed: ${describe(error)}`);
+        return failedResult(status);
+      }
+    };
+    try {
+      const outcome = await this.idempotency.claimOrReplay(`${call.iface}/${requester}`, functionCallIdentifier, compute); // 4
+      if (outcome.status === 'succeeded') return outcome.response;
+      if (outcome.status === 'in-progress') return failedResult(failed(STATUS_CODE.PROVIDER_BUSY));
+      return failedResult(failed(STATUS_CODE.EXECUTION_ERROR));
+    } catch (error) {
+      this.logger.error(`${call.iface}.${call.name}: ${describe(error)}`);
+      return failedResult(failed(STATUS_CODE.EXECUTION_ERROR));
+    }
+  }
+}
+
+function subjectOf(request: object): string | undefined {
+  const fields = request as { iccid?: unknown; eid?: unknown };
+  if (typeof fields.iccid === 'string') return fields.iccid;
+  return typeof fields.eid === 'string' ? fields.eid : undefined;
+}
+
+/** Code and message of an error for the service log (no stack, no request data). */
+export function describe(error: unknown): string {
+  if (error instanceof Error) return `${(error as { code?: unknown }).code ?? error.name}: ${error.message}`;
+  return String(error);
+}

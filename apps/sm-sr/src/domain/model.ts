@@ -1,0 +1,75 @@
+/**
+ * What the SM-SR's use cases work on, and the ports they need (transport- and database-free):
+ * the EIS registry (SGP.02 §5.5 / Annex E: the SM-SR keeps one EIS per eUICC it serves), the
+ * outbox for notifications, and a clock. Adapters implement the ports (TypeORM, see adapters/).
+ */
+import type { IsdRKeySet } from '@rsp/card';
+import type { EumSignedInfo, PolicyRule, ProfileState } from '@rsp/contracts';
+
+/** One profile (ISD-P) of a registered eUICC, as the SM-SR records it (EIS ProfileInfo). */
+export interface ProfileRecord {
+  eid: string;
+  iccid: string;
+  isdpAid: string;
+  mnoId: string;
+  smdpId: string;
+  state: ProfileState;
+  fallback: boolean;
+  pol2: PolicyRule[];
+  profileType?: string;
+  allocatedMemory?: number;
+  subscriptionAddress?: { imsi?: string; msisdn?: string };
+}
+
+/** One registered eUICC (the SM-SR's EIS record). */
+export interface EuiccRecord {
+  eid: string;
+  eumId: string;
+  smsrId: string;
+  /** The EumSignedInfo fields exactly as the EUM sent them (the signature covers these). */
+  signedInfo: EumSignedInfo;
+  /** EUM signature (hex r‖s) as received. */
+  eumSignature: string;
+  isdRAid: string;
+  remainingMemory: number;
+  availableMemoryForProfiles: number;
+  lastAuditDate?: Date;
+  registeredAt: Date;
+  profiles: ProfileRecord[];
+}
+
+/** A message for the outbox (see adapters/outbox-delivery.ts for the destination forms). */
+export interface OutboundMessage {
+  /** `svc:{pattern}` (MQTT service request), `mqtt:{topic}` (QoS 1 publish) or an http(s) URL (webhook POST). */
+  destination: string;
+  payload: unknown;
+}
+
+/** Changes applied atomically with the notifications they cause (transactional outbox). */
+export interface RegistryTransaction {
+  saveProfile(profile: ProfileRecord): Promise<void>;
+  deleteProfile(eid: string, iccid: string): Promise<void>;
+  updateEuicc(eid: string, changes: { remainingMemory?: number; availableMemoryForProfiles?: number; lastAuditDate?: Date }): Promise<void>;
+  enqueue(message: OutboundMessage): Promise<void>;
+}
+
+/** The EIS registry port. */
+export interface EisRegistry {
+  find(eid: string): Promise<EuiccRecord | undefined>;
+  /** The eUICC holding `iccid`, if any (ICCIDs are unique across the registry). */
+  findByIccid(iccid: string): Promise<ProfileRecord | undefined>;
+  /** Inserts a new eUICC with its profiles and its ISD-R key set (sealed at rest). Throws {@link DuplicateEidError}. */
+  register(record: EuiccRecord, isdRKeys: IsdRKeySet): Promise<void>;
+  /** The ISD-R key set of `eid` (opened from its sealed form), for ES5. */
+  isdRKeys(eid: string): Promise<IsdRKeySet | undefined>;
+  transaction<T>(work: (tx: RegistryTransaction) => Promise<T>): Promise<T>;
+}
+
+/** The SM-SR's logger (a subset of console); never given secrets. */
+export interface SmSrLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const SILENT_LOGGER: SmSrLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };

@@ -1,0 +1,58 @@
+/**
+ * Profile change notifications (SGP.02 §5.4 ES3 / §5.6 ES4 Handle*Notification [U exact numbers]):
+ * after an enable, disable or delete the SM-SR tells the profile's SM-DP (ES3, MQTT service request
+ * `smdp/{smdpId}/es3/{Function}`) and its MNO (ES4: webhook POST and MQTT `rsp/v1/mno/{mnoId}/es4/notify`,
+ * payload `{ interface: 'ES4', function, body }`). Written to the outbox in the same transaction as the
+ * registry change, delivered and retried by the outbox worker.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ProfileChangeNotification, RequestHeader } from '@rsp/contracts';
+import type { OutboundMessage, ProfileRecord } from './model';
+
+export type ProfileChange = 'Enabled' | 'Disabled' | 'Deleted';
+export type NotificationFunction = `HandleProfile${ProfileChange}Notification`;
+
+/** An MNO's ES4 notification endpoints (from configuration). */
+export interface MnoEndpoint {
+  mnoId: string;
+  webhookUrl?: string;
+}
+
+/** Owner ids that never receive notifications: profiles installed at manufacture (see simulator/src/eum.ts). */
+export const UNNOTIFIED_OWNERS: ReadonlySet<string> = new Set(['bootstrap']);
+
+export const smdpNotificationPattern = (smdpId: string, fn: NotificationFunction) => `smdp/${smdpId}/es3/${fn}`;
+export const mnoNotifyTopic = (mnoId: string) => `rsp/v1/mno/${mnoId}/es4/notify`;
+
+/** A destination is safe to put in a topic / pattern: the identifier alphabet of the transport. */
+const TOPIC_SAFE = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+export class NotificationPlanner {
+  constructor(
+    private readonly smsrId: string,
+    private readonly mnos: ReadonlyMap<string, MnoEndpoint>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The outbox messages announcing `change` of `profile`. */
+  messagesFor(profile: ProfileRecord, change: ProfileChange, completedAt: Date = this.now()): OutboundMessage[] {
+    const fn: NotificationFunction = `HandleProfile${change}Notification`;
+    const body = (): { header: RequestHeader } & ProfileChangeNotification => ({
+      header: { functionRequesterIdentifier: this.smsrId, functionCallIdentifier: randomUUID() },
+      eid: profile.eid,
+      iccid: profile.iccid,
+      completionTimestamp: completedAt.toISOString(),
+    });
+    const messages: OutboundMessage[] = [];
+    if (!UNNOTIFIED_OWNERS.has(profile.smdpId) && TOPIC_SAFE.test(profile.smdpId)) {
+      messages.push({ destination: `svc:${smdpNotificationPattern(profile.smdpId, fn)}`, payload: body() });
+    }
+    const mno = this.mnos.get(profile.mnoId);
+    if (mno && !UNNOTIFIED_OWNERS.has(mno.mnoId)) {
+      const payload = { interface: 'ES4', function: fn, body: body() };
+      if (mno.webhookUrl) messages.push({ destination: mno.webhookUrl, payload });
+      if (TOPIC_SAFE.test(mno.mnoId)) messages.push({ destination: `mqtt:${mnoNotifyTopic(mno.mnoId)}`, payload });
+    }
+    return messages;
+  }
+}
