@@ -1,18 +1,20 @@
 /**
  * `npm run bench [-- SUITE ...]`: prints throughput figures and ratios; asserts nothing.
  * Suites: crypto, fleet (BENCH_FLEET_SIZES, BENCH_FLEET_MQTT=1), transport (service requests over aedes).
- * Later issues add provisioning.
+ * provisioning (full ES2 downloads with enable on the embedded stack; BENCH_DEVICES).
  * BENCH_MS sets the time budget per measurement (default 700 ms).
  */
 import { cpus } from 'node:os';
 import { runCryptoBench } from './crypto';
 import { runFleetBench } from './fleet';
+import { runProvisioningBench } from './provisioning';
 import { runTransportBench } from './transport';
 
 const SUITES: Record<string, () => void | Promise<void>> = {
   crypto: runCryptoBench,
   fleet: runFleetBench,
   transport: runTransportBench,
+  provisioning: runProvisioningBench,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,14 +1,19 @@
 /**
  * The README's start line must keep working: `npm start` generates the PKI into the data directory
- * and brings up the embedded broker (on an ephemeral port here), then reports ready.
+ * and brings up the embedded broker, the SM-SR, the SM-DP and the demo devices (on ephemeral ports here),
+ * then reports ready; the curl it prints downloads a profile to the demo oven.
  */
 import { describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function runStart(env: Record<string, string>, until: RegExp): Promise<{ output: string; code: number | null }> {
+function runStart(
+  env: Record<string, string>,
+  until: RegExp,
+  whileRunning: (output: string) => Promise<void> = async () => undefined,
+): Promise<{ output: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/start.ts'], {
       env: { ...process.env, ...env },
@@ -16,9 +21,14 @@ function runStart(env: Record<string, string>, until: RegExp): Promise<{ output:
     });
     let output = '';
     const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`start timed out:\n${output}`))), 60_000);
+    let reached = false;
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      if (until.test(output)) child.kill('SIGTERM');
+      if (reached || !until.test(output)) return;
+      reached = true;
+      whileRunning(output)
+        .catch((error: unknown) => (output += `\nwhileRunning failed: ${(error as Error).message}`))
+        .finally(() => child.kill('SIGTERM'));
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -30,7 +40,17 @@ describe('npm start (embedded defaults)', () => {
   it('generates the PKI, starts the broker and reports ready; a busy port names its setting', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rsp-start-'));
     try {
-      const first = await runStart({ RSP_DATA_DIR: dataDir, RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0' }, /ready/);
+      const ports = { RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0', RSP_SMDP_HTTP_PORT: '0', RSP_SMSR_HTTP_PORT: '0' };
+      let curlAnswer = '';
+      const first = await runStart({ RSP_DATA_DIR: dataDir, ...ports }, /ready/, async (output) => {
+        // The newcomer's path: paste the printed curl, get a profile onto the oven.
+        const curl = /^curl -s -X POST [^\n]*\\\n[^\n]*$/m.exec(output)?.[0];
+        if (!curl) throw new Error('no curl printed');
+        curlAnswer = execFileSync('bash', ['-c', curl], { encoding: 'utf8', timeout: 30_000 });
+      });
+      expect(first.output).toMatch(/sm-dp +smdp\.demo: ES2 on http:\/\/127\.0\.0\.1:\d+/);
+      expect(first.output).toMatch(/sm-sr +smsr\.demo: ES1\/ES4 on http:\/\/127\.0\.0\.1:\d+/);
+      expect(JSON.parse(curlAnswer)).toMatchObject({ header: { functionExecutionStatus: { status: 'Executed-Success' } } });
       expect(first.output).toMatch(/pki +P-256: generated \d+ files/);
       expect(first.output).toMatch(/embedded aedes broker on mqtt:\/\/127\.0\.0\.1:\d+/);
       expect(existsSync(join(dataDir, 'pki', 'nist', 'CERT_CI_ECDSA_NIST.der'))).toBe(true);
@@ -44,7 +64,7 @@ describe('npm start (embedded defaults)', () => {
       // A second instance on a port that is taken (the still-running Mosquitto / a holder) fails clearly.
       const holder = await import('@rsp/mqtt-transport').then((m) => m.startEmbeddedBroker({ port: 0 }));
       try {
-        const second = await runStart({ RSP_DATA_DIR: dataDir, RSP_MQTT_PORT: String(holder.port), RSP_SIM_API_PORT: '0' }, /start failed/);
+        const second = await runStart({ RSP_DATA_DIR: dataDir, ...ports, RSP_MQTT_PORT: String(holder.port) }, /start failed/);
         expect(second.output).toMatch(/using .*nist/);
         expect(second.output).toMatch(/ERR_MQTT_BROKER_PORT_IN_USE.*RSP_MQTT_PORT/);
         expect(second.code).toBe(1);

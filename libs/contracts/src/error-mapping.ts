@@ -82,6 +82,7 @@ export const ERROR_STATUS_MAP: Readonly<Record<string, Row>> = {
   ERR_SAIP_UNSUPPORTED_VERSION: PROFILE_PACKAGE,
   ERR_SAIP_TEMPLATE_MISMATCH: PROFILE_PACKAGE,
   // @rsp/card (status words answered by the virtual eUICC)
+  ERR_ES5_SCRIPT_MALFORMED: CARD_ERROR, // a TS 102 226 script the card or the SM-SR could not parse
   ERR_CARD_FAILURE: CARD_ERROR,
   ERR_CARD_WRONG_LENGTH: CARD_ERROR,
   ERR_CARD_SECURITY_STATUS: CARD_SECURITY,

@@ -1,0 +1,43 @@
+/**
+ * ES3 callbacks SM-SR → SM-DP (SGP.02 §5.4 Handle*Notification) as MQTT service requests on
+ * `smdp/{smdpId}/es3/{FunctionName}` (docs/services.md). The pattern names this SM-DP, so the
+ * controller class is built per instance. A refusal is a normal reply with a Failed status.
+ */
+import { Controller, Inject, type Type } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { toExecutionStatus, type FunctionResponse } from '@rsp/contracts';
+import type { Notifier, ProfileNotification } from '../domain/notifier';
+import { NOTIFIER } from './tokens';
+
+export function es3CallbacksController(smdpId: string): Type<unknown> {
+  const pattern = (fn: ProfileNotification) => `smdp/${smdpId}/es3/${fn}`;
+
+  @Controller()
+  class Es3CallbacksController {
+    constructor(@Inject(NOTIFIER) private readonly notifier: Notifier) {}
+
+    private async handle(fn: ProfileNotification, data: unknown): Promise<FunctionResponse> {
+      try {
+        return await this.notifier.handleEs3Notification(fn, data);
+      } catch (error) {
+        return { header: { functionExecutionStatus: toExecutionStatus(error) } };
+      }
+    }
+
+    @MessagePattern(pattern('HandleProfileEnabledNotification'))
+    enabled(@Payload() data: unknown) {
+      return this.handle('HandleProfileEnabledNotification', data);
+    }
+
+    @MessagePattern(pattern('HandleProfileDisabledNotification'))
+    disabled(@Payload() data: unknown) {
+      return this.handle('HandleProfileDisabledNotification', data);
+    }
+
+    @MessagePattern(pattern('HandleProfileDeletedNotification'))
+    deleted(@Payload() data: unknown) {
+      return this.handle('HandleProfileDeletedNotification', data);
+    }
+  }
+  return Es3CallbacksController;
+}

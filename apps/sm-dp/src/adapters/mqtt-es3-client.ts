@@ -1,0 +1,31 @@
+/**
+ * ES3 over MQTT service requests (docs/services.md "ES3 over MQTT"): pattern
+ * `smsr/{smsrId}/es3/{FunctionName}`, request data = the ES3 request JSON, reply data = the ES3 response
+ * JSON, validated with libs/contracts before the SM-DP trusts it.
+ */
+import { es3, parse } from '@rsp/contracts';
+import { RspRequester, type RspRequesterOptions } from '@rsp/mqtt-transport';
+import type { Es3CallOptions, Es3Client, Es3Function, Es3RequestMap, Es3ResponseMap } from '../domain/es3-client';
+
+export class MqttEs3Client implements Es3Client {
+  private readonly requester: RspRequester;
+
+  constructor(options: RspRequesterOptions) {
+    this.requester = new RspRequester(options);
+  }
+
+  connect(): Promise<void> {
+    return this.requester.connect();
+  }
+
+  async call<F extends Es3Function>(fn: F, smsrId: string, request: Es3RequestMap[F], options: Es3CallOptions = {}): Promise<Es3ResponseMap[F]> {
+    const reply = await this.requester.request(`smsr/${smsrId}/es3/${fn}`, request, {
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    return parse(es3.ES3_RESPONSES[fn] as (value: unknown, path: string) => Es3ResponseMap[F], reply);
+  }
+
+  close(): Promise<void> {
+    return this.requester.close();
+  }
+}

@@ -1,0 +1,4 @@
+/** Nest injection tokens (explicit @Inject everywhere: tsx emits no decorator metadata). */
+export const ES2_SERVICE = Symbol('SmDpEs2Service');
+export const INVENTORY_API = Symbol('SmDpInventoryApi');
+export const NOTIFIER = Symbol('SmDpNotifier');

@@ -1,0 +1,223 @@
+/**
+ * `startSmDp(options)`: the SM-DP (SGP.02 Subscription Manager – Data Preparation) as one programmatic
+ * factory (docs/services.md "Rooms"): database (migrated on open), ES2 REST + the MNO inventory API +
+ * OpenAPI at /docs, the ES3 client to the SM-SR over MQTT, the ES3 callback microservice, and the
+ * outbox worker delivering ES2 notifications. `npm start`, the tests and the benchmark use it.
+ */
+import { randomUUID, type KeyObject } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Module, type DynamicModule, type INestApplication, type INestMicroservice, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import mqtt from 'mqtt';
+import type { DataSource } from 'typeorm';
+import { TOPIC_ROOT } from '@rsp/contracts';
+import { IdempotencyStore, Outbox, SecretBox, openDataSource, type BackoffPolicy } from '@rsp/persistence';
+import { RspMqttServer, RspRpcExceptionFilter } from '@rsp/mqtt-transport';
+import { Es2Controller } from './adapters/es2.controller';
+import { es3CallbacksController } from './adapters/es3-callbacks.controller';
+import { FunctionStatusExceptionFilter } from './adapters/http-exception.filter';
+import { InventoryController } from './adapters/inventory.controller';
+import { MqttEs3Client } from './adapters/mqtt-es3-client';
+import { openApiComponents } from './adapters/openapi';
+import { OutboxWorker } from './adapters/outbox-worker';
+import { smdpEntities, smdpMigrations } from './adapters/persistence';
+import { ES2_SERVICE, INVENTORY_API, NOTIFIER } from './adapters/tokens';
+import { DownloadService, type Logger } from './domain/download-service';
+import { Es2Service } from './domain/es2-service';
+import type { Es3Client } from './domain/es3-client';
+import { Es3Gateway } from './domain/es3-gateway';
+import { Inventory, type MnoConfig } from './domain/inventory';
+import { InventoryApi } from './domain/inventory-api';
+import { Notifier } from './domain/notifier';
+
+export type { Es3Client } from './domain/es3-client';
+export type { SubscriberRecord } from './domain/inventory';
+
+export interface SmDpOptions {
+  /** This SM-DP's identity (`smdp.demo`): names its ES3 callback topics; letters, digits, `_ . : -`. */
+  smdpId: string;
+  /** 0 = ephemeral. */
+  httpPort: number;
+  httpHost?: string;
+  mqttUrl: string;
+  mqttProtocolVersion?: 4 | 5;
+  /** Service request topic prefix (default `rsp/v1`; tests use `rsp-test/{uuid}`). Also roots the MNO notify topics. */
+  topicPrefix?: string;
+  databaseUrl: string;
+  databaseSchema?: string;
+  /** CI certificate (X.509 DER): trust anchor of the ECASD chain. */
+  ciCertificate: Buffer;
+  /** EUM certificates (X.509 DER) accepted as ECASD issuers. */
+  eumCertificates: Buffer[];
+  /** CERT.DP.ECDSA (GP 7F21 bytes) sent to the card in ES8. */
+  smdpCertificate: Buffer;
+  /** SK.DP.ECDSA. @secret */
+  smdpPrivateKey: KeyObject;
+  mnos: MnoConfig[];
+  /** `id:base64key[,…]` for SecretBox.fromConfig. @secret */
+  secretBoxKeys: string;
+  /** Replaces the MQTT ES3 client (tests). */
+  es3?: Es3Client;
+  logger?: Logger;
+  /** ES3 reply timeout (ms). Default 30 000. */
+  es3TimeoutMs?: number;
+  /** Outbox poll period (ms). Default 500. */
+  outboxIntervalMs?: number;
+  outboxBackoff?: BackoffPolicy;
+}
+
+export interface SmDpHandle {
+  httpUrl: string;
+  smdpId: string;
+  /** The inventory (seeding from main.ts, test assertions). */
+  inventory: Inventory;
+  dataSource: DataSource;
+  /** Runs one outbox delivery round now. */
+  drainOutbox(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+const silentNest: LoggerService = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
+  if (!ID.test(options.smdpId)) throw new Error('smdpId must be letters, digits, _ . : - (1..128)');
+  for (const mno of options.mnos) if (!ID.test(mno.mnoId)) throw new Error(`mnoId "${mno.mnoId}" must be letters, digits, _ . : - (1..128)`);
+  const logger: Logger = options.logger ?? console;
+  const nestLogger: LoggerService = options.logger ?? silentNest;
+  const secrets = SecretBox.fromConfig(options.secretBoxKeys);
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch((error: unknown) => logger.warn(`close: ${(error as Error).message}`));
+  };
+
+  try {
+    const dataSource = await openDataSource({
+      url: options.databaseUrl,
+      ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+      entities: smdpEntities,
+      migrations: smdpMigrations,
+    });
+    closers.push(() => dataSource.destroy());
+    const inventory = new Inventory(dataSource, secrets);
+    for (const mno of options.mnos) await inventory.upsertMno(mno);
+
+    const publisher = await mqtt.connectAsync(options.mqttUrl, {
+      clientId: `smdp-${options.smdpId}-notify-${randomUUID()}`.slice(0, 128),
+      protocolVersion: options.mqttProtocolVersion ?? 4,
+      reconnectPeriod: 1000,
+    });
+    publisher.on('error', () => undefined); // mqtt.js reconnects; the outbox retries
+    closers.push(() => publisher.endAsync());
+
+    let es3Client = options.es3;
+    if (!es3Client) {
+      const client = new MqttEs3Client({
+        url: options.mqttUrl,
+        ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),
+        protocolVersion: options.mqttProtocolVersion ?? 4,
+        timeoutMs: options.es3TimeoutMs ?? 30_000,
+      });
+      await client.connect();
+      closers.push(() => client.close());
+      es3Client = client;
+    }
+
+    const outbox = new Outbox(dataSource, options.outboxBackoff ? { backoff: options.outboxBackoff } : {});
+    const notifier = new Notifier(dataSource, outbox, inventory, options.smdpId, options.topicPrefix ?? TOPIC_ROOT);
+    const es3 = new Es3Gateway(es3Client, options.smdpId, options.es3TimeoutMs ?? 30_000);
+    const downloads = new DownloadService(
+      dataSource,
+      {
+        inventory,
+        es3,
+        notifier,
+        secrets,
+        ciCertificate: options.ciCertificate,
+        eumCertificates: options.eumCertificates,
+        smdpCertificate: options.smdpCertificate,
+        smdpPrivateKey: options.smdpPrivateKey,
+        now: () => new Date(),
+      },
+      logger,
+    );
+    const es2 = new Es2Service(inventory, new IdempotencyStore(dataSource), downloads, es3, logger);
+
+    const http = await startHttp(options, { es2, inventoryApi: new InventoryApi(inventory) }, nestLogger);
+    closers.push(() => http.close());
+    const callbacks = await startCallbacks(options, notifier, nestLogger);
+    closers.push(() => callbacks.close());
+
+    const worker = new OutboxWorker(outbox, publisher, logger, { ...(options.outboxIntervalMs ? { intervalMs: options.outboxIntervalMs } : {}) });
+    worker.start();
+    closers.push(() => worker.stop());
+
+    const address = http.getHttpServer().address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return {
+      httpUrl: `http://${host}:${address.port}`,
+      smdpId: options.smdpId,
+      inventory,
+      dataSource,
+      drainOutbox: () => worker.drain(),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function startHttp(
+  options: SmDpOptions,
+  services: { es2: Es2Service; inventoryApi: InventoryApi },
+  logger: LoggerService,
+): Promise<INestApplication> {
+  @Module({})
+  class SmDpHttpModule {}
+  const module: DynamicModule = {
+    module: SmDpHttpModule,
+    controllers: [Es2Controller, InventoryController],
+    providers: [
+      { provide: ES2_SERVICE, useValue: services.es2 },
+      { provide: INVENTORY_API, useValue: services.inventoryApi },
+    ],
+  };
+  const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false });
+  app.useBodyParser('json', { limit: '5mb' });
+  app.useGlobalFilters(new FunctionStatusExceptionFilter());
+  const config = new DocumentBuilder()
+    .setTitle(`SM-DP ${options.smdpId}`)
+    .setDescription('SGP.02 Subscription Manager – Data Preparation: ES2 (MNO → SM-DP) and the MNO inventory API')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'X-API-Key')
+    .addSecurityRequirements('X-API-Key')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...openApiComponents } };
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  await app.listen(options.httpPort, options.httpHost ?? '127.0.0.1');
+  return app;
+}
+
+async function startCallbacks(options: SmDpOptions, notifier: Notifier, logger: LoggerService): Promise<INestMicroservice> {
+  @Module({})
+  class SmDpEs3CallbacksModule {}
+  const module: DynamicModule = {
+    module: SmDpEs3CallbacksModule,
+    controllers: [es3CallbacksController(options.smdpId)],
+    providers: [{ provide: NOTIFIER, useValue: notifier }],
+  };
+  const strategy = new RspMqttServer({
+    url: options.mqttUrl,
+    ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),
+    protocolVersion: options.mqttProtocolVersion ?? 4,
+  });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(module, { strategy, logger });
+  app.useGlobalFilters(new RspRpcExceptionFilter());
+  await app.listen();
+  return app;
+}

@@ -1,0 +1,257 @@
+/**
+ * ES2.DownloadProfile as the persisted state machine `es2.DownloadProfile` (docs/services.md "Download
+ * flow"; SGP.02 §3.1). Each step's output is persisted before the next runs; ISD-P keys are sealed
+ * with SecretBox (AAD = transaction id). A failure after create-isdp runs ES3.DeleteISDP so the eUICC
+ * is left as it was, and the subscription returns to the pool.
+ */
+import type { KeyObject } from 'node:crypto';
+import {
+  buildDownloadCommands,
+  buildEstablishKeySetStep1,
+  buildEstablishKeySetStep2,
+  parseEstablishKeySetStep1Response,
+  type IsdpKeySet,
+} from '@rsp/card';
+import { StatusError } from '@rsp/contracts';
+import { isRspError } from '@rsp/errors';
+import type { FlowContext, FlowDefinition, FlowStep, SecretBox, StepInfo } from '@rsp/persistence';
+import { validateEcasdChain } from '@rsp/pki';
+import { encodeEuiccResponse, personaliseProfile } from '@rsp/saip';
+import type { CommandApdu } from '@rsp/tlv';
+import { commandScriptHex, responseData } from './card-script';
+import type { Es3Function, Es3RequestMap } from './es3-client';
+import type { Es3Gateway } from './es3-gateway';
+import type { Inventory } from './inventory';
+import type { Notifier } from './notifier';
+import { SMDP_STATUS } from './status-codes';
+
+export const DOWNLOAD_FLOW = 'es2.DownloadProfile';
+
+/** ISD-P memory asked of the SM-SR (CreateISDP requiredMemory) [U: no sizing rule in SGP.02]. */
+export const REQUIRED_MEMORY_BYTES = 16 * 1024;
+
+/** The persisted context: the request, then each step's output. Secrets only sealed. */
+export interface DownloadContext extends FlowContext {
+  mnoId: string;
+  eid: string;
+  smsrId: string;
+  requestedIccid?: string;
+  requestedProfileType?: string;
+  enableProfile: boolean;
+  /** reserve-profile */
+  iccid?: string;
+  profileType?: string;
+  /** get-eis: CERT.ECASD.ECKA (hex of the 7F21 TLV). */
+  ecasdCertificate?: string;
+  /** create-isdp */
+  isdpAid?: string;
+  /** key-establishment: the ISD-P key set, SecretBox-sealed. @secret */
+  isdpKeysSealed?: string;
+  /** download: the eUICC's EUICCResponse (hex DER). */
+  euiccResponseData?: string;
+  /** enable */
+  enabledAt?: string;
+}
+
+export interface DownloadDependencies {
+  inventory: Inventory;
+  es3: Es3Gateway;
+  notifier: Notifier;
+  secrets: SecretBox;
+  ciCertificate: Buffer;
+  eumCertificates: readonly Buffer[];
+  smdpCertificate: Buffer;
+  smdpPrivateKey: KeyObject;
+  now: () => Date;
+  /** The transaction's deadline (validityPeriod), looked up by the ES3 calls. */
+  deadlineOf: (transactionId: string) => Date | null;
+}
+
+type Step = FlowStep<DownloadContext>;
+
+/** The sealed form of an ISD-P key set (hex keys inside the SecretBox ciphertext). */
+function sealKeys(secrets: SecretBox, keySet: IsdpKeySet, transactionId: string): string {
+  const json = JSON.stringify({
+    kvn: keySet.kvn,
+    keyId: keySet.keyId,
+    enc: Buffer.from(keySet.keys.enc).toString('hex'),
+    mac: Buffer.from(keySet.keys.mac).toString('hex'),
+    dek: Buffer.from(keySet.keys.dek).toString('hex'),
+  });
+  return secrets.seal(json, `isdp-keys:${transactionId}`);
+}
+
+function openKeys(secrets: SecretBox, sealed: string, transactionId: string): IsdpKeySet {
+  const parsed = JSON.parse(secrets.openString(sealed, `isdp-keys:${transactionId}`)) as Record<string, string | number>;
+  const key = (name: string) => Buffer.from(String(parsed[name]), 'hex');
+  return { kvn: Number(parsed.kvn), keyId: Number(parsed.keyId), keys: { enc: key('enc'), mac: key('mac'), dek: key('dek') } };
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new StatusError(SMDP_STATUS.EXECUTION_ERROR, what);
+  return value;
+}
+
+/** Builds the flow definition over its dependencies. */
+export function downloadFlow(deps: DownloadDependencies): FlowDefinition<DownloadContext> {
+  let calls = 0;
+  /** ES3 call with a per-attempt call id: a resumed flow must not be answered from the SM-SR's replay cache. */
+  const es3 = <F extends Es3Function>(fn: F, ctx: DownloadContext, info: StepInfo, input: Omit<Es3RequestMap[F], 'header'>) =>
+    deps.es3.call(fn, ctx.smsrId, input, {
+      callId: `${info.transactionId}:${info.step}:${info.attempt}:${++calls}`,
+      deadline: deps.deadlineOf(info.transactionId),
+    });
+
+  /** One SendData to the ISD-P carrying `commands` as an AA script; the response data per command. */
+  const sendScript = async (ctx: DownloadContext, info: StepInfo, commands: readonly CommandApdu[], what: string): Promise<Buffer[]> => {
+    const isdpAid = need(ctx.isdpAid, 'isdpAid');
+    const response = await es3('SendData', ctx, info, { eid: ctx.eid, sdAid: isdpAid, data: commandScriptHex(commands), moreToDo: true });
+    return responseData(response.euiccResponseData, commands.length, what);
+  };
+  const last = (data: Buffer[]): Buffer => data[data.length - 1] ?? Buffer.alloc(0);
+
+  const steps: Step[] = [
+    {
+      name: 'reserve-profile',
+      spec: 'SGP.02 §3.1.1 (profile reservation)',
+      async run(ctx, info) {
+        const wanted = ctx.requestedIccid !== undefined ? { iccid: ctx.requestedIccid } : { profileType: ctx.requestedProfileType ?? '' };
+        const subscription = await deps.inventory.reserve(ctx.mnoId, wanted, ctx.eid, info.transactionId);
+        return { iccid: subscription.iccid, profileType: subscription.profileType };
+      },
+    },
+    {
+      name: 'get-eis',
+      spec: 'SGP.02 §5.4 ES3.GetEIS',
+      async run(ctx, info) {
+        const { eis } = await es3('GetEIS', ctx, info, { eid: ctx.eid });
+        if (!eis || eis.eid !== ctx.eid || !eis.ecasd?.certificate) throw new StatusError(SMDP_STATUS.EIS_INVALID, ctx.eid);
+        return { ecasdCertificate: eis.ecasd.certificate };
+      },
+    },
+    {
+      name: 'verify-ecasd',
+      spec: 'SGP.02 §2.3, §3.1.1: CERT.ECASD.ECKA → EUM → CI, EID within permittedEins',
+      run(ctx) {
+        const ecasdCert = Buffer.from(need(ctx.ecasdCertificate, 'ecasdCertificate'), 'hex');
+        let failure: unknown = new StatusError(SMDP_STATUS.ECASD_CERTIFICATE_INVALID, ctx.eid);
+        for (const eumDer of deps.eumCertificates) {
+          try {
+            validateEcasdChain({ ecasdCert, eumDer, ciDer: deps.ciCertificate, now: deps.now(), eid: ctx.eid });
+            return;
+          } catch (error) {
+            failure = error; // PkiError → 8.5.2 / 6.3 (libs/contracts ERROR_STATUS_MAP)
+          }
+        }
+        throw failure;
+      },
+    },
+    {
+      name: 'create-isdp',
+      spec: 'SGP.02 §3.1.1, §5.4 ES3.CreateISDP',
+      async run(ctx, info) {
+        const iccid = need(ctx.iccid, 'iccid');
+        const response = await es3('CreateISDP', ctx, info, {
+          eid: ctx.eid,
+          iccid,
+          mnoId: ctx.mnoId,
+          requiredMemory: REQUIRED_MEMORY_BYTES,
+          moreToDo: true,
+        });
+        return { isdpAid: need(response.isdpAid, 'isdpAid').toUpperCase() };
+      },
+    },
+    {
+      name: 'key-establishment',
+      spec: 'SGP.02 §3.1.2 EstablishISDPKeySet, GP Amd E Scenario#3 (receipt verified)',
+      async run(ctx, info) {
+        const isdpAid = need(ctx.isdpAid, 'isdpAid');
+        const step1 = buildEstablishKeySetStep1({ isdpAid, smdpCertificate: deps.smdpCertificate });
+        const challenge = parseEstablishKeySetStep1Response(last(await sendScript(ctx, info, step1, 'STORE DATA 3A01 (CERT.DP.ECDSA)')));
+        const step2 = buildEstablishKeySetStep2({
+          challenge,
+          smdpPrivateKey: deps.smdpPrivateKey,
+          ecasdCertificate: Buffer.from(need(ctx.ecasdCertificate, 'ecasdCertificate'), 'hex'),
+          isdpAid,
+        });
+        // finish() throws ERR_CRYPTO_RECEIPT_MISMATCH (→ 8.4 / 6.1) when the card derived other keys.
+        const keySet = step2.finish(last(await sendScript(ctx, info, step2.commands, 'STORE DATA 3A02 (key establishment)')));
+        return { isdpKeysSealed: sealKeys(deps.secrets, keySet, info.transactionId) };
+      },
+    },
+    {
+      name: 'download',
+      spec: 'SGP.02 §3.1.3 DownloadAndInstallation, GP Amd D SCP03t',
+      async run(ctx, info) {
+        const iccid = need(ctx.iccid, 'iccid');
+        const subscription = await deps.inventory.findSubscription(iccid);
+        if (!subscription) throw new StatusError(SMDP_STATUS.ICCID_UNKNOWN, iccid);
+        const type = await deps.inventory.profileType(ctx.mnoId, subscription.profileType);
+        const keySet = openKeys(deps.secrets, need(ctx.isdpKeysSealed, 'isdpKeys'), info.transactionId);
+        const { ki, opc } = deps.inventory.openCredentials(subscription);
+        const profilePackage = personaliseProfile(type.template, { iccid, imsi: subscription.imsi, ki, opc, profileType: type.name });
+        const download = buildDownloadCommands({ isdpAid: need(ctx.isdpAid, 'isdpAid'), keys: keySet.keys, kvn: keySet.kvn, keyId: keySet.keyId, package: profilePackage });
+        const initialize = download.initializeUpdate();
+        const afterInitialize = last(await sendScript(ctx, info, initialize, 'SCP03t INITIALIZE UPDATE'));
+        const authenticate = download.externalAuthenticate(afterInitialize);
+        const afterAuthenticate = last(await sendScript(ctx, info, authenticate, 'SCP03t EXTERNAL AUTHENTICATE'));
+        const segments = download.segments(afterAuthenticate);
+        const result = download.result(await sendScript(ctx, info, segments, 'SCP03t profile segments'));
+        if (!result) throw new StatusError(SMDP_STATUS.EUICC_RESPONSE_MISSING, ctx.eid);
+        if (result.profileInstallationAborted || result.peStatus.some((entry) => entry.status !== 0)) {
+          throw new StatusError(SMDP_STATUS.PROFILE_INSTALLATION_FAILED, iccid);
+        }
+        return { euiccResponseData: encodeEuiccResponse(result).toString('hex').toUpperCase() };
+      },
+    },
+    {
+      name: 'download-completed',
+      spec: 'SGP.02 §3.1.1 ES3.ProfileDownloadCompleted with POL2',
+      async run(ctx, info) {
+        const iccid = need(ctx.iccid, 'iccid');
+        const subscription = await deps.inventory.findSubscription(iccid);
+        const type = await deps.inventory.profileType(ctx.mnoId, need(ctx.profileType, 'profileType'));
+        await es3('ProfileDownloadCompleted', ctx, info, {
+          eid: ctx.eid,
+          iccid,
+          profileType: type.name,
+          ...(subscription ? { subscriptionAddress: { imsi: subscription.imsi } } : {}),
+          pol2: type.pol2,
+        });
+        await deps.inventory.markInstalled(iccid, info.transactionId, need(ctx.isdpAid, 'isdpAid'));
+      },
+    },
+    {
+      name: 'enable',
+      spec: 'SGP.02 §3.2 ES3.EnableProfile (when enableProfile)',
+      async run(ctx, info) {
+        if (!ctx.enableProfile) return;
+        await es3('EnableProfile', ctx, info, { eid: ctx.eid, iccid: need(ctx.iccid, 'iccid') });
+        return { enabledAt: deps.now().toISOString() };
+      },
+    },
+    {
+      name: 'notify',
+      spec: 'SGP.02 §5.3 ES2.HandleProfileEnabledNotification (outbox)',
+      async run(ctx) {
+        if (ctx.enabledAt === undefined) return;
+        await deps.notifier.notifyMno(ctx.mnoId, 'HandleProfileEnabledNotification', {
+          eid: ctx.eid,
+          iccid: need(ctx.iccid, 'iccid'),
+          completionTimestamp: ctx.enabledAt,
+        });
+      },
+    },
+  ];
+  return { name: DOWNLOAD_FLOW, steps };
+}
+
+/** Index of a step by name (compensation decides from where the flow stopped). */
+export function stepIndex(flow: FlowDefinition<DownloadContext>, name: string | null): number {
+  return name === null ? flow.steps.length : flow.steps.findIndex((step) => step.name === name);
+}
+
+/** True when the error is a definite refusal (an SM-SR Failed reply or a local check), not an unknown outcome. */
+export function isDefiniteRefusal(error: unknown): boolean {
+  return isRspError(error, StatusError.code) && (error as StatusError).status === 'Failed';
+}

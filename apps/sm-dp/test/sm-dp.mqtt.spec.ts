@@ -1,0 +1,62 @@
+/**
+ * ES3 over real MQTT service requests (docs/services.md "ES3 over MQTT"): the SM-DP's own MQTT client
+ * (no injected Es3Client) talks to a stand-in SM-SR served by RspMqttServer on
+ * `smsr/{smsrId}/es3/{FunctionName}`, which plays the fake SM-SR against the virtual eUICCs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { es3 } from '@rsp/contracts';
+import { RspMqttServer, startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { generateTestPki } from '@rsp/pki';
+import { startSmDp, type SmDpHandle } from '../src/app';
+import type { Es3Function } from '../src/domain/es3-client';
+import { Fleet } from '../../../simulator/src/fleet';
+import { FakeSmSr } from './fake-sm-sr';
+import { KEY_A, SMSR_ID, header, post, smDpOptions } from './support';
+
+describe('SM-DP ES3 client over MQTT', () => {
+  let fleet: Fleet;
+  let broker: EmbeddedBroker;
+  let smsr: RspMqttServer;
+  let smdp: SmDpHandle;
+  let fake: FakeSmSr;
+
+  beforeAll(async () => {
+    const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
+    fleet = await Fleet.create({ size: 1, model: 'oven', pki });
+    broker = await startEmbeddedBroker({ port: 0 });
+    const topicPrefix = `rsp-test/${randomUUID()}`;
+    fake = new FakeSmSr(fleet, pki, SMSR_ID);
+    smsr = new RspMqttServer({ url: broker.url, topicPrefix });
+    for (const fn of Object.keys(es3.ES3_REQUESTS) as Es3Function[]) {
+      smsr.addHandler(`smsr/${SMSR_ID}/es3/${fn}`, async (data: unknown) => fake.call(fn, SMSR_ID, data as never));
+    }
+    await new Promise<void>((resolve, reject) => void smsr.listen((error?: unknown) => (error ? reject(error as Error) : resolve())));
+    const options = smDpOptions(pki, fake, { databaseUrl: 'sqlite::memory:', mqttUrl: broker.url, topicPrefix });
+    delete options.es3;
+    smdp = await startSmDp(options);
+    await smdp.inventory.putProfileType('mno.a', { name: 'm2m' });
+    await smdp.inventory.generateSubscriptions('mno.a', 'm2m', 1);
+  });
+
+  afterAll(async () => {
+    await smdp?.close();
+    await smsr?.close();
+    await fleet?.close();
+    await broker?.close();
+  });
+
+  it('runs the whole download over ES3 service requests, and relays an SM-SR refusal as is', async () => {
+    const eid = fleet.eids()[0] as string;
+    const { body } = await post(smdp, '/gsma/es2/downloadProfile', { header: header('mno.a'), eid, smsrId: SMSR_ID, profileType: 'm2m', enableProfile: true }, KEY_A);
+    expect(body.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
+    expect(fleet.device(eid)?.identity().iccid).toBe(body.iccid);
+    expect(fake.count('SendData')).toBe(5); // 2 key establishment + 3 SCP03t scripts
+
+    // An SM-SR nobody serves: the ES3 request times out → Failed, never a stack trace.
+    const eis = await post(smdp, '/gsma/es2/getEIS', { header: header('mno.a', 1), eid, smsrId: 'smsr.nobody' }, KEY_A);
+    expect(eis.body.header.functionExecutionStatus.status).toBe('Expired');
+    const own = await post(smdp, '/gsma/es2/getEIS', { header: header('mno.a'), eid, smsrId: SMSR_ID }, KEY_A);
+    expect(own.body.eis.profiles).toEqual([expect.objectContaining({ iccid: body.iccid, state: 'Enabled' })]);
+  });
+});
