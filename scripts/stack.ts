@@ -116,6 +116,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...protocol,
       ...databaseFor(options.database, 'sm_sr'),
       ciCertificate: options.pki.ci.der,
+      // CERT.SR.ECDSA: at first contact the SM-SR replaces the EUM's TEST ISD-R keys by Scenario#3.
+      smsrCertificate: options.pki.smSr.cert,
+      smsrPrivateKey: options.pki.smSr.privateKey,
       eums: [{ eumId: DEMO_IDS.eumId, certificate: options.pki.eum.der }],
       mnos: options.mnos,
       secretBoxKeys,

@@ -4,7 +4,7 @@
  * notifications, and the outbox worker delivering Handle*Notification callbacks.
  */
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -12,6 +12,7 @@ import type { MicroserviceOptions } from '@nestjs/microservices';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { connectAsync } from 'mqtt';
 import type { DataSource } from 'typeorm';
+import { ContractError } from '@rsp/contracts';
 import { RspMqttServer, RspRequester } from '@rsp/mqtt-transport';
 import { IdempotencyStore, openDataSource, Outbox, SecretBox, type BackoffPolicy } from '@rsp/persistence';
 import type { IsdRKeySet } from '@rsp/card';
@@ -46,8 +47,20 @@ export interface SmSrOptions {
   mnos: ReadonlyArray<{ mnoId: string; apiKey: string; webhookUrl?: string }>;
   /** SecretBox configuration `id:base64key[,…]` (RSP_SECRET_BOX_KEYS) sealing the ISD-R keys at rest. */
   secretBoxKeys: string;
-  /** ES5 to the cards; default MqttEs5Channel on mqttUrl with the registry's ISD-R keys. */
+  /**
+   * ES5 to the cards; default MqttEs5Channel on mqttUrl with the registry's ISD-R keys. A channel given
+   * here must take its keys from the registry too (`registry.isdRKeys`) when the handover below is on.
+   */
   es5Channel?: Es5Channel;
+  /**
+   * CERT.SR.ECDSA (GP 7F21 bytes, from the CI) and SK.SR.ECDSA. With both, the SM-SR replaces each card's
+   * initial ISD-R key set (the EUM's, KVN 0x30) by its own (KVN 0x31) with ES5 EstablishISDRKeySet
+   * (Scenario#3) and FinaliseISDRhandover, lazily before its first ES5 exchange with the card
+   * (domain/isd-r-handover.ts). Without them the EUM's key set keeps securing ES5.
+   */
+  smsrCertificate?: Uint8Array;
+  /** @secret */
+  smsrPrivateKey?: KeyObject;
   logger?: SmSrLogger;
   /** Outbox retry policy (default @rsp/persistence DEFAULT_BACKOFF) and poll period. */
   outboxBackoff?: BackoffPolicy;
@@ -68,6 +81,9 @@ export interface SmSrHandle {
 
 export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
   const logger = options.logger ?? SILENT_LOGGER;
+  if ((options.smsrCertificate === undefined) !== (options.smsrPrivateKey === undefined)) {
+    throw new ContractError.InvalidParameter('smsrCertificate', 'both smsrCertificate and smsrPrivateKey, or neither');
+  }
   const secrets = SecretBox.fromConfig(options.secretBoxKeys);
   const cleanup: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
@@ -111,6 +127,9 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
       mnos: new Map(options.mnos.map((mno) => [mno.mnoId, { mnoId: mno.mnoId, ...(mno.webhookUrl ? { webhookUrl: mno.webhookUrl } : {}) }])),
       logger,
       ...(options.initialIsdRKeys ? { initialIsdRKeys: options.initialIsdRKeys } : {}),
+      ...(options.smsrCertificate && options.smsrPrivateKey
+        ? { isdRHandover: { smsrCertificate: options.smsrCertificate, smsrPrivateKey: options.smsrPrivateKey } }
+        : {}),
     });
 
     const mqtt = await connectAsync(options.mqttUrl, { protocolVersion, clientId: `smsr-${randomUUID()}`, reconnectPeriod: 1000 });

@@ -12,6 +12,8 @@
  *   RSP_DEMO_MNO_API_KEY        API key of the demo MNO `mno.demo` (unset: a random one, printed)
  *   RSP_DEMO_MNO_WEBHOOK_URL    webhook for the demo MNO's ES4 notifications (optional)
  *   RSP_DEMO_EUM_API_KEY        API key the demo EUM `eum.demo` must send on ES1 (unset: its EIS signature authenticates it)
+ *   RSP_SMSR_ISD_R_HANDOVER     1 (default): replace each card's EUM ISD-R key set by the SM-SR's own (Scenario#3
+ *                               with CERT.SR.ECDSA of the test PKI) before its first ES5 exchange; 0: keep the EUM's
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     eums: [{ eumId: 'eum.demo', certificate: pki.eum.der, ...(process.env.RSP_DEMO_EUM_API_KEY ? { apiKey: process.env.RSP_DEMO_EUM_API_KEY } : {}) }],
     mnos: [{ mnoId: 'mno.demo', apiKey: mnoApiKey, ...(process.env.RSP_DEMO_MNO_WEBHOOK_URL ? { webhookUrl: process.env.RSP_DEMO_MNO_WEBHOOK_URL } : {}) }],
     secretBoxKeys: secretBoxKeys(dataDir),
+    ...(process.env.RSP_SMSR_ISD_R_HANDOVER === '0' ? {} : { smsrCertificate: pki.smSr.cert, smsrPrivateKey: pki.smSr.privateKey }),
     logger: console,
   });
   console.log(`sm-sr    ${handle.smsrId} on ${handle.httpUrl} (OpenAPI ${handle.httpUrl}/docs)`);

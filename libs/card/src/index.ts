@@ -24,3 +24,4 @@ export * from './off-card/es8';
 export * from './off-card/es5';
 export * from './es5-script';
 export { ISD_R_DELETE_KEY_SET_TAG } from './handlers/isd-r-key-establishment';
+export { ES8_HEADER, ES8_TAG } from './es8-layout';

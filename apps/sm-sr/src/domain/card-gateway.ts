@@ -6,6 +6,7 @@
 import { isSuccessSw, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
 import type { Es5Channel } from '../es5/es5-channel';
 import { CardStatusError } from './errors';
+import type { IsdRKeyHandover } from './isd-r-handover';
 
 export interface NamedCommand {
   name: string;
@@ -15,7 +16,11 @@ export interface NamedCommand {
 export class CardGateway {
   private readonly tails = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly es5: Es5Channel) {}
+  /** `handover`: when given, a card still on the EUM's ISD-R key set gets the SM-SR's own first (isd-r-handover.ts). */
+  constructor(
+    private readonly es5: Es5Channel,
+    private readonly handover?: IsdRKeyHandover,
+  ) {}
 
   /** Runs `work` after every earlier operation on `eid` settled (per-card serialisation, in-process). */
   async exclusive<T>(eid: string, work: () => Promise<T>): Promise<T> {
@@ -30,8 +35,12 @@ export class CardGateway {
     }
   }
 
-  /** The raw R-APDUs (the card stops at the first failing SW; the caller interprets them). */
-  raw(eid: string, commands: readonly CommandApdu[], deadline?: number): Promise<ResponseApdu[]> {
+  /**
+   * The raw R-APDUs (the card stops at the first failing SW; the caller interprets them). Callers hold
+   * the card lock ({@link exclusive}), which therefore also covers the ISD-R handover run before them.
+   */
+  async raw(eid: string, commands: readonly CommandApdu[], deadline?: number): Promise<ResponseApdu[]> {
+    await this.handover?.ensure(eid, deadline);
     return this.es5.run(eid, commands, deadline === undefined ? {} : { deadline });
   }
 

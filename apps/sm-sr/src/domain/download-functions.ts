@@ -12,7 +12,8 @@
  * | 6 | record: profile Created, owned by {smdpId, mnoId}; memory reserved | §3.1.1 |
  *
  * SendData (§3.1.2–§3.1.3 ES8 through ES3): the SM-DP's `AA` command script runs on the ISD-R inside the
- * SM-SR's ES5 session, the `AB` response script goes back; only on an ISD-P the requester owns.
+ * SM-SR's ES5 session, the `AB` response script goes back; only on an ISD-P the requester owns, and only
+ * ES8 commands for it (send-data-filter.ts).
  *
  * ProfileDownloadCompleted (§3.1.1 last step): Created → Disabled, with POL2, profile type, subscription address.
  */
@@ -24,6 +25,7 @@ import { CardStatusError, SMSR_STATUS } from './errors';
 import type { CallContext } from './function-runner';
 import type { EisRegistry, ProfileRecord } from './model';
 import type { ProfileOperations } from './profile-operations';
+import { requireEs8Script } from './send-data-filter';
 
 /** createIsdpApdu codes the quota on two bytes (`EF { 83 02 quota }`), so one ISD-P gets at most 64 KiB − 1 [U]. */
 export const MAX_ISDP_QUOTA = 0xffff;
@@ -88,6 +90,7 @@ export class DownloadFunctions {
     } catch (cause) {
       throw new ContractError.InvalidParameter('data', `a TS 102 226 expanded command script (${(cause as { code?: string }).code ?? 'malformed'})`);
     }
+    requireEs8Script(target.isdpAid, commands); // only ES8 for this ISD-P runs in the SM-SR's ISD-R session
     const responses = await this.cards.exclusive(request.eid, () => this.cards.raw(request.eid, commands, context.deadline));
     const script = encodeResponseScript({ executed: responses.length, responses: responses.map((response) => encodeResponseApdu(response)) });
     return { euiccResponseData: script.toString('hex').toUpperCase() };

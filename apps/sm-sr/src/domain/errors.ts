@@ -22,6 +22,11 @@ export class CardStatusError extends RspError {
   }
 }
 
+/** Another writer replaced a card's ISD-R key set during this SM-SR's handover (see isd-r-handover.ts). */
+export class IsdRKeysChangedError extends RspError {
+  static override readonly code = 'ERR_SMSR_ISD_R_KEYS_CHANGED';
+}
+
 /** SM-SR specific code pairs ([U]: chosen from the SGP.02 subject/reason tables in @rsp/contracts). */
 export const SMSR_STATUS = {
   /** §3.3 / §5.5: the EID is already registered. */
@@ -40,6 +45,11 @@ export const SMSR_STATUS = {
   FALLBACK_PROFILE: { subjectCode: SUBJECT.PROFILE_ICCID, reasonCode: REASON.NOT_ALLOWED, message: 'Operation not allowed on the fall-back profile' },
   /** ISD-P AID of SendData unknown or not the requester's (8.4 / 3.9). */
   ISDP_UNKNOWN: { subjectCode: SUBJECT.ISD_P, reasonCode: REASON.UNKNOWN, message: 'Unknown ISD-P' },
+  /**
+   * SendData carried a command other than the ES8 ones for its sdAid (8.4 / 1.2 "ISD-P / not allowed"
+   * [U: SGP.02 names no code for a refused script; 1.2 is the authorisation reason of §5.1]).
+   */
+  SEND_DATA_COMMAND_REFUSED: { subjectCode: SUBJECT.ISD_P, reasonCode: REASON.NOT_ALLOWED, message: 'Command not allowed in SendData' },
   INSUFFICIENT_MEMORY: { subjectCode: SUBJECT.EUICC, reasonCode: REASON.INSUFFICIENT_MEMORY, message: 'Insufficient memory on the eUICC' },
   EUICC_UNREACHABLE: { subjectCode: SUBJECT.EUICC, reasonCode: REASON.INACCESSIBLE, message: 'eUICC unreachable' },
   EUICC_SECURITY: { subjectCode: SUBJECT.EUICC, reasonCode: REASON.VERIFICATION_FAILED, message: 'eUICC security verification failed' },
@@ -59,13 +69,14 @@ const SW_CODES: Readonly<Record<number, string>> = {
   [SW.INCORRECT_DATA]: 'ERR_CARD_INCORRECT_DATA',
 };
 
-/** ES5 channel failures (apps/sm-sr/src/es5/es5-errors.ts) → codes. */
+/** ES5 channel failures (apps/sm-sr/src/es5/errors.ts) and the ISD-R handover's → codes. */
 const ES5_CODES: Readonly<Record<string, StatusCodeData>> = {
   ERR_ES5_TIMEOUT: SMSR_STATUS.EUICC_UNREACHABLE,
   ERR_ES5_CARD_UNREACHABLE: SMSR_STATUS.EUICC_UNREACHABLE,
   ERR_ES5_SECURE_CHANNEL: SMSR_STATUS.EUICC_SECURITY,
   ERR_ES5_CARD_ERROR: SMSR_STATUS.EUICC_EXECUTION_ERROR,
   ERR_ES5_SCRIPT_MALFORMED: { ...STATUS_CODE.INVALID_PARAMETER, message: 'Malformed command script' },
+  ERR_SMSR_ISD_R_KEYS_CHANGED: SMSR_STATUS.EUICC_EXECUTION_ERROR,
 };
 
 /**

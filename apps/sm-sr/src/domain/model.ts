@@ -53,6 +53,20 @@ export interface RegistryTransaction {
   enqueue(message: OutboundMessage): Promise<void>;
 }
 
+/**
+ * The ISD-R key set on file with its handover state (ES5 EstablishISDRKeySet / FinaliseISDRhandover,
+ * see isd-r-handover.ts). @secret (keys)
+ */
+export interface IsdRKeyRecord {
+  keys: IsdRKeySet;
+  /** True once the SM-SR established this set itself (Scenario#3); false for the EUM's initial set. */
+  establishedBySmsr: boolean;
+  /** KVNs still to delete on the card: FinaliseISDRhandover has not been confirmed yet. */
+  retireKvns: number[];
+  /** Opaque version of the stored value; changes with every write (compare-and-set). */
+  revision: string;
+}
+
 /** The EIS registry port. */
 export interface EisRegistry {
   find(eid: string): Promise<EuiccRecord | undefined>;
@@ -62,6 +76,13 @@ export interface EisRegistry {
   register(record: EuiccRecord, isdRKeys: IsdRKeySet): Promise<void>;
   /** The ISD-R key set of `eid` (opened from its sealed form), for ES5. */
   isdRKeys(eid: string): Promise<IsdRKeySet | undefined>;
+  /** The ISD-R key set of `eid` with its handover state. */
+  isdRKeyRecord(eid: string): Promise<IsdRKeyRecord | undefined>;
+  /**
+   * Replaces the ISD-R key set (sealed) if the stored one is still at `expectedRevision`; false when
+   * another writer changed it first (nothing written).
+   */
+  replaceIsdRKeys(eid: string, next: Omit<IsdRKeyRecord, 'revision'>, expectedRevision: string): Promise<boolean>;
   transaction<T>(work: (tx: RegistryTransaction) => Promise<T>): Promise<T>;
 }
 

@@ -4,6 +4,7 @@
  * controllers (HTTP, MQTT) only authenticate and call {@link SmSrService.call}.
  */
 import { es1, es3, es4, failed, type Check, type RequestHeader } from '@rsp/contracts';
+import type { KeyObject } from 'node:crypto';
 import type { IdempotencyStore } from '@rsp/persistence';
 import type { IsdRKeySet } from '@rsp/card';
 import type { Es5Channel } from '../es5/es5-channel';
@@ -13,6 +14,7 @@ import { CardNotificationHandler } from './card-notifications';
 import { DownloadFunctions } from './download-functions';
 import { toEis } from './eis-view';
 import { SMSR_STATUS } from './errors';
+import { IsdRKeyHandover } from './isd-r-handover';
 import { failedResult, FunctionRunner, type CallContext, type FunctionResult, type SmSrInterface } from './function-runner';
 import type { EisRegistry, ProfileRecord, SmSrLogger } from './model';
 import { NotificationPlanner, type MnoEndpoint } from './notifications';
@@ -30,6 +32,8 @@ export interface SmSrServiceOptions {
   logger: SmSrLogger;
   now?: () => Date;
   initialIsdRKeys?: (eid: string) => IsdRKeySet;
+  /** CERT.SR.ECDSA (GP 7F21) and SK.SR.ECDSA: with both, each card's ISD-R key set is replaced at first ES5 use. */
+  isdRHandover?: { smsrCertificate: Uint8Array; smsrPrivateKey: KeyObject };
 }
 
 type Handler = (request: never, context: CallContext, body: unknown) => Promise<Record<string, unknown>>;
@@ -52,7 +56,8 @@ export class SmSrService {
   constructor(private readonly options: SmSrServiceOptions) {
     const now = options.now ?? (() => new Date());
     const { registry, logger } = options;
-    this.cards = new CardGateway(options.es5);
+    const handover = options.isdRHandover ? new IsdRKeyHandover({ registry, es5: options.es5, logger, ...options.isdRHandover }) : undefined;
+    this.cards = new CardGateway(options.es5, handover);
     this.runner = new FunctionRunner(options.idempotency, logger, () => now().getTime());
     const planner = new NotificationPlanner(options.smsrId, options.mnos, now);
     this.profiles = new ProfileOperations({ registry, cards: this.cards, planner, logger, now });

@@ -3,11 +3,12 @@
  * EID, so a sealed value copied to another row does not open); registry changes and the notifications
  * they cause are committed together (transactional outbox).
  */
+import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { IsdRKeySet } from '@rsp/card';
 import { isUniqueViolation, persistenceEntities, persistenceMigrations, type Outbox, type SecretBox } from '@rsp/persistence';
 import { DuplicateEidError } from '../../domain/errors';
-import type { EisRegistry, EuiccRecord, OutboundMessage, ProfileRecord, RegistryTransaction } from '../../domain/model';
+import type { EisRegistry, EuiccRecord, IsdRKeyRecord, OutboundMessage, ProfileRecord, RegistryTransaction } from '../../domain/model';
 import { SmsrEuiccEntity, SmsrProfileEntity } from './entities';
 import { SmSrRegistryInit1767312000000 } from './migration';
 
@@ -15,6 +16,17 @@ export const smSrEntities = [...persistenceEntities, SmsrEuiccEntity, SmsrProfil
 export const smSrMigrations = [...persistenceMigrations, SmSrRegistryInit1767312000000];
 
 const keyAad = (eid: string) => `smsr_euicc.isd_r_keys:${eid}`;
+/** The sealed JSON: the key set, plus the handover state (absent on rows written at registration). */
+interface SealedKeys {
+  kvn: number;
+  enc: string;
+  mac: string;
+  dek: string;
+  smsr?: boolean;
+  retire?: number[];
+}
+/** Revision of a sealed value: SecretBox seals with a fresh nonce, so every write gives a new one. */
+const revisionOf = (sealed: string) => createHash('sha256').update(sealed).digest('hex').slice(0, 32);
 
 export class TypeOrmEisRegistry implements EisRegistry {
   constructor(
@@ -37,10 +49,7 @@ export class TypeOrmEisRegistry implements EisRegistry {
   }
 
   async register(record: EuiccRecord, isdRKeys: IsdRKeySet): Promise<void> {
-    const sealed = this.secrets.seal(
-      JSON.stringify({ kvn: isdRKeys.kvn, enc: isdRKeys.enc.toString('hex'), mac: isdRKeys.mac.toString('hex'), dek: isdRKeys.dek.toString('hex') }),
-      keyAad(record.eid),
-    );
+    const sealed = this.sealKeys(record.eid, { keys: isdRKeys, establishedBySmsr: false, retireKvns: [] });
     try {
       await this.dataSource.transaction(async (manager) => {
         await manager.insert(SmsrEuiccEntity, {
@@ -65,10 +74,41 @@ export class TypeOrmEisRegistry implements EisRegistry {
   }
 
   async isdRKeys(eid: string): Promise<IsdRKeySet | undefined> {
+    return (await this.isdRKeyRecord(eid))?.keys;
+  }
+
+  async isdRKeyRecord(eid: string): Promise<IsdRKeyRecord | undefined> {
     const row = await this.dataSource.getRepository(SmsrEuiccEntity).findOne({ where: { eid }, select: { eid: true, isdRKeysSealed: true } });
-    if (!row) return undefined;
-    const keys = JSON.parse(this.secrets.openString(row.isdRKeysSealed, keyAad(eid))) as { kvn: number; enc: string; mac: string; dek: string };
-    return { kvn: keys.kvn, enc: Buffer.from(keys.enc, 'hex'), mac: Buffer.from(keys.mac, 'hex'), dek: Buffer.from(keys.dek, 'hex') };
+    return row ? this.openKeys(eid, row.isdRKeysSealed) : undefined;
+  }
+
+  async replaceIsdRKeys(eid: string, next: Omit<IsdRKeyRecord, 'revision'>, expectedRevision: string): Promise<boolean> {
+    const sealed = this.sealKeys(eid, next);
+    return this.dataSource.transaction(async (manager) => {
+      const row = await manager.findOne(SmsrEuiccEntity, { where: { eid }, select: { eid: true, isdRKeysSealed: true } });
+      if (!row || revisionOf(row.isdRKeysSealed) !== expectedRevision) return false;
+      // The WHERE on the old sealed value makes the write itself conditional (no lost update between instances).
+      const result = await manager.update(SmsrEuiccEntity, { eid, isdRKeysSealed: row.isdRKeysSealed }, { isdRKeysSealed: sealed });
+      return result.affected === 1;
+    });
+  }
+
+  private sealKeys(eid: string, value: Omit<IsdRKeyRecord, 'revision'>): string {
+    const { keys } = value;
+    const plain: SealedKeys = { kvn: keys.kvn, enc: keys.enc.toString('hex'), mac: keys.mac.toString('hex'), dek: keys.dek.toString('hex') };
+    if (value.establishedBySmsr) plain.smsr = true;
+    if (value.retireKvns.length > 0) plain.retire = [...value.retireKvns];
+    return this.secrets.seal(JSON.stringify(plain), keyAad(eid));
+  }
+
+  private openKeys(eid: string, sealed: string): IsdRKeyRecord {
+    const plain = JSON.parse(this.secrets.openString(sealed, keyAad(eid))) as SealedKeys;
+    return {
+      keys: { kvn: plain.kvn, enc: Buffer.from(plain.enc, 'hex'), mac: Buffer.from(plain.mac, 'hex'), dek: Buffer.from(plain.dek, 'hex') },
+      establishedBySmsr: plain.smsr === true,
+      retireKvns: plain.retire ?? [],
+      revision: revisionOf(sealed),
+    };
   }
 
   transaction<T>(work: (tx: RegistryTransaction) => Promise<T>): Promise<T> {

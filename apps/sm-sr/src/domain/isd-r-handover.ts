@@ -1,0 +1,111 @@
+/**
+ * The ISD-R key set handover at first contact: ES5 is secured with the ISD-R key set, and the one the
+ * EUM hands over at ES1 registration (KVN 0x30, the public TEST derivation in this demo) is replaced by
+ * one only this SM-SR knows, with GP Amd E Scenario#3 authenticated by CERT.SR.ECDSA (SGP.02 §3.1.2
+ * mechanism, §3.8 SM-SR change steps [U numbering]; es5/isd-r-key-establishment.ts).
+ *
+ * When: lazily, before the first ES5 exchange with a card whose registry key set is still the EUM's
+ * (CardGateway.raw calls {@link IsdRKeyHandover.ensure}). Not at RegisterEIS: a card is often still
+ * offline when its EUM registers it, and ES1 must not fail or wait for it. The card lock of the
+ * operation that needs ES5 is held, so concurrent first operations on a card queue behind one handover.
+ *
+ * | # | step | spec |
+ * |---|---|---|
+ * | 1 | establish: 3A01 CERT.SR.ECDSA, 3A02 ePK.SR.ECKA over the current (EUM) keys; receipt verified | GP Amd E Scenario#3, §3.8 [U] |
+ * | 2 | store: the new set sealed in the registry, the old KVN marked "to retire" (compare-and-set) | §5.5 / Annex E |
+ * | 3 | finalise: DELETE the old KVN over a session with the NEW keys; 6A88 = already gone | ES5.FinaliseISDRhandover §3.8 [U] |
+ * | 4 | settle: the registry forgets the KVN to retire | — |
+ *
+ * Restart safety — every crash point leaves the registry with a key set that opens the card:
+ * - during 1: the registry still holds the EUM keys, which the card still has (the new set may exist on
+ *   the card unknown to us); the next attempt re-establishes the same KVN, which replaces it.
+ * - between 1 and 2: same as above (the keys were only in memory).
+ * - between 2 and 3 (or 3's answer lost): the registry holds the new set, which the card holds since
+ *   its receipt verified; the stored "retire" list makes the next operation run step 3 again.
+ * - between 3 and 4: step 3 again answers 6A88 (already deleted), then 4.
+ * Limit [U]: the card lock is per process; SM-SR instances sharing one database could both run step 1
+ * on a card. The compare-and-set in step 2 keeps one winner's keys, but the loser's establishment may
+ * have replaced the winner's on the card; a database lock per EID would close that gap (not done).
+ */
+import type { KeyObject } from 'node:crypto';
+import { SW } from '@rsp/tlv';
+import type { Es5Channel } from '../es5/es5-channel';
+import { establishIsdRKeySet, finaliseIsdRHandover, SMSR_ISD_R_KVN } from '../es5/isd-r-key-establishment';
+import { CardStatusError, IsdRKeysChangedError } from './errors';
+import type { EisRegistry, IsdRKeyRecord, SmSrLogger } from './model';
+
+export interface IsdRHandoverOptions {
+  registry: EisRegistry;
+  /** Must open its sessions with the registry's current key set (so step 3 runs with the new keys). */
+  es5: Es5Channel;
+  /** CERT.SR.ECDSA (GP 7F21). */
+  smsrCertificate: Uint8Array;
+  /** SK.SR.ECDSA. @secret */
+  smsrPrivateKey: KeyObject;
+  logger: SmSrLogger;
+}
+
+export class IsdRKeyHandover {
+  /** Cards seen with the SM-SR's own key set and nothing left to retire (no registry read needed). */
+  private readonly settled = new Set<string>();
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(private readonly options: IsdRHandoverOptions) {}
+
+  /** Makes sure `eid` is on the SM-SR's own ISD-R key set; a no-op once done. Throws what ES5 throws. */
+  ensure(eid: string, deadline?: number): Promise<void> {
+    if (this.settled.has(eid)) return Promise.resolve();
+    const running = this.running.get(eid);
+    if (running) return running; // a caller outside the card lock joins the handover in progress
+    const work = this.run(eid, deadline).finally(() => this.running.delete(eid));
+    this.running.set(eid, work);
+    return work;
+  }
+
+  private async run(eid: string, deadline?: number): Promise<void> {
+    const { registry } = this.options;
+    let state = await registry.isdRKeyRecord(eid);
+    if (!state) return; // unregistered: the caller's own ES5 exchange reports it
+    if (!state.establishedBySmsr) state = await this.establish(eid, state, deadline);
+    if (state.retireKvns.length > 0) await this.finalise(eid, state, deadline);
+    this.settled.add(eid);
+  }
+
+  private async establish(eid: string, current: IsdRKeyRecord, deadline?: number): Promise<IsdRKeyRecord> {
+    const { registry } = this.options;
+    const record = await registry.find(eid);
+    if (!record) throw new IsdRKeysChangedError(`EID ${eid} left the registry during the ISD-R handover`);
+    // A KVN different from the one in use, so the new set never overwrites the keys of this session.
+    const kvn = current.keys.kvn === SMSR_ISD_R_KVN ? SMSR_ISD_R_KVN + 1 : SMSR_ISD_R_KVN;
+    const keys = await establishIsdRKeySet(this.options.es5, eid, {
+      smsrCertificate: this.options.smsrCertificate,
+      smsrPrivateKey: this.options.smsrPrivateKey,
+      ecasdCertificate: Buffer.from(record.signedInfo.ecasd.certificate, 'hex'), // verified against the EUM at ES1
+      kvn,
+      ...(deadline === undefined ? {} : { deadline }),
+    }); // 1
+    const next = { keys, establishedBySmsr: true, retireKvns: [current.keys.kvn] };
+    if (!(await registry.replaceIsdRKeys(eid, next, current.revision))) {
+      throw new IsdRKeysChangedError(`the ISD-R key set of ${eid} changed during the handover`); // 2 lost the race
+    }
+    this.options.logger.log(`ISD-R of ${eid}: key set KVN ${hex(kvn)} established (Scenario#3), KVN ${hex(current.keys.kvn)} to retire`);
+    const stored = await registry.isdRKeyRecord(eid);
+    if (!stored) throw new IsdRKeysChangedError(`EID ${eid} left the registry during the ISD-R handover`);
+    return stored;
+  }
+
+  private async finalise(eid: string, state: IsdRKeyRecord, deadline?: number): Promise<void> {
+    try {
+      await finaliseIsdRHandover(this.options.es5, eid, { deleteKvns: state.retireKvns, ...(deadline === undefined ? {} : { deadline }) }); // 3
+    } catch (error) {
+      // 6A88: no such KVN on the card: an earlier FinaliseISDRhandover ran and its answer was lost.
+      if (!(error instanceof CardStatusError && error.sw === SW.REFERENCED_DATA_NOT_FOUND)) throw error;
+    }
+    if (!(await this.options.registry.replaceIsdRKeys(eid, { ...state, retireKvns: [] }, state.revision))) {
+      throw new IsdRKeysChangedError(`the ISD-R key set of ${eid} changed during the handover`); // 4
+    }
+    this.options.logger.log(`ISD-R of ${eid}: KVN ${state.retireKvns.map(hex).join(', ')} deleted (FinaliseISDRhandover)`);
+  }
+}
+
+const hex = (kvn: number) => kvn.toString(16).toUpperCase().padStart(2, '0');
