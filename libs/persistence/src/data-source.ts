@@ -156,7 +156,27 @@ export async function initializeDataSource(options: DataSourceOptions): Promise<
       { cause },
     );
   }
+  if (kind === 'sqlite') serialiseTransactions(dataSource);
   return dataSource;
+}
+
+/**
+ * better-sqlite3 gives TypeORM ONE connection: two `transaction()` calls in flight at once (two ES3
+ * requests for different cards) both send BEGIN on it, and the second fails with "cannot start a
+ * transaction within a transaction". SQLite has a single writer anyway, so transactions are queued here,
+ * one after the other. Work inside a transaction must not open another through the DataSource (use the
+ * EntityManager it receives), or it would wait for itself.
+ */
+function serialiseTransactions(dataSource: DataSource): void {
+  type Transaction = (...args: unknown[]) => Promise<unknown>;
+  const original = dataSource.transaction.bind(dataSource) as Transaction;
+  let tail: Promise<unknown> = Promise.resolve();
+  const queued: Transaction = (...args) => {
+    const run = tail.then(() => original(...args));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  (dataSource as unknown as { transaction: Transaction }).transaction = queued;
 }
 
 /** `dataSourceOptions(settings)` then {@link initializeDataSource}: an open, migrated DataSource. */

@@ -134,6 +134,26 @@ describe('database URL setting', () => {
     }
   });
 
+  it('queues concurrent transactions on SQLite (one connection) instead of failing the second BEGIN', async () => {
+    const ds = await openDataSource({ url: 'sqlite::memory:', entities: [Sample], synchronize: true });
+    try {
+      const ids = Array.from({ length: 8 }, (_, i) => `t${i}`);
+      await Promise.all(
+        ids.map((id) =>
+          ds.transaction(async (tx) => {
+            await new Promise((resolve) => setTimeout(resolve, 2)); // hold the transaction open across a tick
+            await tx.getRepository(Sample).insert({ id, bytes: Buffer.from([1]), at: instants[0]!, doc: {} });
+          }),
+        ),
+      );
+      expect(await ds.getRepository(Sample).count()).toBe(ids.length);
+      await expect(ds.transaction(async () => Promise.reject(new Error('rolled back')))).rejects.toThrow('rolled back');
+      await ds.transaction((tx) => tx.getRepository(Sample).insert({ id: 'after', bytes: Buffer.from([2]), at: instants[0]!, doc: {} }));
+    } finally {
+      await ds.destroy();
+    }
+  });
+
   it('allows synchronize only for SQLite outside production', async () => {
     const memory = { url: 'sqlite::memory:', entities: [Sample], synchronize: true };
     expect(() => dataSourceOptions({ ...memory, production: true })).toThrow(PersistenceError.InvalidOptions);
