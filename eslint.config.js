@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // libs/ hold pure protocol and domain code: no NestJS, MQTT or database in them.
-    files: ['libs/tlv/**', 'libs/crypto/**', 'libs/pki/**', 'libs/saip/**', 'libs/card/**', 'libs/contracts/**'],
+    files: ['libs/tlv/**', 'libs/crypto/**', 'libs/pki/**', 'libs/saip/**', 'libs/card/**', 'libs/contracts/**', 'libs/identity/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'mqtt', 'aedes', 'typeorm', 'pg', 'better-sqlite3'] }],
     },

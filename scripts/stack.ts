@@ -4,7 +4,8 @@
  * the end-to-end tests and `npm run bench -- provisioning` all start it through {@link startStack}, so
  * the three exercise the same wiring. Each service stays separately deployable (`npm run start:sm-dp`…).
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { exportJWK, type JSONWebKeySet } from 'jose';
 import { join } from 'node:path';
 import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
 import { SecretBox } from '@rsp/persistence';
@@ -12,6 +13,8 @@ import type { TestPki } from '@rsp/pki';
 import pg from 'pg';
 import { startSmDp, type SmDpHandle } from '../apps/sm-dp/src/app';
 import { startSmSr, type SmSrHandle } from '../apps/sm-sr/src/app';
+import { startOwnerRegistry, type OwnerRegistryHandle } from '../apps/owner-registry/src/app';
+import { OWNER_PORTAL_CLIENT_ID, startDevIdp, type DevIdp } from '../apps/owner-registry/src/dev-idp/dev-idp';
 import type { DeviceModel } from '../simulator/src/device';
 import { buildSignedEis } from '../simulator/src/eum';
 import { FileCardStore } from '../simulator/src/file-card-store';
@@ -46,6 +49,17 @@ export interface StackOptions {
   devices?: Array<{ model: DeviceModel; count: number; firstSerial: number }>;
   /** Keep card states as files here (restarts keep profiles); default in memory. */
   cardStateDir?: string;
+  /**
+   * The owner-identity binding (docs/owner-registry.md): a dev IdP (alice, bob), the owner registry, and
+   * consent / quarantine enforcement in both services. The MNOs above become the registry's ES2 connectors.
+   */
+  owners?: {
+    /** The registry's public URL: consent `iss` and device URL base (known before anything starts). */
+    registryUrl?: string;
+    registryHttpPort?: number;
+    idpPort?: number;
+    makers: Array<{ makerId: string; makerDomain: string; apiKey: string }>;
+  };
   logger?: { log(message: string): void; warn(message: string): void; error(message: string): void };
 }
 
@@ -56,6 +70,9 @@ export interface Stack {
   smdp: SmDpHandle;
   fleets: Fleet[];
   eids: string[];
+  /** Present with `owners`. */
+  registry?: OwnerRegistryHandle;
+  idp?: DevIdp;
   fleetOf(eid: string): Fleet;
   close(): Promise<void>;
 }
@@ -65,10 +82,10 @@ export function freshSecretBoxKeys(): string {
   return `k1:${SecretBox.generateKey().toString('base64')}`;
 }
 
-function databaseFor(database: StackDatabase, service: 'sm_sr' | 'sm_dp'): { databaseUrl: string; databaseSchema?: string } {
+function databaseFor(database: StackDatabase, service: 'sm_sr' | 'sm_dp' | 'owner_registry'): { databaseUrl: string; databaseSchema?: string } {
   switch (database.kind) {
     case 'sqlite':
-      return { databaseUrl: `sqlite://${join(database.dir, `${service.replace('_', '-')}.db`)}` };
+      return { databaseUrl: `sqlite://${join(database.dir, `${service.replaceAll('_', '-')}.db`)}` };
     case 'sqlite-memory':
       return { databaseUrl: 'sqlite::memory:' };
     case 'postgres':
@@ -102,11 +119,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       closers.push(() => broker?.close() ?? Promise.resolve());
       mqttUrl = broker.url;
     }
-    if (options.database.kind === 'postgres') await createSchemas(options.database.url, [databaseFor(options.database, 'sm_sr'), databaseFor(options.database, 'sm_dp')]);
+    if (options.database.kind === 'postgres') {
+      const services = ['sm_sr', 'sm_dp', 'owner_registry'] as const;
+      await createSchemas(options.database.url, services.map((service) => databaseFor(options.database, service)));
+    }
     const secretBoxKeys = options.secretBoxKeys ?? freshSecretBoxKeys();
     const protocol = options.mqttProtocolVersion === undefined ? {} : { mqttProtocolVersion: options.mqttProtocolVersion };
     const host = options.httpHost === undefined ? {} : { httpHost: options.httpHost };
     const logger = options.logger === undefined ? {} : { logger: options.logger };
+
+    // The registry signs consents with this key; the services verify them with its public half.
+    const owners = options.owners;
+    const registryUrl = owners ? (owners.registryUrl ?? `http://127.0.0.1:${owners.registryHttpPort || 8084}`) : undefined;
+    const consentKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const consentKid = `consent-${randomBytes(4).toString('hex')}`;
+    const jwks: JSONWebKeySet = { keys: [{ ...(await exportJWK(consentKey.publicKey)), kid: consentKid, alg: 'ES256', use: 'sig' }] };
+    const ownerRegistry = registryUrl ? { ownerRegistry: { issuer: registryUrl, jwks } } : {};
 
     const smsr = await startSmSr({
       smsrId: DEMO_IDS.smsrId,
@@ -122,6 +150,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       eums: [{ eumId: DEMO_IDS.eumId, certificate: options.pki.eum.der }],
       mnos: options.mnos,
       secretBoxKeys,
+      ...ownerRegistry,
       ...logger,
     });
     closers.push(() => smsr.close());
@@ -139,9 +168,35 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       smdpPrivateKey: options.pki.smDp.privateKey,
       mnos: options.mnos,
       secretBoxKeys,
+      ...ownerRegistry,
       ...logger,
     });
     closers.push(() => smdp.close());
+
+    let registry: OwnerRegistryHandle | undefined;
+    let idp: DevIdp | undefined;
+    if (owners && registryUrl) {
+      // The portal's client is added once the registry's address (its redirect URI) is known.
+      idp = await startDevIdp({ port: owners.idpPort ?? 0, clients: [], ...(options.httpHost ? { host: options.httpHost } : {}) });
+      closers.push(() => idp?.close() ?? Promise.resolve());
+      registry = await startOwnerRegistry({
+        registryUrl,
+        httpPort: owners.registryHttpPort ?? 0,
+        ...host,
+        ...databaseFor(options.database, 'owner_registry'),
+        mqttUrl,
+        ...protocol,
+        trustedIssuers: [{ issuer: idp.issuer, audience: OWNER_PORTAL_CLIENT_ID }],
+        makers: owners.makers,
+        mnos: options.mnos.map((mno) => ({ ...mno, es2Url: smdp.httpUrl, es2ApiKey: mno.apiKey, smsrId: DEMO_IDS.smsrId, acceptsTransfers: true })),
+        consentSigningKey: { privateKey: consentKey.privateKey, kid: consentKid },
+        portal: { idpIssuer: idp.issuer, clientId: OWNER_PORTAL_CLIENT_ID },
+        ...logger,
+      });
+      closers.push(() => registry?.close() ?? Promise.resolve());
+      const portalUrl = `${registry.httpUrl}/portal`;
+      await idp.addClient({ clientId: OWNER_PORTAL_CLIENT_ID, redirectUris: [portalUrl], postLogoutRedirectUris: [portalUrl] });
+    }
 
     const fleets: Fleet[] = [];
     const eids: string[] = [];
@@ -168,6 +223,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       smdp,
       fleets,
       eids,
+      ...(registry ? { registry } : {}),
+      ...(idp ? { idp } : {}),
       fleetOf(eid) {
         const fleet = fleets.find((candidate) => candidate.has(eid));
         if (!fleet) throw new Error(`no fleet holds ${eid}`);

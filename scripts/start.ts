@@ -15,6 +15,7 @@
  *   RSP_DATABASE_URL    use this database (postgres://…) instead of SQLite files in the data directory
  *   RSP_SMDP_HTTP_PORT  SM-DP ES2 API (default 8081); RSP_SMSR_HTTP_PORT SM-SR ES1/ES4 API (default 8082)
  *   RSP_SIM_API_PORT    device / raw APDU API port (default 8083; 0 = any free port)
+ *   RSP_OWNER_REGISTRY_HTTP_PORT  owner registry and portal (default 8084); RSP_DEV_IDP_PORT dev IdP (default 8085)
  *   RSP_DEMO_MNO_API_KEY  the demo MNO's API key (default: generated once, kept in the data directory)
  *   RSP_SECRET_BOX_KEYS   keys sealing secrets at rest (default: generated once, kept in the data directory)
  */
@@ -34,6 +35,8 @@ const mqttHost = process.env.RSP_MQTT_HOST ?? '127.0.0.1';
 const apiPort = port('RSP_SIM_API_PORT', 8083);
 const smdpPort = port('RSP_SMDP_HTTP_PORT', 8081);
 const smsrPort = port('RSP_SMSR_HTTP_PORT', 8082);
+const registryPort = port('RSP_OWNER_REGISTRY_HTTP_PORT', 8084);
+const idpPort = port('RSP_DEV_IDP_PORT', 8085);
 
 function port(setting: string, fallback: number): number {
   const value = Number(process.env[setting] ?? fallback);
@@ -68,12 +71,37 @@ function ensurePki(curve: CurveName, dir: string): TestPki {
   return pki;
 }
 
+/** The demo maker registers its devices with the owner registry once; their claim codes are kept in the data directory. */
+async function registerDemoDevices(registryHttpUrl: string, makerKey: string, devices: Array<{ eid: string; model: string }>): Promise<void> {
+  const file = join(dataDir, 'demo-claim-codes.json');
+  const known = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { deviceUrl: string; claimCode: string }>) : {};
+  for (const device of devices) {
+    if (!known[device.eid]) {
+      const claimCode = randomBytes(6).toString('base64url').toUpperCase();
+      const response = await fetch(`${registryHttpUrl}/makers/devices`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': makerKey },
+        body: JSON.stringify({ eid: device.eid, deviceId: `${device.model}-${device.eid.slice(-8)}`, model: device.model, claimCode }),
+      });
+      const body = (await response.json()) as { deviceUrl?: string };
+      if (response.status !== 201 || !body.deviceUrl) continue;
+      known[device.eid] = { deviceUrl: body.deviceUrl, claimCode };
+      writeFileSync(file, JSON.stringify(known, null, 2), { mode: 0o600 });
+    }
+    const entry = known[device.eid];
+    if (entry) console.log(`claim    ${device.model.padEnd(5)} ${entry.deviceUrl} claim code ${entry.claimCode}`);
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const pki = ensurePki('P-256', join(dataDir, 'pki', 'nist'));
   ensurePki('brainpoolP256r1', join(dataDir, 'pki', 'brainpool'));
   const apiKey = persistentSecret('RSP_DEMO_MNO_API_KEY', 'demo-mno-api-key', () => randomBytes(24).toString('base64url'));
   const secretBoxKeys = persistentSecret('RSP_SECRET_BOX_KEYS', 'secret-box-keys', freshSecretBoxKeys);
+  const makerKey = persistentSecret('RSP_DEMO_MAKER_API_KEY', 'demo-maker-api-key', () => randomBytes(24).toString('base64url'));
+  // The registry's public URL is the consents' issuer and the device URL base: fixed before anything starts.
+  const registryUrl = process.env.RSP_OWNER_REGISTRY_URL ?? (registryPort === 0 ? 'https://owner-registry.rsp.invalid' : `http://127.0.0.1:${registryPort}`);
   const databaseUrl = process.env.RSP_DATABASE_URL;
   const stack = await startStack({
     pki,
@@ -88,6 +116,12 @@ async function main(): Promise<void> {
       { model: 'bbq', count: 1, firstSerial: DEMO_EID_FIRST_SERIAL + 1 },
     ],
     cardStateDir: join(dataDir, 'cards'),
+    owners: {
+      registryUrl,
+      registryHttpPort: registryPort,
+      idpPort,
+      makers: [{ makerId: 'oven-maker', makerDomain: 'oven-maker.example', apiKey: makerKey }],
+    },
   });
   console.log(`mqtt     ${stack.broker ? 'embedded aedes broker' : 'broker'} on ${stack.mqttUrl}`);
   console.log(`sm-sr    ${DEMO_IDS.smsrId}: ES1/ES4 on ${stack.smsr.httpUrl}/gsma/es4/{function} (OpenAPI ${stack.smsr.httpUrl}/docs)`);
@@ -96,6 +130,8 @@ async function main(): Promise<void> {
   const api = await startDeviceApi(directory, { port: apiPort });
   for (const device of directory.list(0, directory.size)) console.log(`device   ${device.model.padEnd(5)} EID ${device.eid} (registered with ${DEMO_IDS.smsrId})`);
   console.log(`api      device and raw APDU API on ${api.url} (docs/device-api.md)`);
+  await registerDemoDevices(stack.registry?.httpUrl ?? '', makerKey, directory.list(0, directory.size));
+  console.log(`owners   registry ${stack.registry?.httpUrl} (portal ${stack.registry?.httpUrl}/portal), dev IdP ${stack.idp?.issuer} (users alice / alice, bob / bob)`);
   const stock = await fetch(`${stack.smdp.httpUrl}/mno/profileTypes`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': apiKey },

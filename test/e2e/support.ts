@@ -52,6 +52,9 @@ export class MnoClient {
     private readonly smsrUrl: string,
   ) {}
 
+  /** Consent token sent as `X-Owner-Consent` with every ES2 / ES4 call (docs/owner-registry.md), when set. */
+  consent?: string;
+
   es2(functionName: string, params: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<FunctionResult> {
     return this.post(`${this.smdpUrl}/gsma/es2/${functionName}`, params, header);
   }
@@ -79,7 +82,7 @@ export class MnoClient {
   private async post(url: string, params: Record<string, unknown>, header: Record<string, unknown>): Promise<FunctionResult> {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': this.apiKey },
+      headers: { 'content-type': 'application/json', 'x-api-key': this.apiKey, ...(this.consent ? { 'x-owner-consent': this.consent } : {}) },
       body: JSON.stringify({ header: { functionRequesterIdentifier: this.mnoId, functionCallIdentifier: randomUUID(), ...header }, ...params }),
     });
     return (await response.json()) as FunctionResult;

@@ -40,7 +40,7 @@ describe('npm start (embedded defaults)', () => {
   it('generates the PKI, starts the broker and reports ready; a busy port names its setting', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rsp-start-'));
     try {
-      const ports = { RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0', RSP_SMDP_HTTP_PORT: '0', RSP_SMSR_HTTP_PORT: '0' };
+      const ports = { RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0', RSP_SMDP_HTTP_PORT: '0', RSP_SMSR_HTTP_PORT: '0', RSP_OWNER_REGISTRY_HTTP_PORT: '0', RSP_DEV_IDP_PORT: '0' };
       let curlAnswer = '';
       const first = await runStart({ RSP_DATA_DIR: dataDir, ...ports }, /ready/, async (output) => {
         // The newcomer's path: paste the printed curl, get a profile onto the oven.
@@ -50,6 +50,8 @@ describe('npm start (embedded defaults)', () => {
       });
       expect(first.output).toMatch(/sm-dp +smdp\.demo: ES2 on http:\/\/127\.0\.0\.1:\d+/);
       expect(first.output).toMatch(/sm-sr +smsr\.demo: ES1\/ES4 on http:\/\/127\.0\.0\.1:\d+/);
+      expect(first.output).toMatch(/owners +registry http:\/\/127\.0\.0\.1:\d+ \(portal/);
+      expect(first.output).toMatch(/claim +oven +\S+\/oven-maker\.example\/oven-\d+ claim code \S+/);
       expect(JSON.parse(curlAnswer)).toMatchObject({ header: { functionExecutionStatus: { status: 'Executed-Success' } } });
       expect(first.output).toMatch(/pki +P-256: generated \d+ files/);
       expect(first.output).toMatch(/embedded aedes broker on mqtt:\/\/127\.0\.0\.1:\d+/);

@@ -14,12 +14,15 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import mqtt from 'mqtt';
 import type { DataSource } from 'typeorm';
 import { TOPIC_ROOT } from '@rsp/contracts';
+import { ConsentVerifier, type DeviceStatusCache } from '@rsp/identity';
+import type { JSONWebKeySet } from 'jose';
 import { IdempotencyStore, Outbox, SecretBox, openDataSource, type BackoffPolicy } from '@rsp/persistence';
 import { RspMqttServer, RspRpcExceptionFilter } from '@rsp/mqtt-transport';
 import { Es2Controller } from './adapters/es2.controller';
 import { es3CallbacksController } from './adapters/es3-callbacks.controller';
 import { FunctionStatusExceptionFilter } from './adapters/http-exception.filter';
 import { InventoryController } from './adapters/inventory.controller';
+import { DeviceStatusSubscriber } from './adapters/device-status-subscriber';
 import { MqttEs3Client } from './adapters/mqtt-es3-client';
 import { openApiComponents } from './adapters/openapi';
 import { OutboxWorker } from './adapters/outbox-worker';
@@ -32,6 +35,7 @@ import { Es3Gateway } from './domain/es3-gateway';
 import { Inventory, type MnoConfig } from './domain/inventory';
 import { InventoryApi } from './domain/inventory-api';
 import { Notifier } from './domain/notifier';
+import { OwnerConsentCheck } from './domain/owner-consent';
 
 export type { Es3Client } from './domain/es3-client';
 export type { SubscriberRecord } from './domain/inventory';
@@ -67,6 +71,18 @@ export interface SmDpOptions {
   /** Outbox poll period (ms). Default 500. */
   outboxIntervalMs?: number;
   outboxBackoff?: BackoffPolicy;
+  /**
+   * The owner registry (docs/owner-registry.md). When set, ES2 DownloadProfile / EnableProfile /
+   * DisableProfile / DeleteProfile on an owned device need a valid `X-Owner-Consent` header, and a
+   * Suspended device refuses all but DeleteProfile; device statuses come from the retained MQTT topics
+   * `rsp/v1/owner/device/+/status` on mqttUrl. Absent: no owner checks at all.
+   */
+  ownerRegistry?: {
+    /** The registry URL, `iss` of its consents. */
+    issuer: string;
+    /** Its JWKS URL (`{registry}/.well-known/jwks.json`) or the key set itself. */
+    jwks: string | JSONWebKeySet;
+  };
 }
 
 export interface SmDpHandle {
@@ -75,6 +91,8 @@ export interface SmDpHandle {
   /** The inventory (seeding from main.ts, test assertions). */
   inventory: Inventory;
   dataSource: DataSource;
+  /** The owner registry's latest device statuses (only with `ownerRegistry`). */
+  deviceStatuses: DeviceStatusCache | undefined;
   /** Runs one outbox delivery round now. */
   drainOutbox(): Promise<void>;
   close(): Promise<void>;
@@ -145,7 +163,21 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
       },
       logger,
     );
-    const es2 = new Es2Service(inventory, new IdempotencyStore(dataSource), downloads, es3, logger);
+    let ownerConsent: OwnerConsentCheck | undefined;
+    let deviceStatuses: DeviceStatusCache | undefined;
+    if (options.ownerRegistry) {
+      const verifier = new ConsentVerifier({ issuer: options.ownerRegistry.issuer, jwks: options.ownerRegistry.jwks });
+      const statuses = await DeviceStatusSubscriber.connect({
+        url: options.mqttUrl,
+        protocolVersion: options.mqttProtocolVersion ?? 4,
+        clientIdPrefix: `smdp-${options.smdpId}`,
+        logger,
+      });
+      closers.push(() => statuses.close());
+      deviceStatuses = statuses.cache;
+      ownerConsent = new OwnerConsentCheck(verifier, statuses.cache, logger);
+    }
+    const es2 = new Es2Service(inventory, new IdempotencyStore(dataSource), downloads, es3, logger, ownerConsent ? { ownerConsent } : {});
 
     const http = await startHttp(options, { es2, inventoryApi: new InventoryApi(inventory) }, nestLogger);
     closers.push(() => http.close());
@@ -163,6 +195,7 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
       smdpId: options.smdpId,
       inventory,
       dataSource,
+      deviceStatuses,
       drainOutbox: () => worker.drain(),
       close,
     };

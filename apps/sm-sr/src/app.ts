@@ -16,11 +16,15 @@ import { ContractError } from '@rsp/contracts';
 import { RspMqttServer, RspRequester } from '@rsp/mqtt-transport';
 import { IdempotencyStore, openDataSource, Outbox, SecretBox, type BackoffPolicy } from '@rsp/persistence';
 import type { IsdRKeySet } from '@rsp/card';
+import { ConsentVerifier, type DeviceStatusCache } from '@rsp/identity';
+import type { JSONWebKeySet } from 'jose';
 import { SILENT_LOGGER, type EisRegistry, type SmSrLogger } from './domain/model';
+import { OwnerPolicyGuard } from './domain/owner-policy';
 import { SmSrService } from './domain/sm-sr-service';
 import { ApiKeyDirectory } from './adapters/http/auth';
 import { SmSrExceptionFilter } from './adapters/http/exception-filter';
 import { CardNotificationListener } from './adapters/mqtt/card-notification-listener';
+import { DeviceStatusSubscriber } from './adapters/mqtt/device-status-subscriber';
 import { OutboxWorker } from './adapters/outbox-delivery';
 import { smSrEntities, smSrMigrations, TypeOrmEisRegistry } from './adapters/persistence/typeorm-registry';
 import { SmSrModule } from './adapters/sm-sr.module';
@@ -67,6 +71,18 @@ export interface SmSrOptions {
   outboxPollMs?: number;
   /** ISD-R key set the EUM hands over at registration (default `defaultIsdRKeySet`, the TEST derivation). */
   initialIsdRKeys?: (eid: string) => IsdRKeySet;
+  /**
+   * The owner registry (docs/owner-registry.md). When set, ES4 EnableProfile / DisableProfile /
+   * DeleteProfile on an owned device need a valid `X-Owner-Consent` header, and on a Suspended device
+   * ES3 and ES4 refuse every profile function but DeleteISDP / DeleteProfile; device statuses come from
+   * the retained MQTT topics `rsp/v1/owner/device/+/status` on mqttUrl. Absent: no owner checks at all.
+   */
+  ownerRegistry?: {
+    /** The registry URL, `iss` of its consents. */
+    issuer: string;
+    /** Its JWKS URL (`{registry}/.well-known/jwks.json`) or the key set itself. */
+    jwks: string | JSONWebKeySet;
+  };
 }
 
 export interface SmSrHandle {
@@ -76,6 +92,8 @@ export interface SmSrHandle {
   registry: EisRegistry;
   dataSource: DataSource;
   outbox: OutboxWorker;
+  /** The owner registry's latest device statuses (only with `ownerRegistry`). */
+  deviceStatuses: DeviceStatusCache | undefined;
   close(): Promise<void>;
 }
 
@@ -117,6 +135,16 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
       es5 = channel;
     }
 
+    let ownerPolicy: OwnerPolicyGuard | undefined;
+    let deviceStatuses: DeviceStatusCache | undefined;
+    if (options.ownerRegistry) {
+      const verifier = new ConsentVerifier({ issuer: options.ownerRegistry.issuer, jwks: options.ownerRegistry.jwks });
+      const statuses = await DeviceStatusSubscriber.connect({ url: options.mqttUrl, protocolVersion, clientIdPrefix: `smsr-${randomUUID()}`, logger });
+      cleanup.push(() => statuses.close());
+      deviceStatuses = statuses.cache;
+      ownerPolicy = new OwnerPolicyGuard(verifier, statuses.cache, logger);
+    }
+
     const service = new SmSrService({
       smsrId: options.smsrId,
       registry,
@@ -130,6 +158,7 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
       ...(options.smsrCertificate && options.smsrPrivateKey
         ? { isdRHandover: { smsrCertificate: options.smsrCertificate, smsrPrivateKey: options.smsrPrivateKey } }
         : {}),
+      ...(ownerPolicy ? { ownerPolicy } : {}),
     });
 
     const mqtt = await connectAsync(options.mqttUrl, { protocolVersion, clientId: `smsr-${randomUUID()}`, reconnectPeriod: 1000 });
@@ -179,7 +208,7 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     const address = app.getHttpServer().address() as AddressInfo;
     const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
     logger.log(`SM-SR ${options.smsrId}: HTTP ${httpUrl} (docs ${httpUrl}/docs), ES3 on ${options.mqttUrl}`);
-    return { httpUrl, smsrId: options.smsrId, service, registry, dataSource, outbox: worker, close: closeAll };
+    return { httpUrl, smsrId: options.smsrId, service, registry, dataSource, outbox: worker, deviceStatuses, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

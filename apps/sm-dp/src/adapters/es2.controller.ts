@@ -20,16 +20,22 @@ export class Es2Controller {
   })
   @ApiParam({ name: 'functionName', enum: Object.keys(ES2_FUNCTIONS) })
   @ApiHeader({ name: 'X-API-Key', required: true, description: 'The MNO API key' })
+  @ApiHeader({
+    name: 'X-Owner-Consent',
+    required: false,
+    description: 'Owner consent (JWS from the owner registry) for DownloadProfile / EnableProfile / DisableProfile / DeleteProfile on an owned device',
+  })
   @ApiBody({ schema: { type: 'object', required: ['header'], properties: { header: { $ref: '#/components/schemas/RequestHeader' } } } })
   @ApiOkResponse({ schema: { $ref: '#/components/schemas/FunctionResponse' } })
   @ApiUnauthorizedResponse({ schema: { $ref: '#/components/schemas/FunctionResponse' } })
   async call(
     @Param('functionName') functionName: string,
     @Headers('x-api-key') apiKey: string | undefined,
+    @Headers('x-owner-consent') ownerConsent: string | undefined,
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ): Promise<unknown> {
-    const outcome = await this.es2.handle(functionName, apiKey, body);
+    const outcome = await this.es2.handle(functionName, apiKey, body, ownerConsent);
     response.status(outcome.httpStatus);
     return outcome.body;
   }

@@ -21,6 +21,7 @@ import type { IdempotencyStore } from '@rsp/persistence';
 import type { DownloadService, Logger } from './download-service';
 import type { Es3Gateway } from './es3-gateway';
 import type { Inventory } from './inventory';
+import type { OwnerConsentCheck } from './owner-consent';
 import { SMDP_STATUS } from './status-codes';
 
 /** ES2 functions by their HTTP name (lowerCamelCase, docs/services.md "HTTP binding"). */
@@ -66,6 +67,8 @@ function canonical(value: unknown): string {
 export interface Es2ServiceOptions {
   /** How long a repeat waits for the first call of the same id to finish. Default 120 s. */
   maxReplayWaitMs?: number;
+  /** Owner consent / device suspension checks (docs/owner-registry.md); absent = none. */
+  ownerConsent?: OwnerConsentCheck;
 }
 
 export class Es2Service {
@@ -78,7 +81,8 @@ export class Es2Service {
     private readonly options: Es2ServiceOptions = {},
   ) {}
 
-  async handle(httpName: string, apiKey: string | undefined, body: unknown): Promise<Es2Outcome> {
+  /** `ownerConsent`: the `X-Owner-Consent` header (docs/owner-registry.md "Consent tokens"), if sent. */
+  async handle(httpName: string, apiKey: string | undefined, body: unknown, ownerConsent?: string): Promise<Es2Outcome> {
     if (!Object.prototype.hasOwnProperty.call(ES2_FUNCTIONS, httpName)) return respond(failed(SMDP_STATUS.FUNCTION_NOT_SUPPORTED, httpName));
     const fn = ES2_FUNCTIONS[httpName as Es2HttpName];
     // SGP.02 §5.1 / docs/services.md: no credential → 401, wrong credential → 200 Failed 1.1 / 1.1.
@@ -94,6 +98,9 @@ export class Es2Service {
     if (request.header.functionRequesterIdentifier !== mno.mnoId) {
       return respond(failed(SMDP_STATUS.REQUESTER_NOT_ALLOWED, request.header.functionRequesterIdentifier));
     }
+    // Owner consent before anything else (no idempotency record, no ES3 / card traffic on refusal).
+    const refusal = await this.options.ownerConsent?.refusal(fn, request.eid, mno.mnoId, ownerConsent);
+    if (refusal) return respond(refusal);
     return { httpStatus: 200, body: await this.idempotent(mno.mnoId, fn, request) };
   }
 

@@ -5,6 +5,7 @@
  * |---|---|---|
  * | 1 | validate: the request against its @rsp/contracts validator (1.6 / 2.x on failure) | §5.1 |
  * | 2 | requester: header.functionRequesterIdentifier = the authenticated peer (else 1.1 / 1.2) | §5.1 |
+ * | 2b | guard: owner checks (device suspended, owner consent; domain/owner-policy.ts), never stored | docs/owner-registry.md |
  * | 3 | deadline: validityPeriod (s) → an epoch-ms deadline handed to ES5 | §5.1 |
  * | 4 | idempotency: a repeated functionCallIdentifier of the same requester returns the stored response | §5.1 |
  * | 5 | execute: the use case; any failure becomes a Failed / Expired status, never a stack trace | §5.1 |
@@ -35,6 +36,8 @@ export interface FunctionCall<Request extends { header: RequestHeader }> {
   /** The requester the transport authenticated (HTTP API key / EUM); undefined = trust the header (ES3 over the broker ACL). */
   authenticated?: string;
   handler: (request: Request, context: CallContext) => Promise<Record<string, unknown>>;
+  /** Runs before the idempotency claim; a throw is answered (subject: the EID) and not stored. */
+  guard?: (request: Request, requester: string) => Promise<void>;
 }
 
 export function failedResult(status: FunctionExecutionStatus): FunctionResult {
@@ -58,6 +61,14 @@ export class FunctionRunner {
     const { functionRequesterIdentifier: requester, functionCallIdentifier, validityPeriod } = request.header;
     if (call.authenticated !== undefined && call.authenticated !== requester) {
       return failedResult(failed(SMSR_STATUS.REQUESTER_NOT_ALLOWED, requester)); // 2
+    }
+    if (call.guard) {
+      try {
+        await call.guard(request, requester); // 2b
+      } catch (error) {
+        const eid = (request as { eid?: unknown }).eid;
+        return failedResult(executionStatusOf(error, { now: this.now(), ...(typeof eid === 'string' ? { subjectIdentifier: eid } : {}) }));
+      }
     }
     const deadline = validityPeriod === undefined ? undefined : this.now() + validityPeriod * 1000; // 3
     const subject = subjectOf(request);

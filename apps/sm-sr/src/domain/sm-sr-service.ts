@@ -18,6 +18,7 @@ import { IsdRKeyHandover } from './isd-r-handover';
 import { failedResult, FunctionRunner, type CallContext, type FunctionResult, type SmSrInterface } from './function-runner';
 import type { EisRegistry, ProfileRecord, SmSrLogger } from './model';
 import { NotificationPlanner, type MnoEndpoint } from './notifications';
+import type { OwnerPolicyGuard } from './owner-policy';
 import { owns, ProfileOperations, type Requester } from './profile-operations';
 import { RegisterEis } from './register-eis';
 
@@ -34,6 +35,8 @@ export interface SmSrServiceOptions {
   initialIsdRKeys?: (eid: string) => IsdRKeySet;
   /** CERT.SR.ECDSA (GP 7F21) and SK.SR.ECDSA: with both, each card's ISD-R key set is replaced at first ES5 use. */
   isdRHandover?: { smsrCertificate: Uint8Array; smsrPrivateKey: KeyObject };
+  /** Owner consent / device suspension checks (docs/owner-registry.md); absent = none. */
+  ownerPolicy?: OwnerPolicyGuard;
 }
 
 type Handler = (request: never, context: CallContext, body: unknown) => Promise<Record<string, unknown>>;
@@ -123,9 +126,10 @@ export class SmSrService {
 
   /**
    * Runs one function. `authenticated` is the requester the transport proved (MNO by API key, EUM by
-   * key or signature); the header must name it. Always resolves to a response, Failed included.
+   * key or signature); the header must name it. `ownerConsent` is the ES4 `X-Owner-Consent` header.
+   * Always resolves to a response, Failed included.
    */
-  call(iface: SmSrInterface, name: string, body: unknown, authenticated?: string): Promise<FunctionResult> {
+  call(iface: SmSrInterface, name: string, body: unknown, authenticated?: string, ownerConsent?: string): Promise<FunctionResult> {
     const resolved = this.resolve(iface, name);
     const fn = resolved === undefined ? undefined : this.tables[iface][resolved];
     if (!fn) return Promise.resolve(failedResult(failed(SMSR_STATUS.FUNCTION_UNSUPPORTED, name.slice(0, 64))));
@@ -136,6 +140,11 @@ export class SmSrService {
       body,
       ...(authenticated !== undefined ? { authenticated } : {}),
       handler: (request, context) => fn.handler(request as never, context, body),
+      ...(this.options.ownerPolicy ? { guard: (request: object, requester: string) => this.ownerGuard(iface, resolved as string, request, requester, ownerConsent) } : {}),
     });
+  }
+
+  private ownerGuard(iface: SmSrInterface, name: string, request: object, requester: string, ownerConsent: string | undefined): Promise<void> {
+    return this.options.ownerPolicy ? this.options.ownerPolicy.check(iface, name, request, requester, ownerConsent) : Promise.resolve();
   }
 }

@@ -66,18 +66,24 @@ export class Es4HttpController {
   @ApiOperation({ summary: 'ES4 function (SGP.02 §5.6): GetEIS, AuditEIS, EnableProfile, DisableProfile, DeleteProfile, UpdatePolicyRules' })
   @ApiParam({ name: 'functionName', enum: ES4_FUNCTIONS })
   @ApiHeader({ name: 'X-API-Key', required: true, description: 'the MNO API key' })
+  @ApiHeader({
+    name: 'X-Owner-Consent',
+    required: false,
+    description: 'owner consent (JWS from the owner registry) for EnableProfile / DisableProfile / DeleteProfile on an owned device',
+  })
   @ApiBody({ schema: REQUEST_SCHEMA })
   @ApiOkResponse({ schema: RESPONSE_SCHEMA })
   async call(
     @Param('functionName') functionName: string,
     @Body() body: unknown,
     @Headers('x-api-key') apiKey: string | undefined,
+    @Headers('x-owner-consent') ownerConsent: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<FunctionResult> {
     if (!apiKey) return unauthenticated(response);
     const mnoId = this.auth.mnos.identify(apiKey);
     if (mnoId === undefined) return failedResult(failed(SMSR_STATUS.REQUESTER_UNKNOWN));
-    return this.service.call('ES4', functionName, body, mnoId);
+    return this.service.call('ES4', functionName, body, mnoId, ownerConsent);
   }
 }
 

@@ -1,0 +1,188 @@
+/**
+ * `startOwnerRegistry(options)`: the owner registry (docs/owner-registry.md) as one programmatic
+ * factory: database (migrated on open), the HTTP resources (owners by OIDC ID token, makers and MNOs
+ * by X-API-Key), the consent-signing JWKS, the MQTT publisher of retained device statuses and the
+ * outbox worker. `npm run start:owner-registry`, `npm start` and the tests use it.
+ */
+import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Module, type DynamicModule, type INestApplication, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { exportJWK } from 'jose';
+import mqtt from 'mqtt';
+import type { DataSource } from 'typeorm';
+import { OidcVerifier, type TrustedIssuer } from '@rsp/identity';
+import { Outbox, openDataSource, type BackoffPolicy } from '@rsp/persistence';
+import { Authenticator } from './adapters/authenticator';
+import { ClientsController } from './adapters/clients.controller';
+import { DeviceRecord } from './adapters/entities/device.entity';
+import { Es2HttpTransport } from './adapters/es2-http-transport';
+import { OwnerHttpExceptionFilter } from './adapters/http-exception.filter';
+import { OutboxWorker } from './adapters/outbox-worker';
+import { OwnerController } from './adapters/owner.controller';
+import { portalController, type PortalOptions } from './portal/portal.controller';
+import { ownerRegistryEntities, ownerRegistryMigrations } from './adapters/persistence';
+import { AUTHENTICATOR, JWKS, REGISTRY } from './adapters/tokens';
+import { hashApiKey } from './domain/codes';
+import type { ConsentSigningKey, Logger, MakerConfig, MnoConfig, RegistryDeps } from './domain/context';
+import { upsertApiClient } from './domain/devices';
+import type { Es2Transport } from './domain/es2';
+import { OwnerRegistry } from './domain/registry';
+import { ID } from './domain/validate';
+
+export type { ConsentSigningKey, MakerConfig, MnoConfig } from './domain/context';
+
+export interface OwnerRegistryOptions {
+  /** Public base URL: device URLs are `{registryUrl}/{makerDomain}/{deviceId}`; also the consent `iss`. Default: the HTTP URL. */
+  registryUrl?: string;
+  /** 0 = ephemeral. */
+  httpPort: number;
+  httpHost?: string;
+  databaseUrl: string;
+  databaseSchema?: string;
+  /** Broker for the retained device statuses `rsp/v1/owner/device/{eid}/status`. */
+  mqttUrl: string;
+  mqttProtocolVersion?: 4 | 5;
+  /** OIDC issuers whose ID tokens identify owners (federation: several). */
+  trustedIssuers: TrustedIssuer[];
+  makers: MakerConfig[];
+  mnos: MnoConfig[];
+  /** ES256 consent-signing key; default a fresh P-256 key per start (its JWKS at /.well-known/jwks.json). @secret */
+  consentSigningKey?: ConsentSigningKey;
+  /** Accepted for symmetry with the other services; the registry keeps no sealed secret (codes are hashed). @secret */
+  secretBoxKeys?: string;
+  logger?: Logger;
+  /** Replaces the HTTP ES2 client (tests). */
+  es2Transport?: Es2Transport;
+  /** Outbox poll period (ms). Default 500. */
+  outboxIntervalMs?: number;
+  outboxBackoff?: BackoffPolicy;
+  /** Serves the owner portal at /portal, signing in with this IdP (a public client; redirect URI `{httpUrl}/portal`). */
+  portal?: PortalOptions;
+  /** Clock (tests). */
+  now?: () => Date;
+}
+
+export interface OwnerRegistryHandle {
+  httpUrl: string;
+  registryUrl: string;
+  jwksUrl: string;
+  dataSource: DataSource;
+  /** Runs one outbox delivery round now. */
+  drainOutbox(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const silentNest: LoggerService = { log: () => undefined, warn: () => undefined, error: () => undefined };
+const DOMAIN = /^[A-Za-z0-9.-]{1,128}$/;
+
+export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise<OwnerRegistryHandle> {
+  for (const maker of options.makers) {
+    if (!ID.test(maker.makerId) || !DOMAIN.test(maker.makerDomain)) throw new Error(`maker "${maker.makerId}": makerId letters, digits, _ . : -; makerDomain a host name`);
+  }
+  for (const mno of options.mnos) if (!ID.test(mno.mnoId)) throw new Error(`mnoId "${mno.mnoId}" must be letters, digits, _ . : - (1..128)`);
+  const logger: Logger = options.logger ?? console;
+  const now = options.now ?? (() => new Date());
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch((error: unknown) => logger.warn(`close: ${(error as Error).message}`));
+    closers.length = 0;
+  };
+
+  try {
+    const dataSource = await openDataSource({
+      url: options.databaseUrl,
+      ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+      entities: ownerRegistryEntities,
+      migrations: ownerRegistryMigrations,
+    });
+    closers.push(() => dataSource.destroy());
+    await dataSource.transaction(async (tx) => {
+      for (const maker of options.makers) await upsertApiClient(tx, 'maker', maker.makerId, hashApiKey(maker.apiKey), now());
+      for (const mno of options.mnos) await upsertApiClient(tx, 'mno', mno.mnoId, hashApiKey(mno.apiKey), now());
+    });
+
+    const publisher = await mqtt.connectAsync(options.mqttUrl, {
+      clientId: `owner-registry-${randomUUID()}`,
+      protocolVersion: options.mqttProtocolVersion ?? 4,
+      reconnectPeriod: 1000,
+    });
+    publisher.on('error', () => undefined); // mqtt.js reconnects; the outbox retries
+    closers.push(() => publisher.endAsync());
+
+    const consentKey = options.consentSigningKey ?? generatedKey();
+    const jwks = { keys: [await publicJwk(consentKey)] };
+    const outbox = new Outbox(dataSource, { ...(options.outboxBackoff ? { backoff: options.outboxBackoff } : {}), now });
+
+    // The registry URL may default to the HTTP URL, known only once listening: resolved lazily.
+    const config = { registryUrl: options.registryUrl ?? '', makers: new Map(options.makers.map((m) => [m.makerId, m])), mnos: new Map(options.mnos.map((m) => [m.mnoId, m])), consentKey };
+    const kick: { worker?: OutboxWorker } = {};
+    const deps: RegistryDeps = { dataSource, outbox, config, now, logger, kickOutbox: () => kick.worker?.kick() };
+    const registry = new OwnerRegistry(deps, options.es2Transport ?? new Es2HttpTransport());
+    const authenticator = new Authenticator(new OidcVerifier(options.trustedIssuers, { now }), dataSource, registry.audit);
+
+    const http = await startHttp(options, { registry, authenticator, jwks }, options.logger ? (options.logger as LoggerService) : silentNest);
+    closers.push(() => http.close());
+    const address = http.getHttpServer().address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const httpUrl = `http://${host}:${address.port}`;
+    config.registryUrl = (options.registryUrl ?? httpUrl).replace(/\/+$/, '');
+
+    const worker = new OutboxWorker({ outbox, mqtt: publisher, dataSource, es2: registry.es2, audit: registry.audit, logger }, options.outboxIntervalMs ?? 500);
+    // Every status at start-up, retained: a service (re)connecting gets them all.
+    for (const { eid } of await dataSource.getRepository(DeviceRecord).find({ select: { eid: true } })) await worker.publishStatus(eid);
+    worker.start();
+    kick.worker = worker;
+    closers.push(() => worker.stop());
+
+    return {
+      httpUrl,
+      registryUrl: config.registryUrl,
+      jwksUrl: `${httpUrl}/.well-known/jwks.json`,
+      dataSource,
+      drainOutbox: () => worker.drain(),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function generatedKey(): ConsentSigningKey {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { privateKey, kid: `consent-${randomUUID()}` };
+}
+
+async function publicJwk(key: ConsentSigningKey): Promise<Record<string, unknown>> {
+  const jwk =
+    'asymmetricKeyType' in key.privateKey
+      ? (createPublicKey(key.privateKey as KeyObject).export({ format: 'jwk' }) as Record<string, unknown>)
+      : ({ ...(await exportJWK(key.privateKey)) } as Record<string, unknown>);
+  delete jwk.d;
+  return { ...jwk, kid: key.kid, alg: 'ES256', use: 'sig' };
+}
+
+async function startHttp(
+  options: OwnerRegistryOptions,
+  services: { registry: OwnerRegistry; authenticator: Authenticator; jwks: { keys: unknown[] } },
+  logger: LoggerService,
+): Promise<INestApplication> {
+  @Module({})
+  class OwnerRegistryHttpModule {}
+  const module: DynamicModule = {
+    module: OwnerRegistryHttpModule,
+    controllers: [OwnerController, ClientsController, ...(options.portal ? [portalController(options.portal)] : [])],
+    providers: [
+      { provide: REGISTRY, useValue: services.registry },
+      { provide: AUTHENTICATOR, useValue: services.authenticator },
+      { provide: JWKS, useValue: services.jwks },
+    ],
+  };
+  const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false });
+  app.useBodyParser('json', { limit: '256kb' });
+  app.useGlobalFilters(new OwnerHttpExceptionFilter());
+  await app.listen(options.httpPort, options.httpHost ?? '127.0.0.1');
+  return app;
+}

@@ -1,0 +1,48 @@
+/**
+ * The owner-consent step of ES2 (docs/owner-registry.md; docs/services.md "Download flow": "one more
+ * step before step 1"). Runs after the MNO is authenticated and the request validated, BEFORE the
+ * idempotency claim and any ES3 / card traffic:
+ *
+ * | # | check | outcome on refusal |
+ * |---|---|---|
+ * | 1 | device Suspended / Revoked: only DeleteProfile | Failed 8.1 / 3.8 [U] |
+ * | 2 | owned device (latest retained status): `X-Owner-Consent` present | Failed 8.1.1 / 1.2 [U] |
+ * | 3 | consent: signature (registry JWKS), iss, aud, exp, sub = EID, mno = the MNO, ops ∋ function, epoch, jti | Failed 8.1.1 / 6.1 [U] |
+ *
+ * A refusal is answered directly and never stored under the functionCallIdentifier, so the MNO can
+ * repeat the same call with a consent.
+ */
+import { toExecutionStatus, type FunctionExecutionStatus } from '@rsp/contracts';
+import { authorizeOwnerOperation, type ConsentVerifier, type DeviceStatus, type OwnerPolicyOperation } from '@rsp/identity';
+import type { Logger } from './download-service';
+import type { Es2Function } from './es2-service';
+
+/** ES2 function → what the owner policy sees (ES2 names are the consent operation names). */
+const OPERATION: Readonly<Record<Es2Function, OwnerPolicyOperation>> = {
+  GetEIS: 'Read',
+  DownloadProfile: 'DownloadProfile',
+  EnableProfile: 'EnableProfile',
+  DisableProfile: 'DisableProfile',
+  DeleteProfile: 'DeleteProfile',
+  UpdatePolicyRules: 'OtherProfileChange',
+  UpdateSubscriptionAddress: 'OtherProfileChange',
+};
+
+export class OwnerConsentCheck {
+  constructor(
+    private readonly verifier: Pick<ConsentVerifier, 'verify'>,
+    private readonly statuses: { get(eid: string): DeviceStatus | undefined },
+    private readonly logger: Logger,
+  ) {}
+
+  /** undefined when the call may go on; else the Failed status to answer. */
+  async refusal(fn: Es2Function, eid: string, mnoId: string, consent: string | undefined): Promise<FunctionExecutionStatus | undefined> {
+    try {
+      await authorizeOwnerOperation({ status: this.statuses.get(eid), operation: OPERATION[fn], eid, mnoId, consent, checkConsent: true, verifier: this.verifier });
+      return undefined;
+    } catch (error) {
+      this.logger.log(`ES2 ${fn} for ${mnoId} on ${eid} refused: ${(error as { code?: string }).code ?? 'unexpected error'}`);
+      return toExecutionStatus(error, eid);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Owner checks of the SM-SR (docs/owner-registry.md): run by the FunctionRunner after validation and the
+ * requester check, BEFORE the idempotency claim and any ES5 traffic (a refusal is never stored, so the
+ * same functionCallIdentifier can be repeated with a consent).
+ *
+ * | iface | functions | check | refusal |
+ * |---|---|---|---|
+ * | ES3, ES4 | any profile function but DeleteISDP / DeleteProfile, on a Suspended / Revoked device | suspension | 8.1 / 3.8 [U] |
+ * | ES4 | EnableProfile, DisableProfile, DeleteProfile on an owned device | `X-Owner-Consent` present | 8.1.1 / 1.2 [U] |
+ * | ES4 | same | consent valid for (EID, the MNO, the function, the epoch) | 8.1.1 / 6.1 [U] |
+ *
+ * ES3 carries no consent: the SM-DP verified it on ES2 (docs/owner-registry.md "Consent tokens").
+ * GetEIS / AuditEIS are reads and ES1 is the EUM's registration: neither is checked.
+ */
+import { authorizeOwnerOperation, type ConsentVerifier, type DeviceStatus, type OwnerPolicyOperation } from '@rsp/identity';
+import type { SmSrInterface } from './function-runner';
+import type { SmSrLogger } from './model';
+
+const ES3_OPERATIONS: Readonly<Record<string, OwnerPolicyOperation>> = {
+  GetEIS: 'Read',
+  AuditEIS: 'Read',
+  CreateISDP: 'DownloadProfile',
+  SendData: 'DownloadProfile',
+  ProfileDownloadCompleted: 'DownloadProfile',
+  UpdatePolicyRules: 'OtherProfileChange',
+  EnableProfile: 'EnableProfile',
+  DisableProfile: 'DisableProfile',
+  DeleteISDP: 'DeleteProfile',
+};
+const ES4_OPERATIONS: Readonly<Record<string, OwnerPolicyOperation>> = {
+  GetEIS: 'Read',
+  AuditEIS: 'Read',
+  EnableProfile: 'EnableProfile',
+  DisableProfile: 'DisableProfile',
+  DeleteProfile: 'DeleteProfile',
+  UpdatePolicyRules: 'OtherProfileChange',
+};
+
+export class OwnerPolicyGuard {
+  constructor(
+    private readonly verifier: Pick<ConsentVerifier, 'verify'>,
+    private readonly statuses: { get(eid: string): DeviceStatus | undefined },
+    private readonly logger: SmSrLogger,
+  ) {}
+
+  /** Throws DeviceSuspended / ERR_CONSENT_* when the call must be refused. */
+  async check(iface: SmSrInterface, fn: string, request: object, requester: string, consent: string | undefined): Promise<void> {
+    const table = iface === 'ES3' ? ES3_OPERATIONS : iface === 'ES4' ? ES4_OPERATIONS : undefined;
+    const operation = table?.[fn];
+    const eid = (request as { eid?: unknown }).eid;
+    if (operation === undefined || operation === 'Read' || typeof eid !== 'string') return;
+    try {
+      await authorizeOwnerOperation({ status: this.statuses.get(eid), operation, eid, mnoId: requester, consent, checkConsent: iface === 'ES4', verifier: this.verifier });
+    } catch (error) {
+      this.logger.log(`${iface}.${fn} by ${requester} on ${eid} refused: ${(error as { code?: string }).code ?? 'unexpected error'}`);
+      throw error;
+    }
+  }
+}

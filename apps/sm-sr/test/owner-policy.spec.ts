@@ -1,0 +1,176 @@
+/**
+ * SM-SR owner checks with the owner registry configured (docs/owner-registry.md): ES4 Enable / Disable /
+ * Delete need `X-Owner-Consent` on an owned device; a Suspended device refuses every ES3 / ES4 profile
+ * function but DeleteISDP / DeleteProfile. Device statuses arrive retained on the embedded broker.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK } from 'jose';
+import { connectAsync } from 'mqtt';
+import {
+  buildDownloadCommands,
+  buildEstablishKeySetStep1,
+  buildEstablishKeySetStep2,
+  decodeResponseScript,
+  defaultIsdRKeySet,
+  encodeCommandScript,
+  parseEstablishKeySetStep1Response,
+} from '@rsp/card';
+import { deviceStatusTopic, signConsent, type ConsentOperation, type DeviceStatus } from '@rsp/identity';
+import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { generateIccid } from '@rsp/pki';
+import { buildDefaultTemplate, personaliseProfile } from '@rsp/saip';
+import { decodeResponseApdu, encodeCommandApdu, type CommandApdu } from '@rsp/tlv';
+import { buildSignedEis } from '../../../simulator/src/eum';
+import { Fleet } from '../../../simulator/src/fleet';
+import { startSmSr, type SmSrHandle } from '../src/app';
+import { LocalEs5Channel } from '../src/es5';
+import { EUM_ID, header, MNO, OTHER_MNO, pki, SMSR_ID, startSmdpStub, waitFor } from './support';
+
+const SMDP = 'smdp.one';
+const ISSUER = 'https://registry.test';
+const KID = 'registry-consent-1';
+const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+let fleet: Fleet;
+let broker: EmbeddedBroker;
+let es5: LocalEs5Channel;
+let smsr: SmSrHandle;
+let smdp: Awaited<ReturnType<typeof startSmdpStub>>;
+let dir: string;
+let eid: string;
+let updatedAt = Date.parse('2030-01-01T00:00:00Z');
+const profile = { iccid: generateIccid('8900012', 7373), imsi: '001010000007373' };
+let isdpAid = '';
+const logLines: string[] = [];
+const logger = { log: (m: string) => void logLines.push(m), warn: (m: string) => void logLines.push(m), error: (m: string) => void logLines.push(m) };
+
+async function publishStatus(over: Partial<DeviceStatus> = {}): Promise<void> {
+  updatedAt += 1000;
+  const status: DeviceStatus = { eid, owned: true, status: 'Active', consentEpoch: 1, revokedConsents: [], updatedAt: new Date(updatedAt).toISOString(), ...over };
+  const client = await connectAsync(broker.url, { clientId: `registry-${randomUUID()}` });
+  try {
+    await client.publishAsync(deviceStatusTopic(status.eid), JSON.stringify(status), { qos: 1, retain: true });
+  } finally {
+    await client.endAsync();
+  }
+  await waitFor(() => smsr.deviceStatuses?.get(status.eid)?.updatedAt === status.updatedAt, 15_000).catch((error: Error) => {
+    throw new Error(`${error.message}; SM-SR log: ${logLines.join(' | ')}`);
+  });
+}
+
+const consent = async (operations: ConsentOperation[], mnoId = MNO.mnoId) =>
+  (await signConsent({ issuer: ISSUER, eid, mnoId, operations, epoch: 1, expiresInSeconds: 600 }, { privateKey: signing.privateKey, kid: KID })).token;
+
+async function es4(fn: string, options: { consent?: string; mno?: typeof MNO; callId?: string } = {}) {
+  const mno = options.mno ?? MNO;
+  const response = await fetch(`${smsr.httpUrl}/gsma/es4/${fn}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': mno.apiKey, ...(options.consent ? { 'X-Owner-Consent': options.consent } : {}) },
+    body: JSON.stringify({ header: header(mno.mnoId, options.callId ? { callId: options.callId } : {}), eid, iccid: profile.iccid }),
+  });
+  return ((await response.json()) as { header: { functionExecutionStatus: unknown } }).header.functionExecutionStatus;
+}
+const es3 = async (fn: string, body: object) => (await smsr.service.call('ES3', fn, { header: header(SMDP), ...body })) as { header: { functionExecutionStatus: unknown } } & Record<string, unknown>;
+
+/** The ES3 download of `profile` (as profile-lifecycle.spec.ts does it), leaving it Disabled. */
+async function downloadProfile(): Promise<void> {
+  const created = await es3('CreateISDP', { eid, iccid: profile.iccid, mnoId: MNO.mnoId, requiredMemory: 20_000 });
+  expect(created.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
+  isdpAid = created.isdpAid as string;
+  const send = async (commands: CommandApdu[]) => {
+    const result = await es3('SendData', { eid, sdAid: isdpAid, data: encodeCommandScript({ commands: commands.map((c) => encodeCommandApdu(c)) }).toString('hex') });
+    expect(result.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
+    const responses = decodeResponseScript(Buffer.from(result.euiccResponseData as string, 'hex')).responses.map((r) => decodeResponseApdu(r));
+    for (const r of responses) expect(r.sw).toBe(0x9000);
+    return responses.map((r) => r.data);
+  };
+  const challenge = parseEstablishKeySetStep1Response((await send(buildEstablishKeySetStep1({ isdpAid, smdpCertificate: pki.smDp.cert }))).at(-1) as Buffer);
+  const step2 = buildEstablishKeySetStep2({ challenge, smdpPrivateKey: pki.smDp.privateKey, ecasdCertificate: fleet.ecasdCertificate(eid) as Buffer, isdpAid });
+  const keySet = step2.finish((await send(step2.commands)).at(-1) as Buffer);
+  const download = buildDownloadCommands({
+    isdpAid,
+    keys: keySet.keys,
+    kvn: keySet.kvn,
+    package: personaliseProfile(buildDefaultTemplate(), { ...profile, ki: Buffer.alloc(16, 7), opc: Buffer.alloc(16, 9) }),
+  });
+  const afterInit = (await send(download.initializeUpdate())).at(-1) as Buffer;
+  const afterAuth = (await send(download.externalAuthenticate(afterInit))).at(-1) as Buffer;
+  download.result(await send(download.segments(afterAuth)));
+  const done = await es3('ProfileDownloadCompleted', { eid, iccid: profile.iccid, profileType: 'demo', subscriptionAddress: { imsi: profile.imsi } });
+  expect(done.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
+}
+
+beforeAll(async () => {
+  fleet = await Fleet.create({ size: 1, model: 'oven', pki, firstSerial: 80_000_000 + Math.floor(Math.random() * 1e6) * 10 });
+  eid = fleet.eids()[0] as string;
+  broker = await startEmbeddedBroker({ port: 0 });
+  dir = mkdtempSync(join(tmpdir(), 'rsp-smsr-owner-'));
+  es5 = new LocalEs5Channel(fleet.pool, defaultIsdRKeySet, { defaultTimeoutMs: 10_000 });
+  smsr = await startSmSr({
+    smsrId: SMSR_ID,
+    httpPort: 0,
+    mqttUrl: broker.url,
+    databaseUrl: `sqlite://${join(dir, 'smsr.db')}`,
+    ciCertificate: pki.ci.der,
+    eums: [{ eumId: EUM_ID, certificate: pki.eum.der }],
+    mnos: [MNO, OTHER_MNO],
+    secretBoxKeys: `k1:${randomBytes(32).toString('base64')}`,
+    es5Channel: es5,
+    outboxPollMs: 25,
+    logger,
+    ownerRegistry: { issuer: ISSUER, jwks: { keys: [{ ...(await exportJWK(signing.publicKey)), kid: KID, alg: 'ES256', use: 'sig' }] } },
+  });
+  smdp = await startSmdpStub(broker.url, SMDP);
+  const eis = buildSignedEis(fleet.pool.snapshot(eid), { eumId: EUM_ID, smsrId: SMSR_ID, eumPrivateKey: pki.eum.privateKey });
+  expect((await smsr.service.call('ES1', 'RegisterEIS', { header: header(EUM_ID), eis })).header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
+  await publishStatus(); // owned, Active: ES3 downloads are not consent-checked (the SM-DP did on ES2)
+  await downloadProfile();
+});
+
+afterAll(async () => {
+  await smsr?.close(); // first: its outbox may still be notifying the SM-DP stub
+  await smdp?.close();
+  await es5?.close();
+  await broker?.close();
+  await fleet?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SM-SR owner checks (ownerRegistry configured)', () => {
+  it('ES4 EnableProfile on an owned device: no consent → 8.1.1 / 1.2; with one → enabled (same call id: not stored)', async () => {
+    const callId = `enable-${randomUUID()}`;
+    expect(await es4('enableProfile', { callId })).toEqual({
+      status: 'Failed',
+      statusCodeData: { subjectCode: '8.1.1', reasonCode: '1.2', subjectIdentifier: eid, message: 'Owner consent required' },
+    });
+    expect(fleet.device(eid)?.identity()?.iccid).not.toBe(profile.iccid);
+    expect(await es4('enableProfile', { callId, consent: await consent(['EnableProfile']) })).toEqual({ status: 'Executed-Success' });
+    expect(fleet.device(eid)?.identity()?.iccid).toBe(profile.iccid);
+  });
+
+  it('ES4 consent for another operation or another MNO → 8.1.1 / 6.1', async () => {
+    expect(await es4('disableProfile', { consent: await consent(['EnableProfile']) })).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '8.1.1', reasonCode: '6.1' } });
+    expect(await es4('disableProfile', { consent: await consent(['DisableProfile']), mno: OTHER_MNO })).toMatchObject({ statusCodeData: { subjectCode: '8.1.1', reasonCode: '6.1' } });
+    expect(await es4('disableProfile', { consent: await consent(['DisableProfile']) })).toEqual({ status: 'Executed-Success' });
+    expect(fleet.device(eid)?.identity()?.iccid).not.toBe(profile.iccid);
+  });
+
+  it('Suspended: ES3 EnableProfile / CreateISDP / SendData and ES4 EnableProfile → 8.1 / 3.8; ES3 DeleteISDP still runs', async () => {
+    await publishStatus({ status: 'Suspended' });
+    const suspended = { status: 'Failed', statusCodeData: { subjectCode: '8.1', reasonCode: '3.8', subjectIdentifier: eid } };
+    const aids = fleet.pool.snapshot(eid).isdps.map((isdp) => isdp.aid);
+    expect((await es3('EnableProfile', { eid, iccid: profile.iccid })).header.functionExecutionStatus).toMatchObject(suspended);
+    expect((await es3('CreateISDP', { eid, iccid: generateIccid('8900012', 7374), mnoId: MNO.mnoId, requiredMemory: 1000 })).header.functionExecutionStatus).toMatchObject(suspended);
+    expect((await es3('SendData', { eid, sdAid: isdpAid, data: encodeCommandScript({ commands: [] }).toString('hex') })).header.functionExecutionStatus).toMatchObject(suspended);
+    expect(await es4('enableProfile', { consent: await consent(['EnableProfile']) })).toMatchObject(suspended);
+    expect(fleet.pool.snapshot(eid).isdps.map((isdp) => isdp.aid)).toEqual(aids);
+    expect((await es3('GetEIS', { eid })).header.functionExecutionStatus).toEqual({ status: 'Executed-Success' }); // reads stay allowed
+
+    expect((await es3('DeleteISDP', { eid, iccid: profile.iccid })).header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
+    expect(fleet.pool.snapshot(eid).isdps.map((isdp) => isdp.aid)).not.toContain(isdpAid);
+  });
+});

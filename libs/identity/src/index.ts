@@ -1,0 +1,13 @@
+/**
+ * @packageDocumentation
+ * `@rsp/identity`: who is asking, as pure code (jose; no NestJS, HTTP server or database).
+ *
+ * - OpenID Connect ID tokens from trusted issuers (discovery + JWKS), owners as `(iss, sub)`, step-up.
+ * - Owner consent tokens (registry → MNO → SM-DP / SM-SR) and the device status document the
+ *   services enforce. Design: docs/owner-registry.md.
+ */
+export * from './errors';
+export * from './oidc';
+export * from './step-up';
+export * from './consent';
+export * from './device-status';
