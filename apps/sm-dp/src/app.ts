@@ -22,7 +22,7 @@ import { Es2Controller } from './adapters/es2.controller';
 import { es3CallbacksController } from './adapters/es3-callbacks.controller';
 import { FunctionStatusExceptionFilter } from './adapters/http-exception.filter';
 import { InventoryController } from './adapters/inventory.controller';
-import { DeviceStatusSubscriber } from './adapters/device-status-subscriber';
+import { DeviceStatusSubscriber } from '@rsp/mqtt-transport';
 import { MqttEs3Client } from './adapters/mqtt-es3-client';
 import { openApiComponents } from './adapters/openapi';
 import { OutboxWorker } from './adapters/outbox-worker';

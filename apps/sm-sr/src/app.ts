@@ -24,7 +24,7 @@ import { SmSrService } from './domain/sm-sr-service';
 import { ApiKeyDirectory } from './adapters/http/auth';
 import { SmSrExceptionFilter } from './adapters/http/exception-filter';
 import { CardNotificationListener } from './adapters/mqtt/card-notification-listener';
-import { DeviceStatusSubscriber } from './adapters/mqtt/device-status-subscriber';
+import { DeviceStatusSubscriber } from '@rsp/mqtt-transport';
 import { OutboxWorker } from './adapters/outbox-delivery';
 import { smSrEntities, smSrMigrations, TypeOrmEisRegistry } from './adapters/persistence/typeorm-registry';
 import { SmSrModule } from './adapters/sm-sr.module';

@@ -35,3 +35,4 @@ export { RspRequester, disableNagle, type ReplyCallback, type RequestOptions, ty
 export { RspMqttClient, type RspMqttClientOptions, type RspMqttEvents } from './client';
 export { RspMqttContext, RspMqttServer, type RspMqttServerEvents, type RspMqttServerOptions } from './server';
 export { RspRpcExceptionFilter } from './exception-filter';
+export { DeviceStatusSubscriber, SETTLE_MS, SETTLE_LIMIT_MS, type DeviceStatusLogger } from './device-status-subscriber';
