@@ -28,6 +28,8 @@ export interface VirtualEuiccEvents {
 
 export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
   private state: CardState;
+  /** JSON text of `state`, kept between commands so dispatch need not re-serialise it (undefined: stale). */
+  private stateJson: string | undefined;
   private volatile: VolatileState = freshVolatile();
   private readonly env: CardEnvironment;
   private readonly commands: readonly CommandHandler[];
@@ -80,7 +82,8 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
   transmit(apdu: Uint8Array): Buffer {
     let result;
     try {
-      result = dispatch(this.commands, this.state, this.volatile, this.env, apdu);
+      this.stateJson ??= JSON.stringify(this.state);
+      result = dispatch(this.commands, this.state, this.volatile, this.env, apdu, this.stateJson);
     } catch (error) {
       if (error instanceof PowerLoss) this.powerCycle();
       throw error;
@@ -88,6 +91,7 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
     if (result.committed) {
       this.options.store.save(result.committed); // atomic: old or new state after a crash, never a mix
       this.state = result.committed;
+      this.stateJson = result.committedJson;
     }
     for (const event of result.events) this.emit('event', event);
     return result.response;
@@ -122,6 +126,7 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
     if (!switched) return false;
     this.options.store.save(draft);
     this.state = draft;
+    this.stateJson = undefined;
     for (const event of events) this.emit('event', event);
     return true;
   }
@@ -130,6 +135,7 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
   powerCycle(): void {
     this.volatile = freshVolatile();
     this.state = this.options.store.load(this.state.eid) ?? this.state;
+    this.stateJson = undefined;
   }
 }
 

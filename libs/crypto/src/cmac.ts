@@ -3,6 +3,7 @@
  * Used by SCP03 (GP Amd D), the Scenario#3 receipt (GP Amd E) and the SCP03t C-MAC (SGP.02 §2.5).
  */
 import { createCipheriv, timingSafeEqual } from 'node:crypto';
+import { aesEcbEncrypt } from './aes-block';
 import { CryptoError } from './errors';
 
 const BLOCK = 16;
@@ -33,12 +34,42 @@ function double(block: Buffer): Buffer {
   return out;
 }
 
+/** Up to this many blocks, CBC runs block by block on the key's cached ECB cipher (see aes-block.ts). */
+const SHORT_MESSAGE_BLOCKS = 16;
+
 /** CBC-encrypts whole blocks under a zero IV and returns the last ciphertext block. */
 function cbcLastBlock(algorithm: string, key: Uint8Array, data: Buffer): Buffer {
+  const blocks = data.length / BLOCK;
+  if (blocks <= SHORT_MESSAGE_BLOCKS) {
+    // C_i = E_K(C_{i-1} xor M_i), C_0 = 0 (SP 800-38A §6.2), on the reused key schedule.
+    let chain: Buffer = ZERO_BLOCK;
+    const input = Buffer.allocUnsafe(BLOCK);
+    for (let offset = 0; offset < data.length; offset += BLOCK) {
+      for (let i = 0; i < BLOCK; i += 1) input[i] = (chain[i] as number) ^ (data[offset + i] as number);
+      chain = aesEcbEncrypt(key, input);
+    }
+    return chain;
+  }
   const cipher = createCipheriv(algorithm, key, ZERO_BLOCK).setAutoPadding(false);
   const out = cipher.update(data);
   cipher.final();
   return out.subarray(out.length - BLOCK);
+}
+
+/**
+ * K1 per key object, so a session key used for many MACs costs one AES key schedule per MAC instead of
+ * two (createCipheriv dominated CMAC in the bench -- provisioning profile). The entry keeps a copy of
+ * the key and is used only while the key bytes are unchanged; a WeakMap lets it go with the key.
+ */
+const k1ByKey = new WeakMap<Uint8Array, { key: Buffer; k1: Buffer }>();
+
+function subkeyK1(algorithm: string, key: Uint8Array): Buffer {
+  const cached = k1ByKey.get(key);
+  if (cached && cached.key.equals(key)) return cached.k1;
+  // Subkeys K1, K2 from L = AES-K(0^128) (RFC 4493 §2.3).
+  const k1 = double(cbcLastBlock(algorithm, key, ZERO_BLOCK));
+  k1ByKey.set(key, { key: Buffer.from(key), k1 });
+  return k1;
 }
 
 /**
@@ -47,8 +78,7 @@ function cbcLastBlock(algorithm: string, key: Uint8Array, data: Buffer): Buffer 
  */
 export function aesCmac(key: Uint8Array, message: Uint8Array): Buffer {
   const algorithm = cbcAlgorithm(key);
-  // Subkeys K1, K2 from L = AES-K(0^128) (RFC 4493 §2.3).
-  const k1 = double(cbcLastBlock(algorithm, key, ZERO_BLOCK));
+  const k1 = subkeyK1(algorithm, key);
   const complete = message.length > 0 && message.length % BLOCK === 0;
   const blocks = message.length === 0 ? 1 : Math.ceil(message.length / BLOCK);
   const padded = Buffer.alloc(blocks * BLOCK);

@@ -5,7 +5,7 @@
  *  - §6.2.1 session keys S-ENC / S-MAC / S-RMAC;
  *  - §6.2.2.1 pseudo-random card challenge; §6.2.2.2 card cryptogram; §6.2.2.3 host cryptogram.
  */
-import { createCipheriv } from 'node:crypto';
+import { aesEcbEncrypt } from './aes-block';
 import { aesCmac } from './cmac';
 import { CryptoError } from './errors';
 
@@ -130,8 +130,7 @@ export function scp03PseudoRandomCardChallenge(keyEnc: Uint8Array, sequenceCount
 export function aesEncryptBlock(key: Uint8Array, block: Uint8Array): Buffer {
   checkAesKey(key, 'AES key');
   if (block.length !== 16) throw new CryptoError.InvalidLength(`AES block must be 16 bytes, got ${block.length}`);
-  const cipher = createCipheriv(`aes-${key.length * 8}-ecb`, key, null).setAutoPadding(false);
-  return Buffer.concat([cipher.update(block), cipher.final()]);
+  return aesEcbEncrypt(key, block); // the key's reused schedule (aes-block.ts)
 }
 
 function checkChallenge(challenge: Uint8Array, name: string): void {

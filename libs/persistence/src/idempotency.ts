@@ -9,7 +9,7 @@
 import { isRspError } from '@rsp/errors';
 import { LessThan, type DataSource } from 'typeorm';
 import { IdempotencyRecord } from './entities/idempotency-record.entity';
-import { isUniqueViolation, values } from './sql';
+import { insertRow, isUniqueViolation, updateRows } from './sql';
 
 /** Outcome handed back by {@link IdempotencyStore.claimOrReplay}. `replayed` = stored by an earlier call. */
 export type IdempotentOutcome<T> =
@@ -62,11 +62,13 @@ export class IdempotencyStore {
         throw error;
       }
       const failure = { code: error.code, message: error.message };
-      await this.repository.update({ ...key, status: 'in-progress' }, values<IdempotencyRecord>({ status: 'failed', errorCode: error.code, response: failure }));
+      await updateRows(this.dataSource, IdempotencyRecord, { ...key, status: 'in-progress' }, { status: 'failed', errorCode: error.code, response: failure });
       return { status: 'failed', errorCode: error.code, errorMessage: error.message, replayed: false };
     }
     // `response ?? null`: JSON columns store null for undefined.
-    await this.repository.update({ ...key, status: 'in-progress' }, values<IdempotencyRecord>({ status: 'succeeded', response: response ?? null }));
+    // insertRow / updateRows: the same statements without the query builder (one claim and one outcome per
+    // ES2/ES3 call; bench -- provisioning profile).
+    await updateRows(this.dataSource, IdempotencyRecord, { ...key, status: 'in-progress' }, { status: 'succeeded', response: response ?? null });
     return { status: 'succeeded', response, replayed: false };
   }
 
@@ -95,7 +97,7 @@ export class IdempotencyStore {
     };
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        await this.repository.insert(values<IdempotencyRecord>(row));
+        await insertRow(this.dataSource, IdempotencyRecord, row);
         return true;
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;

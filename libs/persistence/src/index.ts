@@ -21,7 +21,7 @@ import { PersistenceInit1767225600000 } from './migrations/1767225600000-persist
 export * from './errors';
 export * from './columns';
 export * from './data-source';
-export { isUniqueViolation, tableOf, toDbValue, driverOf } from './sql';
+export { isUniqueViolation, tableOf, toDbValue, driverOf, findRowsBy, insertRow, updateRows } from './sql';
 export * from './idempotency';
 export * from './outbox';
 export * from './state-machine';

@@ -13,7 +13,7 @@ import { isRspError } from '@rsp/errors';
 import type { DataSource } from 'typeorm';
 import { TransactionRecord } from './entities/transaction-record.entity';
 import { PersistenceError } from './errors';
-import { values } from './sql';
+import { insertRow, updateRows } from './sql';
 
 /** JSON-serialisable flow context. */
 export type FlowContext = Record<string, unknown>;
@@ -95,7 +95,7 @@ export class StateMachine {
       createdAt: now,
       updatedAt: now,
     });
-    await this.repository.insert(values<TransactionRecord>(record));
+    await insertRow(this.dataSource, TransactionRecord, record);
     return this.drive(flow, record);
   }
 
@@ -159,8 +159,9 @@ export class StateMachine {
         updatedAt: this.now(),
       };
       // Conditional on the step we ran: if another worker advanced the row, stop and report its state.
-      const written = await this.repository.update({ id: record.id, stepIndex: record.stepIndex, status: 'running' }, values<TransactionRecord>(changes));
-      if (!written.affected) return this.get(record.id);
+      // (updateRows: the same UPDATE without the query builder, as it runs after every step.)
+      const written = await updateRows(this.dataSource, TransactionRecord, { id: record.id, stepIndex: record.stepIndex, status: 'running' }, changes);
+      if (!written) return this.get(record.id);
       Object.assign(record, changes);
     }
     return record;
@@ -168,7 +169,7 @@ export class StateMachine {
 
   private async finish(record: TransactionRecord, changes: Partial<TransactionRecord>): Promise<TransactionRecord> {
     const all = { ...changes, updatedAt: this.now() };
-    await this.repository.update({ id: record.id, stepIndex: record.stepIndex, status: 'running' }, values<TransactionRecord>(all));
+    await updateRows(this.dataSource, TransactionRecord, { id: record.id, stepIndex: record.stepIndex, status: 'running' }, all);
     return Object.assign(record, all);
   }
 

@@ -7,6 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { curveOf, ecdsaSignPlain, ecdsaVerifyPlain } from '@rsp/crypto';
 import { encodeTlv } from '@rsp/tlv';
 import { PkiError } from './errors';
+import { ParseCache, verifiedOnce } from './parse-cache';
 import {
   decodeDiscretionaryData,
   decodeGpCertificate,
@@ -68,8 +69,17 @@ export function issueGpCertificate(fields: GpCertificateFields, issuerPrivateKey
   return encodeGpCertificate(body, ecdsaSignPlain(issuerPrivateKey, body));
 }
 
-/** Parses a 7F21 certificate; any malformed input throws PkiError (Malformed, or Unsupported curve). */
+const parsedGp = new ParseCache<GpCertificate>(1024);
+
+/**
+ * Parses a 7F21 certificate; any malformed input throws PkiError (Malformed, or Unsupported curve).
+ * Byte-identical certificates are parsed once (ParseCache: shared, read-only; verification still runs).
+ */
 export function parseGpCertificate(bytes: Uint8Array): GpCertificate {
+  return parsedGp.get(bytes, () => parseGpUncached(bytes));
+}
+
+function parseGpUncached(bytes: Uint8Array): GpCertificate {
   const decoded = decodeGpCertificate(bytes);
   const { authorityKeyId, ...rest } = decoded;
   return {
@@ -85,7 +95,9 @@ export function parseGpCertificate(bytes: Uint8Array): GpCertificate {
  * id (KeyIdentifierMismatch); validity dates (NotYetValid / Expired); role (RoleMismatch); key usage (KeyUsage).
  */
 export function verifyGpCertificate(cert: GpCertificate, issuer: GpIssuer, options: GpVerifyOptions): void {
-  if (!ecdsaVerifyPlain(issuer.publicKey, cert.signedBytes, cert.signature)) {
+  // verifiedOnce: CERT.DP / CERT.SR (and each ECASD certificate) arrive again and again; the signature
+  // over these exact bytes with this issuer key is computed once, every other check below runs each time.
+  if (!verifiedOnce(issuer.publicKey, cert.signedBytes, cert.signature, () => ecdsaVerifyPlain(issuer.publicKey, cert.signedBytes, cert.signature))) {
     throw new PkiError.SignatureInvalid('GP certificate signature does not verify with the issuer key');
   }
   checkAuthorityKeyId(cert, issuer.subjectKeyId);

@@ -20,6 +20,7 @@ import { curveOf, type CurveName } from '@rsp/crypto';
 import { children, decodeSingleTlv, type Tlv } from '@rsp/tlv';
 import { PkiError } from './errors';
 import { OID } from './oids';
+import { ParseCache } from './parse-cache';
 
 /** RFC 5280 §4.2.1 extension OIDs this lib reads. */
 export const EXTENSION_OID = {
@@ -88,8 +89,17 @@ export interface ParsedX509 {
   extKeyUsage: string[];
 }
 
-/** Parses a DER X.509 certificate; any structural problem is a PkiError.Malformed. */
+const parsedX509 = new ParseCache<ParsedX509>();
+
+/**
+ * Parses a DER X.509 certificate; any structural problem is a PkiError.Malformed. Byte-identical
+ * certificates are parsed once (see ParseCache: the result is shared and read-only; checks still run).
+ */
 export function parseX509Certificate(der: Uint8Array): ParsedX509 {
+  return parsedX509.get(der, () => parseX509Uncached(der));
+}
+
+function parseX509Uncached(der: Uint8Array): ParsedX509 {
   const raw = Buffer.from(der);
   const top = splitSigned(raw, 'certificate');
   const tbsParts = guarded('tbsCertificate', () => children(top.tbs));

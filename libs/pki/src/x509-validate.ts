@@ -8,6 +8,7 @@ import { children, decodeSingleTlv } from '@rsp/tlv';
 import { eidMatchesPermittedEins, validateEid } from './eid';
 import { PkiError } from './errors';
 import { OID } from './oids';
+import { verifiedOnce } from './parse-cache';
 import { EXTENSION_OID, guarded, KEY_USAGE, parseX509Certificate, type ParsedX509 } from './x509-parse';
 
 /**
@@ -24,7 +25,12 @@ const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set(
  */
 export function verifyX509Signature(cert: ParsedX509, issuerPublicKey: KeyObject): void {
   checkSignatureAlgorithm(cert.signatureAlgorithm, cert.tbsSignatureAlgorithm);
-  verifyEcdsaDer(cert.tbsRaw, cert.signature, issuerPublicKey, 'certificate');
+  // The CI and EUM certificates are checked on every chain validation: a signature already verified over
+  // these exact bytes with this key is not recomputed (verifiedOnce; a failure always throws below).
+  verifiedOnce(issuerPublicKey, cert.tbsRaw, cert.signature, () => {
+    verifyEcdsaDer(cert.tbsRaw, cert.signature, issuerPublicKey, 'certificate');
+    return true;
+  });
 }
 
 /** RFC 5280 §4.1.1.2 / §4.1.2.3: both algorithm fields must name ecdsa-with-SHA256 (SGP.02 §2.3). */

@@ -5,9 +5,9 @@
  * never logged; generated ones are returned once to the caller, like an HSS provisioning file.
  */
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { In, type DataSource, type EntityManager, type ObjectLiteral, type QueryDeepPartialEntity } from 'typeorm';
+import { In, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral, type QueryDeepPartialEntity } from 'typeorm';
 import { StatusError, type PolicyRule } from '@rsp/contracts';
-import { isUniqueViolation, type SecretBox } from '@rsp/persistence';
+import { findRowsBy, isUniqueViolation, type SecretBox } from '@rsp/persistence';
 import { generateIccid } from '@rsp/pki';
 import { buildDefaultTemplate, decodeProfilePackage, encodeProfilePackage } from '@rsp/saip';
 import { MnoRecord } from '../adapters/entities/mno.entity';
@@ -68,14 +68,14 @@ export class Inventory {
   /** The MNO owning `apiKey`, or undefined. */
   async authenticate(apiKey: string): Promise<MnoRecord | undefined> {
     const hash = hashApiKey(apiKey);
-    const mno = await this.dataSource.getRepository(MnoRecord).findOneBy({ apiKeySha256: hash });
+    const mno = await this.first(MnoRecord, { apiKeySha256: hash });
     // The lookup is by hash already; the constant-time compare only documents the intent.
     if (!mno || !timingSafeEqual(Buffer.from(mno.apiKeySha256, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
     return mno;
   }
 
   mno(mnoId: string): Promise<MnoRecord | null> {
-    return this.dataSource.getRepository(MnoRecord).findOneBy({ mnoId });
+    return this.first(MnoRecord, { mnoId });
   }
 
   /** Adds (or replaces) a profile type; the template defaults to `buildDefaultTemplate()` and must decode. */
@@ -89,7 +89,7 @@ export class Inventory {
   }
 
   async profileType(mnoId: string, name: string): Promise<ProfileTypeRecord> {
-    const type = await this.dataSource.getRepository(ProfileTypeRecord).findOneBy({ mnoId, name });
+    const type = await this.first(ProfileTypeRecord, { mnoId, name });
     if (!type) throw new StatusError(SMDP_STATUS.PROFILE_TYPE_UNKNOWN, 'profileType');
     return type;
   }
@@ -147,8 +147,17 @@ export class Inventory {
     return rows.map(view);
   }
 
+  /**
+   * `findOneBy` without the query builder (findRowsBy: same rows, same column conversion). These reads
+   * run on every ES2 call and download (bench -- provisioning profile).
+   */
+  private async first<E extends ObjectLiteral>(entity: EntityTarget<E>, where: Partial<Record<keyof E & string, unknown>>): Promise<E | null> {
+    const [row] = await findRowsBy(this.dataSource, entity, where);
+    return row ?? null;
+  }
+
   findSubscription(iccid: string): Promise<SubscriptionRecord | null> {
-    return this.dataSource.getRepository(SubscriptionRecord).findOneBy({ iccid });
+    return this.first(SubscriptionRecord, { iccid });
   }
 
   /** The subscription `iccid` if `mnoId` owns it: unknown → 8.2.1 / 3.9, another MNO's → 8.2.1 / 1.2. */
@@ -166,14 +175,14 @@ export class Inventory {
    */
   async reserve(mnoId: string, wanted: { iccid?: string; profileType?: string }, eid: string, transactionId: string): Promise<SubscriptionRecord> {
     const repository = this.dataSource.getRepository(SubscriptionRecord);
-    const mine = await repository.findOneBy({ transactionId, state: 'reserved' });
+    const mine = await this.first(SubscriptionRecord, { transactionId, state: 'reserved' });
     if (mine) return mine;
     if (wanted.iccid !== undefined) {
       const subscription = await this.ownedSubscription(mnoId, wanted.iccid);
       if (subscription.state !== 'available' || !(await this.claim(subscription.iccid, eid, transactionId))) {
         throw new StatusError(SMDP_STATUS.ICCID_IN_USE, wanted.iccid);
       }
-      return (await repository.findOneBy({ iccid: subscription.iccid })) as SubscriptionRecord;
+      return (await this.first(SubscriptionRecord, { iccid: subscription.iccid })) as SubscriptionRecord;
     }
     const profileType = wanted.profileType ?? '';
     await this.profileType(mnoId, profileType);
@@ -181,7 +190,7 @@ export class Inventory {
       const candidates = await repository.find({ where: { mnoId, profileType, state: 'available' }, order: { iccid: 'ASC' }, take: 5 });
       if (candidates.length === 0) break;
       for (const candidate of candidates) {
-        if (await this.claim(candidate.iccid, eid, transactionId)) return (await repository.findOneBy({ iccid: candidate.iccid })) as SubscriptionRecord;
+        if (await this.claim(candidate.iccid, eid, transactionId)) return (await this.first(SubscriptionRecord, { iccid: candidate.iccid })) as SubscriptionRecord;
       }
     }
     throw new StatusError(SMDP_STATUS.NO_PROFILE_AVAILABLE, profileType);

@@ -1,0 +1,44 @@
+import { expect, it } from '@jest/globals';
+import { findRowsBy, insertRow, isUniqueViolation, Outbox, OutboxMessage, updateRows } from '@rsp/persistence';
+import { describeEachDatabase } from './support';
+
+// findRowsBy is the query-builder-free read of hot paths: it must return what findBy returns, column
+// transformers (JSON, timestamps) and NULLs included, on both drivers.
+describeEachDatabase('findRowsBy, insertRow, updateRows', (db) => {
+  it('returns the same rows as repository.findBy, hydrated the same way', async () => {
+    const repository = db.dataSource.getRepository(OutboxMessage);
+    await repository.clear();
+    const box = new Outbox(db.dataSource, { now: () => new Date('2026-03-01T10:00:00.000Z') });
+    await db.dataSource.transaction(async (tx) => {
+      await box.enqueue(tx, { destination: 'mqtt:rsp/a', payload: { n: 1, nested: { hex: 'A1B2' } } });
+      await box.enqueue(tx, { destination: 'mqtt:rsp/a', payload: [1, 'two', null] });
+      await box.enqueue(tx, { destination: 'mqtt:rsp/b', payload: 'text' });
+    });
+    const byId = (rows: OutboxMessage[]) => [...rows].sort((x, y) => x.id.localeCompare(y.id)).map((row) => ({ ...row }));
+
+    const expected = await repository.findBy({ destination: 'mqtt:rsp/a' });
+    const actual = await findRowsBy(db.dataSource, OutboxMessage, { destination: 'mqtt:rsp/a' });
+    expect(actual).toHaveLength(2);
+    expect(byId(actual)).toEqual(byId(expected));
+    expect(actual[0]?.createdAt).toBeInstanceOf(Date);
+
+    const [one] = await findRowsBy(db.dataSource, OutboxMessage, { id: expected[0]!.id, status: expected[0]!.status });
+    expect({ ...one }).toEqual({ ...(await repository.findOneBy({ id: expected[0]!.id })) });
+    expect(await findRowsBy(db.dataSource, OutboxMessage, { destination: 'nowhere' })).toEqual([]);
+  });
+
+  it('insertRow and updateRows write what insert / update write, with affected counts and unique violations', async () => {
+    const repository = db.dataSource.getRepository(OutboxMessage);
+    await repository.clear();
+    const at = new Date('2026-03-01T10:00:00.123Z');
+    const row = { id: '00000000-0000-4000-8000-000000000001', destination: 'mqtt:x', payload: { a: [1, 2] }, status: 'pending' as const, attempts: 0, nextAttemptAt: at, createdAt: at };
+    await insertRow(db.dataSource, OutboxMessage, row);
+    const error = await insertRow(db.dataSource, OutboxMessage, row).catch((e: unknown) => e);
+    expect(isUniqueViolation(error)).toBe(true);
+    expect(await repository.findOneBy({ id: row.id })).toMatchObject({ ...row, claimedUntil: null, deliveredAt: null });
+
+    expect(await updateRows(db.dataSource, OutboxMessage, { id: row.id, status: 'delivered' }, { attempts: 9 })).toBe(0);
+    expect(await updateRows(db.dataSource, OutboxMessage, { id: row.id, status: 'pending' }, { status: 'delivered', deliveredAt: at, payload: 'replaced', lastError: null })).toBe(1);
+    expect(await repository.findOneBy({ id: row.id })).toMatchObject({ status: 'delivered', deliveredAt: at, payload: 'replaced', lastError: null, attempts: 0 });
+  });
+});
