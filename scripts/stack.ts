@@ -155,6 +155,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     closers.push(() => smsr.close());
 
+    // The cards before the SM-DP: at start it resumes download flows a crash interrupted (they need the cards online).
+    const fleets: Fleet[] = [];
+    const eids: string[] = [];
+    for (const group of options.devices ?? []) {
+      const fleet = await Fleet.create({
+        size: group.count,
+        model: group.model,
+        pki: options.pki,
+        firstSerial: group.firstSerial,
+        ...(options.cardStateDir ? { backingStore: new FileCardStore(options.cardStateDir) } : {}),
+      });
+      closers.push(() => fleet.close());
+      await fleet.startMqtt({ url: mqttUrl, mode: group.count > 1 ? 'gateway' : 'single', ...(options.mqttProtocolVersion ? { protocolVersion: options.mqttProtocolVersion } : {}), announce: false });
+      fleets.push(fleet);
+      for (const eid of fleet.eids()) {
+        await registerWithSmSr(smsr, fleet, eid, options.pki);
+        eids.push(eid);
+      }
+    }
+
     const smdp = await startSmDp({
       smdpId: DEMO_IDS.smdpId,
       httpPort: options.smdpHttpPort ?? 0,
@@ -198,24 +218,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await idp.addClient({ clientId: OWNER_PORTAL_CLIENT_ID, redirectUris: [portalUrl], postLogoutRedirectUris: [portalUrl] });
     }
 
-    const fleets: Fleet[] = [];
-    const eids: string[] = [];
-    for (const group of options.devices ?? []) {
-      const fleet = await Fleet.create({
-        size: group.count,
-        model: group.model,
-        pki: options.pki,
-        firstSerial: group.firstSerial,
-        ...(options.cardStateDir ? { backingStore: new FileCardStore(options.cardStateDir) } : {}),
-      });
-      closers.push(() => fleet.close());
-      await fleet.startMqtt({ url: mqttUrl, mode: group.count > 1 ? 'gateway' : 'single', ...(options.mqttProtocolVersion ? { protocolVersion: options.mqttProtocolVersion } : {}), announce: false });
-      fleets.push(fleet);
-      for (const eid of fleet.eids()) {
-        await registerWithSmSr(smsr, fleet, eid, options.pki);
-        eids.push(eid);
-      }
-    }
     return {
       mqttUrl,
       ...(broker ? { broker } : {}),

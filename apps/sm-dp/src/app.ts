@@ -72,6 +72,11 @@ export interface SmDpOptions {
   outboxIntervalMs?: number;
   outboxBackoff?: BackoffPolicy;
   /**
+   * Crash recovery (docs/services.md "Crash recovery"): download flows left running by a killed process
+   * are resumed in the background at start, this many at a time. Default 4; 0 = do not resume.
+   */
+  resumeConcurrency?: number;
+  /**
    * The owner registry (docs/owner-registry.md). When set, ES2 DownloadProfile / EnableProfile /
    * DisableProfile / DeleteProfile on an owned device need a valid `X-Owner-Consent` header, and a
    * Suspended device refuses all but DeleteProfile; device statuses come from the retained MQTT topics
@@ -162,6 +167,8 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
         now: () => new Date(),
       },
       logger,
+      // Test hook of test/e2e/crash-recovery.spec.ts; inert unless the variable is set.
+      process.env.RSP_TEST_PAUSE_AT_STEP ? { pauseAtStep: process.env.RSP_TEST_PAUSE_AT_STEP } : {},
     );
     let ownerConsent: OwnerConsentCheck | undefined;
     let deviceStatuses: DeviceStatusCache | undefined;
@@ -187,6 +194,15 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
     const worker = new OutboxWorker(outbox, publisher, logger, { ...(options.outboxIntervalMs ? { intervalMs: options.outboxIntervalMs } : {}) });
     worker.start();
     closers.push(() => worker.stop());
+
+    // Everything is up (database, ES3 client, callbacks, outbox): finish what a crash interrupted.
+    const resumeConcurrency = options.resumeConcurrency ?? 4;
+    if (resumeConcurrency > 0) {
+      void downloads
+        .resumeInterrupted((mnoId, replay, response) => es2.settleReplay(mnoId, replay, response), resumeConcurrency)
+        .then((count) => count > 0 && logger.log(`download flows resumed or compensated after restart: ${count}`))
+        .catch((error: unknown) => logger.error(`resuming download flows failed: ${(error as Error).message}`));
+    }
 
     const address = http.getHttpServer().address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

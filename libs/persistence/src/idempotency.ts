@@ -72,6 +72,15 @@ export class IdempotencyStore {
     return { status: 'succeeded', response, replayed: false };
   }
 
+  /**
+   * Stores the outcome of a call whose first caller is gone (its process crashed while computing; the
+   * work was finished by a resumed flow): `in-progress` → `succeeded`, so repeats replay it. False when
+   * the record is missing or already decided.
+   */
+  async settle<T>(requester: string, callId: string, response: T): Promise<boolean> {
+    return 0 < (await updateRows(this.dataSource, IdempotencyRecord, { requester, functionCallIdentifier: callId, status: 'in-progress' }, { status: 'succeeded', response: response ?? null }));
+  }
+
   /** Stored record of a call, or null. */
   find(requester: string, callId: string): Promise<IdempotencyRecord | null> {
     return this.repository.findOneBy({ requester, functionCallIdentifier: callId });

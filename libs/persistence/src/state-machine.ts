@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isRspError } from '@rsp/errors';
-import type { DataSource } from 'typeorm';
+import { In, MoreThanOrEqual, type DataSource } from 'typeorm';
 import { TransactionRecord } from './entities/transaction-record.entity';
 import { PersistenceError } from './errors';
 import { insertRow, updateRows } from './sql';
@@ -40,6 +40,12 @@ export interface FlowDefinition<C extends FlowContext = FlowContext> {
   readonly name: string;
   readonly steps: ReadonlyArray<FlowStep<C>>;
   readonly validityPeriodMs?: number;
+  /**
+   * Context additions persisted with the failed row when a step throws an RspError (e.g. the SGP.02
+   * status of the failure and compensation hints), so a restarted process can report and compensate
+   * without memory.
+   */
+  onFailure?(error: Error & { code: string }, context: Readonly<C>, info: StepInfo): Partial<C> | void;
 }
 
 /** Options of {@link StateMachine}. */
@@ -121,6 +127,23 @@ export class StateMachine {
     return record;
   }
 
+  /** Running transactions of `flow`, oldest first: at start-up (one instance per database) every one was interrupted. */
+  findRunning(flow: string, limit = 1000): Promise<TransactionRecord[]> {
+    return this.repository.find({ where: { flow, status: 'running' }, order: { updatedAt: 'ASC' }, take: limit });
+  }
+
+  /** Transactions of `flow` that ended with one of `statuses` since `since`, oldest first (crash clean-up). */
+  findEnded(flow: string, statuses: ReadonlyArray<'failed' | 'expired' | 'succeeded'>, since: Date, limit = 1000): Promise<TransactionRecord[]> {
+    return this.repository.find({ where: { flow, status: In([...statuses]), updatedAt: MoreThanOrEqual(since) }, order: { updatedAt: 'ASC' }, take: limit });
+  }
+
+  /** Merges `patch` into the stored context of a finished transaction (e.g. "compensated"). */
+  async annotate(id: string, patch: FlowContext): Promise<void> {
+    const record = await this.get(id);
+    if (record.status === 'running') throw new PersistenceError.InvalidOptions(`transaction ${id} is still running`);
+    await updateRows(this.dataSource, TransactionRecord, { id, status: record.status }, { context: { ...record.context, ...patch } });
+  }
+
   /** Running transactions not updated since `before` (candidates for resume after a crash). */
   findStale(before: Date, limit = 100): Promise<TransactionRecord[]> {
     return this.repository
@@ -140,16 +163,13 @@ export class StateMachine {
       const step = flow.steps[record.stepIndex];
       if (!step) return this.finish(record, { status: 'succeeded', stepName: null });
       let output: Partial<FlowContext> | void;
+      const info: StepInfo = { transactionId: record.id, flow: flow.name, step: step.name, attempt: record.attempts };
       try {
-        output = await step.run(record.context, {
-          transactionId: record.id,
-          flow: flow.name,
-          step: step.name,
-          attempt: record.attempts,
-        });
+        output = await step.run(record.context, info);
       } catch (error) {
         if (!isRspError(error)) throw error; // a crash: the row stays running at this step, for resume()
-        return this.finish(record, { status: 'failed', errorCode: error.code, errorMessage: error.message });
+        const failureContext = flow.onFailure?.(error, record.context, info) ?? {};
+        return this.finish(record, { status: 'failed', errorCode: error.code, errorMessage: error.message, context: { ...record.context, ...failureContext } });
       }
       const next = record.stepIndex + 1;
       const changes = {

@@ -21,6 +21,20 @@ describeEachDatabase('IdempotencyStore.claimOrReplay', (db) => {
     expect(await store.claimOrReplay('smdp-2', 'call-1', compute)).toMatchObject({ replayed: false, response: { run: 2 } });
   });
 
+  it('settle stores the outcome of a call whose first caller died (crash recovery); repeats replay it', async () => {
+    const store = new IdempotencyStore(db.dataSource);
+    const gate = deferred();
+    // The first caller never finishes (its process is gone): the record stays in-progress.
+    void store.claimOrReplay('smdp', 'orphan', () => gate.promise.then(() => 'late'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await store.claimOrReplay('smdp', 'orphan', async () => 'never')).toEqual({ status: 'in-progress' });
+    expect(await store.settle('smdp', 'orphan', { iccid: '8988247000001234567' })).toBe(true);
+    expect(await store.settle('smdp', 'orphan', { iccid: 'other' })).toBe(false); // decided once
+    expect(await store.claimOrReplay('smdp', 'orphan', async () => 'never')).toEqual({ status: 'succeeded', response: { iccid: '8988247000001234567' }, replayed: true });
+    expect(await store.settle('smdp', 'missing', 1)).toBe(false);
+    gate.resolve(); // the orphan's late outcome finds the record decided and changes nothing
+  });
+
   it('two concurrent claims (two connections) run compute once; the other sees in-progress, then the outcome', async () => {
     const other = new IdempotencyStore(await db.openAnother());
     const store = new IdempotencyStore(db.dataSource);

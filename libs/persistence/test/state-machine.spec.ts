@@ -102,6 +102,28 @@ describeEachDatabase('StateMachine', (db) => {
     expect((await machine().get('tx-expire')).status).toBe('expired');
   });
 
+  it('persists onFailure context with a failed row; findRunning / findEnded / annotate serve start-up recovery', async () => {
+    reset();
+    const withHook: FlowDefinition<DownloadContext & { failedAt?: string; compensated?: boolean }> = {
+      ...download,
+      name: 'download-with-hook',
+      onFailure: (error, _context, info) => ({ failedAt: `${info.step}:${error.code}` }),
+    };
+    const hooked = new StateMachine(db.dataSource, [withHook as FlowDefinition], { now: () => now });
+    failAt = 'key-establishment';
+    const failed = await hooked.start('download-with-hook', { eid: '89049032123451234512345678901236' }, { id: 'tx-hook-fail' });
+    expect(failed.status).toBe('failed');
+    expect((await hooked.get('tx-hook-fail')).context).toMatchObject({ failedAt: 'key-establishment:ERR_TEST_EUICC_UNREACHABLE', isdP: expect.any(String) });
+    failAt = undefined;
+    crashAt = 'create-isd-p';
+    await expect(hooked.start('download-with-hook', { eid: '89049032123451234512345678901237' }, { id: 'tx-hook-run' })).rejects.toThrow(SimulatedCrash);
+    expect((await hooked.findRunning('download-with-hook')).map((record) => record.id)).toEqual(['tx-hook-run']);
+    expect((await hooked.findEnded('download-with-hook', ['failed'], new Date(now.getTime() - 1000))).map((record) => record.id)).toEqual(['tx-hook-fail']);
+    await hooked.annotate('tx-hook-fail', { compensated: true });
+    expect((await hooked.get('tx-hook-fail')).context).toMatchObject({ compensated: true, failedAt: expect.any(String) });
+    await expect(hooked.annotate('tx-hook-run', { compensated: true })).rejects.toBeInstanceOf(PersistenceError.InvalidOptions);
+  });
+
   it('rejects unknown flows and transactions with typed errors', async () => {
     await expect(machine().start('nope', {})).rejects.toBeInstanceOf(PersistenceError.UnknownFlow);
     await expect(machine().resume('missing')).rejects.toBeInstanceOf(PersistenceError.NotFound);

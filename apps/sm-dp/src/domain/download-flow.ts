@@ -3,6 +3,19 @@
  * flow"; SGP.02 §3.1). Each step's output is persisted before the next runs; ISD-P keys are sealed
  * with SecretBox (AAD = transaction id). A failure after create-isdp runs ES3.DeleteISDP so the eUICC
  * is left as it was, and the subscription returns to the pool.
+ *
+ * Crash recovery (docs/services.md "Crash recovery"): after a `kill -9` the SM-DP resumes the flow at the
+ * step that was interrupted; `isRepeat(info)` is true for that one run of that step, which then checks
+ * its own side effects first:
+ * - reserve-profile: idempotent (the inventory finds the reservation by transaction id);
+ * - get-eis, verify-ecasd: read-only;
+ * - create-isdp: ES3.GetEIS first; a Created ISD-P for our reserved ICCID is adopted (the ICCID is
+ *   reserved to this transaction, so it is ours), else CreateISDP as usual;
+ * - key-establishment, download: the card state is unknown (keys half set, profile half or fully
+ *   installed, and an ISD-P cannot be re-keyed once PERSONALIZED, GP Amd E): delete the ISD-P and start
+ *   again from create-isdp inside the step ("rebuild"), which always converges on one clean ISD-P;
+ * - download-completed, enable: ES3.GetEIS first; already Disabled / Enabled = done;
+ * - notify: at least once (the outbox may hold the notification twice after a crash at that point).
  */
 import type { KeyObject } from 'node:crypto';
 import {
@@ -12,7 +25,7 @@ import {
   parseEstablishKeySetStep1Response,
   type IsdpKeySet,
 } from '@rsp/card';
-import { StatusError } from '@rsp/contracts';
+import { StatusError, toExecutionStatus, type FunctionExecutionStatus, type EisProfile } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import type { FlowContext, FlowDefinition, FlowStep, SecretBox, StepInfo } from '@rsp/persistence';
 import { validateEcasdChain } from '@rsp/pki';
@@ -51,6 +64,12 @@ export interface DownloadContext extends FlowContext {
   euiccResponseData?: string;
   /** enable */
   enabledAt?: string;
+  /** ES2 functionCallIdentifier and request hash: a resumed flow stores its ES2 outcome for repeats of the call. */
+  replay?: { callId: string; requestHash: string };
+  /** Persisted with the failed row (StateMachine onFailure): the SGP.02 status and the compensation hint. */
+  failure?: { status: FunctionExecutionStatus; isdpUncertain: boolean };
+  /** Set once the compensation of a failed / expired flow ran ('done') or could not ('isdp-kept'). */
+  compensation?: 'done' | 'isdp-kept';
 }
 
 export interface DownloadDependencies {
@@ -65,6 +84,8 @@ export interface DownloadDependencies {
   now: () => Date;
   /** The transaction's deadline (validityPeriod), looked up by the ES3 calls. */
   deadlineOf: (transactionId: string) => Date | null;
+  /** True for the one run of the step a resumed flow was interrupted in (its side effects are unknown). */
+  isRepeat: (info: StepInfo) => boolean;
 }
 
 type Step = FlowStep<DownloadContext>;
@@ -110,11 +131,80 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
   };
   const last = (data: Buffer[]): Buffer => data[data.length - 1] ?? Buffer.alloc(0);
 
+  /** The SM-SR's record of our ICCID on the card (ES3.GetEIS), for a repeated step to check what is done. */
+  const profileOnCard = async (ctx: DownloadContext, info: StepInfo): Promise<EisProfile | undefined> => {
+    const { eis } = await es3('GetEIS', ctx, info, { eid: ctx.eid });
+    return eis?.profiles.find((profile) => profile.iccid === ctx.iccid);
+  };
+
+  const createIsdp = async (ctx: DownloadContext, info: StepInfo): Promise<string> => {
+    const response = await es3('CreateISDP', ctx, info, {
+      eid: ctx.eid,
+      iccid: need(ctx.iccid, 'iccid'),
+      mnoId: ctx.mnoId,
+      requiredMemory: REQUIRED_MEMORY_BYTES,
+      moreToDo: true,
+    });
+    return need(response.isdpAid, 'isdpAid').toUpperCase();
+  };
+
+  /**
+   * Crash recovery of key-establishment / download: the ISD-P is in an unknown state (half keyed, half
+   * loaded) and cannot be re-keyed, so it is deleted (ES3.DeleteISDP; "unknown ICCID" = already gone)
+   * and created again, empty: the step then runs from scratch on the new ISD-P.
+   */
+  const rebuildIsdp = async (ctx: DownloadContext, info: StepInfo): Promise<string> => {
+    try {
+      await es3('DeleteISDP', ctx, info, { eid: ctx.eid, iccid: need(ctx.iccid, 'iccid') });
+    } catch (error) {
+      if (!isIccidUnknown(error)) throw error;
+    }
+    return createIsdp(ctx, info);
+  };
+
+  const establishKeys = async (ctx: DownloadContext, info: StepInfo): Promise<string> => {
+    const isdpAid = need(ctx.isdpAid, 'isdpAid');
+    const step1 = buildEstablishKeySetStep1({ isdpAid, smdpCertificate: deps.smdpCertificate });
+    const challenge = parseEstablishKeySetStep1Response(last(await sendScript(ctx, info, step1, 'STORE DATA 3A01 (CERT.DP.ECDSA)')));
+    const step2 = buildEstablishKeySetStep2({
+      challenge,
+      smdpPrivateKey: deps.smdpPrivateKey,
+      ecasdCertificate: Buffer.from(need(ctx.ecasdCertificate, 'ecasdCertificate'), 'hex'),
+      isdpAid,
+    });
+    // finish() throws ERR_CRYPTO_RECEIPT_MISMATCH (→ 8.4 / 6.1) when the card derived other keys.
+    const keySet = step2.finish(last(await sendScript(ctx, info, step2.commands, 'STORE DATA 3A02 (key establishment)')));
+    return sealKeys(deps.secrets, keySet, info.transactionId);
+  };
+
+  const downloadProfile = async (ctx: DownloadContext, info: StepInfo): Promise<string> => {
+    const iccid = need(ctx.iccid, 'iccid');
+    const subscription = await deps.inventory.findSubscription(iccid);
+    if (!subscription) throw new StatusError(SMDP_STATUS.ICCID_UNKNOWN, iccid);
+    const type = await deps.inventory.profileType(ctx.mnoId, subscription.profileType);
+    const keySet = openKeys(deps.secrets, need(ctx.isdpKeysSealed, 'isdpKeys'), info.transactionId);
+    const { ki, opc } = deps.inventory.openCredentials(subscription);
+    const profilePackage = personaliseProfile(type.template, { iccid, imsi: subscription.imsi, ki, opc, profileType: type.name });
+    const download = buildDownloadCommands({ isdpAid: need(ctx.isdpAid, 'isdpAid'), keys: keySet.keys, kvn: keySet.kvn, keyId: keySet.keyId, package: profilePackage });
+    const initialize = download.initializeUpdate();
+    const afterInitialize = last(await sendScript(ctx, info, initialize, 'SCP03t INITIALIZE UPDATE'));
+    const authenticate = download.externalAuthenticate(afterInitialize);
+    const afterAuthenticate = last(await sendScript(ctx, info, authenticate, 'SCP03t EXTERNAL AUTHENTICATE'));
+    const segments = download.segments(afterAuthenticate);
+    const result = download.result(await sendScript(ctx, info, segments, 'SCP03t profile segments'));
+    if (!result) throw new StatusError(SMDP_STATUS.EUICC_RESPONSE_MISSING, ctx.eid);
+    if (result.profileInstallationAborted || result.peStatus.some((entry) => entry.status !== 0)) {
+      throw new StatusError(SMDP_STATUS.PROFILE_INSTALLATION_FAILED, iccid);
+    }
+    return encodeEuiccResponse(result).toString('hex').toUpperCase();
+  };
+
   const steps: Step[] = [
     {
       name: 'reserve-profile',
       spec: 'SGP.02 §3.1.1 (profile reservation)',
       async run(ctx, info) {
+        // Repeat-safe: reserve() returns this transaction's reservation when it already holds one.
         const wanted = ctx.requestedIccid !== undefined ? { iccid: ctx.requestedIccid } : { profileType: ctx.requestedProfileType ?? '' };
         const subscription = await deps.inventory.reserve(ctx.mnoId, wanted, ctx.eid, info.transactionId);
         return { iccid: subscription.iccid, profileType: subscription.profileType };
@@ -150,58 +240,31 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
       name: 'create-isdp',
       spec: 'SGP.02 §3.1.1, §5.4 ES3.CreateISDP',
       async run(ctx, info) {
-        const iccid = need(ctx.iccid, 'iccid');
-        const response = await es3('CreateISDP', ctx, info, {
-          eid: ctx.eid,
-          iccid,
-          mnoId: ctx.mnoId,
-          requiredMemory: REQUIRED_MEMORY_BYTES,
-          moreToDo: true,
-        });
-        return { isdpAid: need(response.isdpAid, 'isdpAid').toUpperCase() };
+        if (deps.isRepeat(info)) {
+          // The ICCID is reserved to this transaction: a Created ISD-P holding it is the one we asked for.
+          const existing = await profileOnCard(ctx, info);
+          if (existing?.state === 'Created' && existing.mnoId === ctx.mnoId) return { isdpAid: existing.isdpAid.toUpperCase() };
+        }
+        return { isdpAid: await createIsdp(ctx, info) };
       },
     },
     {
       name: 'key-establishment',
       spec: 'SGP.02 §3.1.2 EstablishISDPKeySet, GP Amd E Scenario#3 (receipt verified)',
       async run(ctx, info) {
-        const isdpAid = need(ctx.isdpAid, 'isdpAid');
-        const step1 = buildEstablishKeySetStep1({ isdpAid, smdpCertificate: deps.smdpCertificate });
-        const challenge = parseEstablishKeySetStep1Response(last(await sendScript(ctx, info, step1, 'STORE DATA 3A01 (CERT.DP.ECDSA)')));
-        const step2 = buildEstablishKeySetStep2({
-          challenge,
-          smdpPrivateKey: deps.smdpPrivateKey,
-          ecasdCertificate: Buffer.from(need(ctx.ecasdCertificate, 'ecasdCertificate'), 'hex'),
-          isdpAid,
-        });
-        // finish() throws ERR_CRYPTO_RECEIPT_MISMATCH (→ 8.4 / 6.1) when the card derived other keys.
-        const keySet = step2.finish(last(await sendScript(ctx, info, step2.commands, 'STORE DATA 3A02 (key establishment)')));
-        return { isdpKeysSealed: sealKeys(deps.secrets, keySet, info.transactionId) };
+        if (!deps.isRepeat(info)) return { isdpKeysSealed: await establishKeys(ctx, info) };
+        const rebuilt = { ...ctx, isdpAid: await rebuildIsdp(ctx, info) };
+        return { isdpAid: rebuilt.isdpAid, isdpKeysSealed: await establishKeys(rebuilt, info) };
       },
     },
     {
       name: 'download',
       spec: 'SGP.02 §3.1.3 DownloadAndInstallation, GP Amd D SCP03t',
       async run(ctx, info) {
-        const iccid = need(ctx.iccid, 'iccid');
-        const subscription = await deps.inventory.findSubscription(iccid);
-        if (!subscription) throw new StatusError(SMDP_STATUS.ICCID_UNKNOWN, iccid);
-        const type = await deps.inventory.profileType(ctx.mnoId, subscription.profileType);
-        const keySet = openKeys(deps.secrets, need(ctx.isdpKeysSealed, 'isdpKeys'), info.transactionId);
-        const { ki, opc } = deps.inventory.openCredentials(subscription);
-        const profilePackage = personaliseProfile(type.template, { iccid, imsi: subscription.imsi, ki, opc, profileType: type.name });
-        const download = buildDownloadCommands({ isdpAid: need(ctx.isdpAid, 'isdpAid'), keys: keySet.keys, kvn: keySet.kvn, keyId: keySet.keyId, package: profilePackage });
-        const initialize = download.initializeUpdate();
-        const afterInitialize = last(await sendScript(ctx, info, initialize, 'SCP03t INITIALIZE UPDATE'));
-        const authenticate = download.externalAuthenticate(afterInitialize);
-        const afterAuthenticate = last(await sendScript(ctx, info, authenticate, 'SCP03t EXTERNAL AUTHENTICATE'));
-        const segments = download.segments(afterAuthenticate);
-        const result = download.result(await sendScript(ctx, info, segments, 'SCP03t profile segments'));
-        if (!result) throw new StatusError(SMDP_STATUS.EUICC_RESPONSE_MISSING, ctx.eid);
-        if (result.profileInstallationAborted || result.peStatus.some((entry) => entry.status !== 0)) {
-          throw new StatusError(SMDP_STATUS.PROFILE_INSTALLATION_FAILED, iccid);
-        }
-        return { euiccResponseData: encodeEuiccResponse(result).toString('hex').toUpperCase() };
+        if (!deps.isRepeat(info)) return { euiccResponseData: await downloadProfile(ctx, info) };
+        const rebuilt: DownloadContext = { ...ctx, isdpAid: await rebuildIsdp(ctx, info) };
+        rebuilt.isdpKeysSealed = await establishKeys(rebuilt, info);
+        return { isdpAid: rebuilt.isdpAid, isdpKeysSealed: rebuilt.isdpKeysSealed, euiccResponseData: await downloadProfile(rebuilt, info) };
       },
     },
     {
@@ -209,15 +272,18 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
       spec: 'SGP.02 §3.1.1 ES3.ProfileDownloadCompleted with POL2',
       async run(ctx, info) {
         const iccid = need(ctx.iccid, 'iccid');
-        const subscription = await deps.inventory.findSubscription(iccid);
-        const type = await deps.inventory.profileType(ctx.mnoId, need(ctx.profileType, 'profileType'));
-        await es3('ProfileDownloadCompleted', ctx, info, {
-          eid: ctx.eid,
-          iccid,
-          profileType: type.name,
-          ...(subscription ? { subscriptionAddress: { imsi: subscription.imsi } } : {}),
-          pol2: type.pol2,
-        });
+        const done = deps.isRepeat(info) && (await profileOnCard(ctx, info))?.state !== 'Created';
+        if (!done) {
+          const subscription = await deps.inventory.findSubscription(iccid);
+          const type = await deps.inventory.profileType(ctx.mnoId, need(ctx.profileType, 'profileType'));
+          await es3('ProfileDownloadCompleted', ctx, info, {
+            eid: ctx.eid,
+            iccid,
+            profileType: type.name,
+            ...(subscription ? { subscriptionAddress: { imsi: subscription.imsi } } : {}),
+            pol2: type.pol2,
+          });
+        }
         await deps.inventory.markInstalled(iccid, info.transactionId, need(ctx.isdpAid, 'isdpAid'));
       },
     },
@@ -226,7 +292,8 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
       spec: 'SGP.02 §3.2 ES3.EnableProfile (when enableProfile)',
       async run(ctx, info) {
         if (!ctx.enableProfile) return;
-        await es3('EnableProfile', ctx, info, { eid: ctx.eid, iccid: need(ctx.iccid, 'iccid') });
+        const done = deps.isRepeat(info) && (await profileOnCard(ctx, info))?.state === 'Enabled';
+        if (!done) await es3('EnableProfile', ctx, info, { eid: ctx.eid, iccid: need(ctx.iccid, 'iccid') });
         return { enabledAt: deps.now().toISOString() };
       },
     },
@@ -243,7 +310,25 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
       },
     },
   ];
-  return { name: DOWNLOAD_FLOW, steps };
+  return {
+    name: DOWNLOAD_FLOW,
+    steps,
+    // Persisted with the failed row: the SGP.02 status for the ES2 answer, and whether the ISD-P may exist.
+    onFailure(error, ctx, info) {
+      const subject = info.step === 'reserve-profile' ? (ctx.requestedIccid ?? ctx.requestedProfileType) : ctx.eid;
+      return { failure: { status: toExecutionStatus(error, subject), isdpUncertain: info.step === 'create-isdp' && !isDefiniteRefusal(error) } };
+    },
+  };
+}
+
+/** The SM-SR does not know the ICCID (8.2.1 / 3.9): there is no ISD-P for it. */
+export function isIccidUnknown(error: unknown): boolean {
+  return (
+    isRspError(error) &&
+    'statusCodeData' in error &&
+    (error as { statusCodeData: { reasonCode: string; subjectCode: string } }).statusCodeData.reasonCode === SMDP_STATUS.ICCID_UNKNOWN.reasonCode &&
+    (error as { statusCodeData: { subjectCode: string } }).statusCodeData.subjectCode === SMDP_STATUS.ICCID_UNKNOWN.subjectCode
+  );
 }
 
 /** Index of a step by name (compensation decides from where the flow stopped). */

@@ -2,16 +2,20 @@
  * Runs ES2.DownloadProfile through the persisted flow and turns its end into the ES2 response
  * (SGP.02 §3.1, §5.3): Executed-Success with the ICCID, Failed with the step's SGP.02 codes, or Expired
  * when the validityPeriod elapsed (1.6 / 5.3). Compensation: ISD-P deleted, subscription released.
+ *
+ * Crash recovery (docs/services.md "Crash recovery"): everything a flow's end needs is in its row (the
+ * failure status and compensation hint in `context.failure`, the ES2 call id in `context.replay`), so
+ * {@link DownloadService.resumeInterrupted} can finish, compensate and answer flows a killed process left
+ * running, and compensate failed ones whose compensation the crash cut short.
  */
 import { randomUUID } from 'node:crypto';
-import { executedSuccess, expired, toExecutionStatus, type FunctionExecutionStatus, type es2 } from '@rsp/contracts';
+import { executedSuccess, expired, toExecutionStatus, type es2 } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
-import { StateMachine, type FlowContext, type FlowDefinition, type TransactionRecord } from '@rsp/persistence';
+import { StateMachine, type FlowContext, type FlowDefinition, type StepInfo, type TransactionRecord } from '@rsp/persistence';
 import type { DataSource } from 'typeorm';
-import { DOWNLOAD_FLOW, downloadFlow, isDefiniteRefusal, stepIndex, type DownloadContext, type DownloadDependencies } from './download-flow';
+import { DOWNLOAD_FLOW, downloadFlow, isIccidUnknown, stepIndex, type DownloadContext, type DownloadDependencies } from './download-flow';
 import type { Es3Gateway } from './es3-gateway';
 import type { Inventory } from './inventory';
-import { SMDP_STATUS } from './status-codes';
 
 export interface Logger {
   log(message: string): void;
@@ -19,47 +23,61 @@ export interface Logger {
   error(message: string): void;
 }
 
-interface Failure {
-  status: FunctionExecutionStatus;
-  /** The create-isdp outcome is unknown (timeout, transport): the ISD-P may exist. */
-  isdpUncertain: boolean;
-}
-
 /** Timeout of the compensating DeleteISDP (runs after the deadline too). */
 const COMPENSATION_TIMEOUT_MS = 30_000;
+/** At start-up, failed / expired flows this recent without a recorded compensation are compensated. */
+const UNCOMPENSATED_LOOKBACK_MS = 24 * 60 * 60 * 1000;
+
+export interface DownloadServiceOptions {
+  /**
+   * Test hook (RSP_TEST_PAUSE_AT_STEP, test/e2e/crash-recovery.spec.ts): a first run of this step waits
+   * forever, so a test can `kill -9` the process there. Unset in production: no effect.
+   */
+  pauseAtStep?: string;
+}
+
+/** Stores the ES2 response of a resumed flow for repeats of its call (Es2Service.settleReplay). */
+export type ReplaySettler = (mnoId: string, replay: NonNullable<DownloadContext['replay']>, response: es2.DownloadProfileResponse) => Promise<void>;
 
 export class DownloadService {
   readonly flow: FlowDefinition<DownloadContext>;
   private readonly machine: StateMachine;
-  private readonly failures = new Map<string, Failure>();
   private readonly deadlines = new Map<string, Date>();
+  /** Transaction id → the step it was interrupted in, until that step ran once more. */
+  private readonly interrupted = new Map<string, string>();
   private readonly inventory: Inventory;
   private readonly es3: Es3Gateway;
 
   constructor(
     dataSource: DataSource,
-    deps: Omit<DownloadDependencies, 'deadlineOf'>,
+    deps: Omit<DownloadDependencies, 'deadlineOf' | 'isRepeat'>,
     private readonly logger: Logger,
+    private readonly options: DownloadServiceOptions = {},
   ) {
-    const inner = downloadFlow({ ...deps, deadlineOf: (id) => this.deadlines.get(id) ?? null });
-    // Each step records its failure's SGP.02 status (the persisted row keeps only the error code).
+    const inner = downloadFlow({
+      ...deps,
+      deadlineOf: (id) => this.deadlines.get(id) ?? null,
+      isRepeat: (info) => this.interrupted.get(info.transactionId) === info.step,
+    });
     this.flow = {
       ...inner,
       steps: inner.steps.map((step) => ({
         ...step,
-        run: async (ctx: Readonly<DownloadContext>, info: Parameters<typeof step.run>[1]) => {
+        run: async (ctx: Readonly<DownloadContext>, info: StepInfo) => {
+          if (this.options.pauseAtStep === step.name && !this.interrupted.has(info.transactionId)) {
+            this.logger.warn(`RSP_TEST_PAUSE_AT_STEP: download ${info.transactionId} paused before ${step.name}`);
+            await new Promise<never>(() => undefined);
+          }
           try {
             return await step.run(ctx, info);
           } catch (error) {
-            const subject = step.name === 'reserve-profile' ? (ctx.requestedIccid ?? ctx.requestedProfileType) : ctx.eid;
-            const status = toExecutionStatus(error, subject);
-            const isdpUncertain = step.name === 'create-isdp' && !isDefiniteRefusal(error);
-            this.failures.set(info.transactionId, { status, isdpUncertain });
             if (!isRspError(error)) this.logger.error(`download ${info.transactionId} step ${step.name}: ${String((error as Error)?.message ?? error)}`);
             else this.logger.warn(`download ${info.transactionId} step ${step.name} failed: ${error.code}`);
             if (isRspError(error)) throw error;
             // A programming fault: end the flow as Failed 1.2 / 4.2 rather than leave it running.
             throw Object.assign(new Error('step failed'), { code: 'ERR_PERSISTENCE_STEP_FAILED' });
+          } finally {
+            if (this.interrupted.get(info.transactionId) === step.name) this.interrupted.set(info.transactionId, '');
           }
         },
       })),
@@ -69,7 +87,8 @@ export class DownloadService {
     this.es3 = deps.es3;
   }
 
-  async download(mnoId: string, request: es2.DownloadProfileRequest): Promise<es2.DownloadProfileResponse> {
+  /** `replay`: the ES2 call's identity, kept so a resumed flow can store its answer for repeats. */
+  async download(mnoId: string, request: es2.DownloadProfileRequest, replay?: DownloadContext['replay']): Promise<es2.DownloadProfileResponse> {
     const id = randomUUID();
     const validityPeriodMs = request.header.validityPeriod === undefined ? undefined : request.header.validityPeriod * 1000;
     if (validityPeriodMs !== undefined) this.deadlines.set(id, new Date(Date.now() + validityPeriodMs));
@@ -80,54 +99,102 @@ export class DownloadService {
       enableProfile: request.enableProfile,
       ...(request.iccid !== undefined ? { requestedIccid: request.iccid } : {}),
       ...(request.profileType !== undefined ? { requestedProfileType: request.profileType } : {}),
+      ...(replay ? { replay } : {}),
     };
     try {
       const record = await this.machine.start(DOWNLOAD_FLOW, input, { id, ...(validityPeriodMs !== undefined ? { validityPeriodMs } : {}) });
-      const context = record.context as DownloadContext;
-      if (record.status === 'succeeded') {
-        return {
-          header: { functionExecutionStatus: executedSuccess() },
-          ...(context.iccid ? { iccid: context.iccid } : {}),
-          ...(context.euiccResponseData ? { euiccResponseData: context.euiccResponseData } : {}),
-        };
-      }
-      const failure = this.failures.get(id);
-      let status = failure?.status ?? toExecutionStatus(Object.assign(new Error(), { code: record.errorCode ?? '' }));
-      if (record.status === 'expired') status = expired(request.eid);
-      await this.compensate(record, failure);
-      return { header: { functionExecutionStatus: status }, ...(context.iccid ? { iccid: context.iccid } : {}) };
+      return await this.conclude(record);
     } finally {
-      this.failures.delete(id);
       this.deadlines.delete(id);
     }
   }
 
   /**
+   * Start-up recovery (one SM-DP instance per database): resumes every running download flow in the
+   * background, `concurrency` at a time, and compensates failed / expired ones whose compensation a
+   * crash interrupted. Each resumed flow's ES2 answer goes to `settle` (the MNO's repeat of the call).
+   * Resolves when all are done; never rejects.
+   */
+  async resumeInterrupted(settle: ReplaySettler, concurrency = 4): Promise<number> {
+    const running = await this.machine.findRunning(DOWNLOAD_FLOW);
+    const since = new Date(Date.now() - UNCOMPENSATED_LOOKBACK_MS);
+    const ended = await this.machine.findEnded(DOWNLOAD_FLOW, ['failed', 'expired'], since);
+    const pending = [...running, ...ended.filter((record) => (record.context as DownloadContext).compensation === undefined)];
+    let next = 0;
+    const worker = async () => {
+      for (let record = pending[next++]; record; record = pending[next++]) await this.resumeOne(record, settle);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, pending.length)) }, worker));
+    return pending.length;
+  }
+
+  private async resumeOne(stale: TransactionRecord, settle: ReplaySettler): Promise<void> {
+    const id = stale.id;
+    try {
+      if (stale.stepName !== null) this.interrupted.set(id, stale.stepName);
+      if (stale.deadline) this.deadlines.set(id, stale.deadline);
+      this.logger.log(`download ${id}: ${stale.status === 'running' ? `resuming at step ${stale.stepName ?? '(end)'}` : `compensating (${stale.status})`}`);
+      const record = await this.machine.resume(id); // a finished one comes back as is
+      if (record.status === 'running') return; // another worker holds it
+      const context = record.context as DownloadContext;
+      const response = await this.conclude(record);
+      if (context.replay) await settle(context.mnoId, context.replay, response);
+      this.logger.log(`download ${id}: resumed flow ended ${record.status}`);
+    } catch (error) {
+      this.logger.error(`download ${id}: resume failed (${isRspError(error) ? error.code : String((error as Error)?.message ?? error)})`);
+    } finally {
+      this.interrupted.delete(id);
+      this.deadlines.delete(id);
+    }
+  }
+
+  /** The ES2 response of a finished flow; a failed / expired one is compensated first. */
+  private async conclude(record: TransactionRecord): Promise<es2.DownloadProfileResponse> {
+    const context = record.context as DownloadContext;
+    if (record.status === 'succeeded') {
+      return {
+        header: { functionExecutionStatus: executedSuccess() },
+        ...(context.iccid ? { iccid: context.iccid } : {}),
+        ...(context.euiccResponseData ? { euiccResponseData: context.euiccResponseData } : {}),
+      };
+    }
+    let status = context.failure?.status ?? toExecutionStatus(Object.assign(new Error(), { code: record.errorCode ?? '' }));
+    if (record.status === 'expired') status = expired(context.eid);
+    if (context.compensation === undefined) await this.compensate(record);
+    return { header: { functionExecutionStatus: status }, ...(context.iccid ? { iccid: context.iccid } : {}) };
+  }
+
+  /**
    * SGP.02 §3.1.1 / docs/services.md: a failure after create-isdp deletes the ISD-P (ES3.DeleteISDP, by
    * ICCID) so the eUICC is left as it was; then the subscription goes back to available. If the delete
-   * itself fails the reservation is kept (the profile may still be on the card) and logged.
+   * itself fails the reservation is kept (the profile may still be on the card) and logged. The result
+   * is persisted in `context.compensation`.
    */
-  private async compensate(record: TransactionRecord, failure: Failure | undefined): Promise<void> {
+  private async compensate(record: TransactionRecord): Promise<void> {
     const context = record.context as DownloadContext;
     const stoppedAt = stepIndex(this.flow, record.stepName);
     const createAt = stepIndex(this.flow, 'create-isdp');
-    const isdpMayExist = context.iccid !== undefined && (stoppedAt > createAt || (stoppedAt === createAt && (failure?.isdpUncertain ?? true)));
+    // Only while this transaction still holds the ICCID: once released (a crash after the release, before
+    // the result was recorded) it may belong to another download, whose ISD-P must not be deleted.
+    const held = context.iccid !== undefined && (await this.inventory.findSubscription(context.iccid))?.transactionId === record.id;
+    const isdpMayExist = held && (stoppedAt > createAt || (stoppedAt === createAt && (context.failure?.isdpUncertain ?? true)));
+    let outcome: NonNullable<DownloadContext['compensation']> = 'done';
     if (isdpMayExist && context.iccid !== undefined) {
       try {
         await this.es3.call('DeleteISDP', context.smsrId, { eid: context.eid, iccid: context.iccid }, {
-          callId: `${record.id}:compensate`,
+          callId: `${record.id}:compensate:${record.attempts}`,
           timeoutMs: COMPENSATION_TIMEOUT_MS,
         });
       } catch (error) {
-        const code = isRspError(error) ? error.code : 'unknown';
         // An ISD-P that never got created is "unknown" to the SM-SR: nothing left on the card.
-        const absent = isRspError(error) && 'statusCodeData' in error && (error as { statusCodeData: { reasonCode: string } }).statusCodeData.reasonCode === SMDP_STATUS.ICCID_UNKNOWN.reasonCode;
-        if (!absent) {
+        if (!isIccidUnknown(error)) {
+          const code = isRspError(error) ? error.code : 'unknown';
           this.logger.error(`download ${record.id}: compensating DeleteISDP failed (${code}); ICCID ${context.iccid} stays reserved`);
-          return;
+          outcome = 'isdp-kept';
         }
       }
     }
-    if (context.iccid !== undefined) await this.inventory.release(context.iccid, record.id);
+    if (outcome === 'done' && held && context.iccid !== undefined) await this.inventory.release(context.iccid, record.id);
+    await this.machine.annotate(record.id, { compensation: outcome });
   }
 }

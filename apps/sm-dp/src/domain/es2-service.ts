@@ -116,7 +116,7 @@ export class Es2Service {
     for (;;) {
       const outcome = await this.idempotency.claimOrReplay<StoredOutcome>(mnoId, callId, async () => ({
         requestHash,
-        response: await this.execute(mnoId, fn, request),
+        response: await this.execute(mnoId, fn, request, requestHash),
       }));
       if (outcome.status === 'succeeded') {
         if (outcome.response.requestHash !== requestHash) {
@@ -132,10 +132,20 @@ export class Es2Service {
     }
   }
 
+  /**
+   * Crash recovery: the ES2 answer of a DownloadProfile flow resumed after a restart, stored under the
+   * call's identifier (its first caller's process died, leaving the record `in-progress`). A repeat
+   * waiting in {@link idempotent} (up to maxReplayWaitMs) or arriving later gets it.
+   */
+  async settleReplay(mnoId: string, replay: { callId: string; requestHash: string }, response: es2.DownloadProfileResponse): Promise<void> {
+    const stored: StoredOutcome = { requestHash: replay.requestHash, response: response as FunctionResponse<Record<string, unknown>> };
+    await this.idempotency.settle(mnoId, replay.callId, stored);
+  }
+
   /** Runs one function; every error becomes its FunctionExecutionStatus. */
-  private async execute(mnoId: string, fn: Es2Function, request: es2.GetEisRequest): Promise<FunctionResponse<Record<string, unknown>>> {
+  private async execute(mnoId: string, fn: Es2Function, request: es2.GetEisRequest, requestHash: string): Promise<FunctionResponse<Record<string, unknown>>> {
     try {
-      return await this.run(mnoId, fn, request);
+      return await this.run(mnoId, fn, request, requestHash);
     } catch (error) {
       if (!(error instanceof StatusError) && !(error instanceof ContractFailure)) {
         this.logger.warn(`ES2 ${fn} for ${mnoId} failed: ${(error as { code?: string }).code ?? 'unexpected error'}`);
@@ -145,14 +155,18 @@ export class Es2Service {
     }
   }
 
-  private async run(mnoId: string, fn: Es2Function, request: es2.GetEisRequest): Promise<FunctionResponse<Record<string, unknown>>> {
+  private async run(mnoId: string, fn: Es2Function, request: es2.GetEisRequest, requestHash: string): Promise<FunctionResponse<Record<string, unknown>>> {
     const success = { header: { functionExecutionStatus: executedSuccess() } };
     const callId = `${mnoId}:${request.header.functionCallIdentifier}`.slice(0, 128);
     const deadline = request.header.validityPeriod === undefined ? null : new Date(Date.now() + request.header.validityPeriod * 1000);
     const call = { callId, deadline };
     switch (fn) {
       case 'DownloadProfile':
-        return (await this.downloads.download(mnoId, request as es2.DownloadProfileRequest)) as FunctionResponse<Record<string, unknown>>;
+        // The call's identity travels with the flow: a flow resumed after a crash answers repeats of this call.
+        return (await this.downloads.download(mnoId, request as es2.DownloadProfileRequest, {
+          callId: request.header.functionCallIdentifier,
+          requestHash,
+        })) as FunctionResponse<Record<string, unknown>>;
       case 'GetEIS': {
         const { eis } = await this.es3.call('GetEIS', request.smsrId, { eid: request.eid }, call);
         // SGP.02 §5.3 GetEIS [U]: the MNO sees only the profiles it owns.
