@@ -33,6 +33,11 @@ export type StackDatabase = { kind: 'sqlite'; dir: string } | { kind: 'sqlite-me
 
 export interface StackOptions {
   pki: TestPki;
+  /**
+   * The SM-SR / SM-DP ids (default {@link DEMO_IDS}). The SM-SR id is a topic level of ES3, so test runs
+   * sharing one broker (Mosquitto) pass their own to stay out of each other's requests.
+   */
+  ids?: { smsrId?: string; smdpId?: string };
   /** An external broker (e.g. Mosquitto); default: the embedded aedes broker on `mqttPort`. */
   mqttUrl?: string;
   mqttPort?: number;
@@ -127,6 +132,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const protocol = options.mqttProtocolVersion === undefined ? {} : { mqttProtocolVersion: options.mqttProtocolVersion };
     const host = options.httpHost === undefined ? {} : { httpHost: options.httpHost };
     const logger = options.logger === undefined ? {} : { logger: options.logger };
+    const smsrId = options.ids?.smsrId ?? DEMO_IDS.smsrId;
+    const smdpId = options.ids?.smdpId ?? DEMO_IDS.smdpId;
 
     // The registry signs consents with this key; the services verify them with its public half.
     const owners = options.owners;
@@ -137,7 +144,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const ownerRegistry = registryUrl ? { ownerRegistry: { issuer: registryUrl, jwks } } : {};
 
     const smsr = await startSmSr({
-      smsrId: DEMO_IDS.smsrId,
+      smsrId,
       httpPort: options.smsrHttpPort ?? 0,
       ...host,
       mqttUrl,
@@ -176,7 +183,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
 
     const smdp = await startSmDp({
-      smdpId: DEMO_IDS.smdpId,
+      smdpId,
       httpPort: options.smdpHttpPort ?? 0,
       ...host,
       mqttUrl,
@@ -208,7 +215,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...protocol,
         trustedIssuers: [{ issuer: idp.issuer, audience: OWNER_PORTAL_CLIENT_ID }],
         makers: owners.makers,
-        mnos: options.mnos.map((mno) => ({ ...mno, es2Url: smdp.httpUrl, es2ApiKey: mno.apiKey, smsrId: DEMO_IDS.smsrId, acceptsTransfers: true })),
+        mnos: options.mnos.map((mno) => ({ ...mno, es2Url: smdp.httpUrl, es2ApiKey: mno.apiKey, smsrId, acceptsTransfers: true })),
         consentSigningKey: { privateKey: consentKey.privateKey, kid: consentKid },
         portal: { idpIssuer: idp.issuer, clientId: OWNER_PORTAL_CLIENT_ID },
         ...logger,
@@ -246,7 +253,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
  */
 export async function registerWithSmSr(smsr: SmSrHandle, fleet: Fleet, eid: string, pki: TestPki): Promise<'registered' | 'known'> {
   const state = fleet.pool.snapshot(eid);
-  const eis = buildSignedEis(state, { eumId: DEMO_IDS.eumId, smsrId: DEMO_IDS.smsrId, eumPrivateKey: pki.eum.privateKey });
+  const eis = buildSignedEis(state, { eumId: DEMO_IDS.eumId, smsrId: smsr.smsrId, eumPrivateKey: pki.eum.privateKey });
   const response = await fetch(`${smsr.httpUrl}/gsma/es1/registerEIS`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -26,6 +26,8 @@ function iccidsOn(state: CardState): string[] {
 
 function suite(kind: 'embedded' | 'real') {
   const available = kind === 'embedded' || (mosquitto.url !== undefined && postgres.url !== undefined);
+  // Own SM-SR / SM-DP ids: test runs sharing one broker never answer each other's ES3 requests.
+  const SMSR_ID = `smsr.${kind}-${process.pid}`;
   (available ? describe : describe.skip)(`owner-identity binding end to end on ${kind === 'embedded' ? 'aedes + SQLite' : 'Mosquitto + PostgreSQL'}`, () => {
     let stack: Stack;
     let mnoA: MnoClient;
@@ -61,6 +63,7 @@ function suite(kind: 'embedded' | 'real') {
         pki,
         ...(kind === 'real' ? { mqttUrl: mosquitto.url as string } : {}),
         database: kind === 'real' ? { kind: 'postgres', url: postgres.url as string, schemaPrefix: `own_${randomBytes(4).toString('hex')}_` } : { kind: 'sqlite-memory' },
+        ids: { smsrId: SMSR_ID, smdpId: `smdp.${kind}-${process.pid}` },
         mnos: [
           { mnoId: 'mno.a', apiKey: keyA },
           { mnoId: 'mno.b', apiKey: keyB },
@@ -92,7 +95,7 @@ function suite(kind: 'embedded' | 'real') {
       expect((await alice.post('/devices/claim', { deviceUrl: oven.deviceUrl, claimCode: oven.claimCode })).status).toBe(201);
       await statusSeen(oven.eid, (s) => s?.owned === true);
 
-      const params = { eid: oven.eid, smsrId: 'smsr.demo', profileType: 'a-iot', enableProfile: true };
+      const params = { eid: oven.eid, smsrId: SMSR_ID, profileType: 'a-iot', enableProfile: true };
       const without = await mnoA.es2('downloadProfile', params);
       expect(without.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '8.1.1', reasonCode: '1.2' } });
 
@@ -142,7 +145,7 @@ function suite(kind: 'embedded' | 'real') {
       expect((await (await owner('carol')).get(`/devices/${oven.eid}`)).status).toBe(404);
       expect((await alice.post(`/devices/${oven.eid}/consents`, { mnoId: 'mno.a', operations: ALL_OPS })).status).toBe(404);
       mnoA.consent = oldConsent;
-      const withOld = await mnoA.es2('downloadProfile', { eid: oven.eid, smsrId: 'smsr.demo', profileType: 'a-iot', enableProfile: true });
+      const withOld = await mnoA.es2('downloadProfile', { eid: oven.eid, smsrId: SMSR_ID, profileType: 'a-iot', enableProfile: true });
       expect(withOld.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '8.1.1', reasonCode: '6.1' } });
       const es4Old = await mnoA.es4('enableProfile', { eid: oven.eid, iccid: enabled });
       expect(es4Old.header.functionExecutionStatus.status).toBe('Failed');
@@ -168,7 +171,7 @@ function suite(kind: 'embedded' | 'real') {
       const oven = ovens[0] as (typeof ovens)[0];
       const bob = await owner('bob');
       mnoA.consent = (await consentFor(bob, oven.eid, 'mno.a')).consent;
-      const onA = await mnoA.es2('downloadProfile', { eid: oven.eid, smsrId: 'smsr.demo', profileType: 'a-iot', enableProfile: true });
+      const onA = await mnoA.es2('downloadProfile', { eid: oven.eid, smsrId: SMSR_ID, profileType: 'a-iot', enableProfile: true });
       expect(onA.header.functionExecutionStatus.status).toBe('Executed-Success');
       const donorIccid = onA.iccid as string;
       const grantsBefore = (await bob.get(`/devices/${oven.eid}`)).body.grants;
@@ -197,7 +200,7 @@ function suite(kind: 'embedded' | 'real') {
       expect((await bob.post(`/devices/${oven.eid}/suspend`, { reason: 'stolen' })).status).toBe(200);
       await statusSeen(oven.eid, (s) => s?.status === 'Suspended');
       const before = iccidsOn(card(oven.eid));
-      const download = await mnoB.es2('downloadProfile', { eid: oven.eid, smsrId: 'smsr.demo', profileType: 'b-iot', enableProfile: true });
+      const download = await mnoB.es2('downloadProfile', { eid: oven.eid, smsrId: SMSR_ID, profileType: 'b-iot', enableProfile: true });
       expect(download.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '8.1', reasonCode: '3.8' } });
       const bootstrap = card(oven.eid).isdps.find((isdp) => isdp.fallback)?.profile?.iccid as string;
       const enable = await mnoB.es4('enableProfile', { eid: oven.eid, iccid: bootstrap });
@@ -240,7 +243,7 @@ function suite(kind: 'embedded' | 'real') {
       expect((await erin.delete(`/consents/${consent.jti}`)).status).toBe(200);
       await eventually(() => stack.smdp.deviceStatuses?.get(oven.eid)?.revokedConsents.includes(consent.jti), (seen) => seen === true);
       mnoA.consent = consent.consent;
-      const revoked = await mnoA.es2('downloadProfile', { eid: oven.eid, smsrId: 'smsr.demo', profileType: 'a-iot', enableProfile: false });
+      const revoked = await mnoA.es2('downloadProfile', { eid: oven.eid, smsrId: SMSR_ID, profileType: 'a-iot', enableProfile: false });
       expect(revoked.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '8.1.1', reasonCode: '6.1' } });
 
       const audit = registry.dataSource.getRepository(AuditRecord);

@@ -30,6 +30,8 @@ function iccidsOn(state: CardState): string[] {
 
 function suite(kind: StackKind) {
   const available = kind === 'embedded' || (mosquitto.url !== undefined && postgres.url !== undefined);
+  // Own SM-SR / SM-DP ids: test runs sharing one broker never answer each other's ES3 requests.
+  const SMSR_ID = `smsr.${kind}-${process.pid}`;
   (available ? describe : describe.skip)(`provisioning end to end on ${kind === 'embedded' ? 'aedes + SQLite' : 'Mosquitto + PostgreSQL'}`, () => {
     let stack: Stack;
     let webhook: WebhookServer;
@@ -59,6 +61,7 @@ function suite(kind: StackKind) {
           kind === 'real'
             ? { kind: 'postgres', url: postgres.url as string, schemaPrefix: `e2e_${randomBytes(4).toString('hex')}_` }
             : { kind: 'sqlite-memory' },
+        ids: { smsrId: SMSR_ID, smdpId: `smdp.${kind}-${process.pid}` },
         mnos: [
           { mnoId: 'mno.a', apiKey: keyA, webhookUrl: webhook.url },
           { mnoId: 'mno.b', apiKey: keyB },
@@ -91,7 +94,7 @@ function suite(kind: StackKind) {
       const eid = stack.eids[0] as string;
       const [first, second] = stockA as [(typeof stockA)[0], (typeof stockA)[0]];
 
-      const download = await mnoA.es2('downloadProfile', { eid, smsrId: 'smsr.demo', iccid: first.iccid, enableProfile: true });
+      const download = await mnoA.es2('downloadProfile', { eid, smsrId: SMSR_ID, iccid: first.iccid, enableProfile: true });
       expect(download.header.functionExecutionStatus.status).toBe('Executed-Success');
       expect(enabledIsdp(card(eid))?.profile?.iccid).toBe(first.iccid);
 
@@ -99,11 +102,11 @@ function suite(kind: StackKind) {
       expect(attachWithSubscriber(transmit, subscriber(first))).toBe('attached');
       expect(attachWithSubscriber(transmit, { ...subscriber(first), ki: randomBytes(16) })).toBe('authentication-failed');
 
-      const disabled = await mnoA.es2('disableProfile', { eid, smsrId: 'smsr.demo', iccid: first.iccid });
+      const disabled = await mnoA.es2('disableProfile', { eid, smsrId: SMSR_ID, iccid: first.iccid });
       expect(disabled.header.functionExecutionStatus.status).toBe('Executed-Success');
       expect(enabledIsdp(card(eid))?.profile?.iccid).not.toBe(first.iccid);
 
-      const replacement = await mnoA.es2('downloadProfile', { eid, smsrId: 'smsr.demo', profileType: 'a-iot', enableProfile: true });
+      const replacement = await mnoA.es2('downloadProfile', { eid, smsrId: SMSR_ID, profileType: 'a-iot', enableProfile: true });
       expect(replacement.header.functionExecutionStatus.status).toBe('Executed-Success');
       const replacementIccid = replacement.iccid as string;
       expect(replacementIccid).not.toBe(first.iccid);
@@ -111,7 +114,7 @@ function suite(kind: StackKind) {
       const record = stockA.find((s) => s.iccid === replacementIccid) ?? second;
       expect(attachWithSubscriber(transmit, subscriber(record))).toBe('attached');
 
-      const deleted = await mnoA.es2('deleteProfile', { eid, smsrId: 'smsr.demo', iccid: first.iccid });
+      const deleted = await mnoA.es2('deleteProfile', { eid, smsrId: SMSR_ID, iccid: first.iccid });
       expect(deleted.header.functionExecutionStatus.status).toBe('Executed-Success');
       expect(iccidsOn(card(eid))).not.toContain(first.iccid);
       expect(iccidsOn(card(eid))).toContain(replacementIccid);
@@ -126,7 +129,7 @@ function suite(kind: StackKind) {
 
     it('answers an unknown EID with Failed 8.1.1', async () => {
       const unknownEid = '89049032123451234512345678901235' === stack.eids[0] ? '89049032000000000000000000000094' : '89049032123451234512345678901235';
-      const result = await mnoA.es2('downloadProfile', { eid: unknownEid, smsrId: 'smsr.demo', profileType: 'a-iot', enableProfile: false });
+      const result = await mnoA.es2('downloadProfile', { eid: unknownEid, smsrId: SMSR_ID, profileType: 'a-iot', enableProfile: false });
       expect(result.header.functionExecutionStatus.status).toBe('Failed');
       expect(result.header.functionExecutionStatus.statusCodeData?.subjectCode).toBe('8.1.1');
     });
@@ -134,7 +137,7 @@ function suite(kind: StackKind) {
     it("refuses another MNO's ICCID and leaves the card untouched", async () => {
       const eid = stack.eids[1] as string;
       const before = iccidsOn(card(eid));
-      const result = await mnoA.es2('downloadProfile', { eid, smsrId: 'smsr.demo', iccid: (stockB[0] as { iccid: string }).iccid, enableProfile: true });
+      const result = await mnoA.es2('downloadProfile', { eid, smsrId: SMSR_ID, iccid: (stockB[0] as { iccid: string }).iccid, enableProfile: true });
       expect(result.header.functionExecutionStatus.status).toBe('Failed');
       expect(result.header.functionExecutionStatus.statusCodeData?.subjectCode).toBe('8.2.1');
       expect(iccidsOn(card(eid))).toEqual(before);
@@ -143,7 +146,7 @@ function suite(kind: StackKind) {
     it('replays a repeated functionCallIdentifier without a second download, and refuses it with other parameters', async () => {
       const eid = stack.eids[1] as string;
       const callId = randomUUID();
-      const params = { eid, smsrId: 'smsr.demo', profileType: 'a-iot', enableProfile: false };
+      const params = { eid, smsrId: SMSR_ID, profileType: 'a-iot', enableProfile: false };
       const first = await mnoA.es2('downloadProfile', params, { functionCallIdentifier: callId });
       expect(first.header.functionExecutionStatus.status).toBe('Executed-Success');
       const profilesAfterFirst = iccidsOn(card(eid)).length;
@@ -160,7 +163,7 @@ function suite(kind: StackKind) {
       const fleet = stack.fleetOf(eid);
       fleet.device(eid)?.setConnectivity({ wifi: false, cellular: false }); // no path to the SM-SR: ES5 commands are lost
       try {
-        const result = await mnoA.es2('downloadProfile', { eid, smsrId: 'smsr.demo', profileType: 'a-iot', enableProfile: true }, { validityPeriod: 2 });
+        const result = await mnoA.es2('downloadProfile', { eid, smsrId: SMSR_ID, profileType: 'a-iot', enableProfile: true }, { validityPeriod: 2 });
         expect(result.header.functionExecutionStatus.status).toBe('Expired');
       } finally {
         fleet.device(eid)?.setConnectivity({ wifi: true, cellular: true });
@@ -184,7 +187,7 @@ function suite(kind: StackKind) {
       const eid = stack.eids[3] as string;
       const output: string[] = [];
       const code = await runRsp(
-        ['es2', 'download-profile', '--eid', eid, '--profile-type', 'a-iot', '--enable', '--smsr-id', 'smsr.demo', '--json'],
+        ['es2', 'download-profile', '--eid', eid, '--profile-type', 'a-iot', '--enable', '--smsr-id', SMSR_ID, '--json'],
         { stdout: (text) => void output.push(text), stderr: (text) => void output.push(text), env: { RSP_SMDP_URL: stack.smdp.httpUrl, RSP_API_KEY: mnoA.apiKey, RSP_REQUESTER_ID: 'mno.a' } },
       );
       expect(code).toBe(0);
@@ -211,7 +214,7 @@ function suite(kind: StackKind) {
       try {
         const rogueMno = new MnoClient('mno.a', mnoA.apiKey, rogue.httpUrl, stack.smsr.httpUrl);
         await rogueMno.stock('rogue', 1, kind === 'embedded' ? '8949003' : '8949004');
-        const result = await rogueMno.es2('downloadProfile', { eid, smsrId: 'smsr.demo', profileType: 'rogue', enableProfile: true });
+        const result = await rogueMno.es2('downloadProfile', { eid, smsrId: SMSR_ID, profileType: 'rogue', enableProfile: true });
         expect(result.header.functionExecutionStatus.status).toBe('Failed');
         expect(result.header.functionExecutionStatus.statusCodeData).toBeDefined();
       } finally {

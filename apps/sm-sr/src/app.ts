@@ -26,6 +26,8 @@ import { SmSrExceptionFilter } from './adapters/http/exception-filter';
 import { CardNotificationListener } from './adapters/mqtt/card-notification-listener';
 import { DeviceStatusSubscriber } from '@rsp/mqtt-transport';
 import { OutboxWorker } from './adapters/outbox-delivery';
+import { SqlCardLeaseStore } from './adapters/persistence/card-lease-store';
+import { CardLease } from './domain/card-lease';
 import { smSrEntities, smSrMigrations, TypeOrmEisRegistry } from './adapters/persistence/typeorm-registry';
 import { SmSrModule } from './adapters/sm-sr.module';
 import { Es5Error, MqttEs5Channel, type Es5Channel } from './es5/index';
@@ -40,6 +42,18 @@ export interface SmSrOptions {
   mqttProtocolVersion?: 4 | 5;
   /** Service request topic prefix (default `rsp/v1`; tests use their own). */
   topicPrefix?: string;
+  /**
+   * Instances of this SM-SR id with the same group split the ES3 requests and the card notifications
+   * (MQTT 5 `$share/{group}/…`; ignored on MQTT 3.1.1, where every instance gets everything, so run one
+   * instance there). Default `smsr-{smsrId}`. Several instances also need one shared database (PostgreSQL):
+   * they lock each card through `smsr_card_lease` (domain/card-lease.ts). docs/services.md.
+   */
+  instanceGroup?: string;
+  /**
+   * Lifetime of the cross-instance card lease (renewed while an exchange runs). Default 30 000 ms;
+   * 0 = no lease (a single instance alone on its database saves two statements per card operation).
+   */
+  cardLeaseMs?: number;
   /** RSP_DATABASE_URL form: `sqlite:///abs.db`, `sqlite::memory:`, `postgres://…`. */
   databaseUrl: string;
   databaseSchema?: string;
@@ -94,6 +108,8 @@ export interface SmSrHandle {
   outbox: OutboxWorker;
   /** The owner registry's latest device statuses (only with `ownerRegistry`). */
   deviceStatuses: DeviceStatusCache | undefined;
+  /** ES3 requests this instance ran (not the duplicates answered from the cache): how the group split them. */
+  servedRequests(): number;
   close(): Promise<void>;
 }
 
@@ -118,6 +134,12 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     const outbox = new Outbox(dataSource, options.outboxBackoff ? { backoff: options.outboxBackoff } : {});
     const registry = new TypeOrmEisRegistry(dataSource, secrets, outbox);
     const protocolVersion = options.mqttProtocolVersion ?? 4;
+    const instanceGroup = options.instanceGroup ?? `smsr-${options.smsrId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`.slice(0, 64);
+    const instanceId = `smsr-${randomUUID()}`;
+    const cardLease =
+      options.cardLeaseMs === 0
+        ? undefined
+        : new CardLease({ store: new SqlCardLeaseStore(dataSource), instanceId, logger, ...(options.cardLeaseMs !== undefined ? { ttlMs: options.cardLeaseMs } : {}) });
 
     let es5 = options.es5Channel;
     if (!es5) {
@@ -159,6 +181,7 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
         ? { isdRHandover: { smsrCertificate: options.smsrCertificate, smsrPrivateKey: options.smsrPrivateKey } }
         : {}),
       ...(ownerPolicy ? { ownerPolicy } : {}),
+      ...(cardLease ? { cardLease } : {}),
     });
 
     const mqtt = await connectAsync(options.mqttUrl, { protocolVersion, clientId: `smsr-${randomUUID()}`, reconnectPeriod: 1000 });
@@ -168,7 +191,7 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     const worker = new OutboxWorker({ outbox, requester, mqtt, logger, ...(options.outboxPollMs !== undefined ? { pollMs: options.outboxPollMs } : {}) });
     worker.start();
     cleanup.push(() => worker.stop());
-    const listener = new CardNotificationListener(mqtt, service.cardNotifications, logger, { protocolVersion });
+    const listener = new CardNotificationListener(mqtt, service.cardNotifications, logger, { protocolVersion, group: instanceGroup });
     await listener.start();
     cleanup.push(async () => listener.stop());
 
@@ -191,15 +214,14 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
         .build(),
     );
     SwaggerModule.setup('docs', app, document);
+    const requestServer = new RspMqttServer({
+      url: options.mqttUrl,
+      protocolVersion,
+      ...(protocolVersion === 5 ? { group: instanceGroup } : {}),
+      ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),
+    });
     app.connectMicroservice<MicroserviceOptions>(
-      {
-        strategy: new RspMqttServer({
-          url: options.mqttUrl,
-          protocolVersion,
-          ...(protocolVersion === 5 ? { group: `smsr-${options.smsrId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`.slice(0, 64) } : {}),
-          ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),
-        }),
-      },
+      { strategy: requestServer },
       { inheritAppConfig: true }, // the global filter answers RPC failures through RspRpcExceptionFilter
     );
     await app.startAllMicroservices();
@@ -208,7 +230,17 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     const address = app.getHttpServer().address() as AddressInfo;
     const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
     logger.log(`SM-SR ${options.smsrId}: HTTP ${httpUrl} (docs ${httpUrl}/docs), ES3 on ${options.mqttUrl}`);
-    return { httpUrl, smsrId: options.smsrId, service, registry, dataSource, outbox: worker, deviceStatuses, close: closeAll };
+    return {
+      httpUrl,
+      smsrId: options.smsrId,
+      service,
+      registry,
+      dataSource,
+      outbox: worker,
+      deviceStatuses,
+      servedRequests: () => requestServer.handlerExecutions,
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;

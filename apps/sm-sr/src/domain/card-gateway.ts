@@ -2,9 +2,14 @@
  * The SM-SR's access to cards over ES5 (SGP.02 §4.1.1 ISD-R functions, §5.7): one operation per card
  * at a time (an ISD-R holds one SCP03 session, and the registry must follow the card's order of
  * changes), status words checked, failures typed.
+ *
+ * The card lock has two layers: an in-process queue per EID (cheap; operations of one instance wait
+ * here without touching the database), then, when several instances share the card, the database
+ * lease of card-lease.ts around the work (ES5 exchanges, the ISD-R handover, the registry writes).
  */
 import { isSuccessSw, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
 import type { Es5Channel } from '../es5/es5-channel';
+import type { CardLease } from './card-lease';
 import { CardStatusError } from './errors';
 import type { IsdRKeyHandover } from './isd-r-handover';
 
@@ -16,16 +21,25 @@ export interface NamedCommand {
 export class CardGateway {
   private readonly tails = new Map<string, Promise<unknown>>();
 
-  /** `handover`: when given, a card still on the EUM's ISD-R key set gets the SM-SR's own first (isd-r-handover.ts). */
+  /**
+   * `handover`: when given, a card still on the EUM's ISD-R key set gets the SM-SR's own first (isd-r-handover.ts).
+   * `lease`: the cross-instance lock; absent = this instance is alone on its database.
+   */
   constructor(
     private readonly es5: Es5Channel,
     private readonly handover?: IsdRKeyHandover,
+    private readonly lease?: CardLease,
   ) {}
 
-  /** Runs `work` after every earlier operation on `eid` settled (per-card serialisation, in-process). */
-  async exclusive<T>(eid: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` after every earlier operation on `eid` settled: first in this process, then across the
+   * instances (the lease, waited for until `deadline`, else ERR_ES5_TIMEOUT).
+   */
+  async exclusive<T>(eid: string, work: () => Promise<T>, deadline?: number): Promise<T> {
     const previous = this.tails.get(eid) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(work);
+    const lease = this.lease;
+    const guarded = lease ? () => lease.withLease(eid, work, deadline) : work;
+    const current = previous.catch(() => undefined).then(guarded);
     const tail = current.catch(() => undefined);
     this.tails.set(eid, tail);
     try {

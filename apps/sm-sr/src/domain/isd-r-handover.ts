@@ -7,7 +7,8 @@
  * When: lazily, before the first ES5 exchange with a card whose registry key set is still the EUM's
  * (CardGateway.raw calls {@link IsdRKeyHandover.ensure}). Not at RegisterEIS: a card is often still
  * offline when its EUM registers it, and ES1 must not fail or wait for it. The card lock of the
- * operation that needs ES5 is held, so concurrent first operations on a card queue behind one handover.
+ * operation that needs ES5 is held (in-process and, across instances, the card lease), so concurrent
+ * first operations on a card queue behind one handover.
  *
  * | # | step | spec |
  * |---|---|---|
@@ -23,9 +24,9 @@
  * - between 2 and 3 (or 3's answer lost): the registry holds the new set, which the card holds since
  *   its receipt verified; the stored "retire" list makes the next operation run step 3 again.
  * - between 3 and 4: step 3 again answers 6A88 (already deleted), then 4.
- * Limit [U]: the card lock is per process; SM-SR instances sharing one database could both run step 1
- * on a card. The compare-and-set in step 2 keeps one winner's keys, but the loser's establishment may
- * have replaced the winner's on the card; a database lock per EID would close that gap (not done).
+ * Several SM-SR instances on one database: the card lock includes the database lease of card-lease.ts,
+ * so one instance at a time runs the handover on a card; the others then find the new set in the
+ * registry (the compare-and-set of step 2 stays as a second guard, e.g. for a lease lost mid-way).
  */
 import type { KeyObject } from 'node:crypto';
 import { SW } from '@rsp/tlv';

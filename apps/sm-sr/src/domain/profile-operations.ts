@@ -71,7 +71,7 @@ export class ProfileOperations {
       });
       if (current && currentDecision?.deleteAfter) await this.autoDelete(record, current, deadline); // 8
       return {};
-    });
+    }, deadline);
   }
 
   /** DisableProfile (ES3 §5.4 / ES4 §5.6; ES5 §4.1.1.3): the card enables the fall-back profile instead. */
@@ -91,7 +91,7 @@ export class ProfileOperations {
       });
       if (decision.deleteAfter) await this.autoDelete(record, target, deadline); // 8
       return {};
-    });
+    }, deadline);
   }
 
   /** ES3 DeleteISDP / ES4 DeleteProfile (ES5 §4.1.1.4, GP DELETE): never the enabled nor the fall-back profile. */
@@ -104,7 +104,7 @@ export class ProfileOperations {
       requirePol2(target, 'delete'); // 4
       await this.deleteOnCard(record, target, deadline);
       return {};
-    });
+    }, deadline);
   }
 
   /** UpdatePolicyRules (ES3 / ES4): replaces POL2 of the requester's profile (8.2.3 / 2.1 when not its own). */

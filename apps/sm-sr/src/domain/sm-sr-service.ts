@@ -10,6 +10,7 @@ import type { IsdRKeySet } from '@rsp/card';
 import type { Es5Channel } from '../es5/es5-channel';
 import { AuditFunction } from './audit';
 import { CardGateway } from './card-gateway';
+import type { CardLease } from './card-lease';
 import { CardNotificationHandler } from './card-notifications';
 import { DownloadFunctions } from './download-functions';
 import { toEis } from './eis-view';
@@ -37,6 +38,8 @@ export interface SmSrServiceOptions {
   isdRHandover?: { smsrCertificate: Uint8Array; smsrPrivateKey: KeyObject };
   /** Owner consent / device suspension checks (docs/owner-registry.md); absent = none. */
   ownerPolicy?: OwnerPolicyGuard;
+  /** The cross-instance card lock (card-lease.ts); absent = one instance per database. */
+  cardLease?: CardLease;
 }
 
 type Handler = (request: never, context: CallContext, body: unknown) => Promise<Record<string, unknown>>;
@@ -60,7 +63,7 @@ export class SmSrService {
     const now = options.now ?? (() => new Date());
     const { registry, logger } = options;
     const handover = options.isdRHandover ? new IsdRKeyHandover({ registry, es5: options.es5, logger, ...options.isdRHandover }) : undefined;
-    this.cards = new CardGateway(options.es5, handover);
+    this.cards = new CardGateway(options.es5, handover, options.cardLease);
     this.runner = new FunctionRunner(options.idempotency, logger, () => now().getTime());
     const planner = new NotificationPlanner(options.smsrId, options.mnos, now);
     this.profiles = new ProfileOperations({ registry, cards: this.cards, planner, logger, now });
@@ -83,12 +86,16 @@ export class SmSrService {
       return { eis: toEis(record, owns(who(context))) }; // only the requester's profiles [U]
     };
     const auditEis = (who: (context: CallContext) => Requester) => (request: es3.AuditEisRequest, context: CallContext) =>
-      this.cards.exclusive(request.eid, async () => {
-        const audited = await audit.audit(await this.profiles.requireEuicc(request.eid), context.deadline);
-        const wanted = request.iccids ? new Set(request.iccids) : undefined;
-        const visible = (profile: ProfileRecord) => owns(who(context))(profile) && (wanted === undefined || wanted.has(profile.iccid));
-        return { eis: toEis(audited, visible) };
-      });
+      this.cards.exclusive(
+        request.eid,
+        async () => {
+          const audited = await audit.audit(await this.profiles.requireEuicc(request.eid), context.deadline);
+          const wanted = request.iccids ? new Set(request.iccids) : undefined;
+          const visible = (profile: ProfileRecord) => owns(who(context))(profile) && (wanted === undefined || wanted.has(profile.iccid));
+          return { eis: toEis(audited, visible) };
+        },
+        context.deadline,
+      );
 
     this.tables = {
       ES1: { RegisterEIS: entry(es1.registerEisRequest, (request, context, body) => register.execute(request, context, body)) },

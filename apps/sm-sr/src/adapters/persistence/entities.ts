@@ -84,3 +84,19 @@ export class SmsrProfileEntity {
   @TimestampColumn({ name: 'updated_at' })
   updatedAt!: Date;
 }
+
+/**
+ * The cross-instance card lock (domain/card-lease.ts): who talks to the card now, and until when
+ * (epoch ms, compared with the acquirer's clock). Written with raw SQL by card-lease-store.ts.
+ */
+@Entity({ name: 'smsr_card_lease' })
+export class SmsrCardLeaseEntity {
+  @PrimaryColumn({ type: 'varchar', length: 32, name: 'eid' })
+  eid!: string;
+
+  @Column({ type: 'varchar', length: 200, name: 'holder' })
+  holder!: string;
+
+  @Column({ type: 'bigint', name: 'expires_at' })
+  expiresAt!: string;
+}

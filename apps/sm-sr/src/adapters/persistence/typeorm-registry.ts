@@ -9,11 +9,12 @@ import type { IsdRKeySet } from '@rsp/card';
 import { driverOf, findRowsBy, isUniqueViolation, persistenceEntities, persistenceMigrations, tableOf, type Outbox, type SecretBox } from '@rsp/persistence';
 import { DuplicateEidError } from '../../domain/errors';
 import type { EisRegistry, EuiccRecord, IsdRKeyRecord, OutboundMessage, ProfileRecord, RegistryTransaction } from '../../domain/model';
-import { SmsrEuiccEntity, SmsrProfileEntity } from './entities';
+import { SmSrCardLease1767398400000 } from './card-lease-migration';
+import { SmsrCardLeaseEntity, SmsrEuiccEntity, SmsrProfileEntity } from './entities';
 import { SmSrRegistryInit1767312000000 } from './migration';
 
-export const smSrEntities = [...persistenceEntities, SmsrEuiccEntity, SmsrProfileEntity];
-export const smSrMigrations = [...persistenceMigrations, SmSrRegistryInit1767312000000];
+export const smSrEntities = [...persistenceEntities, SmsrEuiccEntity, SmsrProfileEntity, SmsrCardLeaseEntity];
+export const smSrMigrations = [...persistenceMigrations, SmSrRegistryInit1767312000000, SmSrCardLease1767398400000];
 
 const keyAad = (eid: string) => `smsr_euicc.isd_r_keys:${eid}`;
 /** The sealed JSON: the key set, plus the handover state (absent on rows written at registration). */
