@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Module, type DynamicModule, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { exportJWK } from 'jose';
 import mqtt from 'mqtt';
 import type { DataSource } from 'typeorm';
@@ -183,6 +184,15 @@ async function startHttp(
   const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false });
   app.useBodyParser('json', { limit: '256kb' });
   app.useGlobalFilters(new OwnerHttpExceptionFilter());
+  const config = new DocumentBuilder()
+    .setTitle('Owner registry')
+    .setDescription('Who owns a device, who may act on it, which operators may touch its eUICC (docs/owner-registry.md)')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An OpenID Connect ID token of a trusted issuer' }, 'owner-id-token')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'X-API-Key')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  document.paths = Object.fromEntries(Object.entries(document.paths).filter(([path]) => !path.startsWith('/portal'))); // the portal's static files
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   await app.listen(options.httpPort, options.httpHost ?? '127.0.0.1');
   return app;
 }
