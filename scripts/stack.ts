@@ -4,13 +4,12 @@
  * the end-to-end tests and `npm run bench -- provisioning` all start it through {@link startStack}, so
  * the three exercise the same wiring. Each service stays separately deployable (`npm run start:sm-dp`…).
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { exportJWK, type JSONWebKeySet } from 'jose';
 import { join } from 'node:path';
 import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
-import { SecretBox } from '@rsp/persistence';
+import { createSchema, SecretBox } from '@rsp/persistence';
 import type { TestPki } from '@rsp/pki';
-import pg from 'pg';
 import { startSmDp, type SmDpHandle } from '../apps/sm-dp/src/app';
 import { startSmSr, type SmSrHandle } from '../apps/sm-sr/src/app';
 import { startOwnerRegistry, type OwnerRegistryHandle } from '../apps/owner-registry/src/app';
@@ -98,17 +97,11 @@ function databaseFor(database: StackDatabase, service: 'sm_sr' | 'sm_dp' | 'owne
   }
 }
 
-/** One PostgreSQL database, a schema per service: created here; the tables come from each service's migrations. */
-async function createSchemas(url: string, targets: Array<{ databaseSchema?: string }>): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const { databaseSchema } of targets) {
-      if (databaseSchema && /^[a-z_][a-z0-9_]*$/.test(databaseSchema)) await client.query(`CREATE SCHEMA IF NOT EXISTS ${databaseSchema}`);
-    }
-  } finally {
-    await client.end();
-  }
+/** The registry's consent-signing key and the JWKS the services verify consents with (only with `owners`). */
+async function consentSigningKeyPair(): Promise<{ signingKey: { privateKey: KeyObject; kid: string }; jwks: JSONWebKeySet }> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const kid = `consent-${randomBytes(4).toString('hex')}`;
+  return { signingKey: { privateKey, kid }, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] } };
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -125,8 +118,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       mqttUrl = broker.url;
     }
     if (options.database.kind === 'postgres') {
-      const services = ['sm_sr', 'sm_dp', 'owner_registry'] as const;
-      await createSchemas(options.database.url, services.map((service) => databaseFor(options.database, service)));
+      // One PostgreSQL database, a schema per service: created here; the tables come from each service's migrations.
+      for (const service of ['sm_sr', 'sm_dp', 'owner_registry'] as const) {
+        const { databaseUrl, databaseSchema } = databaseFor(options.database, service);
+        if (databaseSchema) await createSchema(databaseUrl, databaseSchema, { ifNotExists: true });
+      }
     }
     const secretBoxKeys = options.secretBoxKeys ?? freshSecretBoxKeys();
     const protocol = options.mqttProtocolVersion === undefined ? {} : { mqttProtocolVersion: options.mqttProtocolVersion };
@@ -138,10 +134,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // The registry signs consents with this key; the services verify them with its public half.
     const owners = options.owners;
     const registryUrl = owners ? (owners.registryUrl ?? `http://127.0.0.1:${owners.registryHttpPort || 8084}`) : undefined;
-    const consentKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const consentKid = `consent-${randomBytes(4).toString('hex')}`;
-    const jwks: JSONWebKeySet = { keys: [{ ...(await exportJWK(consentKey.publicKey)), kid: consentKid, alg: 'ES256', use: 'sig' }] };
-    const ownerRegistry = registryUrl ? { ownerRegistry: { issuer: registryUrl, jwks } } : {};
+    const consent = owners ? await consentSigningKeyPair() : undefined;
+    const ownerRegistry = registryUrl && consent ? { ownerRegistry: { issuer: registryUrl, jwks: consent.jwks } } : {};
 
     const smsr = await startSmSr({
       smsrId,
@@ -202,7 +196,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     let registry: OwnerRegistryHandle | undefined;
     let idp: DevIdp | undefined;
-    if (owners && registryUrl) {
+    if (owners && registryUrl && consent) {
       // The portal's client is added once the registry's address (its redirect URI) is known.
       idp = await startDevIdp({ port: owners.idpPort ?? 0, clients: [], ...(options.httpHost ? { host: options.httpHost } : {}) });
       closers.push(() => idp?.close() ?? Promise.resolve());
@@ -216,7 +210,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         trustedIssuers: [{ issuer: idp.issuer, audience: OWNER_PORTAL_CLIENT_ID }],
         makers: owners.makers,
         mnos: options.mnos.map((mno) => ({ ...mno, es2Url: smdp.httpUrl, es2ApiKey: mno.apiKey, smsrId, acceptsTransfers: true })),
-        consentSigningKey: { privateKey: consentKey.privateKey, kid: consentKid },
+        consentSigningKey: consent.signingKey,
         portal: { idpIssuer: idp.issuer, clientId: OWNER_PORTAL_CLIENT_ID },
         ...logger,
       });

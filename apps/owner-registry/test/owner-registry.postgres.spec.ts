@@ -4,23 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { realService } from '../../../test/support/real-services';
 import { call, eventually, registerOven, startFixture, tokenFor, type Fixture } from './support';
+import { runAdminSql } from '@rsp/persistence';
 
 const database = await realService('database');
 
 (database.url ? describe : describe.skip)('owner registry on PostgreSQL', () => {
   const schema = `owner_test_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string) => runAdminSql(database.url as string, sql);
   let f: Fixture;
 
   beforeAll(async () => {

@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
 import { generateTestPki } from '@rsp/pki';
 import { startSmDp, type SmDpHandle } from '../src/app';
@@ -12,20 +11,13 @@ import { Fleet } from '../../../simulator/src/fleet';
 import { realService } from '../../../test/support/real-services';
 import { FakeSmSr } from './fake-sm-sr';
 import { KEY_A, SMSR_ID, header, post, smDpOptions } from './support';
+import { runAdminSql } from '@rsp/persistence';
 
 const database = await realService('database');
 
 (database.url ? describe : describe.skip)('SM-DP on PostgreSQL', () => {
   const schema = `smdp_test_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string) => runAdminSql(database.url as string, sql);
   let fleet: Fleet;
   let broker: EmbeddedBroker;
   let smdp: SmDpHandle;

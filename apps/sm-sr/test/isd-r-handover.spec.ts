@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { Es5Error, LocalEs5Channel } from '../src/es5';
 import { establishIsdRKeySet, finaliseIsdRHandover } from '../src/es5/isd-r-key-establishment';
 import { realService } from '../../../test/support/real-services';
 import { EUM_ID, header, MNO, pki, SMSR_ID } from './support';
+import { runAdminSql } from '@rsp/persistence';
 
 const database = await realService('database');
 
@@ -229,15 +229,7 @@ describe('ISD-R handover configuration and refusals', () => {
 
 (database.url ? describe : describe.skip)('ISD-R handover on PostgreSQL', () => {
   const schema = `rsp_smsr_handover_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string) => runAdminSql(database.url as string, sql);
   let instance: Instance | undefined;
   beforeAll(async () => {
     await admin(`CREATE SCHEMA "${schema}"`);

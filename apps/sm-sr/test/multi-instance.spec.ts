@@ -8,7 +8,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { RspRequester } from '@rsp/mqtt-transport';
 import { generateIccid } from '@rsp/pki';
 import { buildSignedEis } from '../../../simulator/src/eum';
@@ -18,6 +17,7 @@ import { realService } from '../../../test/support/real-services';
 import { SqlCardLeaseStore } from '../src/adapters/persistence/card-lease-store';
 import { startSmSr, type SmSrHandle } from '../src/app';
 import { EUM_ID, header, MNO, pki, post } from './support';
+import { runAdminSql } from '@rsp/persistence';
 
 const mqtt = await realService('mqtt');
 const database = await realService('database');
@@ -28,15 +28,7 @@ const SMDP_ID = 'smdp.mi';
 const topicPrefix = `rsp-test/${randomUUID()}`;
 const secretBoxKeys = `k1:${randomBytes(32).toString('base64')}`;
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string): Promise<void> => runAdminSql(database.url as string, sql);
 
 const startInstance = () =>
   startSmSr({

@@ -5,23 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { generateIccid } from '@rsp/pki';
 import { realService } from '../../../test/support/real-services';
 import { EUM_ID, header, MNO, post, startTestBed, waitFor, type TestBed } from './support';
+import { runAdminSql } from '@rsp/persistence';
 
 const database = await realService('database');
 const schema = `rsp_smsr_${randomBytes(6).toString('hex')}`;
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string): Promise<void> => runAdminSql(database.url as string, sql);
 
 (database.url ? describe : describe.skip)('SM-SR on PostgreSQL', () => {
   let bed: TestBed;

@@ -26,6 +26,7 @@ export * from './idempotency';
 export * from './outbox';
 export * from './state-machine';
 export * from './secret-box';
+export { runAdminSql, createSchema, dropSchema } from './postgres-admin';
 export { IdempotencyRecord, type IdempotencyStatus } from './entities/idempotency-record.entity';
 export { OutboxMessage, type OutboxStatus } from './entities/outbox-message.entity';
 export { TransactionRecord, type TransactionStatus } from './entities/transaction-record.entity';

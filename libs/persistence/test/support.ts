@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { openDataSource, persistenceEntities, persistenceMigrations, type DriverKind } from '@rsp/persistence';
 import { realService } from '../../../test/support/real-services';
+import { runAdminSql } from '../src';
 
 export const database = await realService('database');
 
@@ -58,15 +58,7 @@ export function describeEachDatabase(title: string, body: (db: TestDatabase) => 
     const db = { kind: 'postgres' } as TestDatabase;
     const opened: DataSource[] = [];
     const schema = `rsp_test_${randomBytes(6).toString('hex')}`;
-    const admin = async (sql: string) => {
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
+    const admin = (sql: string) => runAdminSql(database.url as string, sql);
     beforeAll(async () => {
       await admin(`CREATE SCHEMA "${schema}"`);
       db.url = database.url!;

@@ -22,32 +22,21 @@
  *   njiwa `ReceiveEISHandoverTransaction` [U]): a lost receipt never locks the SM-SR out.
  * - Status words as for ES8 [U]: certificate / signature refused → 6982; malformed → 6A80; order → 6985.
  */
-import { cardEstablish, ecdsaVerifyPlain, GP_CURVE_REFERENCE, parseScenario3Crt, type Scenario3Crt } from '@rsp/crypto';
-import { isRspError } from '@rsp/errors';
-import { PkiError, parseGpCertificate, validateSmCertificate } from '@rsp/pki';
-import { children, decodeDgi, decodeSingleTlv, decodeTlvs, encodeTlv, type CommandApdu, type Tlv } from '@rsp/tlv';
+import { cardEstablish, ecdsaVerifyPlain } from '@rsp/crypto';
+import { parseGpCertificate } from '@rsp/pki';
+import { decodeDgi, decodeTlvs, encodeTlv, type CommandApdu } from '@rsp/tlv';
 import type { CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
 import { CardError } from '../errors';
 import { ES8_CHALLENGE_LENGTH, ES8_HEADER, ES8_TAG, hasHeader } from '../es8-layout';
-import type { KeySetState } from '../model';
 import { isCommand } from './common';
 import { storeDataKeyEstablishment } from './isdp-key-establishment';
+import { keySetOf, parsed, parseKeyEstablishment, validateOffCardCertificate } from './scenario3-card';
 
 /** Tag of one key-set range in the FinaliseISDRhandover DELETE (SGP.02 v3.1 §4.1.1.9 via njiwa [U]). */
 export const ISD_R_DELETE_KEY_SET_TAG = 0xf2;
 /** Key identifiers of an SCP03 key set: S-ENC 01, S-MAC 02, DEK 03 (GP Amd D §4.1.1). */
 const SCP03_KEY_IDS = { first: 0x01, last: 0x03 } as const;
-
-/** TLV parsing errors of received data are 6A80 (a CardError from inside keeps its status word). */
-function parsed<T>(what: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (cause) {
-    if (cause instanceof CardError.IncorrectData) throw cause;
-    throw new CardError.IncorrectData(`${what}: malformed`, { cause });
-  }
-}
 
 /**
  * 3A01: validates CERT.SR.ECDSA against PK.CI.ECDSA of the ECASD (signature over the received bytes,
@@ -57,21 +46,7 @@ function receiveCertificate(ctx: CardContext, apdu: CommandApdu): Buffer {
   const dgi = readDgi(apdu.data);
   if (dgi.dgi !== ES8_TAG.DGI_CERTIFICATE || dgi.next !== apdu.data.length) throw new CardError.IncorrectData('expected exactly one DGI 3A01');
   ctx.step('isd-r-key-establishment:certificate');
-  let certificate: Buffer;
-  try {
-    certificate = Buffer.from(
-      validateSmCertificate({
-        gpCert: dgi.value,
-        ciDer: Buffer.from(ctx.state.ecasd.ciCertificate, 'hex'),
-        expectedRole: 'sm-sr',
-        now: ctx.env.now(),
-      }).cert.raw,
-    );
-  } catch (cause) {
-    if (cause instanceof PkiError.Malformed) throw new CardError.IncorrectData('3A01: malformed certificate', { cause });
-    if (isRspError(cause)) throw new CardError.SecurityStatus(`3A01: CERT.SR.ECDSA refused (${cause.code})`, { cause });
-    throw cause;
-  }
+  const certificate = validateOffCardCertificate(ctx, dgi.value, 'sm-sr');
   const challenge = Buffer.from(ctx.env.random(ES8_CHALLENGE_LENGTH));
   // A new 3A01 replaces any earlier pending one: only the latest challenge can be signed.
   ctx.volatile.isdRKeyEstablishment = { challenge, offCardCertificate: certificate };
@@ -83,52 +58,10 @@ function readDgi(data: Buffer): ReturnType<typeof decodeDgi> {
   return parsed('DGI', () => decodeDgi(data));
 }
 
-interface KeyEstablishmentData {
-  crt: Scenario3Crt;
-  point: Buffer;
-  signature: Buffer;
-  /** `3A02 TLV ‖ 7F49 TLV` as received: the signed data without the challenge. */
-  signedPrefix: Buffer;
-}
-
-/** Splits `3A02 { A6 } ‖ 7F49 { B0, F0 } ‖ 5F37` (layout of SGP.02 §4.1.3.1, as ES8) and checks the curve. */
-function parseKeyEstablishment(ctx: CardContext, data: Buffer): KeyEstablishmentData {
-  return parsed('3A02', () => {
-    const first = decodeDgi(data);
-    if (first.dgi !== ES8_TAG.DGI_KEY_ESTABLISHMENT) throw new CardError.IncorrectData('expected DGI 3A02');
-    const crt = parseScenario3Crt(decodeSingleTlv(first.value).raw);
-    const rest = decodeTlvs(data.subarray(first.next));
-    const [publicKey, signature] = rest as [Tlv | undefined, Tlv | undefined];
-    if (rest.length !== 2 || publicKey?.tag !== ES8_TAG.PUBLIC_KEY || signature?.tag !== ES8_TAG.SIGNATURE) {
-      throw new CardError.IncorrectData('3A02 must be followed by 7F49 and 5F37 only');
-    }
-    const items = children(publicKey);
-    const point = items.find((t) => t.tag === ES8_TAG.POINT);
-    const curve = items.find((t) => t.tag === ES8_TAG.CURVE_REFERENCE);
-    if (items.length !== 2 || !point || curve?.value.length !== 1) throw new CardError.IncorrectData('7F49 must hold B0 and F0');
-    if (curve.value[0] !== GP_CURVE_REFERENCE[ctx.state.ecasd.curve]) {
-      throw new CardError.IncorrectData(`ePK on curve reference ${curve.value[0]}, the ECASD uses ${ctx.state.ecasd.curve}`);
-    }
-    return {
-      crt,
-      point: Buffer.from(point.value),
-      signature: Buffer.from(signature.value),
-      signedPrefix: Buffer.from(data.subarray(0, data.length - signature.raw.length)),
-    };
-  });
-}
-
 /** GP KVNs of key sets are 01–7F (GP CS §11.1.8 [U]; 00 means "first key set" in INITIALIZE UPDATE). */
 function requireKvn(kvn: number): number {
   if (!Number.isInteger(kvn) || kvn < 0x01 || kvn > 0x7f) throw new CardError.IncorrectData(`KVN ${kvn} is not 01–7F`);
   return kvn;
-}
-
-/** The SCP03 key set as card state: S-ENC / S-MAC / DEK, or one key for all three (KUQ 5C) [U, as ES8]. */
-function keySetOf(crt: Scenario3Crt, keys: Buffer[]): KeySetState {
-  const [enc, mac, dek] = keys.map((key) => key.toString('hex'));
-  if (enc === undefined) throw new CardError.IncorrectData('no key derived');
-  return { kvn: requireKvn(crt.keyVersion), enc, mac: mac ?? enc, dek: dek ?? enc };
 }
 
 /**

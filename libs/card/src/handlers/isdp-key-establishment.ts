@@ -17,16 +17,16 @@
  *   project maps every authentication failure); malformed data, wrong curve, bad point, bad CRT → 6A80;
  *   wrong order / state → 6985. GP CS Table 11-88 lists only 6A80 / 6A84 / 6A88 for STORE DATA.
  */
-import { cardEstablish, ecdsaVerifyPlain, GP_CURVE_REFERENCE, parseScenario3Crt, type Scenario3Crt } from '@rsp/crypto';
-import { isRspError } from '@rsp/errors';
-import { PkiError, parseGpCertificate, validateSmCertificate } from '@rsp/pki';
-import { children, decodeDgi, decodeSingleTlv, decodeTlvs, encodeTlv, type CommandApdu, type Tlv } from '@rsp/tlv';
+import { cardEstablish, ecdsaVerifyPlain } from '@rsp/crypto';
+import { parseGpCertificate } from '@rsp/pki';
+import { decodeDgi, encodeTlv, type CommandApdu } from '@rsp/tlv';
 import type { CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
 import { CardError } from '../errors';
 import { ES8_CHALLENGE_LENGTH, ES8_HEADER, ES8_TAG, hasHeader } from '../es8-layout';
-import { ISDP_LIFE_CYCLE, type IsdpState, type KeySetState } from '../model';
+import { ISDP_LIFE_CYCLE, type IsdpState } from '../model';
 import { personalizationTarget } from './isdp-personalization';
+import { keySetOf, parsed, parseKeyEstablishment, validateOffCardCertificate } from './scenario3-card';
 
 /**
  * One DGI read from `data` at `offset` (GP CS §11.11.2.2 lengths). A malformed one is a TlvError,
@@ -41,16 +41,6 @@ function requireSelectable(isdp: IsdpState): void {
   }
 }
 
-/** TLV parsing errors of received data are 6A80. */
-function parsed<T>(what: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (cause) {
-    if (cause instanceof CardError.IncorrectData) throw cause;
-    throw new CardError.IncorrectData(`${what}: malformed`, { cause });
-  }
-}
-
 /**
  * Step 1 (3A01): validates CERT.DP.ECDSA against PK.CI.ECDSA of the ECASD — signature over the received
  * bytes, CA id / AKI, dates, role C8 01 01, key usage, CI CRL — and answers a fresh random challenge.
@@ -58,68 +48,12 @@ function parsed<T>(what: string, parse: () => T): T {
 function receiveCertificate(ctx: CardContext, isdp: IsdpState, value: Buffer): Buffer {
   requireSelectable(isdp);
   ctx.step('key-establishment:certificate');
-  let certificate: Buffer;
-  try {
-    certificate = Buffer.from(
-      validateSmCertificate({
-        gpCert: value,
-        ciDer: Buffer.from(ctx.state.ecasd.ciCertificate, 'hex'),
-        expectedRole: 'sm-dp',
-        now: ctx.env.now(),
-      }).cert.raw,
-    );
-  } catch (cause) {
-    if (cause instanceof PkiError.Malformed) throw new CardError.IncorrectData('3A01: malformed certificate', { cause });
-    if (isRspError(cause)) throw new CardError.SecurityStatus(`3A01: CERT.DP.ECDSA refused (${cause.code})`, { cause });
-    throw cause;
-  }
+  const certificate = validateOffCardCertificate(ctx, value, 'sm-dp');
   const challenge = Buffer.from(ctx.env.random(ES8_CHALLENGE_LENGTH));
   ctx.step('key-establishment:challenge');
   // A new 3A01 replaces any earlier pending one: only the latest challenge can be signed.
   ctx.volatile.isdpSessions.set(isdp.aid, { challenge, offCardCertificate: certificate });
   return encodeTlv(ES8_TAG.CHALLENGE, challenge);
-}
-
-interface KeyEstablishmentData {
-  crt: Scenario3Crt;
-  point: Buffer;
-  signature: Buffer;
-  /** `3A02 TLV ‖ 7F49 TLV` as received: the signed data without the challenge. */
-  signedPrefix: Buffer;
-}
-
-/** Splits `3A02 { A6 } ‖ 7F49 { B0, F0 } ‖ 5F37` and checks the curve reference against the ECASD's. */
-function parseKeyEstablishment(ctx: CardContext, data: Buffer): KeyEstablishmentData {
-  return parsed('3A02', () => {
-    const first = readDgi(data);
-    if (first.dgi !== ES8_TAG.DGI_KEY_ESTABLISHMENT) throw new CardError.IncorrectData('expected DGI 3A02');
-    const crt = parseScenario3Crt(decodeSingleTlv(first.value).raw);
-    const rest = decodeTlvs(data.subarray(first.next));
-    const [publicKey, signature] = rest as [Tlv | undefined, Tlv | undefined];
-    if (rest.length !== 2 || publicKey?.tag !== ES8_TAG.PUBLIC_KEY || signature?.tag !== ES8_TAG.SIGNATURE) {
-      throw new CardError.IncorrectData('3A02 must be followed by 7F49 and 5F37 only');
-    }
-    const items = children(publicKey);
-    const point = items.find((t) => t.tag === ES8_TAG.POINT);
-    const curve = items.find((t) => t.tag === ES8_TAG.CURVE_REFERENCE);
-    if (items.length !== 2 || !point || curve?.value.length !== 1) throw new CardError.IncorrectData('7F49 must hold B0 and F0');
-    if (curve.value[0] !== GP_CURVE_REFERENCE[ctx.state.ecasd.curve]) {
-      throw new CardError.IncorrectData(`ePK on curve reference ${curve.value[0]}, the ECASD uses ${ctx.state.ecasd.curve}`);
-    }
-    return {
-      crt,
-      point: Buffer.from(point.value),
-      signature: Buffer.from(signature.value),
-      signedPrefix: Buffer.from(data.subarray(0, data.length - signature.raw.length)),
-    };
-  });
-}
-
-/** The CRT's key set as card state: three keys S-ENC / S-MAC / DEK, or one base key for all three [U, njiwa]. */
-function keySetOf(crt: Scenario3Crt, keys: Buffer[]): KeySetState {
-  const [enc, mac, dek] = keys.map((key) => key.toString('hex'));
-  if (enc === undefined) throw new CardError.IncorrectData('no key derived');
-  return { kvn: crt.keyVersion, enc, mac: mac ?? enc, dek: dek ?? enc };
 }
 
 /**
