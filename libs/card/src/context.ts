@@ -27,7 +27,7 @@ export interface CommandHandler {
 
 /** Per-ISD-P volatile state of ES8 (lost on power cycle, as on a real card). */
 export interface IsdpSession {
-  /** Challenge returned for 3A01, expected in the 3A02 signature (SGP.02 §4.1.3.3). */
+  /** Challenge returned for 3A01, expected in the 3A02 signature (SGP.02 §4.1.3.3); single use. */
   challenge?: Buffer;
   /** The SM-DP's verified certificate (7F21), from 3A01. */
   offCardCertificate?: Buffer;
@@ -55,6 +55,8 @@ export interface VolatileState {
   selected: CardApplication;
   /** The ISD-R's ES5 secure channel. */
   scp03?: Scp03Card;
+  /** Security level the key set chosen by INITIALIZE UPDATE demands of EXTERNAL AUTHENTICATE. */
+  scp03RequiredLevel?: number;
   /** ISD-P addressed by INSTALL [for personalization] (GP CS §11.5.2.3). */
   personalizationTarget?: string;
   isdpSessions: Map<string, IsdpSession>;

@@ -4,8 +4,10 @@
  *  1. decode         ISO/IEC 7816-4 §5.1       malformed C-APDU → 6700
  *  2. class          ISO/IEC 7816-4 §5.4.1     CLA 00/80/84 (logical channel bits ignored) → else 6E00
  *  3. route          the command table         no handler for the selected application → 6D00
- *  4. authorise      SGP.02 §2.5 / GP Amd D    ES5 commands need the ISD-R's SCP03 session → 6982
- *  5. unwrap         GP Amd D §6.2.4, §6.2.6   C-MAC first, then C-DECRYPTION → 6982 on failure
+ *  4. authorise      SGP.02 §2.5 / GP Amd D    ES5 commands need the ISD-R's SCP03 session, at least at
+ *                                              level 0x13 (es5-security-level.ts) → 6982, session closed
+ *  5. unwrap         GP Amd D §6.2.4, §6.2.6   C-MAC first, then C-DECRYPTION → 6982 on failure, session
+ *                                              closed (a plain CLA 80 command inside the session included)
  *  6. execute        the handler, on a draft of the state
  *  7. commit         atomic save, then events  (or rollback on any CardFailure)
  *  8. wrap           GP Amd D §6.2.5, §6.2.7   R-MAC / R-ENCRYPTION for 9000/62xx/63xx
@@ -15,6 +17,7 @@
 import { isRspError } from '@rsp/errors';
 import { SW, decodeCommandApdu, encodeResponseApdu, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
 import type { CardContext, CardEnvironment, CardEvent, CommandHandler, VolatileState } from './context';
+import { ES5_SECURITY_LEVEL_FLOOR, includesSecurityLevel } from './es5-security-level';
 import { CardError, CardFailure, PowerLoss } from './errors';
 import type { CardState } from './model';
 
@@ -68,6 +71,11 @@ export function dispatch(
   try {
     // 4. authorise
     if (handler.secured && !inSession) throw new CardError.SecurityStatus(`${handler.name} needs the ISD-R secure channel`);
+    // EXTERNAL AUTHENTICATE already refuses low levels; this holds even for a session opened some other way.
+    if (inSession && !includesSecurityLevel(session.securityLevel ?? 0, ES5_SECURITY_LEVEL_FLOOR)) {
+      volatile.scp03 = undefined;
+      throw new CardError.SecurityStatus(`${handler.name} needs C-MAC, C-DECRYPTION and R-MAC`);
+    }
     // 5. unwrap
     const command = inSession ? unwrapOrRefuse(volatile, apdu) : apdu;
     // 6. execute on a draft. The state is JSON by design, so its text is both the deep copy's source and

@@ -11,6 +11,7 @@ export * from './context';
 export * from './dispatcher';
 export * from './euicc';
 export * from './manufacture';
+export * from './es5-security-level';
 export * from './notifications';
 export * from './profile-ops';
 export * from './fallback';

@@ -9,6 +9,7 @@ import { aesCmac, type CurveName } from '@rsp/crypto';
 import { eidToBytes, validateEid, type TestPki } from '@rsp/pki';
 import { RspError } from '@rsp/errors';
 import { isdpAid } from './aids';
+import { ES5_SECURITY_LEVEL_FLOOR, isEs5MinimumSecurityLevel, levelHex } from './es5-security-level';
 import { ISDP_LIFE_CYCLE, NOTIFICATION_TYPE, type CardState, type IsdpState, type KeySetState } from './model';
 import { appendNotification } from './notifications';
 
@@ -23,6 +24,8 @@ export interface IsdRKeySet {
   enc: Buffer;
   mac: Buffer;
   dek: Buffer;
+  /** Lowest ES5 security level accepted with this set: 0x33 when absent, 0x13 at the least (es5-security-level.ts). */
+  minimumSecurityLevel?: number;
 }
 
 /** The network-access data of the provisioning (bootstrap) profile. */
@@ -86,7 +89,17 @@ function keySetState(keySet: IsdRKeySet): KeySetState {
     if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new ManufactureError('SCP03 keys are 16, 24 or 32 bytes');
   }
   if (!Number.isInteger(keySet.kvn) || keySet.kvn < 1 || keySet.kvn > 0x7f) throw new ManufactureError(`bad KVN ${keySet.kvn}`);
-  return { kvn: keySet.kvn, enc: keySet.enc.toString('hex'), mac: keySet.mac.toString('hex'), dek: keySet.dek.toString('hex') };
+  const minimum = keySet.minimumSecurityLevel;
+  if (minimum !== undefined && !isEs5MinimumSecurityLevel(minimum)) {
+    throw new ManufactureError(`ES5 minimum security level ${levelHex(minimum)}: a GP level of at least ${levelHex(ES5_SECURITY_LEVEL_FLOOR)}`);
+  }
+  return {
+    kvn: keySet.kvn,
+    enc: keySet.enc.toString('hex'),
+    mac: keySet.mac.toString('hex'),
+    dek: keySet.dek.toString('hex'),
+    ...(minimum === undefined ? {} : { minimumSecurityLevel: minimum }),
+  };
 }
 
 function bootstrapIsdp(profile: BootstrapProfile): IsdpState {

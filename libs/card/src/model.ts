@@ -25,6 +25,11 @@ export interface KeySetState {
   enc: string;
   mac: string;
   dek: string;
+  /**
+   * ISD-R key sets only: the lowest SCP03 security level EXTERNAL AUTHENTICATE may ask for with this set.
+   * Absent: ES5_DEFAULT_MINIMUM_SECURITY_LEVEL (0x33); never effective below 0x13 (es5-security-level.ts).
+   */
+  minimumSecurityLevel?: number;
 }
 
 /** The network-access data of an installed profile, decoded from its SAIP package. */

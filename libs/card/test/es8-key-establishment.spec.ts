@@ -154,9 +154,14 @@ describe('3A02: ePK.DP.ECKA signed by SK.DP.ECDSA', () => {
     const before = euicc.snapshot();
     expect(session.send(build(challenge)).sw).toBe(sw);
     expect(euicc.snapshot()).toEqual(before);
-    // The challenge is still pending: the genuine 3A02 then succeeds.
+    // The refusal burned the challenge (single use): the genuine 3A02 over it is now out of order …
     const step2 = buildEstablishKeySetStep2({ challenge, smdpPrivateKey: pki.smDp.privateKey, ecasdCertificate: ecasdCert(pki) });
-    step2.finish(session.expectOk(step2.apdu));
+    expect(session.send(step2.apdu).sw).toBe(SW.CONDITIONS_NOT_SATISFIED);
+    expect(euicc.snapshot()).toEqual(before);
+    // … and a new 3A01 gives a new challenge that the genuine 3A02 then uses.
+    const fresh = sendCertificate(session, pki.smDp.cert);
+    const retry = buildEstablishKeySetStep2({ challenge: fresh, smdpPrivateKey: pki.smDp.privateKey, ecasdCertificate: ecasdCert(pki) });
+    retry.finish(session.expectOk(retry.apdu));
   }
 
   const ePoint = (): Buffer => exportRawPublicKey(generateEcKeyPair('P-256').publicKey);

@@ -15,15 +15,14 @@
  *   (GP CS §11.11.2: STORE DATA goes to the selected SD unless a target was set, §11.5.2.3). With a
  *   target this row hands the command to the ES8 row unchanged.
  * - The pending challenge survives SELECT (each ES5 session starts with SELECT ISD-R) but not a power
- *   cycle; it is consumed by the first 3A02, valid or not (one signature attempt per challenge) [U].
+ *   cycle; it is consumed by the first 3A02, valid or not (one signature attempt per challenge,
+ *   `consumeChallenge` in scenario3-card.ts), and dropped by any new 3A01, accepted or not.
  * - The derived set replaces the ISD-R key set of the CRT's KVN, else is added. Older sets stay until
  *   the SM-SR, authenticated with the NEW set, deletes them (ES5.FinaliseISDRhandover, SGP.02 §3.8
  *   steps 24–25 [U numbering]; DELETE with F2 = KVN ‖ key id range, SGP.02 v3.1 §4.1.1.9 as read in
  *   njiwa `ReceiveEISHandoverTransaction` [U]): a lost receipt never locks the SM-SR out.
  * - Status words as for ES8 [U]: certificate / signature refused → 6982; malformed → 6A80; order → 6985.
  */
-import { cardEstablish, ecdsaVerifyPlain } from '@rsp/crypto';
-import { parseGpCertificate } from '@rsp/pki';
 import { decodeDgi, decodeTlvs, encodeTlv, type CommandApdu } from '@rsp/tlv';
 import type { CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
@@ -31,7 +30,7 @@ import { CardError } from '../errors';
 import { ES8_CHALLENGE_LENGTH, ES8_HEADER, ES8_TAG, hasHeader } from '../es8-layout';
 import { isCommand } from './common';
 import { storeDataKeyEstablishment } from './isdp-key-establishment';
-import { keySetOf, parsed, parseKeyEstablishment, validateOffCardCertificate } from './scenario3-card';
+import { agreeScenario3Keys, consumeChallenge, keySetOf, parsed, validateOffCardCertificate, verifyKeyEstablishment } from './scenario3-card';
 
 /** Tag of one key-set range in the FinaliseISDRhandover DELETE (SGP.02 v3.1 §4.1.1.9 via njiwa [U]). */
 export const ISD_R_DELETE_KEY_SET_TAG = 0xf2;
@@ -40,9 +39,11 @@ const SCP03_KEY_IDS = { first: 0x01, last: 0x03 } as const;
 
 /**
  * 3A01: validates CERT.SR.ECDSA against PK.CI.ECDSA of the ECASD (signature over the received bytes,
- * CA id, dates, role C8 01 02, key usage, CI CRL; SGP.02 §2.3 / §4.1.3.1) and answers a fresh challenge.
+ * CA id, dates, role C8 01 02, key usage; SGP.02 §2.3 / §4.1.3.1; no CRL on the card, see
+ * `validateOffCardCertificate`) and answers a fresh challenge.
  */
 function receiveCertificate(ctx: CardContext, apdu: CommandApdu): Buffer {
+  ctx.volatile.isdRKeyEstablishment = undefined; // a new 3A01 ends any pending attempt, even when refused
   const dgi = readDgi(apdu.data);
   if (dgi.dgi !== ES8_TAG.DGI_CERTIFICATE || dgi.next !== apdu.data.length) throw new CardError.IncorrectData('expected exactly one DGI 3A01');
   ctx.step('isd-r-key-establishment:certificate');
@@ -69,19 +70,11 @@ function requireKvn(kvn: number): number {
  * ECKA-EG with SK.ECASD.ECKA and stores the derived set in the ISD-R (committed with the command).
  */
 function establishKeys(ctx: CardContext, data: Buffer): Buffer {
-  const pending = ctx.volatile.isdRKeyEstablishment;
-  if (!pending) throw new CardError.ConditionsNotSatisfied('3A02 without a verified 3A01 (or its challenge was used)');
-  ctx.volatile.isdRKeyEstablishment = undefined; // consumed, whatever the outcome
-  const received = parseKeyEstablishment(ctx, data);
+  const pending = consumeChallenge(ctx.volatile.isdRKeyEstablishment, () => (ctx.volatile.isdRKeyEstablishment = undefined));
+  const received = verifyKeyEstablishment(ctx, pending, data, 'SK.SR.ECDSA');
   requireKvn(received.crt.keyVersion);
-  const signed = Buffer.concat([received.signedPrefix, encodeTlv(ES8_TAG.CHALLENGE, pending.challenge)]);
-  if (!ecdsaVerifyPlain(parseGpCertificate(pending.offCardCertificate).publicKey, signed, received.signature)) {
-    throw new CardError.SecurityStatus('3A02: signature by SK.SR.ECDSA does not verify');
-  }
   ctx.step('isd-r-key-establishment:signature-verified');
-  const result = parsed('ePK.SR.ECKA / CRT', () =>
-    cardEstablish({ ecasdPrivateKey: ctx.env.ecasdPrivateKey(), ePK: received.point, crt: received.crt.tlv, randomDr: ctx.env.random }),
-  );
+  const result = agreeScenario3Keys(ctx, received, 'ePK.SR.ECKA / CRT');
   ctx.step('isd-r-key-establishment:keys-derived');
   const keySet = keySetOf(received.crt, result.keys);
   const keySets = ctx.state.isdR.keySets;

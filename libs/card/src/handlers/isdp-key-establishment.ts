@@ -16,17 +16,17 @@
  * - Status words [U]: certificate or signature that does not verify → 6982 (security status, as the
  *   project maps every authentication failure); malformed data, wrong curve, bad point, bad CRT → 6A80;
  *   wrong order / state → 6985. GP CS Table 11-88 lists only 6A80 / 6A84 / 6A88 for STORE DATA.
+ * - The challenge is single-use: any 3A02, accepted or refused, consumes it, and any 3A01 replaces it
+ *   (`consumeChallenge` in scenario3-card.ts).
  */
-import { cardEstablish, ecdsaVerifyPlain } from '@rsp/crypto';
-import { parseGpCertificate } from '@rsp/pki';
 import { decodeDgi, encodeTlv, type CommandApdu } from '@rsp/tlv';
-import type { CardContext, CommandHandler } from '../context';
+import type { CardContext, CommandHandler, IsdpSession } from '../context';
 import { ok } from '../dispatcher';
 import { CardError } from '../errors';
 import { ES8_CHALLENGE_LENGTH, ES8_HEADER, ES8_TAG, hasHeader } from '../es8-layout';
 import { ISDP_LIFE_CYCLE, type IsdpState } from '../model';
 import { personalizationTarget } from './isdp-personalization';
-import { keySetOf, parsed, parseKeyEstablishment, validateOffCardCertificate } from './scenario3-card';
+import { agreeScenario3Keys, consumeChallenge, keySetOf, validateOffCardCertificate, verifyKeyEstablishment } from './scenario3-card';
 
 /**
  * One DGI read from `data` at `offset` (GP CS §11.11.2.2 lengths). A malformed one is a TlvError,
@@ -41,11 +41,20 @@ function requireSelectable(isdp: IsdpState): void {
   }
 }
 
+/** The ISD-P's volatile session without the pending 3A01 result (SCP03t state, if any, stays). */
+function withoutChallenge(session: IsdpSession | undefined): IsdpSession {
+  const { challenge: _challenge, offCardCertificate: _certificate, ...rest } = session ?? {};
+  return rest;
+}
+
 /**
  * Step 1 (3A01): validates CERT.DP.ECDSA against PK.CI.ECDSA of the ECASD — signature over the received
- * bytes, CA id / AKI, dates, role C8 01 01, key usage, CI CRL — and answers a fresh random challenge.
+ * bytes, CA id / AKI, dates, role C8 01 01, key usage (no CRL on the card: `validateOffCardCertificate`)
+ * — and answers a fresh random challenge.
  */
 function receiveCertificate(ctx: CardContext, isdp: IsdpState, value: Buffer): Buffer {
+  // A new 3A01 ends any pending attempt, even when it is refused below.
+  ctx.volatile.isdpSessions.set(isdp.aid, withoutChallenge(ctx.volatile.isdpSessions.get(isdp.aid)));
   requireSelectable(isdp);
   ctx.step('key-establishment:certificate');
   const certificate = validateOffCardCertificate(ctx, value, 'sm-dp');
@@ -61,27 +70,16 @@ function receiveCertificate(ctx: CardContext, isdp: IsdpState, value: Buffer): B
  * with SK.ECASD.ECKA, stores the derived key set and moves the ISD-P to PERSONALIZED (one draft commit).
  */
 function establishKeys(ctx: CardContext, isdp: IsdpState, data: Buffer): Buffer {
+  const sessions = ctx.volatile.isdpSessions;
+  const session = sessions.get(isdp.aid);
+  const pending = consumeChallenge(session, () => sessions.set(isdp.aid, withoutChallenge(session)));
   requireSelectable(isdp);
-  const session = ctx.volatile.isdpSessions.get(isdp.aid);
-  const challenge = session?.challenge;
-  if (!session || !challenge || !session.offCardCertificate) {
-    throw new CardError.ConditionsNotSatisfied('3A02 without a verified 3A01 (or its challenge was used)');
-  }
-  const received = parseKeyEstablishment(ctx, data);
-  const signed = Buffer.concat([received.signedPrefix, encodeTlv(ES8_TAG.CHALLENGE, challenge)]);
-  const smdpKey = parseGpCertificate(session.offCardCertificate).publicKey;
-  if (!ecdsaVerifyPlain(smdpKey, signed, received.signature)) {
-    throw new CardError.SecurityStatus('3A02: signature by SK.DP.ECDSA does not verify');
-  }
+  const received = verifyKeyEstablishment(ctx, pending, data, 'SK.DP.ECDSA');
   ctx.step('key-establishment:signature-verified');
-  const result = parsed('ePK.DP.ECKA / CRT', () =>
-    cardEstablish({ ecasdPrivateKey: ctx.env.ecasdPrivateKey(), ePK: received.point, crt: received.crt.tlv, randomDr: ctx.env.random }),
-  );
+  const result = agreeScenario3Keys(ctx, received, 'ePK.DP.ECKA / CRT');
   ctx.step('key-establishment:keys-derived');
   isdp.keySet = keySetOf(received.crt, result.keys);
   isdp.lifeCycle = ISDP_LIFE_CYCLE.PERSONALIZED;
-  // The challenge is consumed: a replayed 3A02 finds none (and the ISD-P is no longer SELECTABLE).
-  ctx.volatile.isdpSessions.set(isdp.aid, {});
   return result.response;
 }
 

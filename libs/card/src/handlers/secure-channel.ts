@@ -6,11 +6,17 @@
  *
  * KVN 00 picks the first key set. The sequence counter is persisted in the draft state on every
  * INITIALIZE UPDATE, so challenges never repeat across power cycles (Amd D §6.2.2.1).
+ *
+ * EXTERNAL AUTHENTICATE asking for less than the key set's minimum security level (0x33 unless the set
+ * says otherwise, never below 0x13: es5-security-level.ts) is refused with 6982 before any cryptogram
+ * is checked, and the attempt is over: a session at 00 / 01 / 03 / 11 would let plain or merely MACed
+ * commands reach CreateISDP, DELETE and the rest of ES5.
  */
-import { CryptoError, Scp03Card } from '@rsp/crypto';
+import { checkSecurityLevel, CryptoError, Scp03Card } from '@rsp/crypto';
 import type { CommandApdu } from '@rsp/tlv';
 import { AID } from '../aids';
 import type { CardContext, CommandHandler } from '../context';
+import { ES5_DEFAULT_MINIMUM_SECURITY_LEVEL, includesSecurityLevel, levelHex, requiredSecurityLevel } from '../es5-security-level';
 import { CardError } from '../errors';
 import { isCommand } from './common';
 
@@ -42,6 +48,7 @@ function initializeUpdate(ctx: CardContext, apdu: CommandApdu) {
   }
   ctx.state.isdR.sequenceCounter = card.sequenceCounter;
   ctx.volatile.scp03 = card;
+  ctx.volatile.scp03RequiredLevel = requiredSecurityLevel(keySet);
   return response;
 }
 
@@ -49,9 +56,15 @@ function externalAuthenticate(ctx: CardContext, apdu: CommandApdu) {
   const card = ctx.volatile.scp03;
   if (!card) throw new CardError.ConditionsNotSatisfied('EXTERNAL AUTHENTICATE without INITIALIZE UPDATE');
   try {
+    checkSecurityLevel(apdu.p1); // not an Amd D §5.1 combination → 6A86
+    const required = ctx.volatile.scp03RequiredLevel ?? ES5_DEFAULT_MINIMUM_SECURITY_LEVEL;
+    if (!includesSecurityLevel(apdu.p1, required)) {
+      throw new CardError.SecurityStatus(`security level ${levelHex(apdu.p1)} is below the key set's minimum ${levelHex(required)}`);
+    }
     return card.externalAuthenticate(apdu);
   } catch (error) {
     ctx.volatile.scp03 = undefined; // a failed authentication ends the attempt: start over with INITIALIZE UPDATE
+    if (error instanceof CardError.SecurityStatus) throw error;
     refusal(error);
   }
 }
@@ -67,7 +80,7 @@ export const SECURE_CHANNEL_COMMANDS: CommandHandler[] = [
   },
   {
     name: 'ISD-R EXTERNAL AUTHENTICATE (SCP03)',
-    spec: 'GP CS v2.3 Amd D §7.1.2',
+    spec: 'GP CS v2.3 Amd D §7.1.2; minimum security level per key set (Amd D §5.1 levels)',
     app: 'isd-r',
     secured: false,
     matches: (apdu) => isCommand(apdu, 0x80, 0x82),
