@@ -6,8 +6,10 @@
  *   → better-sqlite3 (WAL, foreign keys, busy timeout) or pg; typed `PersistenceError`s, passwords masked.
  * - `BytesColumn` / `TimestampColumn` / `JsonColumn`: portable columns whose native type
  *   (blob/bytea, datetime/timestamptz, text/jsonb) is chosen when a DataSource builds its metadata.
- * - `IdempotencyStore` (functionCallIdentifier replay), `Outbox` (transactional outbox with backoff
- *   and dead letters), `StateMachine` (persisted, resumable step flows), `SecretBox` (AES-256-GCM).
+ * - `IdempotencyStore` (functionCallIdentifier replay; the same identifier with another request, by
+ *   `requestFingerprint`, is a conflict), `Outbox` (transactional outbox with backoff and dead letters),
+ *   `StateMachine` (persisted, resumable step flows), `SecretBox` (AES-256-GCM), `claimFirstRow`
+ *   (a one-statement claim of one row that concurrent callers cannot lose).
  * - `persistenceEntities` and `persistenceMigrations`: add them to the service's own lists.
  *
  * NestJS wiring (in the apps): `TypeOrmModule.forRootAsync({ useFactory: () => dataSourceOptions({...}),
@@ -17,11 +19,12 @@ import { IdempotencyRecord } from './entities/idempotency-record.entity';
 import { OutboxMessage } from './entities/outbox-message.entity';
 import { TransactionRecord } from './entities/transaction-record.entity';
 import { PersistenceInit1767225600000 } from './migrations/1767225600000-persistence-init';
+import { IdempotencyRequestFingerprint1767484800000 } from './migrations/1767484800000-idempotency-request-fingerprint';
 
 export * from './errors';
 export * from './columns';
 export * from './data-source';
-export { isUniqueViolation, tableOf, toDbValue, driverOf, findRowsBy, insertRow, updateRows } from './sql';
+export { isUniqueViolation, tableOf, toDbValue, driverOf, findRowsBy, insertRow, updateRows, claimFirstRow } from './sql';
 export * from './idempotency';
 export * from './outbox';
 export * from './state-machine';
@@ -31,9 +34,10 @@ export { IdempotencyRecord, type IdempotencyStatus } from './entities/idempotenc
 export { OutboxMessage, type OutboxStatus } from './entities/outbox-message.entity';
 export { TransactionRecord, type TransactionStatus } from './entities/transaction-record.entity';
 export { PersistenceInit1767225600000 } from './migrations/1767225600000-persistence-init';
+export { IdempotencyRequestFingerprint1767484800000 } from './migrations/1767484800000-idempotency-request-fingerprint';
 
 /** The generic entities; concatenate with a service's own. */
 export const persistenceEntities = [IdempotencyRecord, OutboxMessage, TransactionRecord];
 
 /** The migrations creating the generic tables (both drivers). */
-export const persistenceMigrations = [PersistenceInit1767225600000];
+export const persistenceMigrations = [PersistenceInit1767225600000, IdempotencyRequestFingerprint1767484800000];

@@ -1,6 +1,7 @@
-import { expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import { RspError } from '@rsp/errors';
-import { IdempotencyStore } from '@rsp/persistence';
+import { canonicalJson, IdempotencyStore, requestFingerprint } from '@rsp/persistence';
 import { deferred, describeEachDatabase } from './support';
 
 class ProfileNotFound extends RspError {
@@ -89,5 +90,74 @@ describeEachDatabase('IdempotencyStore.claimOrReplay', (db) => {
     now = new Date(now.getTime() + 5000);
     expect(await store.purgeExpired()).toBeGreaterThanOrEqual(1);
     expect(await store.find('smdp', 'expiring')).toBeNull();
+  });
+});
+
+// SGP.02 §5.1 functionCallIdentifier: one identifier, one request. The attacker reuses an identifier of
+// an answered GetEIS for a DisableProfile, hoping for "Executed-Success" and no execution check.
+describeEachDatabase('IdempotencyStore request fingerprint', (db) => {
+  const eid = '89049032123451234512345678901235';
+  const head = (callId: string) => ({ functionRequesterIdentifier: 'mno.a', functionCallIdentifier: callId });
+  const getEis = (callId: string) => requestFingerprint('ES4.GetEIS', { header: head(callId), eid });
+  const disable = (callId: string) => requestFingerprint('ES4.DisableProfile', { header: head(callId), eid, iccid: '8988247000001234567' });
+
+  it('a reused identifier with another request is a conflict and runs nothing; the same request still replays', async () => {
+    const store = new IdempotencyStore(db.dataSource);
+    let runs = 0;
+    const compute = async () => ({ run: ++runs });
+    expect(await store.claimOrReplay('ES4/mno.a', 'fp-1', compute, getEis('fp-1'))).toEqual({ status: 'succeeded', response: { run: 1 }, replayed: false });
+    expect(await store.claimOrReplay('ES4/mno.a', 'fp-1', compute, disable('fp-1'))).toEqual({ status: 'conflict' });
+    expect(await store.claimOrReplay('ES4/mno.a', 'fp-1', compute)).toEqual({ status: 'conflict' }); // no fingerprint is not a wildcard
+    expect(await store.claimOrReplay('ES4/mno.a', 'fp-1', compute, getEis('fp-1'))).toEqual({ status: 'succeeded', response: { run: 1 }, replayed: true });
+    expect(runs).toBe(1);
+    expect((await store.find('ES4/mno.a', 'fp-1'))?.requestFingerprint).toBe(getEis('fp-1'));
+  });
+
+  it('the conflict is decided before the stored state: a failed or still running first call is not revealed', async () => {
+    const store = new IdempotencyStore(db.dataSource);
+    const failing = async (): Promise<string> => Promise.reject(new ProfileNotFound('no such ICCID'));
+    expect(await store.claimOrReplay('ES4/mno.a', 'fp-failed', failing, getEis('fp-failed'))).toMatchObject({ status: 'failed', replayed: false });
+    expect(await store.claimOrReplay('ES4/mno.a', 'fp-failed', failing, disable('fp-failed'))).toEqual({ status: 'conflict' });
+
+    const gate = deferred();
+    const first = store.claimOrReplay('ES4/mno.a', 'fp-running', () => gate.promise.then(() => 'done'), getEis('fp-running'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const other = new IdempotencyStore(await db.openAnother()); // another process
+    expect(await other.claimOrReplay('ES4/mno.a', 'fp-running', async () => 'never', disable('fp-running'))).toEqual({ status: 'conflict' });
+    expect(await other.claimOrReplay('ES4/mno.a', 'fp-running', async () => 'never', getEis('fp-running'))).toEqual({ status: 'in-progress' });
+    gate.resolve();
+    expect(await first).toEqual({ status: 'succeeded', response: 'done', replayed: false });
+  });
+
+  it('settle stores the claimed fingerprint too (records claimed without one are filled in)', async () => {
+    const store = new IdempotencyStore(db.dataSource);
+    void store.claimOrReplay('smdp', 'fp-orphan', () => new Promise<never>(() => undefined)); // its process "died"
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await store.settle('smdp', 'fp-orphan', { iccid: '8988247000001234567' }, getEis('fp-orphan'))).toBe(true);
+    expect(await store.claimOrReplay('smdp', 'fp-orphan', async () => 'never', getEis('fp-orphan'))).toMatchObject({ status: 'succeeded', replayed: true });
+    expect(await store.claimOrReplay('smdp', 'fp-orphan', async () => 'never', disable('fp-orphan'))).toEqual({ status: 'conflict' });
+  });
+});
+
+describe('requestFingerprint (KAT)', () => {
+  const request = { header: { functionRequesterIdentifier: 'mno.a', functionCallIdentifier: 'c-1', validityPeriod: 60 }, eid: '89049032123451234512345678901235' };
+  // The canonical text: sorted keys at every depth, the function name beside the request. Running
+  // download flows keep this hash (crash recovery), so the formula must not drift.
+  const canonicalText =
+    '{"fn":"GetEIS","request":{"eid":"89049032123451234512345678901235","header":{"functionCallIdentifier":"c-1","functionRequesterIdentifier":"mno.a","validityPeriod":60}}}';
+
+  it('is the SHA-256 of the canonical { fn, request }, independent of key order', () => {
+    expect(canonicalJson({ fn: 'GetEIS', request })).toBe(canonicalText);
+    expect(requestFingerprint('GetEIS', request)).toBe(createHash('sha256').update(canonicalText).digest('hex'));
+    const reordered = { eid: request.eid, header: { validityPeriod: 60, functionCallIdentifier: 'c-1', functionRequesterIdentifier: 'mno.a' } };
+    expect(requestFingerprint('GetEIS', reordered)).toBe(requestFingerprint('GetEIS', request));
+  });
+
+  it('changes with the function name, any body field and the header (validityPeriod included, as ES2 always did)', () => {
+    const base = requestFingerprint('GetEIS', request);
+    expect(requestFingerprint('AuditEIS', request)).not.toBe(base);
+    expect(requestFingerprint('GetEIS', { ...request, eid: '89049032123451234512345678901200' })).not.toBe(base);
+    expect(requestFingerprint('GetEIS', { ...request, header: { ...request.header, validityPeriod: 61 } })).not.toBe(base);
+    expect(requestFingerprint('GetEIS', { ...request, extra: [1, 2] })).not.toBe(requestFingerprint('GetEIS', { ...request, extra: [2, 1] }));
   });
 });

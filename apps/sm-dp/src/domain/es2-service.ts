@@ -4,7 +4,6 @@
  * (MNO, functionCallIdentifier) → the function. Every outcome is a FunctionExecutionStatus; nothing
  * thrown reaches the caller.
  */
-import { createHash } from 'node:crypto';
 import {
   ContractFailure,
   StatusError,
@@ -17,7 +16,7 @@ import {
   type FunctionExecutionStatus,
   type FunctionResponse,
 } from '@rsp/contracts';
-import type { IdempotencyStore } from '@rsp/persistence';
+import { requestFingerprint, type IdempotencyStore } from '@rsp/persistence';
 import type { DownloadService, Logger } from './download-service';
 import type { Es3Gateway } from './es3-gateway';
 import type { Inventory } from './inventory';
@@ -44,25 +43,10 @@ export interface Es2Outcome {
   body: FunctionResponse<Record<string, unknown>>;
 }
 
-interface StoredOutcome {
-  requestHash: string;
-  response: FunctionResponse<Record<string, unknown>>;
-}
-
 const respond = (status: FunctionExecutionStatus, httpStatus: 200 | 401 = 200): Es2Outcome => ({
   httpStatus,
   body: { header: { functionExecutionStatus: status } },
 });
-
-/** Canonical JSON (sorted keys) so the same request always hashes the same. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonical(member)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 export interface Es2ServiceOptions {
   /** How long a repeat waits for the first call of the same id to finish. Default 120 s. */
@@ -107,22 +91,19 @@ export class Es2Service {
   /**
    * SGP.02 §5.1 functionCallIdentifier: the first call runs; a repeat with the same request gets the
    * stored response (no second download); the same identifier with another request is refused
-   * (1.6 / 3.3, see SMDP_STATUS.CALL_ID_REUSED).
+   * (1.6 / 3.3, see SMDP_STATUS.CALL_ID_REUSED). The request fingerprint is stored and compared by the
+   * shared IdempotencyStore, the same rule as the SM-SR's ES1 / ES3 / ES4 frame.
    */
   private async idempotent(mnoId: string, fn: Es2Function, request: es2.GetEisRequest): Promise<FunctionResponse<Record<string, unknown>>> {
-    const requestHash = createHash('sha256').update(canonical({ fn, request })).digest('hex');
+    const requestHash = requestFingerprint(fn, request);
     const callId = request.header.functionCallIdentifier;
     const waitUntil = Date.now() + (this.options.maxReplayWaitMs ?? 120_000);
     for (;;) {
-      const outcome = await this.idempotency.claimOrReplay<StoredOutcome>(mnoId, callId, async () => ({
-        requestHash,
-        response: await this.execute(mnoId, fn, request, requestHash),
-      }));
-      if (outcome.status === 'succeeded') {
-        if (outcome.response.requestHash !== requestHash) {
-          return { header: { functionExecutionStatus: failed(SMDP_STATUS.CALL_ID_REUSED, 'header.functionCallIdentifier') } };
-        }
-        return outcome.response.response;
+      const outcome = await this.idempotency.claimOrReplay(mnoId, callId, () => this.execute(mnoId, fn, request, requestHash), requestHash);
+      if (outcome.status === 'succeeded') return outcome.response;
+      if (outcome.status === 'conflict') {
+        this.logger.warn(`ES2 ${fn} from ${mnoId}: functionCallIdentifier reused with another request, refused`);
+        return { header: { functionExecutionStatus: failed(SMDP_STATUS.CALL_ID_REUSED, 'header.functionCallIdentifier') } };
       }
       if (outcome.status === 'failed') {
         return { header: { functionExecutionStatus: failed(statusCodeFor(outcome.errorCode) ?? SMDP_STATUS.EXECUTION_ERROR) } };
@@ -138,8 +119,7 @@ export class Es2Service {
    * waiting in {@link idempotent} (up to maxReplayWaitMs) or arriving later gets it.
    */
   async settleReplay(mnoId: string, replay: { callId: string; requestHash: string }, response: es2.DownloadProfileResponse): Promise<void> {
-    const stored: StoredOutcome = { requestHash: replay.requestHash, response: response as FunctionResponse<Record<string, unknown>> };
-    await this.idempotency.settle(mnoId, replay.callId, stored);
+    await this.idempotency.settle(mnoId, replay.callId, response as FunctionResponse<Record<string, unknown>>, replay.requestHash);
   }
 
   /** Runs one function; every error becomes its FunctionExecutionStatus. */

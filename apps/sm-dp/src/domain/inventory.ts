@@ -7,7 +7,7 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { In, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral, type QueryDeepPartialEntity } from 'typeorm';
 import { StatusError, type PolicyRule } from '@rsp/contracts';
-import { findRowsBy, isUniqueViolation, type SecretBox } from '@rsp/persistence';
+import { claimFirstRow, findRowsBy, isUniqueViolation, type SecretBox } from '@rsp/persistence';
 import { generateIccid } from '@rsp/pki';
 import { buildDefaultTemplate, decodeProfilePackage, encodeProfilePackage } from '@rsp/saip';
 import { MnoRecord } from '../adapters/entities/mno.entity';
@@ -170,30 +170,28 @@ export class Inventory {
 
   /**
    * SGP.02 §3.1.1 "profile reservation": reserves the given ICCID (it must be the MNO's and available) or
-   * the first available one of the profile type, for `eid` and `transactionId`. Safe to repeat for the
-   * same transaction (a resumed flow finds its own reservation).
+   * the first available one of the profile type (lowest ICCID), for `eid` and `transactionId`. Safe to
+   * repeat for the same transaction (a resumed flow finds its own reservation).
+   *
+   * Each reservation is ONE statement (claimFirstRow: on Postgres `UPDATE … WHERE iccid = (SELECT … FOR
+   * UPDATE SKIP LOCKED LIMIT 1) RETURNING …`): concurrent downloads get distinct subscriptions and
+   * 8.2.1 / 3.7 only when none is left, never because another caller took the one they had read.
    */
   async reserve(mnoId: string, wanted: { iccid?: string; profileType?: string }, eid: string, transactionId: string): Promise<SubscriptionRecord> {
-    const repository = this.dataSource.getRepository(SubscriptionRecord);
     const mine = await this.first(SubscriptionRecord, { transactionId, state: 'reserved' });
     if (mine) return mine;
+    const reservation: Partial<SubscriptionRecord> = { state: 'reserved', eid, transactionId, updatedAt: this.now() };
     if (wanted.iccid !== undefined) {
-      const subscription = await this.ownedSubscription(mnoId, wanted.iccid);
-      if (subscription.state !== 'available' || !(await this.claim(subscription.iccid, eid, transactionId))) {
-        throw new StatusError(SMDP_STATUS.ICCID_IN_USE, wanted.iccid);
-      }
-      return (await this.first(SubscriptionRecord, { iccid: subscription.iccid })) as SubscriptionRecord;
+      await this.ownedSubscription(mnoId, wanted.iccid); // unknown → 3.9, another MNO's → 1.2
+      const reserved = await claimFirstRow(this.dataSource, SubscriptionRecord, { iccid: wanted.iccid, mnoId, state: 'available' }, reservation);
+      if (!reserved) throw new StatusError(SMDP_STATUS.ICCID_IN_USE, wanted.iccid);
+      return reserved;
     }
     const profileType = wanted.profileType ?? '';
     await this.profileType(mnoId, profileType);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const candidates = await repository.find({ where: { mnoId, profileType, state: 'available' }, order: { iccid: 'ASC' }, take: 5 });
-      if (candidates.length === 0) break;
-      for (const candidate of candidates) {
-        if (await this.claim(candidate.iccid, eid, transactionId)) return (await this.first(SubscriptionRecord, { iccid: candidate.iccid })) as SubscriptionRecord;
-      }
-    }
-    throw new StatusError(SMDP_STATUS.NO_PROFILE_AVAILABLE, profileType);
+    const reserved = await claimFirstRow(this.dataSource, SubscriptionRecord, { mnoId, profileType, state: 'available' }, reservation);
+    if (!reserved) throw new StatusError(SMDP_STATUS.NO_PROFILE_AVAILABLE, profileType);
+    return reserved;
   }
 
   /** Gives a reservation of `transactionId` back to the pool (a failed or expired download). */
@@ -220,13 +218,6 @@ export class Inventory {
       ki: this.secrets.open(subscription.kiSealed, `ki:${subscription.iccid}`),
       opc: this.secrets.open(subscription.opcSealed, `opc:${subscription.iccid}`),
     };
-  }
-
-  private async claim(iccid: string, eid: string, transactionId: string): Promise<boolean> {
-    const result = await this.dataSource
-      .getRepository(SubscriptionRecord)
-      .update({ iccid, state: 'available' }, { state: 'reserved', eid, transactionId, updatedAt: this.now() });
-    return (result.affected ?? 0) > 0;
   }
 
   private async insertSubscription(tx: EntityManager, mnoId: string, profileType: string, record: SubscriberRecord): Promise<void> {

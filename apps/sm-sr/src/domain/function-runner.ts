@@ -7,11 +7,11 @@
  * | 2 | requester: header.functionRequesterIdentifier = the authenticated peer (else 1.1 / 1.2) | §5.1 |
  * | 2b | guard: owner checks (device suspended, owner consent; domain/owner-policy.ts), never stored | docs/owner-registry.md |
  * | 3 | deadline: validityPeriod (s) → an epoch-ms deadline handed to ES5 | §5.1 |
- * | 4 | idempotency: a repeated functionCallIdentifier of the same requester returns the stored response | §5.1 |
+ * | 4 | idempotency: a repeated functionCallIdentifier of the same requester returns the stored response if the request is the same, else Failed 1.6 / 3.3 (nothing runs) | §5.1 functionCallIdentifier |
  * | 5 | execute: the use case; any failure becomes a Failed / Expired status, never a stack trace | §5.1 |
  */
-import { executedSuccess, failed, parse, STATUS_CODE, toExecutionStatus, type Check, type FunctionExecutionStatus, type RequestHeader } from '@rsp/contracts';
-import type { IdempotencyStore } from '@rsp/persistence';
+import { executedSuccess, failed, parse, REASON, STATUS_CODE, SUBJECT, toExecutionStatus, type Check, type FunctionExecutionStatus, type RequestHeader } from '@rsp/contracts';
+import { requestFingerprint, type IdempotencyStore } from '@rsp/persistence';
 import { executionStatusOf, SMSR_STATUS } from './errors';
 import type { SmSrLogger } from './model';
 
@@ -39,6 +39,13 @@ export interface FunctionCall<Request extends { header: RequestHeader }> {
   /** Runs before the idempotency claim; a throw is answered (subject: the EID) and not stored. */
   guard?: (request: Request, requester: string) => Promise<void>;
 }
+
+/**
+ * SGP.02 §5.1 functionCallIdentifier: the identifier names ONE request of its requester; reused with
+ * another request it is refused. The same pair as the SM-DP's ES2 (SMDP_STATUS.CALL_ID_REUSED): subject
+ * 1.6 function, reason 3.3 "already in use (uniqueness)" [U: SGP.02 names no dedicated pair].
+ */
+export const CALL_ID_REUSED = { subjectCode: SUBJECT.FUNCTION, reasonCode: REASON.ALREADY_IN_USE, message: 'functionCallIdentifier already used for another request' } as const;
 
 export function failedResult(status: FunctionExecutionStatus): FunctionResult {
   return { header: { functionExecutionStatus: status } };
@@ -83,9 +90,16 @@ export class FunctionRunner {
         return failedResult(status);
       }
     };
+    // 4: the fingerprint of the validated request, the function included (ES4.GetEIS ≠ ES4.DisableProfile).
+    const fingerprint = requestFingerprint(`${call.iface}.${call.name}`, request);
     try {
-      const outcome = await this.idempotency.claimOrReplay(`${call.iface}/${requester}`, functionCallIdentifier, compute); // 4
+      const outcome = await this.idempotency.claimOrReplay(`${call.iface}/${requester}`, functionCallIdentifier, compute, fingerprint); // 4
       if (outcome.status === 'succeeded') return outcome.response;
+      if (outcome.status === 'conflict') {
+        // A replay attempt or a client bug: worth a line (names only; the request stays out of the log).
+        this.logger.warn(`${call.iface}.${call.name} from ${requester}: functionCallIdentifier reused with another request, refused`);
+        return failedResult(failed(CALL_ID_REUSED, 'header.functionCallIdentifier'));
+      }
       if (outcome.status === 'in-progress') return failedResult(failed(STATUS_CODE.PROVIDER_BUSY));
       return failedResult(failed(STATUS_CODE.EXECUTION_ERROR));
     } catch (error) {

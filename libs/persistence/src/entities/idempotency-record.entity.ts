@@ -27,6 +27,14 @@ export class IdempotencyRecord {
   @JsonColumn({ name: 'response', nullable: true })
   response!: unknown;
 
+  /**
+   * Hex SHA-256 of the canonical request (function name included; see `requestFingerprint`), stored with
+   * the claim: a repeat of the identifier with another request is refused, not answered (SGP.02 §5.1
+   * functionCallIdentifier). Null for callers that pass none and for rows older than the column.
+   */
+  @Column({ type: 'varchar', length: 64, name: 'request_fingerprint', nullable: true })
+  requestFingerprint!: string | null;
+
   /** Error code of a failed outcome. */
   @Column({ type: 'varchar', length: 128, name: 'error_code', nullable: true })
   errorCode!: string | null;
