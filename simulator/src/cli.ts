@@ -4,11 +4,18 @@
  *
  * Manufactures a fleet under one generated test PKI, serves it over MQTT (ES5, docs/topics.md) when
  * --mqtt-url is given, and opens the device API (docs/device-api.md). Progress goes to stderr.
+ *
+ * With --data-dir the fleet keeps its identity across runs: the PKI is generated into DIR/pki/<curve>
+ * once and read back after, the cards' manufacturing record and changed states live in DIR (see
+ * fleet-recipes.ts). Without it everything is in memory and new each run.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FileCardStore } from '@rsp/card';
-import { generateTestPki } from '@rsp/pki';
+import type { CurveName } from '@rsp/crypto';
+import { isRspError } from '@rsp/errors';
+import { generateTestPki, readTestPki, writeTestPki, type TestPki } from '@rsp/pki';
 import { startDeviceApi } from './device-api';
 import { DEVICE_MODELS, type DeviceModel } from './device';
 import { parseFaultPlan } from './faults';
@@ -33,6 +40,30 @@ export function progressBar(label: string): (done: number, total: number) => voi
   };
 }
 
+/**
+ * The data directory's PKI for `curve`: generated and written (fsynced) on the first run, read back on
+ * every later one, so the EUM that certified the stored cards (and the CI) stay the same.
+ */
+export function dataDirPki(dataDir: string, curve: CurveName): { pki: TestPki; generated: boolean } {
+  const dir = join(dataDir, 'pki', curve === 'P-256' ? 'nist' : 'brainpool');
+  const manifest = join(dir, `MANIFEST_${curve === 'P-256' ? 'NIST' : 'BRP'}.json`);
+  if (existsSync(manifest)) return { pki: readTestPki(dir, curve), generated: false };
+  const pki = generateTestPki({ curve, euiccCount: 0 });
+  // The manifest is written last, so a run killed half-way regenerates instead of reading half a PKI.
+  for (const file of writeTestPki(pki, dir)) fsyncPath(join(dir, file.name));
+  fsyncPath(dir);
+  return { pki, generated: true };
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('sim')
     .description('Virtual eUICC fleet: devices, ES5 over MQTT, device API')
@@ -43,7 +74,7 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--mqtt-version <v>', 'MQTT protocol version').choices(['4', '5']).default('4'))
     .option('--faults <file>', 'fault plan (JSON, see docs/device-api.md)')
     .option('--api-port <port>', 'device API port', positiveInt('--api-port'), 8083)
-    .option('--data-dir <dir>', 'persist changed card states here (one JSON file per card)')
+    .option('--data-dir <dir>', 'keep the PKI, the cards\' identities and their changed states here across runs')
     .option('--max-hydrated <n>', 'cards kept hydrated in memory', positiveInt('--max-hydrated'), 1000)
     .addOption(new Option('--curve <curve>', 'PKI curve').choices(['P-256', 'brainpoolP256r1']).default('P-256'))
     .addOption(new Option('--certificates <when>', 'issue ECASD certificates now or on first use').choices(['eager', 'lazy']))
@@ -64,7 +95,14 @@ export async function main(argv: string[]): Promise<void> {
 
   const faults = o.faults ? parseFaultPlan(JSON.parse(readFileSync(o.faults, 'utf8'))) : undefined;
   const started = Date.now();
-  const pki = generateTestPki({ curve: o.curve, euiccCount: 0 });
+  let pki: TestPki;
+  if (o.dataDir) {
+    const kept = dataDirPki(o.dataDir, o.curve);
+    pki = kept.pki;
+    process.stderr.write(`pki ${o.curve}: ${kept.generated ? 'generated in' : 'read from'} ${join(o.dataDir, 'pki')}\n`);
+  } else {
+    pki = generateTestPki({ curve: o.curve, euiccCount: 0 });
+  }
   const fleet = await Fleet.create({
     size: o.devices,
     model: o.type,
@@ -98,7 +136,8 @@ export async function main(argv: string[]): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main(process.argv).catch((error: unknown) => {
-    process.stderr.write(`sim: ${(error as Error).message}\n`);
+    // The code too: a corrupt or foreign data directory is named by its ERR_SIM_FLEET_RECORD_… code.
+    process.stderr.write(`sim: ${isRspError(error) ? `${error.code}: ` : ''}${(error as Error).message}\n`);
     process.exit(1);
   });
 }

@@ -2,10 +2,10 @@
  * The demo devices `npm start` brings up: an oven and a BBQ, each with its own eUICC (EIDs from the
  * test EUM's range), speaking ES5 over MQTT with client id = EID, and the device API on one port.
  */
+import { FileCardStore } from '@rsp/card';
 import { DEMO_EID_FIRST_SERIAL, type TestPki } from '@rsp/pki';
 import { startDeviceApi, type DeviceApi, type DeviceDirectory } from './device-api';
 import type { DeviceHandle, DeviceModel } from './device';
-import { FileCardStore } from './file-card-store';
 import { Fleet } from './fleet';
 
 export interface DemoDevices {

@@ -2,10 +2,13 @@
  * Fleets: N devices, each with a virtual eUICC manufactured under ONE test PKI's EUM (EIDs from one
  * EUM prefix, CERT.ECASD.ECKA issued by the EUM key, SGP.02 §2.3 / §4.1.3).
  *
- * Idle cards are cheap: at manufacture we keep only a *recipe* (the ECASD private key as PKCS#8 DER
- * and its GP certificate, ~400 bytes); the full CardState is expanded by `manufactureCardState` when a
- * card is first hydrated, and stored (as JSON) only once it changed. Devices (DeviceHandle) are
- * created on first use too. See bench/fleet.ts for the figures.
+ * Idle cards are cheap: at manufacture we keep only a *recipe* (the ECASD private scalar and its GP
+ * certificate, ~270 bytes); the full CardState is expanded by `manufactureCardState` when a card is
+ * first hydrated, and stored (as JSON) only once it changed. Devices (DeviceHandle) are created on
+ * first use too. See bench/fleet.ts for the figures.
+ *
+ * With a backing store the recipes persist too (fleet-recipes.ts: one file per fleet), so a restart
+ * presents the same EIDs, keys and certificates the SM-SR registered (ES1), untouched cards included.
  */
 import { createECDH, createHash, type KeyObject } from 'node:crypto';
 import { importRawPrivateKey } from '@rsp/crypto';
@@ -13,10 +16,9 @@ import {
   NOTIFICATION_TYPE,
   defaultIsdRKeySet,
   encodeNotification,
+  isManufacturingRecordStore,
   manufactureCardState,
-  type NotificationState,
   type BootstrapProfile,
-  type CardState,
   type CardStore,
   type CommandHandler,
 } from '@rsp/card';
@@ -34,97 +36,19 @@ import {
 import { CardPool } from './card-host';
 import { DeviceHandle, type DeviceModel } from './device';
 import { FaultPlanRunner, type FaultPlan } from './faults';
+import {
+  EcasdCredentialCheck,
+  adoptStoredCredential,
+  decodeFleetRecipes,
+  encodeFleetRecipes,
+  fleetRecordName,
+  leftPad32,
+  type FleetRecipeHeader,
+} from './fleet-recipes';
+import { RecipeCardStore, describeStored } from './recipe-card-store';
+
+export { RecipeCardStore } from './recipe-card-store';
 import { MqttEs5Bridge, type MqttEs5Options } from './mqtt-es5';
-
-/**
- * The idle fleet, compactly: every card's private scalar d in one slab (32 bytes per card), its index by
- * EID, and its CERT.ECASD.ECKA once issued. Changed states are kept as JSON (or in `backing`).
- */
-export class RecipeCardStore implements CardStore {
-  private scalars = Buffer.alloc(0);
-  private readonly indexOf = new Map<string, number>();
-  private readonly certificates: Array<Buffer | undefined> = [];
-  private readonly changed = new Map<string, string>();
-
-  constructor(
-    private readonly expand: (eid: string, index: number, d: Buffer) => CardState,
-    private readonly issueCertificate: (d: Buffer) => Buffer,
-    private readonly declaration: (eid: string) => NotificationState,
-    private readonly backing?: CardStore,
-  ) {}
-
-  /** Reserves room for `count` more cards (one slab, no per-card Buffer objects). */
-  reserve(count: number): void {
-    const grown = Buffer.alloc(this.scalars.length + count * 32);
-    this.scalars.copy(grown);
-    this.scalars = grown;
-  }
-
-  addRecipe(eid: string, d: Buffer, certificate?: Buffer): number {
-    const index = this.indexOf.size;
-    if ((index + 1) * 32 > this.scalars.length) this.reserve(Math.max(1024, index));
-    d.copy(this.scalars, index * 32);
-    this.indexOf.set(eid, index);
-    this.certificates[index] = certificate;
-    return index;
-  }
-
-  /** SK.ECASD.ECKA scalar of card `index` (a view into the slab). @secret */
-  private scalar(index: number): Buffer {
-    return this.scalars.subarray(index * 32, index * 32 + 32);
-  }
-
-  /** CERT.ECASD.ECKA of `eid`, issued by the EUM on first request when the fleet was made lazily. */
-  certificate(eid: string): Buffer | undefined {
-    const text = this.changed.get(eid);
-    const stored = text !== undefined ? (JSON.parse(text) as CardState) : this.backing?.load(eid);
-    if (stored) return Buffer.from(stored.ecasd.certificate, 'hex'); // a state written earlier wins over the recipe
-    const index = this.indexOf.get(eid);
-    if (index === undefined) return undefined;
-    let cert = this.certificates[index];
-    if (!cert) this.certificates[index] = cert = this.issueCertificate(this.scalar(index));
-    return cert;
-  }
-
-  /**
-   * Pending notifications without expanding an untouched card: a card never changed still holds only
-   * its manufacture-time eUICC declaration (seq 1), so announcing 100k idle cards costs no expansion.
-   * (fleet.spec.ts checks this equals the expanded state's list.)
-   */
-  pendingNotifications(eid: string): readonly NotificationState[] | undefined {
-    if (this.changed.has(eid) || this.backing?.load(eid)) return undefined; // let the caller load the state
-    const index = this.indexOf.get(eid);
-    if (index === undefined) return undefined;
-    return [this.declaration(eid)];
-  }
-
-  /** The recipe's certificate (issued by {@link load} before expansion). */
-  recipeCertificate(index: number): Buffer {
-    const cert = this.certificates[index];
-    if (!cert) throw new RangeError(`no certificate issued for card #${index}`);
-    return cert;
-  }
-
-  load(eid: string): CardState | undefined {
-    const text = this.changed.get(eid);
-    if (text !== undefined) return JSON.parse(text) as CardState;
-    const stored = this.backing?.load(eid);
-    if (stored) return stored;
-    const index = this.indexOf.get(eid);
-    if (index === undefined) return undefined;
-    this.certificates[index] ??= this.issueCertificate(this.scalar(index));
-    return this.expand(eid, index, this.scalar(index));
-  }
-
-  save(state: CardState): void {
-    if (this.backing) this.backing.save(state);
-    else this.changed.set(state.eid, JSON.stringify(state));
-  }
-
-  get changedCount(): number {
-    return this.changed.size;
-  }
-}
 
 export interface FleetOptions {
   size: number;
@@ -134,15 +58,19 @@ export interface FleetOptions {
   /** EID prefix (default the SGP.26 demo prefix) and first serial. */
   eidPrefix?: string;
   firstSerial?: number;
-  /** Where changed states persist (default: memory). */
+  /**
+   * Where changed states persist (default: memory). With one, the fleet keeps its cards' identity: a
+   * card the store knows (its manufacturing record, see fleet-recipes.ts, or its stored state) is adopted,
+   * never re-made, and what is made is persisted before {@link Fleet.create} returns.
+   */
   backingStore?: CardStore;
   maxHydrated?: number;
   faults?: FaultPlan;
   /** Replaces the card command table (tests). */
   commands?: readonly CommandHandler[];
-  /** Ship every card with a bootstrap (fall-back) profile. Default true. */
+  /** Ship every card with a bootstrap (fall-back) profile. Default true; a fleet's manufacturing record wins. */
   bootstrapProfile?: boolean;
-  /** Manufacturing time (fixed, so expanded recipes are identical every time). */
+  /** Manufacturing time (fixed, so expanded recipes are identical every time); a fleet's manufacturing record wins. */
   now?: Date;
   /**
    * 'eager' (default) issues every CERT.ECASD.ECKA at manufacture (~5.5k/s on one core: raw ECDH keys,
@@ -179,12 +107,12 @@ export class Fleet {
     readonly model: DeviceModel,
     readonly pki: TestPki,
     options: FleetOptions,
+    made: FleetRecipeHeader,
   ) {
-    const now = options.now ?? new Date();
-    const bootstrap = options.bootstrapProfile ?? true;
+    const now = made.manufacturedAt;
     const firstSerial = Fleet.firstSerial(options);
-    this.store = new RecipeCardStore(
-      (eid, index, d) =>
+    this.store = new RecipeCardStore({
+      expand: (eid, index, d) =>
         manufactureCardState({
           eid,
           curve: pki.curve,
@@ -192,19 +120,20 @@ export class Fleet {
           ecasdCertificate: this.store.recipeCertificate(index),
           ciCertificate: pki.ci.der,
           isdRKeySets: [defaultIsdRKeySet(eid)],
-          ...(bootstrap ? { bootstrapProfile: bootstrapProfileFor(eid, firstSerial + index) } : {}),
+          ...(made.bootstrapProfile ? { bootstrapProfile: bootstrapProfileFor(eid, firstSerial + index) } : {}),
           now,
         }),
-      ecasdIssuer(pki),
-      (eid) => ({
+      issueCertificate: ecasdIssuer(pki),
+      declaration: (eid) => ({
         seq: 1,
         type: NOTIFICATION_TYPE.EUICC_DECLARATION,
         tlv: encodeNotification(eid, NOTIFICATION_TYPE.EUICC_DECLARATION, 1).toString('hex'),
         createdAt: now.toISOString(),
         attempts: 0,
       }),
-      options.backingStore,
-    );
+      credentialCheck: new EcasdCredentialCheck(pki),
+      ...(options.backingStore ? { backing: options.backingStore } : {}),
+    });
     this.faults = options.faults ? new FaultPlanRunner(options.faults) : undefined;
     this.pool = new CardPool({
       store: this.store,
@@ -216,28 +145,61 @@ export class Fleet {
     this.pool.on('power-loss', (eid, step) => this.devices.get(eid)?.publish({ type: 'power-loss', step }));
   }
 
-  /** Manufactures the fleet; yields to the event loop between batches so progress can be drawn. */
+  /**
+   * Manufactures the fleet, or with a backing store adopts the cards it already holds; yields to the
+   * event loop between batches so progress can be drawn. Cards made here are persisted (one
+   * manufacturing record, or one state per card for a store without records) before it returns.
+   */
   static async create(options: FleetOptions): Promise<Fleet> {
     const pki = options.pki ?? generateTestPki({ curve: 'P-256', euiccCount: 0 });
-    const fleet = new Fleet(options.model, pki, options);
     const prefix = options.eidPrefix ?? DEMO_EID_PREFIX;
     const first = Fleet.firstSerial(options);
+    const eidAt = (index: number): string => generateEid(prefix, first + index);
+    const backing = options.backingStore;
+    const records = backing && isManufacturingRecordStore(backing) ? backing : undefined;
+    const recordName = fleetRecordName(prefix, first);
+    const recordBytes = records?.readRecord(recordName);
+    const recorded = records && recordBytes ? decodeFleetRecipes(recordBytes, { location: records.recordLocation(recordName), pki, eidAt }) : undefined;
+    const made: FleetRecipeHeader = recorded
+      ? { curve: recorded.curve, manufacturedAt: recorded.manufacturedAt, bootstrapProfile: recorded.bootstrapProfile }
+      : { curve: pki.curve, manufacturedAt: options.now ?? new Date(), bootstrapProfile: options.bootstrapProfile ?? true };
+    const fleet = new Fleet(options.model, pki, options, made);
     const eager = options.certificates !== 'lazy';
     const issue = ecasdIssuer(pki);
+    const check = new EcasdCredentialCheck(pki);
     const every = options.progressEvery ?? 1000;
     const keyGen = createECDH(pki.curve === 'P-256' ? 'prime256v1' : 'brainpoolP256r1');
+    const newlyMade: string[] = [];
     fleet.store.reserve(options.size);
     for (let i = 0; i < options.size; i += 1) {
-      const eid = generateEid(prefix, first + i);
-      keyGen.generateKeys(); // raw EC key generation: ~7x faster than KeyObject generation in OpenSSL 3
-      const d = leftPad32(keyGen.getPrivateKey()); // OpenSSL drops leading zero bytes of d
-      fleet.store.addRecipe(eid, d, eager ? issue(d) : undefined);
+      const eid = eidAt(i);
+      if (recorded && i < recorded.count) {
+        fleet.store.addRecipe(eid, recorded.scalar(i), recorded.certificates[i]);
+      } else {
+        // A card the store knows without a record (a data directory from before records) keeps its key.
+        const known = backing?.load(eid);
+        if (known) {
+          const { d, certificate } = adoptStoredCredential(known, check, describeStored(backing, eid));
+          fleet.store.addRecipe(eid, d, certificate);
+        } else {
+          keyGen.generateKeys(); // raw EC key generation: ~7x faster than KeyObject generation in OpenSSL 3
+          const d = leftPad32(keyGen.getPrivateKey()); // OpenSSL drops leading zero bytes of d
+          fleet.store.addRecipe(eid, d, eager ? issue(d) : undefined);
+        }
+        newlyMade.push(eid);
+      }
       fleet.pool.register(eid);
       fleet.eidList.push(eid);
       if ((i + 1) % every === 0 || i + 1 === options.size) {
         options.onProgress?.(i + 1, options.size);
         await new Promise((resolve) => setImmediate(resolve));
       }
+    }
+    if (records && newlyMade.length > 0) {
+      // One atomic, fsynced file for the whole fleet; a fleet grown since its last run rewrites it whole.
+      records.writeRecord(recordName, encodeFleetRecipes(fleet.store.recipeSource(made, fleet.eidList), pki));
+    } else if (backing) {
+      for (const eid of newlyMade) fleet.store.persistManufactured(eid);
     }
     fleet.scheduleConnectivityLoss();
     return fleet;
@@ -357,8 +319,4 @@ function ecasdIssuer(pki: TestPki): (d: Buffer) => Buffer {
       eumKey,
     );
   };
-}
-
-function leftPad32(bytes: Buffer): Buffer {
-  return bytes.length === 32 ? bytes : Buffer.concat([Buffer.alloc(32 - bytes.length), bytes]);
 }
