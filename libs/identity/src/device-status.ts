@@ -1,9 +1,10 @@
 /**
- * The device status document the owner registry publishes for the SM-DP / SM-SR
- * (docs/owner-registry.md "Device status"): MQTT topic `rsp/v1/owner/device/{eid}/status`, QoS 1,
- * RETAINED — a service that (re)subscribes to {@link DEVICE_STATUS_FILTER} receives the latest status of
- * every device at once, then each change. The services keep the latest per EID ({@link DeviceStatusCache})
- * and decide with {@link ownerPolicyFor} what a call needs. Pure code: the MQTT client is the apps'.
+ * The device status the owner registry publishes for the SM-DP / SM-SR (docs/owner-registry.md "Device
+ * status"): its members, its MQTT topic `rsp/v1/owner/device/{eid}/status` (QoS 1, retained; the payload
+ * is the signed document of ./signed-device-status), and what a call needs given the status
+ * ({@link ownerPolicyFor}, {@link authorizeOwnerOperation}). Fail closed: a profile operation on a device
+ * whose verified status cannot be obtained is refused ({@link DeviceStatusUnavailable}). Pure code: the
+ * services keep verified statuses in ./verified-device-status-cache; the MQTT client is the apps'.
  */
 import { RspError } from '@rsp/errors';
 import { isValidEid } from '@rsp/pki';
@@ -23,13 +24,26 @@ export interface DeviceStatus {
   revokedConsents: string[];
   /** ISO 8601, set by a resale. */
   recentlyTransferredAt?: string;
-  /** ISO 8601: a status never replaces a newer one. */
+  /** ISO 8601, informative (the signed `version` orders statuses, never this clock). */
   updatedAt: string;
 }
 
 /** A device status message that breaks the contract. */
 export class DeviceStatusInvalid extends RspError {
   static override readonly code = 'ERR_DEVICE_STATUS_INVALID';
+}
+/**
+ * No verified status of the device is known and none could be obtained from the registry (unreachable,
+ * or it answered something unverifiable): a profile operation is refused (8.1.1 / 3.7 [U]).
+ */
+export class DeviceStatusUnavailable extends RspError {
+  static override readonly code = 'ERR_DEVICE_STATUS_UNAVAILABLE';
+}
+
+/** Where the services get a device's VERIFIED status (the VerifiedDeviceStatusCache). */
+export interface DeviceStatusLookup {
+  /** The verified status, obtained from the registry on a miss; throws DeviceStatusUnavailable when there is none. */
+  resolve(eid: string): Promise<DeviceStatus>;
 }
 
 const STATUS_ROOT = 'rsp/v1/owner/device';
@@ -87,32 +101,6 @@ export function parseDeviceStatus(value: unknown): DeviceStatus {
   };
 }
 
-/** The latest status per EID, as the services keep it. */
-export class DeviceStatusCache {
-  private readonly statuses = new Map<string, DeviceStatus>();
-
-  /** Keeps `status` unless a newer one (by `updatedAt`) is already held; true when kept. */
-  apply(status: DeviceStatus): boolean {
-    const held = this.statuses.get(status.eid);
-    if (held && Date.parse(held.updatedAt) > Date.parse(status.updatedAt)) return false;
-    this.statuses.set(status.eid, status);
-    return true;
-  }
-
-  get(eid: string): DeviceStatus | undefined {
-    return this.statuses.get(eid);
-  }
-
-  /** The registry cleared the retained status (empty payload): the device is unknown again. */
-  forget(eid: string): void {
-    this.statuses.delete(eid);
-  }
-
-  get size(): number {
-    return this.statuses.size;
-  }
-}
-
 /**
  * What a service is about to do on a device: a profile operation an owner consents to, another profile
  * change (ES2/ES3/ES4 UpdatePolicyRules, ES3 CreateISDP / SendData / ProfileDownloadCompleted are
@@ -121,53 +109,61 @@ export class DeviceStatusCache {
 export type OwnerPolicyOperation = ConsentOperation | 'OtherProfileChange' | 'Read';
 
 export interface OwnerPolicyDecision {
-  /** false: refuse with {@link DeviceSuspended} (8.1 / 3.8) before anything else happens. */
+  /** false: refuse before anything else happens, by `reason` (DeviceSuspended, or DeviceStatusUnavailable). */
   allowed: boolean;
   /** true: a valid `X-Owner-Consent` for the operation is needed (else ERR_CONSENT_MISSING, 8.1.1 / 1.2). */
   consentRequired: boolean;
   /** Why, for logs and tests. */
-  reason: 'read' | 'unknown-device' | 'not-owned' | 'owned' | 'suspended' | 'revoked';
+  reason: 'read' | 'status-unknown' | 'not-owned' | 'owned' | 'suspended' | 'revoked';
 }
 
 /**
  * docs/owner-registry.md "Device status" + "SGP.02 outcomes":
  * - a read never needs anything;
+ * - no verified status: refused (fail closed; the registry answers for every EID, even unknown ones);
  * - Suspended / Revoked: only DeleteProfile is allowed (security updates are none of these operations);
- * - a device the registry does not know (no status, or `owned` false) needs no consent;
+ * - a device the registry does not know or that has no owner (`owned` false) needs no consent;
  * - an owned device needs the owner's consent for each ConsentOperation.
  */
 export function ownerPolicyFor(status: DeviceStatus | undefined, operation: OwnerPolicyOperation): OwnerPolicyDecision {
   if (operation === 'Read') return { allowed: true, consentRequired: false, reason: 'read' };
-  const consentRequired = status?.owned === true && isConsentOperation(operation);
-  if (status && status.status !== 'Active') {
+  if (!status) return { allowed: false, consentRequired: false, reason: 'status-unknown' };
+  const consentRequired = status.owned && isConsentOperation(operation);
+  if (status.status !== 'Active') {
     const reason = status.status === 'Suspended' ? 'suspended' : 'revoked';
-    return operation === 'DeleteProfile' ? { allowed: true, consentRequired, reason } : { allowed: false, consentRequired, reason };
+    return { allowed: operation === 'DeleteProfile', consentRequired, reason };
   }
-  if (!status) return { allowed: true, consentRequired: false, reason: 'unknown-device' };
   return { allowed: true, consentRequired, reason: status.owned ? 'owned' : 'not-owned' };
 }
 
 export interface OwnerAuthorization {
-  status: DeviceStatus | undefined;
+  /** The verified statuses; not asked for a read. */
+  statuses: DeviceStatusLookup;
   operation: OwnerPolicyOperation;
   eid: string;
   /** The authenticated requester (MNO). */
   mnoId: string;
   /** The `X-Owner-Consent` header, if sent. */
   consent: string | undefined;
-  /** false: only the suspension rule applies (ES3, where the SM-DP already checked the consent on ES2). */
+  /** false: only the status rules apply (ES3, where the SM-DP already checked the consent on ES2). */
   checkConsent: boolean;
   verifier: Pick<ConsentVerifier, 'verify'>;
 }
 
 /**
- * Applies {@link ownerPolicyFor} and, when required, verifies the consent. Throws DeviceSuspended,
- * ConsentMissing or a consent verification error; resolves with the verified claims, if any.
+ * Resolves the device's verified status, applies {@link ownerPolicyFor} and, when required, verifies the
+ * consent. Throws DeviceStatusUnavailable, DeviceSuspended, ConsentMissing or a consent verification
+ * error; resolves with the verified claims, if any.
  */
 export async function authorizeOwnerOperation(input: OwnerAuthorization): Promise<ConsentClaims | undefined> {
-  const decision = ownerPolicyFor(input.status, input.operation);
-  if (!decision.allowed) throw new DeviceSuspended(`device ${decision.reason}: ${input.operation} refused`);
+  if (input.operation === 'Read') return undefined;
+  const status = await input.statuses.resolve(input.eid);
+  const decision = ownerPolicyFor(status, input.operation);
+  if (!decision.allowed) {
+    if (decision.reason === 'status-unknown') throw new DeviceStatusUnavailable(`no verified device status: ${input.operation} refused`);
+    throw new DeviceSuspended(`device ${decision.reason}: ${input.operation} refused`);
+  }
   if (!input.checkConsent || !decision.consentRequired || !isConsentOperation(input.operation)) return undefined;
   if (input.consent === undefined || input.consent.trim().length === 0) throw new ConsentMissing('owned device: owner consent required');
-  return input.verifier.verify(input.consent, { eid: input.eid, mnoId: input.mnoId, operation: input.operation, ...(input.status ? { status: input.status } : {}) });
+  return input.verifier.verify(input.consent, { eid: input.eid, mnoId: input.mnoId, operation: input.operation, status });
 }

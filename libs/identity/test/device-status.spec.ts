@@ -1,8 +1,9 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { generateEid } from '@rsp/pki';
+import { ERROR_STATUS_MAP } from '@rsp/contracts';
 import {
   DEVICE_STATUS_FILTER,
-  DeviceStatusCache,
+  DeviceStatusUnavailable,
   authorizeOwnerOperation,
   deviceStatusTopic,
   eidOfDeviceStatusTopic,
@@ -56,24 +57,13 @@ describe('parseDeviceStatus', () => {
   });
 });
 
-describe('DeviceStatusCache', () => {
-  it('keeps the latest per EID by updatedAt and forgets a cleared one', () => {
-    const cache = new DeviceStatusCache();
-    const first = parseDeviceStatus(valid);
-    expect(cache.apply(first)).toBe(true);
-    expect(cache.apply({ ...first, consentEpoch: 3, updatedAt: '2030-01-01T00:00:01Z' })).toBe(true);
-    expect(cache.apply({ ...first, consentEpoch: 1, updatedAt: '2029-12-31T23:59:59Z' })).toBe(false);
-    expect(cache.get(eid)?.consentEpoch).toBe(3);
-    expect(cache.size).toBe(1);
-    cache.forget(eid);
-    expect(cache.get(eid)).toBeUndefined();
-  });
-});
-
 describe('ownerPolicyFor', () => {
   const status = (over: Partial<DeviceStatus>): DeviceStatus => ({ ...(valid as DeviceStatus), ...over });
-  it('unknown or unowned device: no consent; owned: consent for each consentable operation', () => {
-    expect(ownerPolicyFor(undefined, 'DownloadProfile')).toEqual({ allowed: true, consentRequired: false, reason: 'unknown-device' });
+  it('no verified status: refused (fail closed) but for reads; unowned: no consent; owned: consent for each consentable operation', () => {
+    for (const op of ['DownloadProfile', 'EnableProfile', 'DisableProfile', 'DeleteProfile', 'OtherProfileChange'] as const) {
+      expect(ownerPolicyFor(undefined, op)).toEqual({ allowed: false, consentRequired: false, reason: 'status-unknown' });
+    }
+    expect(ownerPolicyFor(undefined, 'Read')).toEqual({ allowed: true, consentRequired: false, reason: 'read' });
     expect(ownerPolicyFor(status({ owned: false }), 'EnableProfile')).toEqual({ allowed: true, consentRequired: false, reason: 'not-owned' });
     expect(ownerPolicyFor(status({}), 'EnableProfile')).toEqual({ allowed: true, consentRequired: true, reason: 'owned' });
     expect(ownerPolicyFor(status({}), 'OtherProfileChange')).toMatchObject({ allowed: true, consentRequired: false });
@@ -94,18 +84,31 @@ describe('ownerPolicyFor', () => {
 describe('authorizeOwnerOperation', () => {
   const claims = { jti: 'j' } as ConsentClaims;
   const verify = jest.fn(async (_token: string, _expected: unknown) => claims);
+  const lookup = (status: DeviceStatus | Error) => ({ resolve: jest.fn(async (_eid: string) => (status instanceof Error ? Promise.reject(status) : status)) });
   const run = (over: Partial<Parameters<typeof authorizeOwnerOperation>[0]>) =>
-    authorizeOwnerOperation({ status: parseDeviceStatus(valid), operation: 'EnableProfile', eid, mnoId: 'mno.a', consent: undefined, checkConsent: true, verifier: { verify }, ...over }).then(
+    authorizeOwnerOperation({ statuses: lookup(parseDeviceStatus(valid)), operation: 'EnableProfile', eid, mnoId: 'mno.a', consent: undefined, checkConsent: true, verifier: { verify }, ...over }).then(
       (result) => result,
       (error: { code: string }) => error.code,
     );
 
   it('refuses suspended devices, demands and verifies consents of owned ones', async () => {
-    expect(await run({ status: parseDeviceStatus({ ...valid, status: 'Suspended' }) })).toBe('ERR_DEVICE_SUSPENDED');
+    expect(await run({ statuses: lookup(parseDeviceStatus({ ...valid, status: 'Suspended' })) })).toBe('ERR_DEVICE_SUSPENDED');
     expect(await run({})).toBe('ERR_CONSENT_MISSING');
     expect(await run({ consent: 'token' })).toBe(claims);
-    expect(verify).toHaveBeenLastCalledWith('token', expect.objectContaining({ eid, mnoId: 'mno.a', operation: 'EnableProfile' }));
-    expect(await run({ checkConsent: false })).toBeUndefined(); // ES3: suspension only
-    expect(await run({ status: undefined })).toBeUndefined();
+    expect(verify).toHaveBeenLastCalledWith('token', expect.objectContaining({ eid, mnoId: 'mno.a', operation: 'EnableProfile', status: expect.objectContaining({ consentEpoch: 2 }) }));
+    expect(await run({ checkConsent: false })).toBeUndefined(); // ES3: the status rules only
+    expect(await run({ statuses: lookup(parseDeviceStatus({ ...valid, owned: false })) })).toBeUndefined();
+  });
+
+  it('fails closed: no verified status → ERR_DEVICE_STATUS_UNAVAILABLE (8.1.1 / 3.7), even on ES3; a read asks for nothing', async () => {
+    const unavailable = lookup(new DeviceStatusUnavailable('registry unreachable'));
+    expect(await run({ statuses: unavailable })).toBe('ERR_DEVICE_STATUS_UNAVAILABLE');
+    expect(await run({ statuses: unavailable, consent: 'token' })).toBe('ERR_DEVICE_STATUS_UNAVAILABLE');
+    expect(await run({ statuses: unavailable, checkConsent: false, operation: 'DownloadProfile' })).toBe('ERR_DEVICE_STATUS_UNAVAILABLE');
+    // A lookup that answers nothing is refused all the same.
+    expect(await run({ statuses: { resolve: async () => undefined as unknown as DeviceStatus } })).toBe('ERR_DEVICE_STATUS_UNAVAILABLE');
+    expect(await run({ statuses: unavailable, operation: 'Read' })).toBeUndefined();
+    expect(unavailable.resolve).toHaveBeenCalledTimes(3);
+    expect(ERROR_STATUS_MAP.ERR_DEVICE_STATUS_UNAVAILABLE).toMatchObject({ subjectCode: '8.1.1', reasonCode: '3.7' });
   });
 });

@@ -1,44 +1,111 @@
 /**
- * The services' view of the owner registry's retained device statuses: `connect` returns only after the
- * retained burst arrived, so the first ES2 call after start-up already sees who owns the device.
+ * The services' MQTT side of the owner registry's signed device statuses: every payload goes to the
+ * VerifiedDeviceStatusCache with the EID of its topic. `connect` returns after the retained burst (a
+ * speed-up); a forged, empty or replayed message changes nothing, and neither does a broker restart.
  */
 import { describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
+import { exportJWK } from 'jose';
 import { connectAsync } from 'mqtt';
-import { deviceStatusTopic, type DeviceStatus } from '@rsp/identity';
+import { VerifiedDeviceStatusCache, deviceStatusTopic, signDeviceStatus, type VersionedDeviceStatus } from '@rsp/identity';
 import { generateEid } from '@rsp/pki';
 import { DeviceStatusSubscriber, startEmbeddedBroker } from '../src';
 
-const EIDS = [generateEid('89049032123451234512', 7001), generateEid('89049032123451234512', 7002)];
-const status = (eid: string, epoch: number): DeviceStatus => ({
+const ISSUER = 'https://registry.test';
+const KID = 'consent-1';
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const EIDS = [generateEid('89049032123451234512', 7001), generateEid('89049032123451234512', 7002)] as [string, string];
+const status = (eid: string, version: number, over: Partial<VersionedDeviceStatus> = {}): VersionedDeviceStatus => ({
   eid,
   owned: true,
   status: 'Active',
-  consentEpoch: epoch,
+  consentEpoch: version,
   revokedConsents: [],
   updatedAt: new Date().toISOString(),
+  version,
+  ...over,
 });
+const signed = (document: VersionedDeviceStatus) => signDeviceStatus(document, { issuer: ISSUER, key: { privateKey, kid: KID } });
+const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
 
 describe('DeviceStatusSubscriber', () => {
-  it('holds every retained status when connect resolves, then follows changes and drops bad messages', async () => {
-    const broker = await startEmbeddedBroker({ port: 0 });
+  it('hands every payload to the verified cache: retained ones before connect resolves, then changes; forgeries change nothing', async () => {
+    const broker = await startEmbeddedBroker({ port: 0, insecure: true });
     const registry = await connectAsync(broker.url);
     const warnings: string[] = [];
+    const cache = new VerifiedDeviceStatusCache({ issuer: ISSUER, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: KID, alg: 'ES256' }] }, logger: { warn: (m) => void warnings.push(m) } });
     try {
-      for (const eid of EIDS) await registry.publishAsync(deviceStatusTopic(eid), JSON.stringify(status(eid, 1)), { qos: 1, retain: true });
-      const subscriber = await DeviceStatusSubscriber.connect({ url: broker.url, protocolVersion: 4, clientIdPrefix: 'test', logger: { warn: (m) => void warnings.push(m) } });
+      for (const eid of EIDS) await registry.publishAsync(deviceStatusTopic(eid), await signed(status(eid, 1)), { qos: 1, retain: true });
+      const subscriber = await DeviceStatusSubscriber.connect({ url: broker.url, allowAnonymous: true, protocolVersion: 4, statuses: cache });
       try {
-        expect(EIDS.map((eid) => subscriber.cache.get(eid)?.consentEpoch)).toEqual([1, 1]);
-        await registry.publishAsync(deviceStatusTopic(EIDS[0] as string), JSON.stringify({ ...status(EIDS[0] as string, 2), status: 'Suspended' }), { qos: 1, retain: true });
-        await registry.publishAsync(deviceStatusTopic(EIDS[1] as string), '{"eid":"nope"}', { qos: 1 });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        expect(subscriber.cache.get(EIDS[0] as string)).toMatchObject({ status: 'Suspended', consentEpoch: 2 });
-        expect(subscriber.cache.get(EIDS[1] as string)?.consentEpoch).toBe(1);
-        expect(warnings).toHaveLength(1);
+        expect(EIDS.map((eid) => cache.get(eid)?.version)).toEqual([1, 1]);
+        await registry.publishAsync(deviceStatusTopic(EIDS[0]), await signed(status(EIDS[0], 2, { status: 'Suspended' })), { qos: 1, retain: true });
+        // The forger: plain JSON, an empty retained message (which clears the broker's copy), an older version.
+        await registry.publishAsync(deviceStatusTopic(EIDS[1]), JSON.stringify({ ...status(EIDS[1], 9, { owned: false }), updatedAt: '2099-01-01T00:00:00Z' }), { qos: 1, retain: true });
+        await registry.publishAsync(deviceStatusTopic(EIDS[1]), '', { qos: 1, retain: true });
+        await registry.publishAsync(deviceStatusTopic(EIDS[0]), await signed(status(EIDS[0], 1, { owned: false })), { qos: 1 });
+        await settle();
+        expect(cache.get(EIDS[0])).toMatchObject({ status: 'Suspended', version: 2, owned: true });
+        expect(cache.get(EIDS[1])).toMatchObject({ version: 1, owned: true });
+        expect(warnings.map((line) => line.split(': ')[1])).toEqual(['ERR_DEVICE_STATUS_UNSIGNED', 'ERR_DEVICE_STATUS_EMPTY', 'ERR_DEVICE_STATUS_STALE']);
       } finally {
         await subscriber.close();
       }
     } finally {
       await registry.endAsync();
+      await broker.close();
+    }
+  });
+
+  it('a broker restart that forgets the retained statuses leaves the verified ones in place', async () => {
+    const first = await startEmbeddedBroker({ port: 0, insecure: true });
+    const port = Number(new URL(first.url).port);
+    const cache = new VerifiedDeviceStatusCache({ issuer: ISSUER, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: KID, alg: 'ES256' }] } });
+    const registry = await connectAsync(first.url);
+    await registry.publishAsync(deviceStatusTopic(EIDS[0]), await signed(status(EIDS[0], 4)), { qos: 1, retain: true });
+    await registry.endAsync();
+    const subscriber = await DeviceStatusSubscriber.connect({ url: first.url, allowAnonymous: true, protocolVersion: 4, statuses: cache });
+    try {
+      expect(cache.get(EIDS[0])?.version).toBe(4);
+      await first.close();
+      const second = await startEmbeddedBroker({ port, insecure: true });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1500)); // mqtt.js reconnects and re-subscribes: nothing retained now
+        expect(cache.get(EIDS[0])).toMatchObject({ version: 4, owned: true });
+        // Reconnected: the registry's next change arrives, an empty retained message still does nothing.
+        const again = await connectAsync(second.url);
+        await again.publishAsync(deviceStatusTopic(EIDS[0]), await signed(status(EIDS[0], 5, { status: 'Revoked' })), { qos: 1, retain: true });
+        await again.publishAsync(deviceStatusTopic(EIDS[0]), '', { qos: 1, retain: true });
+        await again.endAsync();
+        await settle();
+        expect(cache.get(EIDS[0])).toMatchObject({ version: 5, status: 'Revoked' });
+      } finally {
+        await subscriber.close();
+        await second.close();
+      }
+    } finally {
+      await subscriber.close().catch(() => undefined);
+    }
+  });
+
+  it('attach: on a shared connection, only status topics reach the cache, and close leaves the connection open', async () => {
+    const broker = await startEmbeddedBroker({ port: 0, insecure: true });
+    const shared = await connectAsync(broker.url);
+    const fed: string[] = [];
+    try {
+      await shared.subscribeAsync('other/topic', { qos: 1 });
+      const subscriber = await DeviceStatusSubscriber.attach({ client: shared, statuses: { applySigned: async (_payload, eid) => void fed.push(eid) } });
+      await shared.publishAsync('other/topic', 'x', { qos: 1 });
+      await shared.publishAsync(deviceStatusTopic(EIDS[0]), await signed(status(EIDS[0], 1)), { qos: 1 });
+      await settle();
+      expect(fed).toEqual([EIDS[0]]);
+      await subscriber.close();
+      expect(shared.connected).toBe(true);
+      await shared.publishAsync(deviceStatusTopic(EIDS[1]), await signed(status(EIDS[1], 1)), { qos: 1 });
+      await settle();
+      expect(fed).toEqual([EIDS[0]]);
+    } finally {
+      await shared.endAsync();
       await broker.close();
     }
   });

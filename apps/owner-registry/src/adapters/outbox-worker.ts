@@ -1,17 +1,17 @@
 /**
- * Delivers the registry's outbox: `status:{eid}` → the device's CURRENT status published retained at
- * QoS 1 on `rsp/v1/owner/device/{eid}/status`; `mqtt:{topic}` → the payload at QoS 1 (seller
+ * Delivers the registry's outbox: `status:{eid}` → the device's CURRENT status, signed (JWS), published
+ * retained at QoS 1 on `rsp/v1/owner/device/{eid}/status`; `mqtt:{topic}` → the payload at QoS 1 (seller
  * notifications); `es2:{mnoId}` → the ES2 calls queued by a resale 'leave' or a failed donor delete,
  * made with a fresh consent, and void once the device's epoch moved on. Failures are retried with the
  * outbox backoff and dead-lettered at the end; each ES2 attempt is audited.
  */
 import type { MqttClient } from 'mqtt';
 import type { DataSource } from 'typeorm';
-import { deviceStatusTopic } from '@rsp/identity';
+import { UNREGISTERED_VERSION, deviceStatusTopic } from '@rsp/identity';
 import type { Outbox, OutboxMessage } from '@rsp/persistence';
 import type { AuditLog } from '../domain/audit';
 import type { Logger } from '../domain/context';
-import { DESTINATION, deviceStatusOf } from '../domain/device-status';
+import { DESTINATION, type DeviceStatusDocuments } from '../domain/device-status';
 import { isSuccess, type Es2Job, type OnBehalfEs2 } from '../domain/es2';
 import { DeviceRecord } from './entities/device.entity';
 
@@ -22,7 +22,7 @@ export class OutboxWorker {
   private stopped = false;
 
   constructor(
-    private readonly deps: { outbox: Outbox; mqtt: MqttClient; dataSource: DataSource; es2: OnBehalfEs2; audit: AuditLog; logger: Logger },
+    private readonly deps: { outbox: Outbox; mqtt: MqttClient; dataSource: DataSource; statuses: DeviceStatusDocuments; es2: OnBehalfEs2; audit: AuditLog; logger: Logger },
     private readonly intervalMs = 500,
   ) {}
 
@@ -87,12 +87,11 @@ export class OutboxWorker {
     throw new Error(`unknown outbox destination kind`);
   }
 
-  /** Publishes the device's current status, retained (also used at start-up). */
+  /** Publishes the device's current signed status, retained (also used at start-up). */
   async publishStatus(eid: string): Promise<void> {
-    const device = await this.deps.dataSource.getRepository(DeviceRecord).findOneBy({ eid });
-    if (!device) return;
-    const status = await deviceStatusOf(this.deps.dataSource.manager, device);
-    await this.deps.mqtt.publishAsync(deviceStatusTopic(eid), JSON.stringify(status), { qos: 1, retain: true });
+    const status = await this.deps.statuses.current(eid);
+    if (status.version === UNREGISTERED_VERSION) return; // not a device of ours
+    await this.deps.mqtt.publishAsync(deviceStatusTopic(eid), await this.deps.statuses.sign(status), { qos: 1, retain: true });
   }
 
   private async runEs2Job(job: Es2Job): Promise<void> {

@@ -10,6 +10,7 @@ import { PortingCodeRecord } from './entities/porting-code.entity';
 import { SettingsSnapshotRecord } from './entities/settings-snapshot.entity';
 import { TransferRecord } from './entities/transfer.entity';
 import { OwnerRegistryInit1767398400000 } from './migrations/1767398400000-owner-registry-init';
+import { OwnerDeviceStatusVersion1767571200000 } from './migrations/1767571200000-owner-device-status-version';
 
 export const ownerRegistryEntities = [
   ...persistenceEntities,
@@ -25,4 +26,4 @@ export const ownerRegistryEntities = [
   SettingsSnapshotRecord,
   AuditRecord,
 ];
-export const ownerRegistryMigrations = [...persistenceMigrations, OwnerRegistryInit1767398400000];
+export const ownerRegistryMigrations = [...persistenceMigrations, OwnerRegistryInit1767398400000, OwnerDeviceStatusVersion1767571200000];

@@ -1,17 +1,24 @@
 /**
- * The device status document (docs/owner-registry.md "Device status"), published retained at QoS 1
- * on `rsp/v1/owner/device/{eid}/status`. Changes queue a `status:{eid}` outbox message in the
- * changing transaction; the worker publishes the status as it is when delivered, so a retried older
- * message never overwrites a newer status with stale content.
+ * The device status document (docs/owner-registry.md "Device status"): signed with the consent key
+ * (JWS `rsp-device-status+jwt`, @rsp/identity signDeviceStatus), published retained at QoS 1 on
+ * `rsp/v1/owner/device/{eid}/status` and answered by `GET /device-status/{eid}`.
+ *
+ * Every status change bumps the device's `status_version` and queues a `status:{eid}` outbox message in
+ * the changing transaction ({@link touchAndPublish}); the worker publishes the status as it is when
+ * delivered, so a retried older message never overwrites a newer status with stale content. An EID the
+ * registry does not know gets a signed "not registered" document (version 0): the services fail closed
+ * on a missing status and need an answer for any EID.
  */
 import { createHash } from 'node:crypto';
-import { IsNull, Not, type EntityManager } from 'typeorm';
-import type { DeviceStatus } from '@rsp/identity';
+import { IsNull, Not, type DataSource, type EntityManager } from 'typeorm';
+import { UNREGISTERED_VERSION, signDeviceStatus, type VersionedDeviceStatus } from '@rsp/identity';
 import type { Outbox } from '@rsp/persistence';
+import { isValidEid } from '@rsp/pki';
 import { ConsentRecord } from '../adapters/entities/consent.entity';
 import { DeviceRecord } from '../adapters/entities/device.entity';
 import { ownerGrantOf } from './access';
-import type { Subject } from './context';
+import type { RegistryDeps, Subject } from './context';
+import { OwnerError } from './errors';
 
 /** Outbox destinations (the worker dispatches on the prefix). */
 export const DESTINATION = {
@@ -29,7 +36,7 @@ export function ownerNotificationTopic(owner: Subject): string {
   return `rsp/v1/owner/account/${ref}/notify`;
 }
 
-export async function deviceStatusOf(tx: EntityManager, device: DeviceRecord): Promise<DeviceStatus> {
+export async function deviceStatusOf(tx: EntityManager, device: DeviceRecord): Promise<VersionedDeviceStatus> {
   const owner = await ownerGrantOf(tx, device.eid);
   const revoked = await tx.find(ConsentRecord, {
     where: { eid: device.eid, epoch: device.consentEpoch, revokedAt: Not(IsNull()) },
@@ -44,11 +51,49 @@ export async function deviceStatusOf(tx: EntityManager, device: DeviceRecord): P
     revokedConsents: revoked.map((consent) => consent.jti),
     ...(device.recentlyTransferredAt ? { recentlyTransferredAt: device.recentlyTransferredAt.toISOString() } : {}),
     updatedAt: device.updatedAt.toISOString(),
+    version: device.statusVersion,
   };
 }
 
-/** Marks the device changed (updatedAt) and queues its status publication, in the caller's transaction. */
+/** The document of an EID the registry does not know: no owner, nothing to enforce, version 0. */
+export function unregisteredStatus(eid: string): VersionedDeviceStatus {
+  return { eid, owned: false, status: 'Active', consentEpoch: 0, revokedConsents: [], updatedAt: new Date(0).toISOString(), version: UNREGISTERED_VERSION };
+}
+
+/**
+ * Marks the device changed (updatedAt), bumps its status version and queues its status publication, in
+ * the caller's transaction: the version and the content it describes commit together.
+ */
 export async function touchAndPublish(tx: EntityManager, outbox: Outbox, eid: string, now: Date): Promise<void> {
-  await tx.update(DeviceRecord, { eid }, { updatedAt: now });
+  await tx.update(DeviceRecord, { eid }, { updatedAt: now, statusVersion: () => '"status_version" + 1' });
   await outbox.enqueue(tx, { destination: `${DESTINATION.status}${eid}`, payload: { eid } });
+}
+
+/** Current and signed status documents, for the outbox worker (MQTT) and `GET /device-status/{eid}`. */
+export class DeviceStatusDocuments {
+  constructor(private readonly deps: Pick<RegistryDeps, 'dataSource' | 'config' | 'now'>) {}
+
+  /** The status of `eid` as committed now, read in one snapshot (its version matches its content). */
+  current(eid: string): Promise<VersionedDeviceStatus> {
+    return inSnapshot(this.deps.dataSource, async (tx) => {
+      const device = await tx.findOneBy(DeviceRecord, { eid });
+      return device ? deviceStatusOf(tx, device) : unregisteredStatus(eid);
+    });
+  }
+
+  /** The compact JWS of `status`, made with the current consent key. */
+  sign(status: VersionedDeviceStatus): Promise<string> {
+    return signDeviceStatus(status, { issuer: this.deps.config.registryUrl, key: this.deps.config.consentKey, now: this.deps.now() });
+  }
+
+  /** `GET /device-status/{eid}`: the signed document of any valid EID (version 0 when unknown). */
+  async signed(eid: string): Promise<string> {
+    if (!isValidEid(eid)) throw new OwnerError.BadRequest('eid: a valid EID (32 digits, check digits)');
+    return this.sign(await this.current(eid));
+  }
+}
+
+/** Postgres: one REPEATABLE READ snapshot; SQLite: transactions are queued (@rsp/persistence), so one is consistent. */
+function inSnapshot<T>(dataSource: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  return dataSource.options.type === 'postgres' ? dataSource.transaction('REPEATABLE READ', work) : dataSource.transaction(work);
 }

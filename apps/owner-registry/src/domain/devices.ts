@@ -95,7 +95,7 @@ export class Devices {
         .transaction(async (tx) => {
           await tx.insert(DeviceRecord, {
             eid, makerId: config.makerId, deviceId, model, deviceUrl, claimCodeHash: hashCode(claimCode),
-            status: 'Active', consentEpoch: 0, recentlyTransferredAt: null, settings: {}, createdAt: now, updatedAt: now,
+            status: 'Active', consentEpoch: 0, statusVersion: 0, recentlyTransferredAt: null, settings: {}, createdAt: now, updatedAt: now,
           } as never);
           await touchAndPublish(tx, this.deps.outbox, eid, now);
         })

@@ -2,6 +2,7 @@
 import { AuditLog } from './audit';
 import { Consents } from './consents';
 import type { RegistryDeps } from './context';
+import { DeviceStatusDocuments } from './device-status';
 import { Devices } from './devices';
 import { OnBehalfEs2, type Es2Transport } from './es2';
 import { Porting } from './porting';
@@ -18,6 +19,7 @@ export class OwnerRegistry {
   readonly porting: Porting;
   readonly quarantine: Quarantine;
   readonly es2: OnBehalfEs2;
+  readonly statuses: DeviceStatusDocuments;
 
   constructor(
     readonly deps: RegistryDeps,
@@ -25,6 +27,7 @@ export class OwnerRegistry {
   ) {
     this.audit = new AuditLog(deps);
     this.es2 = new OnBehalfEs2(deps, es2Transport);
+    this.statuses = new DeviceStatusDocuments(deps);
     this.devices = new Devices(deps, this.audit);
     this.sharing = new Sharing(deps, this.audit);
     this.consents = new Consents(deps, this.audit);

@@ -5,6 +5,7 @@
  *
  * | iface | functions | check | refusal |
  * |---|---|---|---|
+ * | ES3, ES4 | any profile function | a VERIFIED device status (signed by the registry; on a miss fetched from it) | 8.1.1 / 3.7 [U] |
  * | ES3, ES4 | any profile function but DeleteISDP / DeleteProfile, on a Suspended / Revoked device | suspension | 8.1 / 3.8 [U] |
  * | ES4 | EnableProfile, DisableProfile, DeleteProfile on an owned device | `X-Owner-Consent` present | 8.1.1 / 1.2 [U] |
  * | ES4 | same | consent valid for (EID, the MNO, the function, the epoch) | 8.1.1 / 6.1 [U] |
@@ -12,7 +13,7 @@
  * ES3 carries no consent: the SM-DP verified it on ES2 (docs/owner-registry.md "Consent tokens").
  * GetEIS / AuditEIS are reads and ES1 is the EUM's registration: neither is checked.
  */
-import { authorizeOwnerOperation, type ConsentVerifier, type DeviceStatus, type OwnerPolicyOperation } from '@rsp/identity';
+import { authorizeOwnerOperation, type ConsentVerifier, type DeviceStatusLookup, type OwnerPolicyOperation } from '@rsp/identity';
 import type { SmSrInterface } from './function-runner';
 import type { SmSrLogger } from './model';
 
@@ -39,18 +40,19 @@ const ES4_OPERATIONS: Readonly<Record<string, OwnerPolicyOperation>> = {
 export class OwnerPolicyGuard {
   constructor(
     private readonly verifier: Pick<ConsentVerifier, 'verify'>,
-    private readonly statuses: { get(eid: string): DeviceStatus | undefined },
+    /** The VerifiedDeviceStatusCache (fetches a missing status from the registry). */
+    private readonly statuses: DeviceStatusLookup,
     private readonly logger: SmSrLogger,
   ) {}
 
-  /** Throws DeviceSuspended / ERR_CONSENT_* when the call must be refused. */
+  /** Throws DeviceStatusUnavailable / DeviceSuspended / ERR_CONSENT_* when the call must be refused. */
   async check(iface: SmSrInterface, fn: string, request: object, requester: string, consent: string | undefined): Promise<void> {
     const table = iface === 'ES3' ? ES3_OPERATIONS : iface === 'ES4' ? ES4_OPERATIONS : undefined;
     const operation = table?.[fn];
     const eid = (request as { eid?: unknown }).eid;
     if (operation === undefined || operation === 'Read' || typeof eid !== 'string') return;
     try {
-      await authorizeOwnerOperation({ status: this.statuses.get(eid), operation, eid, mnoId: requester, consent, checkConsent: iface === 'ES4', verifier: this.verifier });
+      await authorizeOwnerOperation({ statuses: this.statuses, operation, eid, mnoId: requester, consent, checkConsent: iface === 'ES4', verifier: this.verifier });
     } catch (error) {
       this.logger.log(`${iface}.${fn} by ${requester} on ${eid} refused: ${(error as { code?: string }).code ?? 'unexpected error'}`);
       throw error;

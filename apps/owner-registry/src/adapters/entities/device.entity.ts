@@ -35,6 +35,10 @@ export class DeviceRecord {
   @Column({ type: 'integer', name: 'consent_epoch' })
   consentEpoch!: number;
 
+  /** Version of the signed status document: +1 in the transaction of every status change (never goes back). */
+  @Column({ type: 'integer', name: 'status_version' })
+  statusVersion!: number;
+
   @TimestampColumn({ name: 'recently_transferred_at', nullable: true })
   recentlyTransferredAt!: Date | null;
 
