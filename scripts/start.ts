@@ -7,55 +7,40 @@
  * demo MNO with an API key, and the device / raw APDU API. It ends by printing a curl that downloads a
  * profile to the oven.
  *
- * Settings (environment):
+ * Settings (environment), validated before anything starts (scripts/start-config.ts composes the apps'
+ * schemas; docs/configuration.md). A bad one stops the start with one line naming it.
+ *   RSP_ENV             development (default): keys below left unset are generated ONCE into the data
+ *                       directory (mode 600) and reused; production: a missing key stops the start
  *   RSP_DATA_DIR        data directory (default ./data)
- *   RSP_MQTT_PORT       embedded broker port (default 1883; 0 = any free port)
+ *   RSP_MQTT_PORT       embedded broker port (default 8883, TLS with client certificates; 0 = any free port)
  *   RSP_MQTT_HOST       embedded broker bind address (default 127.0.0.1)
- *   RSP_MQTT_URL        use this broker (e.g. Mosquitto) instead of the embedded one
+ *   RSP_MQTT_URL        use this broker (mqtts://…: Mosquitto with `npm run mosquitto:config`) instead of the embedded one;
+ *                       every service, card and tool connects with its own TLS client certificate, issued once from
+ *                       the data directory's PKI into {dir}/mqtt/ (docs/security.md)
  *   RSP_DATABASE_URL    use this database (postgres://…) instead of SQLite files in the data directory
  *   RSP_SMDP_HTTP_PORT  SM-DP ES2 API (default 8081); RSP_SMSR_HTTP_PORT SM-SR ES1/ES4 API (default 8082)
+ *   RSP_SMDP_ID, RSP_SMSR_ID  service ids (default smdp.demo, smsr.demo)
  *   RSP_SIM_API_PORT    device / raw APDU API port (default 8083; 0 = any free port)
  *   RSP_OWNER_REGISTRY_HTTP_PORT  owner registry and portal (default 8084); RSP_DEV_IDP_PORT dev IdP (default 8085)
- *   RSP_DEMO_MNO_API_KEY  the demo MNO's API key (default: generated once, kept in the data directory)
- *   RSP_SECRET_BOX_KEYS   keys sealing secrets at rest (default: generated once, kept in the data directory)
+ *   RSP_OWNER_REGISTRY_URL  the registry's public URL (consent `iss`, device URLs)
+ *   RSP_DEMO_MNO_API_KEY, RSP_DEMO_MAKER_API_KEY  the demo MNO's and maker's API keys ({dir}/demo-*-api-key)
+ *   RSP_SECRET_BOX_KEYS   keys sealing secrets at rest ({dir}/secret-box-keys)
+ *   RSP_CONSENT_SIGNING_KEY_FILE  the registry's consent-signing key ({dir}/owner-registry-consent-key.pem):
+ *                       kept, so consents minted before a restart stay valid after it; RSP_CONSENT_SIGNING_KEY_ID,
+ *                       RSP_CONSENT_PREVIOUS_KEYS_FILE (older public keys still accepted)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { CurveName } from '@rsp/crypto';
+import { mnoNotifyTopic } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
+import { MqttCredentialStore } from '@rsp/mqtt-transport';
 import { DEMO_EID_FIRST_SERIAL, generateTestPki, readTestPki, writeTestPki, type TestPki } from '@rsp/pki';
 import { startDeviceApi } from '../simulator/src/device-api';
 import { CombinedDirectory } from '../simulator/src/demo';
-import { DEMO_IDS, freshSecretBoxKeys, startStack } from './stack';
-
-const dataDir = resolve(process.env.RSP_DATA_DIR ?? 'data');
-const mqttPort = port('RSP_MQTT_PORT', 1883);
-const mqttHost = process.env.RSP_MQTT_HOST ?? '127.0.0.1';
-const apiPort = port('RSP_SIM_API_PORT', 8083);
-const smdpPort = port('RSP_SMDP_HTTP_PORT', 8081);
-const smsrPort = port('RSP_SMSR_HTTP_PORT', 8082);
-const registryPort = port('RSP_OWNER_REGISTRY_HTTP_PORT', 8084);
-const idpPort = port('RSP_DEV_IDP_PORT', 8085);
-
-function port(setting: string, fallback: number): number {
-  const value = Number(process.env[setting] ?? fallback);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) {
-    throw new Error(`${setting} must be a port number, got "${process.env[setting]}"`);
-  }
-  return value;
-}
-
-/** A value from the environment, else one generated on the first start and kept (mode 600) in the data directory. */
-function persistentSecret(setting: string, file: string, generate: () => string): string {
-  const configured = process.env[setting];
-  if (configured) return configured;
-  const path = join(dataDir, file);
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  const value = generate();
-  writeFileSync(path, `${value}\n`, { mode: 0o600 });
-  return value;
-}
+import { loadStackConfig, type StackConfig } from './start-config';
+import { DEMO_IDS, startStack } from './stack';
 
 function ensurePki(curve: CurveName, dir: string): TestPki {
   const suffix = curve === 'P-256' ? 'NIST' : 'BRP';
@@ -72,7 +57,7 @@ function ensurePki(curve: CurveName, dir: string): TestPki {
 }
 
 /** The demo maker registers its devices with the owner registry once; their claim codes are kept in the data directory. */
-async function registerDemoDevices(registryHttpUrl: string, makerKey: string, devices: Array<{ eid: string; model: string }>): Promise<void> {
+async function registerDemoDevices(dataDir: string, registryHttpUrl: string, makerKey: string, devices: Array<{ eid: string; model: string }>): Promise<void> {
   const file = join(dataDir, 'demo-claim-codes.json');
   const known = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { deviceUrl: string; claimCode: string }>) : {};
   for (const device of devices) {
@@ -89,48 +74,54 @@ async function registerDemoDevices(registryHttpUrl: string, makerKey: string, de
       writeFileSync(file, JSON.stringify(known, null, 2), { mode: 0o600 });
     }
     const entry = known[device.eid];
-    if (entry) console.log(`claim    ${device.model.padEnd(5)} ${entry.deviceUrl} claim code ${entry.claimCode}`);
+    // The code is a secret (it makes whoever holds it the owner): its file is printed, never the code.
+    if (entry) console.log(`claim    ${device.model.padEnd(5)} ${entry.deviceUrl} (claim code in ${file})`);
   }
 }
 
 async function main(): Promise<void> {
+  // Every setting checked (and development keys read or generated once) before anything starts.
+  const config: StackConfig = loadStackConfig();
+  const { dataDir } = config;
   mkdirSync(dataDir, { recursive: true });
+  for (const notice of config.notices) console.log(`keys     ${notice}`);
   const pki = ensurePki('P-256', join(dataDir, 'pki', 'nist'));
   ensurePki('brainpoolP256r1', join(dataDir, 'pki', 'brainpool'));
-  const apiKey = persistentSecret('RSP_DEMO_MNO_API_KEY', 'demo-mno-api-key', () => randomBytes(24).toString('base64url'));
-  const secretBoxKeys = persistentSecret('RSP_SECRET_BOX_KEYS', 'secret-box-keys', freshSecretBoxKeys);
-  const makerKey = persistentSecret('RSP_DEMO_MAKER_API_KEY', 'demo-maker-api-key', () => randomBytes(24).toString('base64url'));
-  // The registry's public URL is the consents' issuer and the device URL base: fixed before anything starts.
-  const registryUrl = process.env.RSP_OWNER_REGISTRY_URL ?? (registryPort === 0 ? 'https://owner-registry.rsp.invalid' : `http://127.0.0.1:${registryPort}`);
-  const databaseUrl = process.env.RSP_DATABASE_URL;
+  const apiKey = config.demoMno.apiKey;
+  const makerKey = config.demoMaker.apiKey;
+  const { smsrId, smdpId } = config.ids;
   const stack = await startStack({
     pki,
-    ...(process.env.RSP_MQTT_URL ? { mqttUrl: process.env.RSP_MQTT_URL } : { mqttPort, mqttHost }),
-    database: databaseUrl?.startsWith('postgres') ? { kind: 'postgres', url: databaseUrl } : { kind: 'sqlite', dir: dataDir },
-    smdpHttpPort: smdpPort,
-    smsrHttpPort: smsrPort,
+    ids: config.ids,
+    ...(config.mqtt.url ? { mqttUrl: config.mqtt.url } : { mqttPort: config.mqtt.embedded.port, mqttHost: config.mqtt.embedded.host }),
+    ...(config.mqtt.protocolVersion === 5 ? { mqttProtocolVersion: 5 as const } : {}),
+    database: config.database,
+    smdpHttpPort: config.ports.smdp,
+    smsrHttpPort: config.ports.smsr,
     mnos: [{ mnoId: DEMO_IDS.mnoId, apiKey }],
-    secretBoxKeys,
+    secretBoxKeys: config.secretBoxKeys,
     devices: [
       { model: 'oven', count: 1, firstSerial: DEMO_EID_FIRST_SERIAL },
       { model: 'bbq', count: 1, firstSerial: DEMO_EID_FIRST_SERIAL + 1 },
     ],
     cardStateDir: join(dataDir, 'cards'),
+    mqttCredentialsDir: join(dataDir, 'mqtt'),
     owners: {
-      registryUrl,
-      registryHttpPort: registryPort,
-      idpPort,
+      registryUrl: config.registryUrl,
+      registryHttpPort: config.ports.registry,
+      idpPort: config.ports.devIdp,
       makers: [{ makerId: 'oven-maker', makerDomain: 'oven-maker.example', apiKey: makerKey }],
+      consentKeys: config.consentKeys,
     },
   });
-  console.log(`mqtt     ${stack.broker ? 'embedded aedes broker' : 'broker'} on ${stack.mqttUrl}`);
-  console.log(`sm-sr    ${DEMO_IDS.smsrId}: ES1/ES4 on ${stack.smsr.httpUrl}/gsma/es4/{function} (OpenAPI ${stack.smsr.httpUrl}/docs)`);
-  console.log(`sm-dp    ${DEMO_IDS.smdpId}: ES2 on ${stack.smdp.httpUrl}/gsma/es2/{function} (OpenAPI ${stack.smdp.httpUrl}/docs)`);
+  console.log(`mqtt     ${stack.broker ? 'embedded aedes broker (TLS client certificates, broker ACL)' : 'broker'} on ${stack.mqttUrl}`);
+  console.log(`sm-sr    ${smsrId}: ES1/ES4 on ${stack.smsr.httpUrl}/gsma/es4/{function} (OpenAPI ${stack.smsr.httpUrl}/docs)`);
+  console.log(`sm-dp    ${smdpId}: ES2 on ${stack.smdp.httpUrl}/gsma/es2/{function} (OpenAPI ${stack.smdp.httpUrl}/docs)`);
   const directory = new CombinedDirectory(stack.fleets);
-  const api = await startDeviceApi(directory, { port: apiPort });
-  for (const device of directory.list(0, directory.size)) console.log(`device   ${device.model.padEnd(5)} EID ${device.eid} (registered with ${DEMO_IDS.smsrId})`);
+  const api = await startDeviceApi(directory, { port: config.ports.simApi });
+  for (const device of directory.list(0, directory.size)) console.log(`device   ${device.model.padEnd(5)} EID ${device.eid} (registered with ${smsrId})`);
   console.log(`api      device and raw APDU API on ${api.url} (docs/device-api.md)`);
-  await registerDemoDevices(stack.registry?.httpUrl ?? '', makerKey, directory.list(0, directory.size));
+  await registerDemoDevices(dataDir, stack.registry?.httpUrl ?? '', makerKey, directory.list(0, directory.size));
   console.log(`owners   registry ${stack.registry?.httpUrl} (portal ${stack.registry?.httpUrl}/portal), dev IdP ${stack.idp?.issuer} (users alice / alice, bob / bob)`);
   const stock = await fetch(`${stack.smdp.httpUrl}/mno/profileTypes`, {
     method: 'POST',
@@ -145,13 +136,25 @@ async function main(): Promise<void> {
   );
   if (!stock.ok) console.warn('mno      could not stock the demo MNO inventory');
   const oven = stack.eids[0] ?? '';
-  console.log(`mno      ${DEMO_IDS.mnoId}, API key in ${join(dataDir, 'demo-mno-api-key')} (or RSP_DEMO_MNO_API_KEY); profile type demo-iot`);
+  // The key's file (or the variable it came from) goes into the printed commands, never the key itself.
+  const keyFile = config.demoMno.apiKeyFile;
+  const apiKeyRef = keyFile ? `$(cat ${keyFile})` : '$RSP_DEMO_MNO_API_KEY';
+  console.log(`mno      ${DEMO_IDS.mnoId}, API key ${keyFile ? `in ${keyFile}` : 'from RSP_DEMO_MNO_API_KEY'}; profile type demo-iot`);
   console.log('try      download and enable a profile on the oven:');
   console.log(
-    `curl -s -X POST ${stack.smdp.httpUrl}/gsma/es2/downloadProfile -H 'content-type: application/json' -H "X-API-Key: $(cat ${join(dataDir, 'demo-mno-api-key')})" \\\n` +
-      `  -d '{"header":{"functionRequesterIdentifier":"${DEMO_IDS.mnoId}","functionCallIdentifier":"'$(date +%s%N)'"},"eid":"${oven}","smsrId":"${DEMO_IDS.smsrId}","profileType":"demo-iot","enableProfile":true}'`,
+    `curl -s -X POST ${stack.smdp.httpUrl}/gsma/es2/downloadProfile -H 'content-type: application/json' -H "X-API-Key: ${apiKeyRef}" \\\n` +
+      `  -d '{"header":{"functionRequesterIdentifier":"${DEMO_IDS.mnoId}","functionCallIdentifier":"'$(date +%s%N)'"},"eid":"${oven}","smsrId":"${smsrId}","profileType":"demo-iot","enableProfile":true}'`,
   );
-  console.log(`         or: npx rsp es2 download-profile --eid ${oven} --profile-type demo-iot --enable --api-key "$(cat ${join(dataDir, 'demo-mno-api-key')})"`);
+  console.log(`         or: npx rsp es2 download-profile --eid ${oven} --profile-type demo-iot --enable --api-key "${apiKeyRef}"`);
+  // A tool's broker identity: the demo MNO reading its own notifications (the ACL lets it read nothing else).
+  const identities = new MqttCredentialStore(join(dataDir, 'mqtt'), pki);
+  identities.get(DEMO_IDS.mnoId);
+  const files = identities.paths(DEMO_IDS.mnoId);
+  const { hostname, port } = new URL(stack.mqttUrl);
+  console.log(`watch    the demo MNO's notifications, with its own broker identity (docs/security.md):`);
+  console.log(
+    `mosquitto_sub -h ${hostname} -p ${port} --cafile ${files.ca} --cert ${files.cert} --key ${files.key} -i ${DEMO_IDS.mnoId} -t '${mnoNotifyTopic(DEMO_IDS.mnoId, 'es2')}' -t '${mnoNotifyTopic(DEMO_IDS.mnoId, 'es4')}' -v`,
+  );
   console.log('ready    Ctrl-C stops.');
   const stop = async (): Promise<void> => {
     await api.close();

@@ -1,104 +1,76 @@
 /**
- * `npm run start:owner-registry`: the owner registry from the environment.
+ * `npm run start:owner-registry`: the owner registry from the environment, validated at start
+ * (apps/owner-registry/src/config.ts; every setting in docs/configuration.md). A bad setting stops the
+ * start with one line naming it.
  *
- *   RSP_MQTT_URL                  broker (default mqtt://127.0.0.1:1883)
+ *   RSP_ENV                       development (default) | production: production generates no key and starts
+ *                                 no development IdP; a missing key or setting stops the start
+ *   RSP_MQTT_URL                  broker (default mqtts://127.0.0.1:8883, npm start's); RSP_MQTT_PROTOCOL_VERSION 4 | 5
+ *   RSP_MQTT_CERT_FILE, RSP_MQTT_KEY_FILE, RSP_MQTT_CA_FILE  the service's broker identity (TLS client certificate,
+ *                     PEM; development: issued once from the test PKI into {dir}/mqtt/; docs/security.md)
  *   RSP_DATABASE_URL              sqlite:///abs/path.db | postgres://… (default sqlite under RSP_DATA_DIR)
  *   RSP_DATABASE_SCHEMA           Postgres schema (optional)
  *   RSP_OWNER_REGISTRY_HTTP_PORT  HTTP port (default 8084); RSP_OWNER_REGISTRY_HTTP_HOST (default 127.0.0.1)
  *   RSP_OWNER_REGISTRY_URL        public base URL (device URLs, consent `iss`; default the HTTP URL)
- *   RSP_OIDC_ISSUERS              JSON [{ issuer, audience, jwksUri? }]; unset: the dev IdP is started
- *                                 (RSP_DEV_IDP_PORT, default 8085; users alice / bob, client owner-portal)
- *   RSP_MAKERS                    JSON [{ makerId, makerDomain, apiKey }] (default oven-maker, key printed once)
+ *   RSP_OIDC_ISSUERS              JSON [{ issuer, audience, jwksUri? }]; unset (development only): the dev IdP
+ *                                 is started (RSP_DEV_IDP_PORT, default 8085; users alice / bob, client owner-portal)
+ *   RSP_MAKERS                    JSON [{ makerId, makerDomain, apiKey }] (default oven-maker with
+ *                                 RSP_DEMO_MAKER_API_KEY; development: generated once into {dir}/demo-maker-api-key)
  *   RSP_MNOS                      JSON [{ mnoId, apiKey, es2Url?, es2ApiKey?, smsrId?, acceptsTransfers? }]
- *                                 (default mno.demo with RSP_DEMO_MNO_API_KEY, or a random key printed once)
- *   RSP_DATA_DIR                  data directory (default ./data): the consent-signing key is kept in
- *                                 {dir}/owner-registry-consent-key.pem so restarts keep the JWKS
+ *                                 (default mno.demo with RSP_DEMO_MNO_API_KEY; development: {dir}/demo-mno-api-key)
+ *   RSP_CONSENT_SIGNING_KEY_FILE  PEM P-256 consent-signing key (development: generated once into
+ *                                 {dir}/owner-registry-consent-key.pem, so restarts keep consents valid);
+ *                                 RSP_CONSENT_SIGNING_KEY_ID its kid (default from its RFC 7638 thumbprint);
+ *                                 RSP_CONSENT_PREVIOUS_KEYS_FILE older public keys still accepted (JWKS JSON)
+ *   RSP_DATA_DIR                  data directory (default ./data)
  */
-import { createPrivateKey, generateKeyPairSync, randomBytes, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { isRspError } from '@rsp/errors';
-import type { TrustedIssuer } from '@rsp/identity';
-import { startOwnerRegistry, type ConsentSigningKey, type MakerConfig, type MnoConfig } from './app';
-import { startDevIdp, OWNER_PORTAL_CLIENT_ID } from './dev-idp/dev-idp';
-
-function port(setting: string, fallback: number): number {
-  const value = Number(process.env[setting] ?? fallback);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${setting} must be a port number, got "${process.env[setting]}"`);
-  return value;
-}
-
-function json<T>(setting: string): T | undefined {
-  const raw = process.env[setting];
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw) as T;
-  } catch {
-    throw new Error(`${setting} must be JSON`);
-  }
-}
-
-/** The consent-signing key, generated once into the data directory (demo; production mounts its own file). */
-function consentKey(dataDir: string): ConsentSigningKey {
-  const file = join(dataDir, 'owner-registry-consent-key.pem');
-  if (!existsSync(file)) {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  }
-  const pem = readFileSync(file, 'utf8');
-  return { privateKey: createPrivateKey(pem), kid: `consent-${createHash('sha256').update(pem).digest('hex').slice(0, 16)}` };
-}
+import { startOwnerRegistry } from './app';
+import { loadOwnerRegistryConfig } from './config';
+import { startDevIdp, OWNER_PORTAL_CLIENT_ID, type DevIdp } from './dev-idp/dev-idp';
 
 async function main(): Promise<void> {
-  const dataDir = resolve(process.env.RSP_DATA_DIR ?? 'data');
-  mkdirSync(dataDir, { recursive: true });
+  const config = loadOwnerRegistryConfig();
+  for (const notice of config.notices) console.warn(`registry ${notice}`);
   const printed: string[] = [];
-  let trustedIssuers = json<TrustedIssuer[]>('RSP_OIDC_ISSUERS');
-  let closeIdp: (() => Promise<void>) | undefined;
-  let devIdp: Awaited<ReturnType<typeof startDevIdp>> | undefined;
-  if (!trustedIssuers) {
+  let devIdp: DevIdp | undefined;
+  if (config.identity.kind === 'dev-idp') {
     // The portal client is added once the registry's address (its redirect URI) is known.
-    const idp = await startDevIdp({ port: port('RSP_DEV_IDP_PORT', 8085), clients: [] });
-    devIdp = idp;
-    closeIdp = () => idp.close();
-    trustedIssuers = [{ issuer: idp.issuer, audience: OWNER_PORTAL_CLIENT_ID }];
-    printed.push(`dev IdP  ${idp.issuer} (users alice / bob, password = user name)`);
+    devIdp = await startDevIdp({ port: config.identity.port, clients: [] });
+    printed.push(`dev IdP  ${devIdp.issuer} (users alice / bob, password = user name)`);
   }
-  let makers = json<MakerConfig[]>('RSP_MAKERS');
-  if (!makers) {
-    const apiKey = randomBytes(18).toString('base64url');
-    makers = [{ makerId: 'oven-maker', makerDomain: 'oven-maker.example', apiKey }];
-    printed.push(`registry oven-maker X-API-Key: ${apiKey}`);
-  }
-  let mnos = json<MnoConfig[]>('RSP_MNOS');
-  if (!mnos) {
-    const apiKey = process.env.RSP_DEMO_MNO_API_KEY ?? randomBytes(18).toString('base64url');
-    mnos = [{ mnoId: 'mno.demo', apiKey }];
-    if (!process.env.RSP_DEMO_MNO_API_KEY) printed.push(`registry mno.demo X-API-Key: ${apiKey}`);
-  }
+  const trustedIssuers = devIdp ? [{ issuer: devIdp.issuer, audience: OWNER_PORTAL_CLIENT_ID }] : config.identity.kind === 'issuers' ? config.identity.trustedIssuers : [];
   const registry = await startOwnerRegistry({
-    ...(process.env.RSP_OWNER_REGISTRY_URL ? { registryUrl: process.env.RSP_OWNER_REGISTRY_URL } : {}),
-    httpPort: port('RSP_OWNER_REGISTRY_HTTP_PORT', 8084),
-    httpHost: process.env.RSP_OWNER_REGISTRY_HTTP_HOST ?? '127.0.0.1',
-    mqttUrl: process.env.RSP_MQTT_URL ?? 'mqtt://127.0.0.1:1883',
-    databaseUrl: process.env.RSP_DATABASE_URL ?? `sqlite://${join(dataDir, 'owner-registry.db')}`,
-    ...(process.env.RSP_DATABASE_SCHEMA ? { databaseSchema: process.env.RSP_DATABASE_SCHEMA } : {}),
+    ...(config.registryUrl ? { registryUrl: config.registryUrl } : {}),
+    httpPort: config.http.port,
+    httpHost: config.http.host,
+    mqttUrl: config.mqtt.url,
+    mqttCredentials: config.mqtt.credentials,
+    mqttProtocolVersion: config.mqtt.protocolVersion,
+    databaseUrl: config.database.url,
+    ...(config.database.schema ? { databaseSchema: config.database.schema } : {}),
     trustedIssuers,
-    makers,
-    mnos,
-    consentSigningKey: consentKey(dataDir),
+    makers: config.makers,
+    mnos: config.mnos,
+    consentSigningKey: config.consentKeys.signingKey,
+    consentPreviousPublicKeys: config.consentKeys.previousPublicKeys,
     ...(devIdp ? { portal: { idpIssuer: devIdp.issuer, clientId: OWNER_PORTAL_CLIENT_ID } } : {}),
+  }).catch(async (error: unknown) => {
+    await devIdp?.close();
+    throw error;
   });
   if (devIdp) {
     const portalUrl = `${registry.httpUrl}/portal`;
     await devIdp.addClient({ clientId: OWNER_PORTAL_CLIENT_ID, redirectUris: [portalUrl], postLogoutRedirectUris: [portalUrl] });
     printed.push(`portal   ${portalUrl}`);
   }
+  // Development API keys: the file, never the key.
+  for (const { clientId, file } of config.apiKeyFiles) printed.push(`registry ${clientId} X-API-Key in ${file}`);
   console.log(`registry ${registry.registryUrl}: HTTP ${registry.httpUrl}, consent keys ${registry.jwksUrl}`);
   for (const line of printed) console.log(line);
   const stop = async (): Promise<void> => {
     await registry.close();
-    await closeIdp?.();
+    await devIdp?.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

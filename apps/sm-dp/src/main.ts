@@ -1,63 +1,57 @@
 /**
- * `npm run start:sm-dp`: the SM-DP from the environment.
+ * `npm run start:sm-dp`: the SM-DP from the environment, validated at start (apps/sm-dp/src/config.ts;
+ * every setting in docs/configuration.md). A bad setting stops the start with one line naming it.
  *
- *   RSP_MQTT_URL          broker (default mqtt://127.0.0.1:1883)
- *   RSP_DATABASE_URL      sqlite:///abs/path.db | postgres://… (default sqlite under RSP_DATA_DIR)
- *   RSP_DATABASE_SCHEMA   Postgres schema (optional)
- *   RSP_SMDP_HTTP_PORT    ES2 / inventory / OpenAPI port (default 8081)
+ *   RSP_ENV               development (default) | production: production generates no key and never falls
+ *                         back to the test PKI; a missing key or file stops the start
  *   RSP_SMDP_ID           default smdp.demo
- *   RSP_DATA_DIR          data directory (default ./data); the test PKI is read from {dir}/pki/nist
- *   RSP_SECRET_BOX_KEYS   id:base64key[,…] (default: a key generated once into {dir}/sm-dp-secret-box.key)
- *   RSP_DEMO_MNO_API_KEY  API key of mno.demo (default: a fresh random key, printed once)
+ *   RSP_SMDP_HTTP_PORT    ES2 / inventory / OpenAPI port (default 8081); RSP_SMDP_HTTP_HOST (default 127.0.0.1)
+ *   RSP_MQTT_URL          broker (default mqtts://127.0.0.1:8883, npm start's); RSP_MQTT_PROTOCOL_VERSION 4 | 5 (default 4)
+ *   RSP_MQTT_CERT_FILE, RSP_MQTT_KEY_FILE, RSP_MQTT_CA_FILE  the service's broker identity (TLS client certificate,
+ *                     PEM; development: issued once from the test PKI into {dir}/mqtt/; docs/security.md)
+ *   RSP_DATABASE_URL      sqlite:///abs/path.db | postgres://… (default sqlite://{RSP_DATA_DIR}/sm-dp.db)
+ *   RSP_DATABASE_SCHEMA   Postgres schema (optional)
+ *   RSP_DATA_DIR          data directory (default ./data)
+ *   RSP_PKI_DIR           development: the test PKI for the files below left unset (default {dir}/pki/nist)
+ *   RSP_CI_CERTIFICATE_FILE, RSP_EUM_CERTIFICATE_FILE     X.509 (DER or PEM)
+ *   RSP_SMDP_CERTIFICATE_FILE, RSP_SMDP_PRIVATE_KEY_FILE  CERT.DP.ECDSA (GP 7F21) and SK.DP.ECDSA (PEM)
+ *   RSP_SECRET_BOX_KEYS   id:base64key[,…] (development: generated once into {dir}/sm-dp-secret-box.key)
+ *   RSP_DEMO_MNO_API_KEY  API key of mno.demo (development: generated once into {dir}/demo-mno-api-key;
+ *                         only the path is printed)
+ *   RSP_OWNER_REGISTRY_URL  the owner registry (consent `iss`); set: ES2 on owned devices needs a consent.
+ *                         RSP_OWNER_REGISTRY_JWKS_URL (default {registry}/.well-known/jwks.json)
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { isRspError } from '@rsp/errors';
-import { SecretBox } from '@rsp/persistence';
-import { readTestPki } from '@rsp/pki';
 import { startSmDp } from './app';
-
-function port(setting: string, fallback: number): number {
-  const value = Number(process.env[setting] ?? fallback);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${setting} must be a port number, got "${process.env[setting]}"`);
-  return value;
-}
-
-/** A SecretBox key generated once and kept in the data directory (demo only: production sets RSP_SECRET_BOX_KEYS). */
-function secretBoxKeys(dataDir: string): string {
-  if (process.env.RSP_SECRET_BOX_KEYS) return process.env.RSP_SECRET_BOX_KEYS;
-  const file = join(dataDir, 'sm-dp-secret-box.key');
-  if (!existsSync(file)) writeFileSync(file, `k1:${SecretBox.generateKey().toString('base64')}\n`, { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
-}
+import { loadSmDpConfig } from './config';
 
 async function main(): Promise<void> {
-  const dataDir = resolve(process.env.RSP_DATA_DIR ?? 'data');
-  mkdirSync(dataDir, { recursive: true });
-  const pki = readTestPki(join(dataDir, 'pki', 'nist'), 'P-256');
-  const apiKey = process.env.RSP_DEMO_MNO_API_KEY ?? randomBytes(18).toString('base64url');
+  const config = loadSmDpConfig();
+  for (const notice of config.notices) console.warn(`sm-dp    ${notice}`);
   const smdp = await startSmDp({
-    smdpId: process.env.RSP_SMDP_ID ?? 'smdp.demo',
-    httpPort: port('RSP_SMDP_HTTP_PORT', 8081),
-    httpHost: process.env.RSP_SMDP_HTTP_HOST ?? '127.0.0.1',
-    mqttUrl: process.env.RSP_MQTT_URL ?? 'mqtt://127.0.0.1:1883',
-    databaseUrl: process.env.RSP_DATABASE_URL ?? `sqlite://${join(dataDir, 'sm-dp.db')}`,
-    ...(process.env.RSP_DATABASE_SCHEMA ? { databaseSchema: process.env.RSP_DATABASE_SCHEMA } : {}),
-    ciCertificate: pki.ci.der,
-    eumCertificates: [pki.eum.der],
-    smdpCertificate: pki.smDp.cert,
-    smdpPrivateKey: pki.smDp.privateKey,
-    mnos: [{ mnoId: 'mno.demo', apiKey }],
-    secretBoxKeys: secretBoxKeys(dataDir),
+    smdpId: config.smdpId,
+    httpPort: config.http.port,
+    httpHost: config.http.host,
+    mqttUrl: config.mqtt.url,
+    mqttCredentials: config.mqtt.credentials,
+    mqttProtocolVersion: config.mqtt.protocolVersion,
+    databaseUrl: config.database.url,
+    ...(config.database.schema ? { databaseSchema: config.database.schema } : {}),
+    ciCertificate: config.pki.ciCertificate,
+    eumCertificates: config.pki.eumCertificates,
+    smdpCertificate: config.pki.certificate,
+    smdpPrivateKey: config.pki.privateKey,
+    mnos: [{ mnoId: config.demoMno.mnoId, apiKey: config.demoMno.apiKey }],
+    secretBoxKeys: config.secretBoxKeys,
+    ...(config.ownerRegistry ? { ownerRegistry: config.ownerRegistry } : {}),
   });
   // Demo stock: a default profile type and 10 subscriptions on first start (credentials not printed).
-  if ((await smdp.inventory.listProfileTypes('mno.demo')).length === 0) {
-    await smdp.inventory.putProfileType('mno.demo', { name: 'default' });
-    await smdp.inventory.generateSubscriptions('mno.demo', 'default', 10);
+  if ((await smdp.inventory.listProfileTypes(config.demoMno.mnoId)).length === 0) {
+    await smdp.inventory.putProfileType(config.demoMno.mnoId, { name: 'default' });
+    await smdp.inventory.generateSubscriptions(config.demoMno.mnoId, 'default', 10);
   }
   console.log(`sm-dp    ${smdp.smdpId}: ES2 on ${smdp.httpUrl}/gsma/es2/{function}, OpenAPI ${smdp.httpUrl}/docs`);
-  if (!process.env.RSP_DEMO_MNO_API_KEY) console.log(`sm-dp    mno.demo X-API-Key: ${apiKey}`);
+  if (config.demoMno.apiKeyFile) console.log(`sm-dp    ${config.demoMno.mnoId} X-API-Key in ${config.demoMno.apiKeyFile}`);
   const stop = async (): Promise<void> => {
     await smdp.close();
     process.exit(0);
