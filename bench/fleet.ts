@@ -6,7 +6,8 @@
  * broker and one ES5 round trip is timed. Figures are printed, never asserted.
  */
 import { performance } from 'node:perf_hooks';
-import { startEmbeddedBroker } from '@rsp/mqtt-transport';
+import { es5CommandTopic, es5ReplyFilter, es5ReplyTopic, type BrokerPrincipal } from '@rsp/contracts';
+import { brokerTlsFromPki, connectMqtt, issueMqttCredentials, startEmbeddedBroker } from '@rsp/mqtt-transport';
 import { generateTestPki } from '@rsp/pki';
 import { Fleet } from '../simulator/src/fleet';
 
@@ -57,20 +58,27 @@ export async function runFleetBench(): Promise<void> {
 }
 
 async function mqttRoundTrip(fleet: Fleet): Promise<void> {
-  const { connectAsync } = await import('mqtt');
   const { encodeCommandScript } = await import('../simulator/src/es5-script');
-  const { topics } = await import('../simulator/src/mqtt-es5');
-  const broker = await startEmbeddedBroker({ port: 0 });
+  const gateway: BrokerPrincipal = { name: 'bench-gateway', role: 'gateway', serviceId: 'bench-gateway' };
+  const smsr: BrokerPrincipal = { name: 'bench-smsr', role: 'sm-sr', serviceId: 'bench-smsr' };
+  const broker = await startEmbeddedBroker({ port: 0, tls: brokerTlsFromPki(fleet.pki), principals: [gateway, smsr] });
   const t = performance.now();
-  await fleet.startMqtt({ url: broker.url, mode: 'gateway', announce: false });
+  await fleet.startMqtt({
+    url: broker.url,
+    mode: 'gateway',
+    gatewayId: gateway.name,
+    smsrId: smsr.serviceId,
+    credentials: (principal) => issueMqttCredentials(fleet.pki, principal),
+    announce: false,
+  });
   const connectMs = performance.now() - t;
-  const sr = await connectAsync(broker.url, { clientId: 'bench-smsr' });
-  await sr.subscribeAsync(topics.reply('bench'), { qos: 1 });
+  const sr = await connectMqtt({ url: broker.url, credentials: issueMqttCredentials(fleet.pki, smsr.name) });
+  await sr.subscribeAsync(es5ReplyFilter(smsr.serviceId, 'bench'), { qos: 1 });
   const eid = fleet.eids()[Math.floor(fleet.size / 2)] as string;
   const script = encodeCommandScript({ commands: [Buffer.from('00A4040010A0000005591010FFFFFFFF8900000100', 'hex')] }).toString('hex');
   const r0 = performance.now();
   const reply = new Promise<void>((resolve) => sr.once('message', () => resolve()));
-  await sr.publishAsync(topics.command(eid), JSON.stringify({ id: 'b1', replyTo: topics.reply('bench'), script }), { qos: 1 });
+  await sr.publishAsync(es5CommandTopic(eid), JSON.stringify({ id: 'b1', replyTo: es5ReplyTopic(eid, smsr.serviceId, 'bench'), script }), { qos: 1 });
   await reply;
   console.log(`gateway mode: connected in ${connectMs.toFixed(0)} ms; first ES5 round trip (cold card) ${(performance.now() - r0).toFixed(1)} ms`);
   await sr.endAsync();

@@ -11,7 +11,8 @@ import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { TOPIC_ROOT } from '@rsp/contracts';
 import { generateTestPki } from '@rsp/pki';
-import { startStack } from '../scripts/stack';
+import { STACK_PRINCIPALS, startStack } from '../scripts/stack';
+import { connectMqtt } from '@rsp/mqtt-transport';
 
 async function downloadProfile(smdpUrl: string, apiKey: string, eid: string): Promise<string> {
   const response = await fetch(`${smdpUrl}/gsma/es2/downloadProfile`, {
@@ -50,8 +51,8 @@ export async function runProvisioningBench(): Promise<void> {
     const [warm, ...rest] = stack.eids;
     // Counts the ES5 command scripts (one MQTT round trip each) of the first provisioning only, so the
     // extra subscriber costs nothing during the parallel measurement.
-    const { connectAsync } = await import('mqtt');
-    const counter = await connectAsync(stack.mqttUrl);
+    // …as the stack's read-only monitor identity (the broker ACL lets it read, never write).
+    const counter = await connectMqtt({ url: stack.mqttUrl, credentials: stack.credentialsFor(STACK_PRINCIPALS.monitor) });
     let es5Scripts = 0;
     counter.on('message', () => (es5Scripts += 1));
     await counter.subscribeAsync(`${TOPIC_ROOT}/euicc/+/es5/cmd`, { qos: 1 }); // es5CommandTopic of any EID

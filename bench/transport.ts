@@ -4,10 +4,11 @@
  * The server runs without a Nest application around it (handlers added directly), so the figure is the
  * transport's own cost: mqtt.js, the broker, JSON envelopes, the duplicate cache. Asserts nothing.
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { lastValueFrom } from 'rxjs';
-import { RspMqttClient, RspMqttServer, RspRequester, startEmbeddedBroker } from '@rsp/mqtt-transport';
+import { es3Pattern, type BrokerPrincipal } from '@rsp/contracts';
+import { RspMqttClient, RspMqttServer, RspRequester, brokerTlsFromPki, connectMqtt, issueMqttCredentials, startEmbeddedBroker } from '@rsp/mqtt-transport';
+import { generateTestPki } from '@rsp/pki';
 
 const BUDGET_MS = Number(process.env.BENCH_MS ?? 700) * 1.5;
 
@@ -34,22 +35,29 @@ async function roundTrips(name: string, inFlight: number, send: (n: number) => P
 }
 
 export async function runTransportBench(): Promise<void> {
-  const broker = await startEmbeddedBroker({ port: 0 });
-  const topicPrefix = `bench/${randomUUID()}`;
-  const server = new RspMqttServer({ url: broker.url, topicPrefix });
-  server.addHandler('bench.echo', async (data: unknown) => data);
+  // The broker as the services meet it: TLS client certificates and the broker ACL (rsp/v1 topics).
+  const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
+  const principals: BrokerPrincipal[] = [
+    { name: 'bench-smsr', role: 'sm-sr', serviceId: 'bench-smsr' },
+    { name: 'bench-smdp', role: 'sm-dp', serviceId: 'bench-smdp' },
+  ];
+  const broker = await startEmbeddedBroker({ port: 0, tls: brokerTlsFromPki(pki), principals });
+  const pattern = es3Pattern('bench-smsr', 'GetEIS');
+  const server = new RspMqttServer({ url: broker.url, credentials: issueMqttCredentials(pki, 'bench-smsr') });
+  server.addHandler(pattern, async (data: unknown) => data);
   await new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())));
-  const requester = new RspRequester({ url: broker.url, topicPrefix });
-  const client = new RspMqttClient({ url: broker.url, topicPrefix });
+  const smdp = await connectMqtt({ url: broker.url, credentials: issueMqttCredentials(pki, 'bench-smdp') });
+  const requester = new RspRequester({ client: smdp, caller: 'bench-smdp' });
+  const client = new RspMqttClient({ client: smdp, caller: 'bench-smdp' });
   await Promise.all([requester.connect(), client.connect()]);
   const payload = { iccid: '89049032000000000000', smsrId: 'SM-SR-1', data: 'x'.repeat(256) };
   try {
     const rows = [
-      await roundTrips('RspRequester, sequential (1 in flight)', 1, () => requester.request('bench.echo', payload)),
-      await roundTrips('RspRequester, 100 in flight', 100, () => requester.request('bench.echo', payload)),
-      await roundTrips('RspMqttClient (Nest ClientProxy), 100 in flight', 100, () => lastValueFrom(client.send('bench.echo', payload))),
+      await roundTrips('RspRequester, sequential (1 in flight)', 1, () => requester.request(pattern, payload)),
+      await roundTrips('RspRequester, 100 in flight', 100, () => requester.request(pattern, payload)),
+      await roundTrips('RspMqttClient (Nest ClientProxy), 100 in flight', 100, () => lastValueFrom(client.send(pattern, payload))),
     ];
-    console.log('\n## transport (aedes, MQTT 3.1.1, loopback, ~300-byte payload)');
+    console.log('\n## transport (aedes with TLS client certificates and the broker ACL, MQTT 3.1.1, loopback, ~300-byte payload)');
     console.log('| round trip | requests | requests/s | mean latency |');
     console.log('|---|---:|---:|---:|');
     for (const { name, requests, ms } of rows) {
@@ -59,6 +67,7 @@ export async function runTransportBench(): Promise<void> {
     }
   } finally {
     await Promise.all([requester.close(), client.close()]);
+    await smdp.endAsync();
     await server.close();
     await broker.close();
   }

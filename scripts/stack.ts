@@ -4,10 +4,21 @@
  * the end-to-end tests and `npm run bench -- provisioning` all start it through {@link startStack}, so
  * the three exercise the same wiring. Each service stays separately deployable (`npm run start:sm-dp`…).
  */
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { exportJWK, type JSONWebKeySet } from 'jose';
+import { randomBytes } from 'node:crypto';
+import type { JSONWebKeySet } from 'jose';
 import { join } from 'node:path';
-import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { FileCardStore } from '@rsp/card';
+import { consentJwks, freshConsentKeys, type ConsentKeys } from '@rsp/config';
+import type { BrokerPrincipal } from '@rsp/contracts';
+import {
+  MqttCredentialStore,
+  brokerTlsFromPki,
+  issueMqttCredentials,
+  startEmbeddedBroker,
+  type BrokerRefusal,
+  type EmbeddedBroker,
+  type MqttCredentials,
+} from '@rsp/mqtt-transport';
 import { createSchema, SecretBox } from '@rsp/persistence';
 import type { TestPki } from '@rsp/pki';
 import { startSmDp, type SmDpHandle } from '../apps/sm-dp/src/app';
@@ -16,10 +27,19 @@ import { startOwnerRegistry, type OwnerRegistryHandle } from '../apps/owner-regi
 import { OWNER_PORTAL_CLIENT_ID, startDevIdp, type DevIdp } from '../apps/owner-registry/src/dev-idp/dev-idp';
 import type { DeviceModel } from '../simulator/src/device';
 import { buildSignedEis } from '../simulator/src/eum';
-import { FileCardStore } from '../simulator/src/file-card-store';
 import { Fleet } from '../simulator/src/fleet';
 
 export const DEMO_IDS = { smsrId: 'smsr.demo', smdpId: 'smdp.demo', mnoId: 'mno.demo', eumId: 'eum.demo' } as const;
+
+/** Broker principals every stack lists besides its services (docs/security.md). */
+export const STACK_PRINCIPALS = {
+  /** The owner registry's broker identity. */
+  registry: 'owner-registry',
+  /** The gateway `npm run sim` connects as by default, so a fleet can join `npm start`. */
+  simGateway: 'sim-gateway',
+  /** A read-only auditor identity (`mosquitto_sub` lines, the wire tests). */
+  monitor: 'rsp-monitor',
+} as const;
 
 export interface StackMno {
   mnoId: string;
@@ -37,8 +57,18 @@ export interface StackOptions {
    * sharing one broker (Mosquitto) pass their own to stay out of each other's requests.
    */
   ids?: { smsrId?: string; smdpId?: string };
-  /** An external broker (e.g. Mosquitto); default: the embedded aedes broker on `mqttPort`. */
+  /**
+   * An external broker (`mqtts://…`, Mosquitto with the configuration of deploy/mosquitto for the same PKI
+   * and {@link stackPrincipals}); default: the embedded aedes broker on `mqttPort`, with the same rules.
+   */
   mqttUrl?: string;
+  /**
+   * Keep the broker identities (TLS client certificates under the PKI's Test TLS CA) here, issued once;
+   * default: issued per start, in memory.
+   */
+  mqttCredentialsDir?: string;
+  /** More broker principals to list (tests: a second SM-DP, an MNO tool, a monitor). */
+  extraPrincipals?: BrokerPrincipal[];
   mqttPort?: number;
   mqttHost?: string;
   mqttProtocolVersion?: 4 | 5;
@@ -63,6 +93,8 @@ export interface StackOptions {
     registryHttpPort?: number;
     idpPort?: number;
     makers: Array<{ makerId: string; makerDomain: string; apiKey: string }>;
+    /** The consent-signing key and older keys still accepted (@rsp/config loadConsentKeys); default a fresh key per start. @secret */
+    consentKeys?: ConsentKeys;
   };
   logger?: { log(message: string): void; warn(message: string): void; error(message: string): void };
 }
@@ -70,6 +102,12 @@ export interface StackOptions {
 export interface Stack {
   mqttUrl: string;
   broker?: EmbeddedBroker;
+  /** The listed broker principals (what a Mosquitto ACL for this stack must hold). */
+  principals: BrokerPrincipal[];
+  /** The embedded broker only: stops it and starts a new one on the same port (clients reconnect). */
+  restartBroker?(): Promise<void>;
+  /** A broker identity of this stack's PKI (issued, or read from `mqttCredentialsDir`). */
+  credentialsFor(principal: string): MqttCredentials;
   smsr: SmSrHandle;
   smdp: SmDpHandle;
   fleets: Fleet[];
@@ -97,11 +135,43 @@ function databaseFor(database: StackDatabase, service: 'sm_sr' | 'sm_dp' | 'owne
   }
 }
 
-/** The registry's consent-signing key and the JWKS the services verify consents with (only with `owners`). */
-async function consentSigningKeyPair(): Promise<{ signingKey: { privateKey: KeyObject; kid: string }; jwks: JSONWebKeySet }> {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const kid = `consent-${randomBytes(4).toString('hex')}`;
-  return { signingKey: { privateKey, kid }, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] } };
+/**
+ * The registry's consent-signing keys and the JWKS the services verify consents with (only with `owners`):
+ * the configured ones (`npm start` keeps them in the data directory, so consents outlive a restart), else
+ * a fresh pair for this run (tests).
+ */
+function consentSigningKeyPair(configured: ConsentKeys | undefined): { keys: ConsentKeys; jwks: JSONWebKeySet } {
+  const keys = configured ?? freshConsentKeys();
+  return { keys, jwks: consentJwks(keys) };
+}
+
+/** The principals a stack with these options lists: its services, MNOs, gateways, plus {@link STACK_PRINCIPALS}. */
+export function stackPrincipals(
+  options: Pick<StackOptions, 'ids' | 'devices' | 'extraPrincipals'> & { mnos: ReadonlyArray<Pick<StackMno, 'mnoId'>> },
+): BrokerPrincipal[] {
+  const smsrId = options.ids?.smsrId ?? DEMO_IDS.smsrId;
+  const smdpId = options.ids?.smdpId ?? DEMO_IDS.smdpId;
+  const principal = (name: string, role: BrokerPrincipal['role']): BrokerPrincipal => ({ name, role, serviceId: name });
+  return [
+    principal(smsrId, 'sm-sr'),
+    principal(smdpId, 'sm-dp'),
+    principal(STACK_PRINCIPALS.registry, 'owner-registry'),
+    ...options.mnos.map((mno) => principal(mno.mnoId, 'mno')),
+    ...(options.devices ?? []).filter((group) => group.count > 1).map((group) => principal(fleetGatewayId(group), 'gateway')),
+    principal(STACK_PRINCIPALS.simGateway, 'gateway'),
+    principal(STACK_PRINCIPALS.monitor, 'monitor'),
+    ...(options.extraPrincipals ?? []),
+  ];
+}
+
+/** The principals of `npm start` (scripts/start.ts): what `npm run mosquitto:config` lists by default. */
+export function demoStackPrincipals(): BrokerPrincipal[] {
+  return stackPrincipals({ mnos: [{ mnoId: DEMO_IDS.mnoId }] });
+}
+
+/** The gateway id of a stack fleet (several cards share one connection). */
+function fleetGatewayId(group: { model: DeviceModel; firstSerial: number }): string {
+  return `gw-${group.model}-${group.firstSerial}`;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -110,10 +180,29 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
   try {
+    // Every connection proves a broker identity under the PKI's Test TLS CA (docs/security.md).
+    const principals = stackPrincipals(options);
+    const store = options.mqttCredentialsDir ? new MqttCredentialStore(options.mqttCredentialsDir, options.pki) : undefined;
+    const credentialsFor = (principal: string): MqttCredentials => store?.get(principal) ?? issueMqttCredentials(options.pki, principal);
     let broker: EmbeddedBroker | undefined;
+    let restartBroker: (() => Promise<void>) | undefined;
     let mqttUrl = options.mqttUrl;
     if (mqttUrl === undefined) {
-      broker = await startEmbeddedBroker({ port: options.mqttPort ?? 0, host: options.mqttHost ?? '127.0.0.1', portSetting: 'RSP_MQTT_PORT' });
+      const brokerOptions = {
+        port: options.mqttPort ?? 0,
+        host: options.mqttHost ?? '127.0.0.1',
+        portSetting: 'RSP_MQTT_PORT',
+        tls: brokerTlsFromPki(options.pki),
+        principals,
+        ...(options.logger ? { onRefusal: (refusal: BrokerRefusal) => options.logger?.warn(`broker refused: ${refusal.code} ${refusal.reason}: ${refusal.message}`) } : {}),
+      };
+      broker = await startEmbeddedBroker(brokerOptions);
+      const port = broker.port;
+      restartBroker = async () => {
+        // The embedded broker keeps nothing across a restart (sessions, retained messages): what a crash does.
+        await broker?.close();
+        broker = await startEmbeddedBroker({ ...brokerOptions, port });
+      };
       closers.push(() => broker?.close() ?? Promise.resolve());
       mqttUrl = broker.url;
     }
@@ -134,14 +223,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // The registry signs consents with this key; the services verify them with its public half.
     const owners = options.owners;
     const registryUrl = owners ? (owners.registryUrl ?? `http://127.0.0.1:${owners.registryHttpPort || 8084}`) : undefined;
-    const consent = owners ? await consentSigningKeyPair() : undefined;
-    const ownerRegistry = registryUrl && consent ? { ownerRegistry: { issuer: registryUrl, jwks: consent.jwks } } : {};
+    const consent = owners ? consentSigningKeyPair(owners.consentKeys) : undefined;
+    // The registry starts last: until then the services' status fetches fail (fail closed).
+    let registryHttpUrl: string | undefined;
+    const ownerRegistry = registryUrl && consent ? { ownerRegistry: { issuer: registryUrl, jwks: consent.jwks, statusUrl: () => registryHttpUrl } } : {};
 
     const smsr = await startSmSr({
       smsrId,
       httpPort: options.smsrHttpPort ?? 0,
       ...host,
       mqttUrl,
+      mqttCredentials: credentialsFor(smsrId),
       ...protocol,
       ...databaseFor(options.database, 'sm_sr'),
       ciCertificate: options.pki.ci.der,
@@ -168,7 +260,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...(options.cardStateDir ? { backingStore: new FileCardStore(options.cardStateDir) } : {}),
       });
       closers.push(() => fleet.close());
-      await fleet.startMqtt({ url: mqttUrl, mode: group.count > 1 ? 'gateway' : 'single', ...(options.mqttProtocolVersion ? { protocolVersion: options.mqttProtocolVersion } : {}), announce: false });
+      await fleet.startMqtt({
+        url: mqttUrl,
+        mode: group.count > 1 ? 'gateway' : 'single',
+        gatewayId: fleetGatewayId(group),
+        smsrId,
+        credentials: credentialsFor, // a card's identity is its EID; a gateway's its id
+        ...(options.mqttProtocolVersion ? { protocolVersion: options.mqttProtocolVersion } : {}),
+        announce: false,
+      });
       fleets.push(fleet);
       for (const eid of fleet.eids()) {
         await registerWithSmSr(smsr, fleet, eid, options.pki);
@@ -181,6 +281,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       httpPort: options.smdpHttpPort ?? 0,
       ...host,
       mqttUrl,
+      mqttCredentials: credentialsFor(smdpId),
       ...protocol,
       ...databaseFor(options.database, 'sm_dp'),
       ciCertificate: options.pki.ci.der,
@@ -206,22 +307,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...host,
         ...databaseFor(options.database, 'owner_registry'),
         mqttUrl,
+        mqttCredentials: credentialsFor(STACK_PRINCIPALS.registry),
         ...protocol,
         trustedIssuers: [{ issuer: idp.issuer, audience: OWNER_PORTAL_CLIENT_ID }],
         makers: owners.makers,
         mnos: options.mnos.map((mno) => ({ ...mno, es2Url: smdp.httpUrl, es2ApiKey: mno.apiKey, smsrId, acceptsTransfers: true })),
-        consentSigningKey: consent.signingKey,
+        consentSigningKey: consent.keys.signingKey,
+        consentPreviousPublicKeys: consent.keys.previousPublicKeys,
         portal: { idpIssuer: idp.issuer, clientId: OWNER_PORTAL_CLIENT_ID },
         ...logger,
       });
       closers.push(() => registry?.close() ?? Promise.resolve());
+      registryHttpUrl = registry.httpUrl;
       const portalUrl = `${registry.httpUrl}/portal`;
       await idp.addClient({ clientId: OWNER_PORTAL_CLIENT_ID, redirectUris: [portalUrl], postLogoutRedirectUris: [portalUrl] });
     }
 
     return {
       mqttUrl,
-      ...(broker ? { broker } : {}),
+      get broker() {
+        return broker;
+      },
+      ...(restartBroker ? { restartBroker } : {}),
+      principals,
+      credentialsFor,
       smsr,
       smdp,
       fleets,

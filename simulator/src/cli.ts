@@ -1,6 +1,7 @@
 /**
- * `npm run sim -- --devices N --type oven|bbq|generic [--mqtt-url URL] [--mode gateway|single]
- *                 [--faults plan.json] [--api-port 8083] [--data-dir DIR] [--mqtt-version 4|5]`
+ * `npm run sim -- --devices N --type oven|bbq|generic [--mqtt-url mqtts://…] [--mode gateway|single]
+ *                 [--faults plan.json] [--api-port 8083] [--data-dir DIR] [--pki-dir DIR] [--mqtt-version 4|5]
+ *                 [--smsr-id smsr.demo] [--gateway-id sim-gateway]`
  *
  * Manufactures a fleet under one generated test PKI, serves it over MQTT (ES5, docs/topics.md) when
  * --mqtt-url is given, and opens the device API (docs/device-api.md). Progress goes to stderr.
@@ -16,6 +17,7 @@ import { FileCardStore } from '@rsp/card';
 import type { CurveName } from '@rsp/crypto';
 import { isRspError } from '@rsp/errors';
 import { generateTestPki, readTestPki, writeTestPki, type TestPki } from '@rsp/pki';
+import { MqttCredentialStore, issueMqttCredentials } from '@rsp/mqtt-transport';
 import { startDeviceApi } from './device-api';
 import { DEVICE_MODELS, type DeviceModel } from './device';
 import { parseFaultPlan } from './faults';
@@ -75,6 +77,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--faults <file>', 'fault plan (JSON, see docs/device-api.md)')
     .option('--api-port <port>', 'device API port', positiveInt('--api-port'), 8083)
     .option('--data-dir <dir>', 'keep the PKI, the cards\' identities and their changed states here across runs')
+    .option('--pki-dir <dir>', 'use this test PKI (e.g. npm start\'s data/pki/nist) instead of the data directory\'s or a fresh one')
+    .option('--smsr-id <id>', 'the SM-SR the cards serve (they answer only its ES5 reply topics)', 'smsr.demo')
+    .option('--gateway-id <id>', 'broker identity of the gateway connection (listed as a gateway by the broker)', 'sim-gateway')
     .option('--max-hydrated <n>', 'cards kept hydrated in memory', positiveInt('--max-hydrated'), 1000)
     .addOption(new Option('--curve <curve>', 'PKI curve').choices(['P-256', 'brainpoolP256r1']).default('P-256'))
     .addOption(new Option('--certificates <when>', 'issue ECASD certificates now or on first use').choices(['eager', 'lazy']))
@@ -88,6 +93,9 @@ export async function main(argv: string[]): Promise<void> {
     faults?: string;
     apiPort: number;
     dataDir?: string;
+    pkiDir?: string;
+    smsrId: string;
+    gatewayId: string;
     maxHydrated: number;
     curve: 'P-256' | 'brainpoolP256r1';
     certificates?: 'eager' | 'lazy';
@@ -96,7 +104,10 @@ export async function main(argv: string[]): Promise<void> {
   const faults = o.faults ? parseFaultPlan(JSON.parse(readFileSync(o.faults, 'utf8'))) : undefined;
   const started = Date.now();
   let pki: TestPki;
-  if (o.dataDir) {
+  if (o.pkiDir) {
+    pki = readTestPki(o.pkiDir, o.curve);
+    process.stderr.write(`pki ${o.curve}: read from ${o.pkiDir}\n`);
+  } else if (o.dataDir) {
     const kept = dataDirPki(o.dataDir, o.curve);
     pki = kept.pki;
     process.stderr.write(`pki ${o.curve}: ${kept.generated ? 'generated in' : 'read from'} ${join(o.dataDir, 'pki')}\n`);
@@ -119,8 +130,22 @@ export async function main(argv: string[]): Promise<void> {
       `heap ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB, RSS ${(memory.rss / 2 ** 20).toFixed(0)} MiB\n`,
   );
   if (o.mqttUrl) {
-    await fleet.startMqtt({ url: o.mqttUrl, mode: o.mode, protocolVersion: o.mqttVersion === '5' ? 5 : 4 });
-    process.stderr.write(`ES5 over MQTT at ${o.mqttUrl} (${o.mode} mode)\n`);
+    // Broker identities under the PKI's Test TLS CA: the gateway's, or each card's (CN = EID); kept in the
+    // data directory when there is one. The broker must trust that CA (npm start's: --pki-dir data/pki/nist).
+    const store = o.dataDir ? new MqttCredentialStore(join(o.dataDir, 'mqtt'), pki) : undefined;
+    await fleet
+      .startMqtt({
+        url: o.mqttUrl,
+        mode: o.mode,
+        smsrId: o.smsrId,
+        gatewayId: o.gatewayId,
+        credentials: (principal) => store?.get(principal) ?? issueMqttCredentials(pki, principal),
+        protocolVersion: o.mqttVersion === '5' ? 5 : 4,
+      })
+      .catch((error: unknown) => {
+        throw new Error(`cannot connect to ${o.mqttUrl} as ${o.mode === 'gateway' ? o.gatewayId : 'each card'}: ${(error as Error).message} (does the broker trust this PKI's Test TLS CA? see --pki-dir)`);
+      });
+    process.stderr.write(`ES5 over MQTT at ${o.mqttUrl} (${o.mode} mode, serving ${o.smsrId})\n`);
   }
   const api = await startDeviceApi(fleet, { port: o.apiPort });
   process.stderr.write(`device API at ${api.url} (first EID ${fleet.eids()[0] ?? '-'})\n`);

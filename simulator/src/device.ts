@@ -36,6 +36,8 @@ export type DeviceEvent = { eid: string; at: string } & (
   | { type: 'connectivity'; wifi: 'up' | 'down'; cellularCoverage: boolean }
   | { type: 'power-loss'; step: string }
   | { type: 'es5-script'; id: string; executed: number }
+  /** A command the card dropped unanswered: its reply topic named another card or another SM-SR. */
+  | { type: 'es5-refused'; id: string; reason: string }
 );
 
 /** Distributes Omit over the union (plain Omit would collapse it). */

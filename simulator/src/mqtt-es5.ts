@@ -2,7 +2,8 @@
  * The card side of ES5 over MQTT (topic scheme and reasoning: docs/topics.md, docs/architecture.md §5).
  *
  *   rsp/v1/euicc/{eid}/es5/cmd      SM-SR → card   { id, replyTo, script: hex AA… }         QoS 1
- *   {replyTo}                       card → SM-SR   { id, eid, script: hex AB… } | { id, eid, error }
+ *   {replyTo} = rsp/v1/euicc/{eid}/es5/reply/{smsr}/{instance}
+ *                                   card → SM-SR   { id, eid, script: hex AB… } | { id, eid, error }
  *   rsp/v1/euicc/{eid}/es5/notify   card → SM-SR   { eid, seq, tlv: hex E1… }  resent until 3A08
  *   rsp/v1/euicc/{eid}/presence     retained       { status: 'online' | 'offline' } (last will)
  *
@@ -12,6 +13,11 @@
  * Modes: `single` opens one client per card (clientId = EID, its own last will — what a real device
  * does); `gateway` serves many cards through one client subscribed to `rsp/v1/euicc/+/es5/cmd`, since
  * 100k TCP connections from one process would measure the OS, not the simulator.
+ *
+ * Identity (docs/security.md): each connection proves itself with a TLS client certificate whose CN is the
+ * EID (single) or the gateway id, which is also its client id. A card answers only on its own reply topic
+ * for the SM-SR it serves (`smsrId`): a command naming any other reply topic is dropped unanswered, so a
+ * forged command cannot make a card publish elsewhere.
  */
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import {
@@ -20,12 +26,13 @@ import {
   es5CommandTopic,
   es5NotifyTopic,
   gatewayPresenceTopic,
+  parseCardTopic,
+  parseEs5ReplyTopic,
   presenceTopic,
-  replyTopic,
   type es5,
 } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
-import { disableNagle } from '@rsp/mqtt-transport';
+import { disableNagle, mqttClientOptions, type MqttCredentials } from '@rsp/mqtt-transport';
 import { PowerLoss } from '@rsp/card';
 import type { CardPool } from './card-host';
 import type { DeviceEventBody } from './device';
@@ -43,13 +50,21 @@ export const topics = {
   notify: es5NotifyTopic,
   presence: presenceTopic,
   gatewayPresence: gatewayPresenceTopic,
-  reply: replyTopic,
 } as const;
 
 export interface MqttEs5Options {
   url: string;
   pool: CardPool;
   mode: 'single' | 'gateway';
+  /** The SM-SR these cards serve: the only one they answer (their reply topics name it). */
+  smsrId: string;
+  /**
+   * The broker identity of each connection: a card's (principal = EID) in single mode, the gateway's
+   * (principal = gatewayId) in gateway mode. Required unless `allowAnonymous`.
+   */
+  credentials?: (principal: string) => MqttCredentials;
+  /** Connect without identities: tests against an insecure test broker only. */
+  allowAnonymous?: boolean;
   /** Cards to serve (default: every card of the pool). */
   eids?: readonly string[];
   /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5. */
@@ -68,8 +83,6 @@ export interface MqttEs5Options {
   reachable?: (eid: string) => boolean;
   /** Replies remembered per card for duplicate envelope ids (default 8). */
   duplicateCacheSize?: number;
-  /** Extra mqtt.js options (credentials, TLS). */
-  clientOptions?: IClientOptions;
 }
 
 interface InFlight {
@@ -149,15 +162,16 @@ export class MqttEs5Bridge {
     return this.options.gatewayId ?? 'sim-gateway';
   }
 
-  private clientOptions(clientId: string, willTopic: string): IClientOptions {
-    return {
-      clientId,
+  private clientOptions(principal: string, willTopic: string): IClientOptions {
+    const credentials = this.options.credentials?.(principal);
+    return mqttClientOptions({
+      url: this.options.url,
+      ...(credentials ? { credentials } : {}),
+      ...(this.options.allowAnonymous ? { allowAnonymous: true, anonymousClientId: principal } : {}),
       protocolVersion: this.options.protocolVersion ?? 4,
       clean: true,
-      reconnectPeriod: 1000,
       will: { topic: willTopic, payload: Buffer.from(JSON.stringify({ status: 'offline' })), qos: QOS, retain: true },
-      ...this.options.clientOptions,
-    };
+    });
   }
 
   private async connectCard(eid: string): Promise<void> {
@@ -173,8 +187,8 @@ export class MqttEs5Bridge {
     const client = connect(this.options.url, this.clientOptions(this.gatewayId, topics.gatewayPresence(this.gatewayId)));
     this.gateway = client;
     client.on('message', (topic, payload, packet) => {
-      const eid = topic.split('/')[3];
-      if (eid && this.options.pool.has(eid)) this.onCommand(client, eid, payload, packet);
+      const card = parseCardTopic(topic);
+      if (card?.kind === 'cmd' && this.options.pool.has(card.eid)) this.onCommand(client, card.eid, payload, packet);
     });
     await onceConnected(client);
     await client.subscribeAsync(topics.commandWildcard, { qos: QOS });
@@ -214,6 +228,12 @@ export class MqttEs5Bridge {
     }
     const replyTo = typeof envelope.replyTo === 'string' ? envelope.replyTo : packet.properties?.responseTopic;
     if (typeof envelope.id !== 'string' || !replyTo) return;
+    // Only the reply topic under this card's own tree, for the SM-SR it serves: anything else is dropped.
+    const target = parseEs5ReplyTopic(replyTo);
+    if (target?.eid !== eid || target.smsrId !== this.options.smsrId) {
+      this.options.onDeviceEvent?.(eid, { type: 'es5-refused', id: envelope.id, reason: 'reply topic of another card or SM-SR' });
+      return;
+    }
     const correlationData = packet.properties?.correlationData;
     const cache = this.replyCache(eid);
     const cached = cache.get(envelope.id);

@@ -1,20 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
-import { connectAsync } from 'mqtt';
 import { PowerLoss, defaultIsdRKeySet } from '@rsp/card';
 import { Scp03Host } from '@rsp/crypto';
 import { decodeResponseApdu, encodeCommandApdu } from '@rsp/tlv';
 import { parseGpCertificate, verifyGpCertificate, isValidEid } from '@rsp/pki';
-import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { es5ReplyFilter, es5ReplyTopic } from '@rsp/contracts';
+import { connectMqtt } from '@rsp/mqtt-transport';
+import { principal, startTestBroker, type TestBroker } from '../../test/support/brokers';
 import { decodeResponseScript, encodeCommandScript } from '../src/es5-script';
 import { Fleet } from '../src/fleet';
 import { topics, type Es5ReplyEnvelope } from '../src/mqtt-es5';
 import { STUB_COMMANDS, testPki, waitFor } from './support';
 
-let broker: EmbeddedBroker;
+const SMSR = 'smsr.fleet';
+let broker: TestBroker;
 beforeAll(async () => {
-  broker = await startEmbeddedBroker({ port: 0 });
+  broker = await startTestBroker({ principals: [principal(SMSR, 'sm-sr'), principal('gw-fleet', 'gateway')], pki: testPki() });
 });
+const smsrClient = () => connectMqtt({ url: broker.url, credentials: broker.credentialsFor(SMSR) });
 afterAll(async () => broker.close());
 
 describe('fleets', () => {
@@ -31,15 +33,15 @@ describe('fleets', () => {
         verifyGpCertificate(cert, { publicKey: pki.eum.publicKey, subjectKeyId: pki.eum.subjectKeyId }, { now: new Date(), expectedRole: 'ecasd' });
         expect(fleet.pool.snapshot(eid).ecasd.certificate).toBe(cert.raw.toString('hex'));
       }
-      await fleet.startMqtt({ url: broker.url, mode: 'gateway', announce: false, gatewayId: `gw-${randomUUID()}` });
-      const sr = await connectAsync(broker.url, { clientId: `smsr-${randomUUID()}` });
+      await fleet.startMqtt({ url: broker.url, mode: 'gateway', announce: false, gatewayId: 'gw-fleet', smsrId: SMSR, credentials: broker.credentialsFor });
+      const sr = await smsrClient();
       const replies: Es5ReplyEnvelope[] = [];
       sr.on('message', (_t, payload) => replies.push(JSON.parse(payload.toString())));
-      await sr.subscribeAsync(topics.reply('fleet-test'), { qos: 1 });
+      await sr.subscribeAsync(es5ReplyFilter(SMSR, 'fleet-test'), { qos: 1 });
       const targets = fleet.eids().filter((_, i) => i % 10 === 0); // 100 cards, more than the LRU holds
       for (const eid of targets) {
         const script = encodeCommandScript({ commands: [Buffer.from('80CA005A00', 'hex')] }).toString('hex');
-        await sr.publishAsync(topics.command(eid), JSON.stringify({ id: eid, replyTo: topics.reply('fleet-test'), script }), { qos: 1 });
+        await sr.publishAsync(topics.command(eid), JSON.stringify({ id: eid, replyTo: es5ReplyTopic(eid, SMSR, 'fleet-test'), script }), { qos: 1 });
       }
       await waitFor(() => replies.length === targets.length, 10_000);
       for (const reply of replies) {
@@ -55,8 +57,8 @@ describe('fleets', () => {
   it('real card over MQTT: the SM-SR opens an SCP03 session and acknowledges the declaration notification', async () => {
     const fleet = await Fleet.create({ size: 1, model: 'bbq', pki: testPki() }); // the real command table
     const eid = fleet.eids()[0] as string;
-    await fleet.startMqtt({ url: broker.url, mode: 'single', notificationRetry: { initialMs: 50, maxMs: 100 } });
-    const sr = await connectAsync(broker.url, { clientId: `smsr-${randomUUID()}` });
+    await fleet.startMqtt({ url: broker.url, mode: 'single', smsrId: SMSR, credentials: broker.credentialsFor, notificationRetry: { initialMs: 50, maxMs: 100 } });
+    const sr = await smsrClient();
     try {
       const replies = new Map<string, Es5ReplyEnvelope>();
       const notified: number[] = [];
@@ -65,11 +67,11 @@ describe('fleets', () => {
         if (topic.endsWith('/notify')) notified.push(body.seq);
         else replies.set(body.id, body);
       });
-      await sr.subscribeAsync([topics.reply('real'), topics.notify(eid)], { qos: 1 });
+      await sr.subscribeAsync([es5ReplyFilter(SMSR, 'real'), topics.notify(eid)], { qos: 1 });
       await waitFor(() => notified.length >= 2); // resent until acknowledged
       const run = async (id: string, commands: Buffer[]) => {
         const script = encodeCommandScript({ commands }).toString('hex');
-        await sr.publishAsync(topics.command(eid), JSON.stringify({ id, replyTo: topics.reply('real'), script }), { qos: 1 });
+        await sr.publishAsync(topics.command(eid), JSON.stringify({ id, replyTo: es5ReplyTopic(eid, SMSR, 'real'), script }), { qos: 1 });
         await waitFor(() => replies.has(id));
         return decodeResponseScript(Buffer.from(replies.get(id)?.script as string, 'hex')).responses.map((r) => decodeResponseApdu(r));
       };

@@ -9,13 +9,14 @@ import { enabledIsdp, type CardState } from '@rsp/card';
 import { generateTestPki } from '@rsp/pki';
 import { AuditRecord } from '../../apps/owner-registry/src/adapters/entities/audit.entity';
 import { startDevIdp } from '../../apps/owner-registry/src/dev-idp/dev-idp';
-import { startStack, type Stack } from '../../scripts/stack';
+import type { Stack } from '../../scripts/stack';
+import { secureMosquittoSkipReason } from '../support/brokers';
 import { realService } from '../support/real-services';
 import { apiClient, OwnerClient } from './owner-support';
-import { eventually, MnoClient } from './support';
+import { eventually, MnoClient, startE2eStack } from './support';
 
 const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
-const mosquitto = await realService('mqtt');
+const mosquittoSkip = secureMosquittoSkipReason();
 const postgres = await realService('database');
 const ALL_OPS = ['DownloadProfile', 'EnableProfile', 'DisableProfile', 'DeleteProfile'];
 const MAKER_KEY = randomBytes(16).toString('hex');
@@ -25,7 +26,7 @@ function iccidsOn(state: CardState): string[] {
 }
 
 function suite(kind: 'embedded' | 'real') {
-  const available = kind === 'embedded' || (mosquitto.url !== undefined && postgres.url !== undefined);
+  const available = kind === 'embedded' || (mosquittoSkip === undefined && postgres.url !== undefined);
   // Own SM-SR / SM-DP ids: test runs sharing one broker never answer each other's ES3 requests.
   const SMSR_ID = `smsr.${kind}-${process.pid}`;
   (available ? describe : describe.skip)(`owner-identity binding end to end on ${kind === 'embedded' ? 'aedes + SQLite' : 'Mosquitto + PostgreSQL'}`, () => {
@@ -59,9 +60,8 @@ function suite(kind: 'embedded' | 'real') {
     beforeAll(async () => {
       const keyA = randomBytes(16).toString('hex');
       const keyB = randomBytes(16).toString('hex');
-      stack = await startStack({
+      stack = await startE2eStack(kind, {
         pki,
-        ...(kind === 'real' ? { mqttUrl: mosquitto.url as string } : {}),
         database: kind === 'real' ? { kind: 'postgres', url: postgres.url as string, schemaPrefix: `own_${randomBytes(4).toString('hex')}_` } : { kind: 'sqlite-memory' },
         ids: { smsrId: SMSR_ID, smdpId: `smdp.${kind}-${process.pid}` },
         mnos: [

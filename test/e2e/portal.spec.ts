@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { principal, startTestBroker, type TestBroker } from '../support/brokers';
 import { generateEid } from '@rsp/pki';
 import { startOwnerRegistry, type OwnerRegistryHandle } from '../../apps/owner-registry/src/app';
 import { OWNER_PORTAL_CLIENT_ID, startDevIdp, type DevIdp } from '../../apps/owner-registry/src/dev-idp/dev-idp';
@@ -32,7 +32,7 @@ const CLAIM_CODE = 'OVEN-CLAIM-2931';
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 (runnable ? describe : describe.skip)('owner portal: a resale walked in the browser', () => {
-  let broker: EmbeddedBroker;
+  let broker: TestBroker;
   let idp: DevIdp;
   let registry: OwnerRegistryHandle;
   let browser: Browser;
@@ -82,12 +82,13 @@ const silent = { log: () => undefined, warn: () => undefined, error: () => undef
   }
 
   beforeAll(async () => {
-    broker = await startEmbeddedBroker({ port: 0 });
+    broker = await startTestBroker({ principals: [principal('owner-registry', 'owner-registry')] });
     idp = await startDevIdp({ clients: [], users: ['alice', 'bob', 'carol'] });
     registry = await startOwnerRegistry({
       httpPort: 0,
       databaseUrl: 'sqlite::memory:',
       mqttUrl: broker.url,
+      mqttCredentials: broker.credentialsFor('owner-registry'),
       trustedIssuers: [{ issuer: idp.issuer, audience: OWNER_PORTAL_CLIENT_ID }],
       makers: [{ makerId: 'oven-maker', makerDomain: 'oven-maker.example', apiKey: MAKER_API_KEY }],
       mnos: [],

@@ -11,15 +11,17 @@ import { enabledIsdp, type CardState } from '@rsp/card';
 import { generateTestPki } from '@rsp/pki';
 import { runRsp } from '../../cli/rsp';
 import { startSmDp } from '../../apps/sm-dp/src/app';
-import { startStack, type Stack } from '../../scripts/stack';
+import type { Stack } from '../../scripts/stack';
+import { principal } from '../support/brokers';
 import { attachWithSubscriber } from '../../simulator/src/network';
 import { realService } from '../support/real-services';
-import { eventually, MnoClient, recordMqtt, startWebhookServer, type WebhookServer } from './support';
+import { secureMosquittoSkipReason } from '../support/brokers';
+import { eventually, MnoClient, recordMqtt, startE2eStack, startWebhookServer, type WebhookServer } from './support';
 
 const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
 /** Another CI's PKI: its SM-DP certificate is one the cards' CI never issued. */
 const foreignPki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
-const mosquitto = await realService('mqtt');
+const mosquittoSkip = secureMosquittoSkipReason();
 const postgres = await realService('database');
 
 type StackKind = 'embedded' | 'real';
@@ -29,8 +31,8 @@ function iccidsOn(state: CardState): string[] {
 }
 
 function suite(kind: StackKind) {
-  const available = kind === 'embedded' || (mosquitto.url !== undefined && postgres.url !== undefined);
-  // Own SM-SR / SM-DP ids: test runs sharing one broker never answer each other's ES3 requests.
+  const available = kind === 'embedded' || (mosquittoSkip === undefined && postgres.url !== undefined);
+  // Own SM-SR / SM-DP ids, though each stack has its own broker (a private Mosquitto for 'real').
   const SMSR_ID = `smsr.${kind}-${process.pid}`;
   (available ? describe : describe.skip)(`provisioning end to end on ${kind === 'embedded' ? 'aedes + SQLite' : 'Mosquitto + PostgreSQL'}`, () => {
     let stack: Stack;
@@ -54,9 +56,9 @@ function suite(kind: StackKind) {
       webhook = await startWebhookServer();
       const keyA = randomBytes(16).toString('hex');
       const keyB = randomBytes(16).toString('hex');
-      stack = await startStack({
+      stack = await startE2eStack(kind, {
         pki,
-        ...(kind === 'real' ? { mqttUrl: mosquitto.url as string } : {}),
+        extraPrincipals: [principal('smdp.rogue', 'sm-dp')],
         database:
           kind === 'real'
             ? { kind: 'postgres', url: postgres.url as string, schemaPrefix: `e2e_${randomBytes(4).toString('hex')}_` }
@@ -69,7 +71,7 @@ function suite(kind: StackKind) {
         devices: [{ model: 'oven', count: 4, firstSerial }],
         logger,
       });
-      mqttRecord = await recordMqtt(stack.mqttUrl);
+      mqttRecord = await recordMqtt(stack);
       mnoA = new MnoClient('mno.a', keyA, stack.smdp.httpUrl, stack.smsr.httpUrl);
       mnoB = new MnoClient('mno.b', keyB, stack.smdp.httpUrl, stack.smsr.httpUrl);
       const prefix = kind === 'embedded' ? '894900' : '894901';
@@ -202,6 +204,7 @@ function suite(kind: StackKind) {
         smdpId: 'smdp.rogue',
         httpPort: 0,
         mqttUrl: stack.mqttUrl,
+        mqttCredentials: stack.credentialsFor('smdp.rogue'),
         databaseUrl: 'sqlite::memory:',
         ciCertificate: pki.ci.der,
         eumCertificates: [pki.eum.der],

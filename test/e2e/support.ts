@@ -5,7 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectMqtt } from '@rsp/mqtt-transport';
+import { STACK_PRINCIPALS, stackPrincipals, startStack, type Stack, type StackOptions } from '../../scripts/stack';
+import { startSecureMosquitto } from '../support/brokers';
 
 export interface ExecutionStatus {
   status: string;
@@ -89,13 +92,45 @@ export class MnoClient {
   }
 }
 
-/** Records every MQTT message under `rsp/#` (the secrets test reads them all). */
-export async function recordMqtt(url: string, protocolVersion: 4 | 5 = 4): Promise<{ payloads: Buffer[]; close(): Promise<void> }> {
-  const client: MqttClient = await connectAsync(url, { clientId: `recorder-${randomUUID()}`, protocolVersion });
+/** Records every MQTT message under `rsp/v1/#` as the stack's read-only monitor identity (the secrets test reads them all). */
+export async function recordMqtt(stack: Pick<Stack, 'mqttUrl' | 'credentialsFor'>, protocolVersion: 4 | 5 = 4): Promise<{ payloads: Buffer[]; close(): Promise<void> }> {
+  const client: MqttClient = await connectMqtt({ url: stack.mqttUrl, credentials: stack.credentialsFor(STACK_PRINCIPALS.monitor), protocolVersion });
   const payloads: Buffer[] = [];
   client.on('message', (_topic, payload) => payloads.push(Buffer.from(payload)));
-  await client.subscribeAsync('rsp/#', { qos: 1 });
+  await client.subscribeAsync('rsp/v1/#', { qos: 1 });
   return { payloads, close: () => client.endAsync() };
+}
+
+export type E2eStack = Stack & {
+  /** Stops and starts the broker; neither keeps sessions or retained messages across it. */
+  restartBroker(): Promise<void>;
+};
+
+/**
+ * A stack on the embedded broker (`embedded`) or on a private Mosquitto with the shipped configuration
+ * for exactly this stack's principals and PKI (`real`; the database comes from `options`).
+ */
+export async function startE2eStack(kind: 'embedded' | 'real', options: StackOptions): Promise<E2eStack> {
+  if (kind === 'embedded') {
+    const stack = await startStack(options);
+    if (!stack.restartBroker) throw new Error('the embedded stack restarts its broker');
+    return stack as E2eStack;
+  }
+  const mosquitto = await startSecureMosquitto({ principals: stackPrincipals(options), pki: options.pki });
+  try {
+    const stack = await startStack({ ...options, mqttUrl: mosquitto.url });
+    const closeStack = stack.close;
+    return Object.assign(stack, {
+      restartBroker: () => mosquitto.restart(),
+      close: async () => {
+        await closeStack();
+        await mosquitto.close();
+      },
+    });
+  } catch (error) {
+    await mosquitto.close();
+    throw error;
+  }
 }
 
 export async function eventually<T>(probe: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {

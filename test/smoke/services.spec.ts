@@ -1,12 +1,16 @@
 /**
- * Day-one plumbing: the tests reach the embedded broker and the real services CI provides
- * (Mosquitto on MQTT 3.1.1 and 5, PostgreSQL). Later issues build their suites on the same helpers.
+ * Day-one plumbing: the tests reach the embedded broker and the real services CI provides (the machine's
+ * Mosquitto on MQTT 3.1.1 and 5, PostgreSQL). The suites on the shipped Mosquitto configuration start their
+ * own (test/support/brokers.ts).
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import pg from 'pg';
-import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { es5CommandTopic } from '@rsp/contracts';
+import { connectMqtt, startEmbeddedBroker } from '@rsp/mqtt-transport';
+import { DEMO_EID_FIRST_SERIAL, DEMO_EID_PREFIX, generateEid } from '@rsp/pki';
+import { principal, startTestBroker, type TestBroker } from '../support/brokers';
 import { realService } from '../support/real-services';
 
 const mosquitto = await realService('mqtt');
@@ -26,20 +30,30 @@ async function roundTrip(url: string, protocolVersion: 4 | 5): Promise<string> {
   }
 }
 
-describe('embedded aedes broker (MQTT 3.1.1)', () => {
-  let broker: EmbeddedBroker | undefined;
+describe('embedded aedes broker (MQTT 3.1.1, TLS identities)', () => {
+  let broker: TestBroker | undefined;
   afterAll(async () => broker?.close());
 
-  it('starts on an ephemeral port and delivers a QoS 1 message', async () => {
-    broker = await startEmbeddedBroker({ port: 0 });
-    expect(broker.port).toBeGreaterThan(0);
-    await expect(roundTrip(broker.url, 4)).resolves.toBe('ping');
+  it('starts on an ephemeral port and delivers a QoS 1 message between two identities', async () => {
+    broker = await startTestBroker({ principals: [principal('smsr.smoke', 'sm-sr')] });
+    const eid = generateEid(DEMO_EID_PREFIX, DEMO_EID_FIRST_SERIAL);
+    const card = await connectMqtt({ url: broker.url, credentials: broker.credentialsFor(eid) });
+    const smsr = await connectMqtt({ url: broker.url, credentials: broker.credentialsFor('smsr.smoke') });
+    try {
+      const received = new Promise<string>((resolve) => card.on('message', (_t, payload) => resolve(payload.toString())));
+      await card.subscribeAsync(es5CommandTopic(eid), { qos: 1 });
+      await smsr.publishAsync(es5CommandTopic(eid), 'ping', { qos: 1 });
+      await expect(received).resolves.toBe('ping');
+    } finally {
+      await card.endAsync();
+      await smsr.endAsync();
+    }
   });
 
   it('names the setting when its port is taken', async () => {
-    const holder = await startEmbeddedBroker({ port: 0 });
+    const holder = await startEmbeddedBroker({ port: 0, insecure: true });
     try {
-      await expect(startEmbeddedBroker({ port: holder.port, portSetting: 'RSP_MQTT_PORT' })).rejects.toMatchObject({
+      await expect(startEmbeddedBroker({ port: holder.port, portSetting: 'RSP_MQTT_PORT', insecure: true })).rejects.toMatchObject({
         code: 'ERR_MQTT_BROKER_PORT_IN_USE',
         message: expect.stringContaining('RSP_MQTT_PORT'),
       });

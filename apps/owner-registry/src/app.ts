@@ -1,8 +1,8 @@
 /**
  * `startOwnerRegistry(options)`: the owner registry (docs/owner-registry.md) as one programmatic
  * factory: database (migrated on open), the HTTP resources (owners by OIDC ID token, makers and MNOs
- * by X-API-Key), the consent-signing JWKS, the MQTT publisher of retained device statuses and the
- * outbox worker. `npm run start:owner-registry`, `npm start` and the tests use it.
+ * by X-API-Key), the consent-signing JWKS, the signed device statuses (retained on MQTT and at
+ * `GET /device-status/{eid}`) and the outbox worker. `npm run start:owner-registry`, `npm start` and the tests use it.
  */
 import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -11,12 +11,13 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { exportJWK } from 'jose';
-import mqtt from 'mqtt';
+import { connectMqtt, type MqttCredentials } from '@rsp/mqtt-transport';
 import type { DataSource } from 'typeorm';
 import { OidcVerifier, type TrustedIssuer } from '@rsp/identity';
 import { Outbox, openDataSource, type BackoffPolicy } from '@rsp/persistence';
 import { Authenticator } from './adapters/authenticator';
 import { ClientsController } from './adapters/clients.controller';
+import { DeviceStatusController } from './adapters/device-status.controller';
 import { DeviceRecord } from './adapters/entities/device.entity';
 import { Es2HttpTransport } from './adapters/es2-http-transport';
 import { OwnerHttpExceptionFilter } from './adapters/http-exception.filter';
@@ -44,6 +45,8 @@ export interface OwnerRegistryOptions {
   databaseSchema?: string;
   /** Broker for the retained device statuses `rsp/v1/owner/device/{eid}/status`. */
   mqttUrl: string;
+  /** The registry's broker identity (TLS client certificate, docs/security.md); without it the start fails. */
+  mqttCredentials?: MqttCredentials;
   mqttProtocolVersion?: 4 | 5;
   /** OIDC issuers whose ID tokens identify owners (federation: several). */
   trustedIssuers: TrustedIssuer[];
@@ -51,6 +54,8 @@ export interface OwnerRegistryOptions {
   mnos: MnoConfig[];
   /** ES256 consent-signing key; default a fresh P-256 key per start (its JWKS at /.well-known/jwks.json). @secret */
   consentSigningKey?: ConsentSigningKey;
+  /** Older consent keys (public JWKs with kid), no longer signing but still published, so consents they signed verify until they expire. */
+  consentPreviousPublicKeys?: ReadonlyArray<Record<string, unknown>>;
   /** Accepted for symmetry with the other services; the registry keeps no sealed secret (codes are hashed). @secret */
   secretBoxKeys?: string;
   logger?: Logger;
@@ -104,16 +109,16 @@ export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise
       for (const mno of options.mnos) await upsertApiClient(tx, 'mno', mno.mnoId, hashApiKey(mno.apiKey), now());
     });
 
-    const publisher = await mqtt.connectAsync(options.mqttUrl, {
-      clientId: `owner-registry-${randomUUID()}`,
+    // The registry's one broker identity: the only publisher of owner statuses (broker-acl.ts).
+    const publisher = await connectMqtt({
+      url: options.mqttUrl,
+      ...(options.mqttCredentials ? { credentials: options.mqttCredentials } : {}),
       protocolVersion: options.mqttProtocolVersion ?? 4,
-      reconnectPeriod: 1000,
     });
-    publisher.on('error', () => undefined); // mqtt.js reconnects; the outbox retries
     closers.push(() => publisher.endAsync());
 
     const consentKey = options.consentSigningKey ?? generatedKey();
-    const jwks = { keys: [await publicJwk(consentKey)] };
+    const jwks = { keys: [await publicJwk(consentKey), ...(options.consentPreviousPublicKeys ?? [])] };
     const outbox = new Outbox(dataSource, { ...(options.outboxBackoff ? { backoff: options.outboxBackoff } : {}), now });
 
     // The registry URL may default to the HTTP URL, known only once listening: resolved lazily.
@@ -130,8 +135,8 @@ export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise
     const httpUrl = `http://${host}:${address.port}`;
     config.registryUrl = (options.registryUrl ?? httpUrl).replace(/\/+$/, '');
 
-    const worker = new OutboxWorker({ outbox, mqtt: publisher, dataSource, es2: registry.es2, audit: registry.audit, logger }, options.outboxIntervalMs ?? 500);
-    // Every status at start-up, retained: a service (re)connecting gets them all.
+    const worker = new OutboxWorker({ outbox, mqtt: publisher, dataSource, statuses: registry.statuses, es2: registry.es2, audit: registry.audit, logger }, options.outboxIntervalMs ?? 500);
+    // Every status at start-up, signed and retained: a service (re)connecting gets them all (a broker may have forgotten them).
     for (const { eid } of await dataSource.getRepository(DeviceRecord).find({ select: { eid: true } })) await worker.publishStatus(eid);
     worker.start();
     kick.worker = worker;
@@ -174,7 +179,7 @@ async function startHttp(
   class OwnerRegistryHttpModule {}
   const module: DynamicModule = {
     module: OwnerRegistryHttpModule,
-    controllers: [OwnerController, ClientsController, ...(options.portal ? [portalController(options.portal)] : [])],
+    controllers: [OwnerController, ClientsController, DeviceStatusController, ...(options.portal ? [portalController(options.portal)] : [])],
     providers: [
       { provide: REGISTRY, useValue: services.registry },
       { provide: AUTHENTICATOR, useValue: services.authenticator },

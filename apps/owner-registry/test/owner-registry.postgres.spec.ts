@@ -1,6 +1,6 @@
 /**
- * The owner registry on real PostgreSQL (a fresh schema): the migration creates its tables, and a
- * claim + resale runs on them (partial unique owner index, one-transaction redeem, outbox).
+ * The owner registry on real PostgreSQL (a fresh schema): the migrations create its tables, and a
+ * claim + resale runs on them (partial unique owner index, one-transaction redeem, outbox, status versions).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -41,7 +41,11 @@ const database = await realService('database');
     expect(redeemed.status).toBe(200);
     expect((await call(f.registry, 'GET', `/devices/${oven.eid}`, { token: winner })).status).toBe(404);
     await eventually(() => f.statuses.get(oven.eid)?.consentEpoch === 1);
-    const [row] = (await f.registry.dataSource.query(`SELECT consent_epoch FROM "${schema}".owner_device WHERE eid = $1`, [oven.eid])) as Array<{ consent_epoch: number }>;
-    expect(row?.consent_epoch).toBe(1);
+    const [row] = (await f.registry.dataSource.query(`SELECT consent_epoch, status_version FROM "${schema}".owner_device WHERE eid = $1`, [oven.eid])) as Array<{ consent_epoch: number; status_version: number }>;
+    expect(row).toEqual({ consent_epoch: 1, status_version: 3 }); // register, claim, redeem
+    expect(f.statuses.get(oven.eid)).toMatchObject({ owned: true, version: 3 });
+    // The signed document over HTTP, read in one REPEATABLE READ snapshot.
+    const signed = await fetch(`${f.registry.httpUrl}/device-status/${oven.eid}`);
+    expect(JSON.parse(Buffer.from((await signed.text()).split('.')[1] as string, 'base64url').toString())).toMatchObject({ sub: oven.eid, owned: true, consentEpoch: 1, version: 3 });
   });
 });

@@ -2,9 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { VerifiedDeviceStatusCache } from '@rsp/identity';
 import { generateEid } from '@rsp/pki';
-import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { connectMqtt } from '@rsp/mqtt-transport';
+import { principal, startTestBroker, type TestBroker } from '../../../test/support/brokers';
 import { startDevIdp, type DevIdp } from '../src/dev-idp/dev-idp';
 import { startOwnerRegistry, type OwnerRegistryHandle, type OwnerRegistryOptions } from '../src/app';
 
@@ -70,12 +72,14 @@ export async function startStubEs2(mnoId: string, sink: Es2Call[]): Promise<Stub
 
 export interface Fixture {
   idp: DevIdp;
-  broker: EmbeddedBroker;
+  broker: TestBroker;
   registry: OwnerRegistryHandle;
   es2Calls: Es2Call[];
   stubs: Record<'mno.a' | 'mno.b', StubEs2>;
-  /** Latest retained status per EID seen on the broker. */
-  statuses: Map<string, Json>;
+  /** Latest retained status per EID seen on the broker, verified as the services do (registry JWKS). */
+  statuses: VerifiedDeviceStatusCache;
+  /** Raw status payloads as received, oldest first. */
+  statusPayloads: Array<{ eid: string; payload: string }>;
   subscriber: MqttClient;
   notifications: Array<{ topic: string; payload: Json }>;
   close(): Promise<void>;
@@ -83,14 +87,16 @@ export interface Fixture {
 
 export async function startFixture(overrides: Partial<OwnerRegistryOptions> = {}): Promise<Fixture> {
   const idp = await startDevIdp({ port: 0, clients: [{ clientId: AUDIENCE, redirectUris: ['http://127.0.0.1/callback'] }] });
-  const broker = overrides.mqttUrl ? undefined : await startEmbeddedBroker({ port: 0 });
+  // The registry and a monitor (reading what the registry publishes) on the embedded broker with TLS identities.
+  const broker = await startTestBroker({ principals: [principal('owner-registry', 'owner-registry'), principal('registry-test-monitor', 'monitor')] });
   const es2Calls: Es2Call[] = [];
   const stubs = { 'mno.a': await startStubEs2('mno.a', es2Calls), 'mno.b': await startStubEs2('mno.b', es2Calls) };
   const registry = await startOwnerRegistry({
     registryUrl: 'https://registry.test',
     httpPort: 0,
     databaseUrl: 'sqlite::memory:',
-    mqttUrl: (broker as EmbeddedBroker).url,
+    mqttUrl: broker.url,
+    mqttCredentials: broker.credentialsFor('owner-registry'),
     trustedIssuers: [{ issuer: idp.issuer, audience: AUDIENCE }],
     makers: [{ makerId: 'oven-maker', makerDomain: 'oven-maker.example', apiKey: MAKER_KEY }],
     mnos: [
@@ -102,22 +108,26 @@ export async function startFixture(overrides: Partial<OwnerRegistryOptions> = {}
     outboxBackoff: { baseDelayMs: 50, maxDelayMs: 200, maxAttempts: 5 },
     ...overrides,
   });
-  const statuses = new Map<string, Json>();
+  const statuses = new VerifiedDeviceStatusCache({ issuer: registry.registryUrl, jwks: registry.jwksUrl, logger: captureLogger });
+  const statusPayloads: Fixture['statusPayloads'] = [];
   const notifications: Fixture['notifications'] = [];
-  const subscriber = await mqtt.connectAsync((broker as EmbeddedBroker).url, { clientId: `test-${randomUUID()}` });
+  const subscriber = await connectMqtt({ url: broker.url, credentials: broker.credentialsFor('registry-test-monitor') });
   subscriber.on('message', (topic, payload) => {
     const match = /^rsp\/v1\/owner\/device\/(\d{32})\/status$/.exec(topic);
-    if (match) statuses.set(match[1] as string, JSON.parse(payload.toString('utf8')) as Json);
-    else notifications.push({ topic, payload: JSON.parse(payload.toString('utf8')) as Json });
+    if (match) {
+      statusPayloads.push({ eid: match[1] as string, payload: payload.toString('latin1') });
+      void statuses.applySigned(payload, match[1] as string);
+    } else notifications.push({ topic, payload: JSON.parse(payload.toString('utf8')) as Json });
   });
   await subscriber.subscribeAsync(['rsp/v1/owner/#'], { qos: 1 });
   return {
     idp,
-    broker: broker as EmbeddedBroker,
+    broker,
     registry,
     es2Calls,
     stubs,
     statuses,
+    statusPayloads,
     subscriber,
     notifications,
     close: async () => {

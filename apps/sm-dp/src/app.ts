@@ -4,20 +4,20 @@
  * OpenAPI at /docs, the ES3 client to the SM-SR over MQTT, the ES3 callback microservice, and the
  * outbox worker delivering ES2 notifications. `npm start`, the tests and the benchmark use it.
  */
-import { randomUUID, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Module, type DynamicModule, type INestApplication, type INestMicroservice, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { DataSource } from 'typeorm';
 import { TOPIC_ROOT } from '@rsp/contracts';
-import { ConsentVerifier, type DeviceStatusCache } from '@rsp/identity';
+import { ConsentVerifier, HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '@rsp/identity';
 import type { JSONWebKeySet } from 'jose';
 import { IdempotencyStore, Outbox, SecretBox, openDataSource, type BackoffPolicy } from '@rsp/persistence';
-import { RspMqttServer, RspRpcExceptionFilter } from '@rsp/mqtt-transport';
+import { connectMqtt, RspMqttServer, RspRpcExceptionFilter, type MqttCredentials } from '@rsp/mqtt-transport';
 import { Es2Controller } from './adapters/es2.controller';
 import { es3CallbacksController } from './adapters/es3-callbacks.controller';
 import { FunctionStatusExceptionFilter } from './adapters/http-exception.filter';
@@ -46,7 +46,14 @@ export interface SmDpOptions {
   /** 0 = ephemeral. */
   httpPort: number;
   httpHost?: string;
+  /** The broker, `mqtts://…` (the embedded broker of `npm start`, or Mosquitto with deploy/mosquitto). */
   mqttUrl: string;
+  /**
+   * The SM-DP's broker identity: a TLS client certificate whose CN (the principal, also the client id) the
+   * broker lists as an SM-DP acting for `smdpId`, so ES3 requests go out under that proven name
+   * (docs/security.md). Without it the SM-DP refuses to start.
+   */
+  mqttCredentials?: MqttCredentials;
   mqttProtocolVersion?: 4 | 5;
   /** Service request topic prefix (default `rsp/v1`; tests use `rsp-test/{uuid}`). Also roots the MNO notify topics. */
   topicPrefix?: string;
@@ -79,14 +86,16 @@ export interface SmDpOptions {
   /**
    * The owner registry (docs/owner-registry.md). When set, ES2 DownloadProfile / EnableProfile /
    * DisableProfile / DeleteProfile on an owned device need a valid `X-Owner-Consent` header, and a
-   * Suspended device refuses all but DeleteProfile; device statuses come from the retained MQTT topics
+   * Suspended device refuses all but DeleteProfile; registry-signed device statuses come from the retained MQTT topics
    * `rsp/v1/owner/device/+/status` on mqttUrl. Absent: no owner checks at all.
    */
   ownerRegistry?: {
     /** The registry URL, `iss` of its consents. */
     issuer: string;
-    /** Its JWKS URL (`{registry}/.well-known/jwks.json`) or the key set itself. */
+    /** Its JWKS URL (`{registry}/.well-known/jwks.json`) or the key set itself; it also verifies the signed device statuses. */
     jwks: string | JSONWebKeySet;
+    /** HTTP base URL answering `GET /device-status/{eid}` for a device with no verified status (default `issuer`); a function is read per request. */
+    statusUrl?: string | (() => string | undefined);
   };
 }
 
@@ -96,8 +105,8 @@ export interface SmDpHandle {
   /** The inventory (seeding from main.ts, test assertions). */
   inventory: Inventory;
   dataSource: DataSource;
-  /** The owner registry's latest device statuses (only with `ownerRegistry`). */
-  deviceStatuses: DeviceStatusCache | undefined;
+  /** The owner registry's latest VERIFIED device statuses (only with `ownerRegistry`). */
+  deviceStatuses: VerifiedDeviceStatusCache | undefined;
   /** Runs one outbox delivery round now. */
   drainOutbox(): Promise<void>;
   close(): Promise<void>;
@@ -129,18 +138,20 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
     const inventory = new Inventory(dataSource, secrets);
     for (const mno of options.mnos) await inventory.upsertMno(mno);
 
-    const publisher = await mqtt.connectAsync(options.mqttUrl, {
-      clientId: `smdp-${options.smdpId}-notify-${randomUUID()}`.slice(0, 128),
+    // ONE broker connection for every part (client id = the certificate's principal, connection.ts).
+    const publisher = await connectMqtt({
+      url: options.mqttUrl,
+      ...(options.mqttCredentials ? { credentials: options.mqttCredentials } : {}),
       protocolVersion: options.mqttProtocolVersion ?? 4,
-      reconnectPeriod: 1000,
     });
-    publisher.on('error', () => undefined); // mqtt.js reconnects; the outbox retries
     closers.push(() => publisher.endAsync());
 
     let es3Client = options.es3;
     if (!es3Client) {
+      // ES3 requests go out under this SM-DP's own name, which the broker proves to the SM-SR.
       const client = new MqttEs3Client({
-        url: options.mqttUrl,
+        client: publisher,
+        caller: options.smdpId,
         ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),
         protocolVersion: options.mqttProtocolVersion ?? 4,
         timeoutMs: options.es3TimeoutMs ?? 30_000,
@@ -171,24 +182,21 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
       process.env.RSP_TEST_PAUSE_AT_STEP ? { pauseAtStep: process.env.RSP_TEST_PAUSE_AT_STEP } : {},
     );
     let ownerConsent: OwnerConsentCheck | undefined;
-    let deviceStatuses: DeviceStatusCache | undefined;
+    let deviceStatuses: VerifiedDeviceStatusCache | undefined;
     if (options.ownerRegistry) {
-      const verifier = new ConsentVerifier({ issuer: options.ownerRegistry.issuer, jwks: options.ownerRegistry.jwks });
-      const statuses = await DeviceStatusSubscriber.connect({
-        url: options.mqttUrl,
-        protocolVersion: options.mqttProtocolVersion ?? 4,
-        clientIdPrefix: `smdp-${options.smdpId}`,
-        logger,
-      });
-      closers.push(() => statuses.close());
-      deviceStatuses = statuses.cache;
-      ownerConsent = new OwnerConsentCheck(verifier, statuses.cache, logger);
+      const { issuer, jwks, statusUrl } = options.ownerRegistry;
+      const verifier = new ConsentVerifier({ issuer, jwks });
+      // Only registry-signed statuses count; a device without one is fetched from the registry, else refused.
+      deviceStatuses = new VerifiedDeviceStatusCache({ issuer, jwks, source: new HttpDeviceStatusSource({ registryUrl: statusUrl ?? issuer }), logger });
+      const subscriber = await DeviceStatusSubscriber.attach({ client: publisher, statuses: deviceStatuses });
+      closers.push(() => subscriber.close());
+      ownerConsent = new OwnerConsentCheck(verifier, deviceStatuses, logger);
     }
     const es2 = new Es2Service(inventory, new IdempotencyStore(dataSource), downloads, es3, logger, ownerConsent ? { ownerConsent } : {});
 
     const http = await startHttp(options, { es2, inventoryApi: new InventoryApi(inventory) }, nestLogger);
     closers.push(() => http.close());
-    const callbacks = await startCallbacks(options, notifier, nestLogger);
+    const callbacks = await startCallbacks(options, publisher, notifier, nestLogger);
     closers.push(() => callbacks.close());
 
     const worker = new OutboxWorker(outbox, publisher, logger, { ...(options.outboxIntervalMs ? { intervalMs: options.outboxIntervalMs } : {}) });
@@ -252,7 +260,7 @@ async function startHttp(
   return app;
 }
 
-async function startCallbacks(options: SmDpOptions, notifier: Notifier, logger: LoggerService): Promise<INestMicroservice> {
+async function startCallbacks(options: SmDpOptions, mqttClient: MqttClient, notifier: Notifier, logger: LoggerService): Promise<INestMicroservice> {
   @Module({})
   class SmDpEs3CallbacksModule {}
   const module: DynamicModule = {
@@ -261,7 +269,7 @@ async function startCallbacks(options: SmDpOptions, notifier: Notifier, logger: 
     providers: [{ provide: NOTIFIER, useValue: notifier }],
   };
   const strategy = new RspMqttServer({
-    url: options.mqttUrl,
+    client: mqttClient,
     ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),
     protocolVersion: options.mqttProtocolVersion ?? 4,
   });

@@ -4,35 +4,40 @@
  * `smsr/{smsrId}/es3/{FunctionName}`, which plays the fake SM-SR against the virtual eUICCs.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import { es3 } from '@rsp/contracts';
-import { RspMqttServer, startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { RspMqttServer } from '@rsp/mqtt-transport';
+import { es3Pattern } from '@rsp/contracts';
+import type { TestBroker } from '../../../test/support/brokers';
 import { generateTestPki } from '@rsp/pki';
 import { startSmDp, type SmDpHandle } from '../src/app';
 import type { Es3Function } from '../src/domain/es3-client';
 import { Fleet } from '../../../simulator/src/fleet';
 import { FakeSmSr } from './fake-sm-sr';
-import { KEY_A, SMSR_ID, header, post, smDpOptions } from './support';
+import { KEY_A, SMSR_ID, header, post, smDpOptions, startBroker } from './support';
 
 describe('SM-DP ES3 client over MQTT', () => {
   let fleet: Fleet;
-  let broker: EmbeddedBroker;
+  let broker: TestBroker;
   let smsr: RspMqttServer;
   let smdp: SmDpHandle;
   let fake: FakeSmSr;
+  const callers = new Set<string>();
 
   beforeAll(async () => {
     const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
     fleet = await Fleet.create({ size: 1, model: 'oven', pki });
-    broker = await startEmbeddedBroker({ port: 0 });
-    const topicPrefix = `rsp-test/${randomUUID()}`;
+    broker = await startBroker(pki);
     fake = new FakeSmSr(fleet, pki, SMSR_ID);
-    smsr = new RspMqttServer({ url: broker.url, topicPrefix });
+    // The fake SM-SR behind the broker, under its own identity; it records who the topic says called.
+    smsr = new RspMqttServer({ url: broker.url, credentials: broker.credentialsFor(SMSR_ID) });
     for (const fn of Object.keys(es3.ES3_REQUESTS) as Es3Function[]) {
-      smsr.addHandler(`smsr/${SMSR_ID}/es3/${fn}`, async (data: unknown) => fake.call(fn, SMSR_ID, data as never));
+      smsr.addHandler(es3Pattern(SMSR_ID, fn), async (data: unknown, context?: unknown) => {
+        callers.add((context as { getCaller(): string }).getCaller());
+        return fake.call(fn, SMSR_ID, data as never);
+      });
     }
     await new Promise<void>((resolve, reject) => void smsr.listen((error?: unknown) => (error ? reject(error as Error) : resolve())));
-    const options = smDpOptions(pki, fake, { databaseUrl: 'sqlite::memory:', mqttUrl: broker.url, topicPrefix });
+    const options = smDpOptions(pki, fake, broker, { databaseUrl: 'sqlite::memory:' });
     delete options.es3;
     smdp = await startSmDp(options);
     await smdp.inventory.putProfileType('mno.a', { name: 'm2m' });
@@ -52,6 +57,7 @@ describe('SM-DP ES3 client over MQTT', () => {
     expect(body.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
     expect(fleet.device(eid)?.identity().iccid).toBe(body.iccid);
     expect(fake.count('SendData')).toBe(5); // 2 key establishment + 3 SCP03t scripts
+    expect([...callers]).toEqual(['smdp.test']); // the SM-DP's proven broker identity, not a header
 
     // An SM-SR nobody serves: the ES3 request times out → Failed, never a stack trace.
     const eis = await post(smdp, '/gsma/es2/getEIS', { header: header('mno.a', 1), eid, smsrId: 'smsr.nobody' }, KEY_A);

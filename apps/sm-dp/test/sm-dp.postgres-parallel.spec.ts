@@ -6,14 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import type { TestBroker } from '../../../test/support/brokers';
 import { createSchema, dropSchema } from '@rsp/persistence';
 import { generateTestPki } from '@rsp/pki';
 import { startSmDp, type SmDpHandle } from '../src/app';
 import { Fleet } from '../../../simulator/src/fleet';
 import { realService } from '../../../test/support/real-services';
 import { FakeSmSr } from './fake-sm-sr';
-import { KEY_A, SMSR_ID, header, post, smDpOptions, type Json } from './support';
+import { KEY_A, SMSR_ID, header, post, smDpOptions, startBroker, type Json } from './support';
 
 const database = await realService('database');
 const CARDS = 40;
@@ -21,15 +21,15 @@ const CARDS = 40;
 (database.url ? describe : describe.skip)('SM-DP on PostgreSQL: parallel downloads', () => {
   const schema = `smdp_par_${randomBytes(6).toString('hex')}`;
   let fleet: Fleet;
-  let broker: EmbeddedBroker;
+  let broker: TestBroker;
   let smdp: SmDpHandle;
 
   beforeAll(async () => {
     await createSchema(database.url as string, schema);
     const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
     fleet = await Fleet.create({ size: CARDS, model: 'bbq', pki });
-    broker = await startEmbeddedBroker({ port: 0 });
-    smdp = await startSmDp(smDpOptions(pki, new FakeSmSr(fleet, pki, SMSR_ID), { databaseUrl: database.url as string, databaseSchema: schema, mqttUrl: broker.url }));
+    broker = await startBroker(pki);
+    smdp = await startSmDp(smDpOptions(pki, new FakeSmSr(fleet, pki, SMSR_ID), broker, { databaseUrl: database.url as string, databaseSchema: schema }));
   }, 60_000);
 
   afterAll(async () => {

@@ -4,13 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import type { TestBroker } from '../../../test/support/brokers';
 import { generateTestPki } from '@rsp/pki';
 import { startSmDp, type SmDpHandle } from '../src/app';
 import { Fleet } from '../../../simulator/src/fleet';
 import { realService } from '../../../test/support/real-services';
 import { FakeSmSr } from './fake-sm-sr';
-import { KEY_A, SMSR_ID, header, post, smDpOptions } from './support';
+import { KEY_A, SMSR_ID, header, post, smDpOptions, startBroker } from './support';
 import { runAdminSql } from '@rsp/persistence';
 
 const database = await realService('database');
@@ -19,15 +19,15 @@ const database = await realService('database');
   const schema = `smdp_test_${randomBytes(6).toString('hex')}`;
   const admin = (sql: string) => runAdminSql(database.url as string, sql);
   let fleet: Fleet;
-  let broker: EmbeddedBroker;
+  let broker: TestBroker;
   let smdp: SmDpHandle;
 
   beforeAll(async () => {
     await admin(`CREATE SCHEMA "${schema}"`);
     const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
     fleet = await Fleet.create({ size: 1, model: 'bbq', pki });
-    broker = await startEmbeddedBroker({ port: 0 });
-    smdp = await startSmDp(smDpOptions(pki, new FakeSmSr(fleet, pki, SMSR_ID), { databaseUrl: database.url as string, databaseSchema: schema, mqttUrl: broker.url }));
+    broker = await startBroker(pki);
+    smdp = await startSmDp(smDpOptions(pki, new FakeSmSr(fleet, pki, SMSR_ID), broker, { databaseUrl: database.url as string, databaseSchema: schema }));
   });
 
   afterAll(async () => {

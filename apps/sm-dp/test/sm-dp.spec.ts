@@ -4,28 +4,28 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { USIM_AID_PREFIX } from '@rsp/card';
 import { buildAutn, milenage } from '@rsp/crypto';
-import { RspRequester, startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { connectMqtt, RspRequester } from '@rsp/mqtt-transport';
+import { es3CallbackPattern, mnoNotifyTopic } from '@rsp/contracts';
+import type { TestBroker } from '../../../test/support/brokers';
 import { generateIccid, generateTestPki, type TestPki } from '@rsp/pki';
 import { decodeResponseApdu, encodeCommandApdu } from '@rsp/tlv';
 import { startSmDp, type SmDpHandle, type SubscriberRecord } from '../src/app';
 import { Fleet } from '../../../simulator/src/fleet';
 import { FakeSmSr } from './fake-sm-sr';
-import { KEY_A, KEY_B, SMSR_ID, eventually, header, logLines, post, smDpOptions, startWebhook, type Json, type Webhook } from './support';
+import { KEY_A, KEY_B, SMSR_ID, eventually, header, logLines, post, smDpOptions, startBroker, startWebhook, type Json, type Webhook } from './support';
 
 let pki: TestPki;
 let fleet: Fleet;
-let broker: EmbeddedBroker;
+let broker: TestBroker;
 let fake: FakeSmSr;
 let smdp: SmDpHandle;
 let webhook: Webhook;
 let dir: string;
-let topicPrefix: string;
 let records: SubscriberRecord[];
 let eids: readonly string[];
 
@@ -33,16 +33,13 @@ beforeAll(async () => {
   pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
   fleet = await Fleet.create({ size: 5, model: 'oven', pki });
   eids = fleet.eids();
-  broker = await startEmbeddedBroker({ port: 0 });
+  broker = await startBroker(pki);
   fake = new FakeSmSr(fleet, pki, SMSR_ID);
   webhook = await startWebhook();
   dir = mkdtempSync(join(tmpdir(), 'rsp-smdp-'));
-  topicPrefix = `rsp-test/${randomUUID()}`;
   smdp = await startSmDp(
-    smDpOptions(pki, fake, {
+    smDpOptions(pki, fake, broker, {
       databaseUrl: `sqlite://${join(dir, 'smdp.db')}`,
-      mqttUrl: broker.url,
-      topicPrefix,
       mnos: [
         { mnoId: 'mno.a', apiKey: KEY_A, webhookUrl: webhook.url },
         { mnoId: 'mno.b', apiKey: KEY_B },
@@ -106,25 +103,28 @@ describe('ES2 DownloadProfile', () => {
   });
 
   it('notifies the MNO of the enabled profile by webhook and on MQTT', async () => {
-    const subscriber = await mqtt.connectAsync(broker.url);
+    const subscriber = await connectMqtt({ url: broker.url, credentials: broker.credentialsFor('mno.a') }); // the MNO's tool
     const onMqtt: Json[] = [];
     subscriber.on('message', (_topic, payload) => onMqtt.push(JSON.parse(payload.toString())));
-    await subscriber.subscribeAsync(`${topicPrefix}/mno/mno.a/es2/notify`, { qos: 1 });
+    await subscriber.subscribeAsync(mnoNotifyTopic('mno.a', 'es2'), { qos: 1 });
     try {
       await eventually(() => webhook.received.some((n) => n.function === 'HandleProfileEnabledNotification'));
       const notification = webhook.received.find((n) => n.function === 'HandleProfileEnabledNotification') as Json;
       expect(notification).toMatchObject({ interface: 'ES2', body: { eid: eids[0], iccid: downloaded, header: { functionRequesterIdentifier: 'smdp.test' } } });
 
       // An ES3 callback from the SM-SR over MQTT is forwarded to the owning MNO on both channels.
-      const requester = new RspRequester({ url: broker.url, topicPrefix });
+      // The SM-SR's callback, under the SM-SR's own broker identity.
+      const smsrClient = await connectMqtt({ url: broker.url, credentials: broker.credentialsFor(SMSR_ID) });
+      const requester = new RspRequester({ client: smsrClient, caller: SMSR_ID });
       try {
         const body = { header: header('smsr.test'), eid: eids[0], iccid: downloaded, completionTimestamp: new Date().toISOString() };
-        const reply = (await requester.request('smdp/smdp.test/es3/HandleProfileDisabledNotification', body)) as Json;
+        const reply = (await requester.request(es3CallbackPattern('smdp.test', 'HandleProfileDisabledNotification'), body)) as Json;
         expect(reply.header.functionExecutionStatus.status).toBe('Executed-Success');
-        const unknown = (await requester.request('smdp/smdp.test/es3/HandleProfileDisabledNotification', { ...body, iccid: generateIccid('8988299', 1) })) as Json;
+        const unknown = (await requester.request(es3CallbackPattern('smdp.test', 'HandleProfileDisabledNotification'), { ...body, iccid: generateIccid('8988299', 1) })) as Json;
         expect(unknown.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '8.2.1', reasonCode: '3.9' } });
       } finally {
         await requester.close();
+        await smsrClient.endAsync();
       }
       await eventually(() => webhook.received.some((n) => n.function === 'HandleProfileDisabledNotification'));
       await eventually(() => onMqtt.some((n) => n.function === 'HandleProfileDisabledNotification'));
@@ -213,10 +213,9 @@ describe('ES2 DownloadProfile', () => {
   it('fails when the card refuses an SM-DP certificate from a foreign CI, and cleans up the ISD-P', async () => {
     const foreign = generateTestPki({ curve: 'P-256', euiccCount: 0 });
     const other = await startSmDp(
-      smDpOptions(pki, fake, {
+      smDpOptions(pki, fake, broker, {
         smdpId: 'smdp.foreign',
         databaseUrl: 'sqlite::memory:',
-        mqttUrl: broker.url,
         smdpCertificate: foreign.smDp.cert,
         smdpPrivateKey: foreign.smDp.privateKey,
       }),

@@ -1,15 +1,36 @@
-/** Shared fixtures of the SM-DP tests: an SM-DP on an embedded broker with the fake SM-SR, and an ES2 client. */
+/**
+ * Shared fixtures of the SM-DP tests: an SM-DP on the embedded broker (TLS identities and the broker ACL,
+ * test/support/brokers.ts) with the fake SM-SR, and an ES2 client.
+ */
 import { randomUUID } from 'node:crypto';
+import type { BrokerPrincipal } from '@rsp/contracts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretBox } from '@rsp/persistence';
 import type { TestPki } from '@rsp/pki';
 import type { SmDpHandle, SmDpOptions } from '../src/app';
 import type { FakeSmSr } from './fake-sm-sr';
+import { principal, startTestBroker, type TestBroker } from '../../../test/support/brokers';
 
 export const KEY_A = `key-a-${randomUUID()}`;
 export const KEY_B = `key-b-${randomUUID()}`;
 export const SMSR_ID = 'smsr.test';
+export const SMDP_ID = 'smdp.test';
+
+/** The broker identities of the SM-DP tests (broker-acl.ts roles). */
+export const PRINCIPALS: BrokerPrincipal[] = [
+  principal(SMDP_ID, 'sm-dp'),
+  principal('smdp.foreign', 'sm-dp'),
+  principal(SMSR_ID, 'sm-sr'),
+  principal('mno.a', 'mno'),
+  principal('mno.b', 'mno'),
+  principal('owner-registry', 'owner-registry'),
+];
+
+/** The embedded broker with the SM-DP tests' identities. */
+export function startBroker(pki: TestPki): Promise<TestBroker> {
+  return startTestBroker({ principals: PRINCIPALS, pki });
+}
 
 /** Log lines, kept so tests can check that no secret is ever logged. */
 export const logLines: string[] = [];
@@ -40,11 +61,14 @@ export async function startWebhook(): Promise<Webhook> {
   return { url: `http://127.0.0.1:${port}/es2`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-export function smDpOptions(pki: TestPki, fake: FakeSmSr, overrides: Partial<SmDpOptions> & Pick<SmDpOptions, 'databaseUrl' | 'mqttUrl'>): SmDpOptions {
+/** SM-DP options on `broker`, connecting as its `smdpId` (default {@link SMDP_ID}). */
+export function smDpOptions(pki: TestPki, fake: FakeSmSr, broker: TestBroker, overrides: Partial<SmDpOptions> & Pick<SmDpOptions, 'databaseUrl'>): SmDpOptions {
+  const smdpId = overrides.smdpId ?? SMDP_ID;
   return {
-    smdpId: 'smdp.test',
+    smdpId,
     httpPort: 0,
-    topicPrefix: `rsp-test/${randomUUID()}`,
+    mqttUrl: broker.url,
+    mqttCredentials: broker.credentialsFor(smdpId),
     ciCertificate: pki.ci.der,
     eumCertificates: [pki.eum.der],
     smdpCertificate: pki.smDp.cert,

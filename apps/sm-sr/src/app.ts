@@ -10,13 +10,12 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { connectAsync } from 'mqtt';
 import type { DataSource } from 'typeorm';
-import { ContractError } from '@rsp/contracts';
-import { RspMqttServer, RspRequester } from '@rsp/mqtt-transport';
+import { ContractError, topicLevel } from '@rsp/contracts';
+import { connectMqtt, RspMqttServer, RspRequester, type MqttCredentials } from '@rsp/mqtt-transport';
 import { IdempotencyStore, openDataSource, Outbox, SecretBox, type BackoffPolicy } from '@rsp/persistence';
 import type { IsdRKeySet } from '@rsp/card';
-import { ConsentVerifier, type DeviceStatusCache } from '@rsp/identity';
+import { ConsentVerifier, HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '@rsp/identity';
 import type { JSONWebKeySet } from 'jose';
 import { SILENT_LOGGER, type EisRegistry, type SmSrLogger } from './domain/model';
 import { OwnerPolicyGuard } from './domain/owner-policy';
@@ -38,7 +37,13 @@ export interface SmSrOptions {
   httpPort: number;
   /** Default 127.0.0.1. */
   httpHost?: string;
+  /** The broker, `mqtts://…` (the embedded broker of `npm start`, or Mosquitto with deploy/mosquitto). */
   mqttUrl: string;
+  /**
+   * This instance's broker identity: a TLS client certificate whose CN (the principal, also the client id)
+   * the broker lists as an SM-SR acting for `smsrId` (docs/security.md). Without it the SM-SR refuses to start.
+   */
+  mqttCredentials?: MqttCredentials;
   mqttProtocolVersion?: 4 | 5;
   /** Service request topic prefix (default `rsp/v1`; tests use their own). */
   topicPrefix?: string;
@@ -88,14 +93,16 @@ export interface SmSrOptions {
   /**
    * The owner registry (docs/owner-registry.md). When set, ES4 EnableProfile / DisableProfile /
    * DeleteProfile on an owned device need a valid `X-Owner-Consent` header, and on a Suspended device
-   * ES3 and ES4 refuse every profile function but DeleteISDP / DeleteProfile; device statuses come from
+   * ES3 and ES4 refuse every profile function but DeleteISDP / DeleteProfile; registry-signed device statuses come from
    * the retained MQTT topics `rsp/v1/owner/device/+/status` on mqttUrl. Absent: no owner checks at all.
    */
   ownerRegistry?: {
     /** The registry URL, `iss` of its consents. */
     issuer: string;
-    /** Its JWKS URL (`{registry}/.well-known/jwks.json`) or the key set itself. */
+    /** Its JWKS URL (`{registry}/.well-known/jwks.json`) or the key set itself; it also verifies the signed device statuses. */
     jwks: string | JSONWebKeySet;
+    /** HTTP base URL answering `GET /device-status/{eid}` for a device with no verified status (default `issuer`); a function is read per request. */
+    statusUrl?: string | (() => string | undefined);
   };
 }
 
@@ -106,8 +113,8 @@ export interface SmSrHandle {
   registry: EisRegistry;
   dataSource: DataSource;
   outbox: OutboxWorker;
-  /** The owner registry's latest device statuses (only with `ownerRegistry`). */
-  deviceStatuses: DeviceStatusCache | undefined;
+  /** The owner registry's latest VERIFIED device statuses (only with `ownerRegistry`). */
+  deviceStatuses: VerifiedDeviceStatusCache | undefined;
   /** ES3 requests this instance ran (not the duplicates answered from the cache): how the group split them. */
   servedRequests(): number;
   close(): Promise<void>;
@@ -134,7 +141,10 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     const outbox = new Outbox(dataSource, options.outboxBackoff ? { backoff: options.outboxBackoff } : {});
     const registry = new TypeOrmEisRegistry(dataSource, secrets, outbox);
     const protocolVersion = options.mqttProtocolVersion ?? 4;
-    const instanceGroup = options.instanceGroup ?? `smsr-${options.smsrId.replace(/[^A-Za-z0-9_.:-]/g, '_')}`.slice(0, 64);
+    const instanceGroup = options.instanceGroup ?? `smsr-${topicLevel(options.smsrId, 'smsrId')}`.slice(0, 64);
+    // ONE broker connection for every part (client id = the certificate's principal, connection.ts).
+    const mqtt = await connectMqtt({ url: options.mqttUrl, ...(options.mqttCredentials ? { credentials: options.mqttCredentials } : {}), protocolVersion });
+    cleanup.push(() => mqtt.endAsync());
     const instanceId = `smsr-${randomUUID()}`;
     const cardLease =
       options.cardLeaseMs === 0
@@ -144,9 +154,10 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     let es5 = options.es5Channel;
     if (!es5) {
       const channel = await MqttEs5Channel.connect({
-        url: options.mqttUrl,
+        client: mqtt,
+        smsrId: options.smsrId,
         protocolVersion,
-        instanceId: `smsr-es5-${randomUUID()}`,
+        instanceId: `es5-${randomUUID()}`,
         keys: async (eid) => {
           const keys = await registry.isdRKeys(eid);
           if (!keys) throw new Es5Error.CardUnreachable(`no ISD-R keys for ${eid}`);
@@ -158,13 +169,15 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     }
 
     let ownerPolicy: OwnerPolicyGuard | undefined;
-    let deviceStatuses: DeviceStatusCache | undefined;
+    let deviceStatuses: VerifiedDeviceStatusCache | undefined;
     if (options.ownerRegistry) {
-      const verifier = new ConsentVerifier({ issuer: options.ownerRegistry.issuer, jwks: options.ownerRegistry.jwks });
-      const statuses = await DeviceStatusSubscriber.connect({ url: options.mqttUrl, protocolVersion, clientIdPrefix: `smsr-${randomUUID()}`, logger });
-      cleanup.push(() => statuses.close());
-      deviceStatuses = statuses.cache;
-      ownerPolicy = new OwnerPolicyGuard(verifier, statuses.cache, logger);
+      const { issuer, jwks, statusUrl } = options.ownerRegistry;
+      const verifier = new ConsentVerifier({ issuer, jwks });
+      // Only registry-signed statuses count; a device without one is fetched from the registry, else refused.
+      deviceStatuses = new VerifiedDeviceStatusCache({ issuer, jwks, source: new HttpDeviceStatusSource({ registryUrl: statusUrl ?? issuer }), logger });
+      const subscriber = await DeviceStatusSubscriber.attach({ client: mqtt, statuses: deviceStatuses });
+      cleanup.push(() => subscriber.close());
+      ownerPolicy = new OwnerPolicyGuard(verifier, deviceStatuses, logger);
     }
 
     const service = new SmSrService({
@@ -184,9 +197,8 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
       ...(cardLease ? { cardLease } : {}),
     });
 
-    const mqtt = await connectAsync(options.mqttUrl, { protocolVersion, clientId: `smsr-${randomUUID()}`, reconnectPeriod: 1000 });
-    cleanup.push(() => mqtt.endAsync());
-    const requester = new RspRequester({ url: options.mqttUrl, protocolVersion, ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}) });
+    // Callbacks to SM-DPs go out under this SM-SR's own name, which the broker proves to them.
+    const requester = new RspRequester({ client: mqtt, caller: options.smsrId, protocolVersion, ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}) });
     cleanup.push(() => requester.close());
     const worker = new OutboxWorker({ outbox, requester, mqtt, logger, ...(options.outboxPollMs !== undefined ? { pollMs: options.outboxPollMs } : {}) });
     worker.start();
@@ -215,7 +227,7 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     );
     SwaggerModule.setup('docs', app, document);
     const requestServer = new RspMqttServer({
-      url: options.mqttUrl,
+      client: mqtt,
       protocolVersion,
       ...(protocolVersion === 5 ? { group: instanceGroup } : {}),
       ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),

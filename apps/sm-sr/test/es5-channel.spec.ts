@@ -1,19 +1,21 @@
 /**
  * The SM-SR's ES5 channel against real virtual eUICCs: in process, over the embedded aedes broker
- * (MQTT 3.1.1) and over Mosquitto (MQTT 3.1.1 and 5). Each exchange is an SCP03 session with the
- * card's ISD-R key set; wrong keys and unreachable cards fail with their ERR_ES5_* codes.
+ * (MQTT 3.1.1) and over Mosquitto with the shipped configuration (MQTT 3.1.1 and 5), every connection
+ * with its own TLS identity. Each exchange is an SCP03 session with the card's ISD-R key set; wrong keys
+ * and unreachable cards fail with their ERR_ES5_* codes.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { createIsdpApdu, defaultIsdRKeySet, getStatusApdu, isdpAid } from '@rsp/card';
-import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
 import { generateTestPki } from '@rsp/pki';
 import { Fleet } from '../../../simulator/src/fleet';
-import { realService } from '../../../test/support/real-services';
+import { principal, secureMosquittoSkipReason, startSecureMosquitto, startTestBroker, type TestBroker } from '../../../test/support/brokers';
 import { Es5Error, LocalEs5Channel, MqttEs5Channel, type Es5Channel } from '../src/es5';
 
 const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
-const mosquitto = await realService('mqtt');
+const SMSR_ID = 'smsr.es5';
+const PRINCIPALS = [principal(SMSR_ID, 'sm-sr')];
+const mosquittoSkip = secureMosquittoSkipReason();
 
 async function exercise(channel: Es5Channel, eid: string): Promise<void> {
   const [status] = await channel.run(eid, [getStatusApdu()]);
@@ -54,29 +56,28 @@ describe('ES5 channel in process', () => {
   });
 });
 
-function overMqtt(name: string, url: () => string | undefined, protocolVersion: 4 | 5) {
+function overMqtt(name: string, start: () => Promise<TestBroker>, protocolVersion: 4 | 5) {
   describe(`ES5 channel over ${name}`, () => {
+    let broker: TestBroker;
     let fleet: Fleet;
     let channel: MqttEs5Channel;
     beforeAll(async () => {
-      const brokerUrl = url();
-      if (!brokerUrl) return;
+      broker = await start();
       fleet = await Fleet.create({ size: 1, model: 'bbq', pki, firstSerial: 70_000_000 + protocolVersion * 1000 + name.length });
-      await fleet.startMqtt({ url: brokerUrl, mode: 'single', protocolVersion, announce: false });
-      channel = await MqttEs5Channel.connect({ url: brokerUrl, protocolVersion, keys: defaultIsdRKeySet });
+      await fleet.startMqtt({ url: broker.url, mode: 'single', smsrId: SMSR_ID, credentials: broker.credentialsFor, protocolVersion, announce: false });
+      channel = await MqttEs5Channel.connect({ url: broker.url, credentials: broker.credentialsFor(SMSR_ID), smsrId: SMSR_ID, protocolVersion, keys: defaultIsdRKeySet });
     });
     afterAll(async () => {
       await channel?.close();
       await fleet?.close();
+      await broker?.close();
     });
 
     it('runs commands on a card behind the broker', async () => {
-      if (!url()) return;
       await exercise(channel, fleet.eids()[0] as string);
     });
 
     it('times out on a card nobody serves', async () => {
-      if (!url()) return;
       const eid = fleet.eids()[0] as string;
       await fleet.close();
       await expect(channel.run(eid, [getStatusApdu()], { deadline: Date.now() + 200 })).rejects.toMatchObject({ code: 'ERR_ES5_TIMEOUT' });
@@ -84,12 +85,10 @@ function overMqtt(name: string, url: () => string | undefined, protocolVersion: 
   });
 }
 
-let broker: EmbeddedBroker;
-beforeAll(async () => {
-  broker = await startEmbeddedBroker({ port: 0 });
-});
-afterAll(async () => broker?.close());
-
-overMqtt('embedded aedes (MQTT 3.1.1)', () => broker?.url, 4);
-overMqtt('Mosquitto (MQTT 3.1.1)', () => mosquitto.url, 4);
-overMqtt('Mosquitto (MQTT 5)', () => mosquitto.url, 5);
+overMqtt('embedded aedes (MQTT 3.1.1)', () => startTestBroker({ principals: PRINCIPALS, pki }), 4);
+if (mosquittoSkip === undefined) {
+  overMqtt('Mosquitto, shipped configuration (MQTT 3.1.1)', () => startSecureMosquitto({ principals: PRINCIPALS, pki }), 4);
+  overMqtt('Mosquitto, shipped configuration (MQTT 5)', () => startSecureMosquitto({ principals: PRINCIPALS, pki }), 5);
+} else {
+  describe.skip(`ES5 channel over Mosquitto: ${mosquittoSkip}`, () => it('skipped', () => undefined));
+}

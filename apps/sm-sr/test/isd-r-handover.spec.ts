@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultIsdRKeySet, getStatusApdu } from '@rsp/card';
 import { statusCodeFor } from '@rsp/contracts';
-import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
 import { generateIccid } from '@rsp/pki';
 import { buildSignedEis } from '../../../simulator/src/eum';
 import { Fleet } from '../../../simulator/src/fleet';
@@ -19,6 +18,7 @@ import { startSmSr, type SmSrHandle, type SmSrOptions } from '../src/app';
 import { Es5Error, LocalEs5Channel } from '../src/es5';
 import { establishIsdRKeySet, finaliseIsdRHandover } from '../src/es5/isd-r-key-establishment';
 import { realService } from '../../../test/support/real-services';
+import { startTestBroker, type TestBroker } from '../../../test/support/brokers';
 import { EUM_ID, header, MNO, pki, SMSR_ID } from './support';
 import { runAdminSql } from '@rsp/persistence';
 
@@ -36,7 +36,7 @@ interface Instance {
 }
 
 let fleet: Fleet;
-let broker: EmbeddedBroker;
+let broker: TestBroker;
 let dir: string;
 let testKeys: LocalEs5Channel;
 let main: Instance;
@@ -58,6 +58,8 @@ async function startInstance(name: string, extra: Partial<SmSrOptions> = {}): Pr
     smsrId: SMSR_ID,
     httpPort: 0,
     mqttUrl: broker.url,
+    // Each instance its own broker identity acting for SMSR_ID (one connection per identity).
+    mqttCredentials: broker.credentialsFor(`smsr-${name}`),
     databaseUrl: `sqlite://${join(dir, `${name}.db`)}`,
     ciCertificate: pki.ci.der,
     eums: [{ eumId: EUM_ID, certificate: pki.eum.der }],
@@ -95,7 +97,8 @@ const es3 = (instance: Instance, fn: string, body: object, extra: { validityPeri
 
 beforeAll(async () => {
   fleet = await Fleet.create({ size: 7, model: 'oven', pki, firstSerial: 83_000_000 + Math.floor(Math.random() * 1e5) * 10 });
-  broker = await startEmbeddedBroker({ port: 0 });
+  const instances = ['main', 'wrong-role', 'half', 'pg'].map((name) => ({ name: `smsr-${name}`, role: 'sm-sr' as const, serviceId: SMSR_ID }));
+  broker = await startTestBroker({ principals: instances, pki });
   dir = mkdtempSync(join(tmpdir(), 'rsp-smsr-handover-'));
   testKeys = new LocalEs5Channel(fleet.pool, defaultIsdRKeySet, { defaultTimeoutMs: 3000 });
   main = await startInstance('main');

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { defaultIsdRKeySet, getStatusApdu, type IsdRKeySet } from '@rsp/card';
-import { startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { principal, startTestBroker, type TestBroker } from '../../../test/support/brokers';
 import { generateTestPki } from '@rsp/pki';
 import { Fleet } from '../../../simulator/src/fleet';
 import { CardStatusError } from '../src/domain/errors';
@@ -144,16 +144,17 @@ describe('ES5 EstablishISDRKeySet in process', () => {
 });
 
 describe('ES5 EstablishISDRKeySet over MQTT (embedded aedes)', () => {
-  let broker: EmbeddedBroker;
+  let broker: TestBroker;
   let fleet: Fleet;
   let channel: MqttEs5Channel;
   const registry = new KeyRegistry();
+  const smsrId = 'smsr.key-establishment';
 
   beforeAll(async () => {
-    broker = await startEmbeddedBroker({ port: 0 });
+    broker = await startTestBroker({ principals: [principal(smsrId, 'sm-sr'), { name: 'smsr-stale', role: 'sm-sr', serviceId: smsrId }], pki });
     fleet = await Fleet.create({ size: 1, model: 'bbq', pki, firstSerial: 82_000_000 });
-    await fleet.startMqtt({ url: broker.url, mode: 'single', protocolVersion: 4, announce: false });
-    channel = await MqttEs5Channel.connect({ url: broker.url, protocolVersion: 4, keys: registry.get });
+    await fleet.startMqtt({ url: broker.url, mode: 'single', smsrId, credentials: broker.credentialsFor, protocolVersion: 4, announce: false });
+    channel = await MqttEs5Channel.connect({ url: broker.url, credentials: broker.credentialsFor(smsrId), smsrId, protocolVersion: 4, keys: registry.get });
   });
   afterAll(async () => {
     await channel?.close();
@@ -171,7 +172,7 @@ describe('ES5 EstablishISDRKeySet over MQTT (embedded aedes)', () => {
     registry.set(eid, keySet);
     await finaliseIsdRHandover(channel, eid, { deleteKvns: [TEST_KVN] });
     expect(await statusOk(channel, eid)).toBe(true);
-    const stale = await MqttEs5Channel.connect({ url: broker.url, protocolVersion: 4, keys: defaultIsdRKeySet });
+    const stale = await MqttEs5Channel.connect({ url: broker.url, credentials: broker.credentialsFor('smsr-stale'), smsrId, protocolVersion: 4, keys: defaultIsdRKeySet });
     try {
       await expect(stale.run(eid, [getStatusApdu()])).rejects.toMatchObject({ code: 'ERR_ES5_SECURE_CHANNEL' });
     } finally {

@@ -1,43 +1,54 @@
 /**
- * Two instances of one SM-SR id sharing the work (docs/services.md "Several instances"): Mosquitto with
- * MQTT 5 (`$share/{group}/…` splits the ES3 requests) and one PostgreSQL schema (the registry and the
+ * Two instances of one SM-SR id sharing the work (docs/services.md "Several instances"): Mosquitto with the
+ * shipped configuration and MQTT 5 (`$share/{group}/…` splits the ES3 requests; each instance its own broker
+ * identity acting for the same SM-SR id) and one PostgreSQL schema (the registry and the
  * `smsr_card_lease` rows). Four simulated cards on the broker (ES5 over MQTT, real SCP03, the ISD-R
  * handover on), concurrent ES3 CreateISDP on the same and on different cards: all succeed, each card's
  * ISD-Ps match the registry, both instances served requests. Then the lease itself: A holding a card
  * makes B wait until A lets go, and a crashed holder's expired lease is taken over.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { RspRequester } from '@rsp/mqtt-transport';
+import { randomBytes } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import { es3Pattern, type BrokerPrincipal } from '@rsp/contracts';
+import { connectMqtt, issueMqttCredentials, RspRequester } from '@rsp/mqtt-transport';
 import { generateIccid } from '@rsp/pki';
 import { buildSignedEis } from '../../../simulator/src/eum';
 import { Fleet } from '../../../simulator/src/fleet';
 import { MqttEs5Bridge } from '../../../simulator/src/mqtt-es5';
 import { realService } from '../../../test/support/real-services';
+import { secureMosquittoSkipReason, startSecureMosquitto, type TestBroker } from '../../../test/support/brokers';
 import { SqlCardLeaseStore } from '../src/adapters/persistence/card-lease-store';
 import { startSmSr, type SmSrHandle } from '../src/app';
 import { EUM_ID, header, MNO, pki, post } from './support';
 import { runAdminSql } from '@rsp/persistence';
 
-const mqtt = await realService('mqtt');
 const database = await realService('database');
-const available = Boolean(mqtt.url && database.url);
+const mosquittoSkip = secureMosquittoSkipReason();
+const available = Boolean(database.url && mosquittoSkip === undefined);
 const schema = `rsp_smsr_mi_${randomBytes(6).toString('hex')}`;
 const SMSR_ID = `smsr.mi-${randomBytes(3).toString('hex')}`;
 const SMDP_ID = 'smdp.mi';
-const topicPrefix = `rsp-test/${randomUUID()}`;
+const GATEWAY = 'mi-gateway';
+const PRINCIPALS: BrokerPrincipal[] = [
+  { name: 'smsr-a', role: 'sm-sr', serviceId: SMSR_ID },
+  { name: 'smsr-b', role: 'sm-sr', serviceId: SMSR_ID },
+  { name: SMDP_ID, role: 'sm-dp', serviceId: SMDP_ID },
+  { name: GATEWAY, role: 'gateway', serviceId: GATEWAY },
+];
 const secretBoxKeys = `k1:${randomBytes(32).toString('base64')}`;
+let mqtt: TestBroker;
 
 const admin = (sql: string): Promise<void> => runAdminSql(database.url as string, sql);
 
-const startInstance = () =>
+const startInstance = (principal: string) =>
   startSmSr({
     smsrId: SMSR_ID,
-    instanceGroup: `mi-${SMSR_ID}`,
+    instanceGroup: `mi-${SMSR_ID.replaceAll('.', '-')}`,
     httpPort: 0,
-    mqttUrl: mqtt.url as string,
+    mqttUrl: mqtt.url,
+    mqttCredentials: issueMqttCredentials(pki, principal),
     mqttProtocolVersion: 5,
-    topicPrefix,
     databaseUrl: database.url as string,
     databaseSchema: schema,
     ciCertificate: pki.ci.der,
@@ -55,18 +66,30 @@ const startInstance = () =>
   let a: SmSrHandle;
   let b: SmSrHandle;
   let requester: RspRequester;
+  let smdp: MqttClient;
   let eids: string[];
   let serial = 0;
   const nextIccid = () => generateIccid('8900077', 100_000 + (serial += 1));
 
   beforeAll(async () => {
     await admin(`CREATE SCHEMA "${schema}"`);
+    mqtt = await startSecureMosquitto({ principals: PRINCIPALS, pki });
     fleet = await Fleet.create({ size: 4, model: 'oven', pki, firstSerial: 60_000_000 + Math.floor(Math.random() * 1e6) * 10 });
     eids = [...fleet.eids()];
-    bridge = await MqttEs5Bridge.start({ url: mqtt.url as string, pool: fleet.pool, mode: 'gateway', protocolVersion: 5, announce: false });
-    a = await startInstance(); // runs the migrations
-    b = await startInstance();
-    requester = new RspRequester({ url: mqtt.url as string, protocolVersion: 5, topicPrefix });
+    bridge = await MqttEs5Bridge.start({
+      url: mqtt.url,
+      pool: fleet.pool,
+      mode: 'gateway',
+      gatewayId: GATEWAY,
+      smsrId: SMSR_ID,
+      credentials: (name) => issueMqttCredentials(pki, name),
+      protocolVersion: 5,
+      announce: false,
+    });
+    a = await startInstance('smsr-a'); // runs the migrations
+    b = await startInstance('smsr-b');
+    smdp = await connectMqtt({ url: mqtt.url, credentials: issueMqttCredentials(pki, SMDP_ID), protocolVersion: 5 });
+    requester = new RspRequester({ client: smdp, caller: SMDP_ID, protocolVersion: 5 });
     for (const eid of eids) {
       const eis = buildSignedEis(fleet.pool.snapshot(eid), { eumId: EUM_ID, smsrId: SMSR_ID, eumPrivateKey: pki.eum.privateKey });
       const registered = await post(`${a.httpUrl}/gsma/es1/registerEIS`, { header: header(EUM_ID), eis });
@@ -76,16 +99,18 @@ const startInstance = () =>
 
   afterAll(async () => {
     await requester?.close();
+    await smdp?.endAsync();
     await a?.close();
     await b?.close();
     await bridge?.close();
     await fleet?.close();
+    await mqtt?.close();
     await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   });
 
   const createIsdp = (eid: string, iccid: string) =>
     requester.request<{ header: { functionExecutionStatus: { status: string } }; isdpAid?: string }>(
-      `smsr/${SMSR_ID}/es3/CreateISDP`,
+      es3Pattern(SMSR_ID, 'CreateISDP'),
       { header: header(SMDP_ID), eid, iccid, mnoId: MNO.mnoId, requiredMemory: 1024 },
       { timeoutMs: 60_000 },
     );

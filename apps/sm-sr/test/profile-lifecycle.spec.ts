@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { connectAsync } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import {
   buildDownloadCommands,
   buildEstablishKeySetStep1,
@@ -15,26 +15,26 @@ import {
   encodeCommandScript,
   parseEstablishKeySetStep1Response,
 } from '@rsp/card';
-import type { Eis } from '@rsp/contracts';
+import { es3Pattern, mnoNotifyTopic, type Eis } from '@rsp/contracts';
 import { RspRequester } from '@rsp/mqtt-transport';
 import { generateIccid } from '@rsp/pki';
 import { buildDefaultTemplate, personaliseProfile } from '@rsp/saip';
 import { decodeResponseApdu, encodeCommandApdu, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
-import { EUM_ID, header, MNO, OTHER_MNO, pki, post, SMSR_ID, startSmdpStub, startTestBed, waitFor, type TestBed } from './support';
+import { connectAs, EUM_ID, header, MNO, OTHER_MNO, OTHER_SMDP_ID, pki, post, SMSR_ID, startSmdpStub, startTestBed, waitFor, type TestBed } from './support';
 
 const SMDP = 'smdp.one';
 let bed: TestBed;
 let smdp: Awaited<ReturnType<typeof startSmdpStub>>;
 let eid: string;
 const mnoTopic: unknown[] = [];
-let watcher: Awaited<ReturnType<typeof connectAsync>> | undefined;
+let watcher: MqttClient | undefined;
 
 beforeAll(async () => {
   bed = await startTestBed({ size: 2 });
-  smdp = await startSmdpStub(bed.broker.url, SMDP);
-  watcher = await connectAsync(bed.broker.url, { clientId: `mno-${randomUUID()}` });
+  smdp = await startSmdpStub(bed.broker, SMDP);
+  watcher = await connectAs(bed.broker, MNO.mnoId); // the MNO's own tool reads its notifications
   watcher.on('message', (_topic, payload) => mnoTopic.push(JSON.parse(payload.toString('utf8'))));
-  await watcher.subscribeAsync(`rsp/v1/mno/${MNO.mnoId}/es4/notify`, { qos: 1 });
+  await watcher.subscribeAsync(mnoNotifyTopic(MNO.mnoId, 'es4'), { qos: 1 });
   for (const card of bed.fleet.eids()) {
     const result = await bed.smsr.service.call('ES1', 'RegisterEIS', { header: header(EUM_ID), eis: bed.eisOf(card) });
     expect(result.header.functionExecutionStatus.status).toBe('Executed-Success');
@@ -118,7 +118,7 @@ describe('profile life cycle: ownership, POL2, notifications', () => {
     expect(states).toEqual(expect.arrayContaining([['bootstrap', 'Disabled'], [SMDP, 'Enabled']]));
 
     await waitFor(() => smdp.received.length >= 1 && bed.webhook.received.length >= 1 && mnoTopic.length >= 1);
-    expect(smdp.received[0]).toMatchObject({ pattern: `smdp/${SMDP}/es3/HandleProfileEnabledNotification`, data: { eid, iccid: profile.iccid } });
+    expect(smdp.received[0]).toMatchObject({ pattern: 'smdp/smdp~one/es3/HandleProfileEnabledNotification', caller: SMSR_ID, data: { eid, iccid: profile.iccid } });
     const expected = { interface: 'ES4', function: 'HandleProfileEnabledNotification', body: { header: { functionRequesterIdentifier: SMSR_ID }, eid, iccid: profile.iccid } };
     expect(bed.webhook.received[0]).toMatchObject(expected);
     expect(mnoTopic[0]).toMatchObject(expected);
@@ -181,17 +181,32 @@ describe('profile life cycle: ownership, POL2, notifications', () => {
 
 describe('ES3 over MQTT, deadlines, card notifications', () => {
   it('answers ES3 service requests on smsr/{smsrId}/es3/{Function}; an unknown EID is 8.1.1 / 3.9', async () => {
-    const requester = new RspRequester({ url: bed.broker.url, timeoutMs: 5000 });
+    // The SM-DP's one broker connection (the stub's): its identity is the caller the SM-SR trusts.
+    const requester = new RspRequester({ client: smdp.client, caller: SMDP, timeoutMs: 5000 });
     try {
-      const reply = await requester.request<{ header: { functionExecutionStatus: unknown }; eis?: Eis }>(`smsr/${SMSR_ID}/es3/GetEIS`, { header: header(SMDP), eid });
+      const reply = await requester.request<{ header: { functionExecutionStatus: unknown }; eis?: Eis }>(es3Pattern(SMSR_ID, 'GetEIS'), { header: header(SMDP), eid });
       expect(reply.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
-      const unknown = await requester.request<{ header: { functionExecutionStatus: unknown } }>(`smsr/${SMSR_ID}/es3/GetEIS`, {
+      const unknown = await requester.request<{ header: { functionExecutionStatus: unknown } }>(es3Pattern(SMSR_ID, 'GetEIS'), {
         header: header(SMDP),
         eid: '89049032123451234512345678901235',
       });
       expect(unknown.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '8.1.1', reasonCode: '3.9' } });
     } finally {
       await requester.close();
+    }
+  });
+
+  it('an ES3 request from another SM-DP identity naming this SM-DP in its header is refused 1.1 / 1.2, the card untouched', async () => {
+    const other = await connectAs(bed.broker, OTHER_SMDP_ID);
+    const requester = new RspRequester({ client: other, caller: OTHER_SMDP_ID, timeoutMs: 5000 });
+    try {
+      const before = bed.fleet.pool.snapshot(eid);
+      const reply = await requester.request<{ header: { functionExecutionStatus: unknown } }>(es3Pattern(SMSR_ID, 'DisableProfile'), { header: header(SMDP), eid, iccid: profile.iccid });
+      expect(reply.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '1.1', reasonCode: '1.2' } });
+      expect(bed.fleet.pool.snapshot(eid)).toEqual(before);
+    } finally {
+      await requester.close();
+      await other.endAsync();
     }
   });
 

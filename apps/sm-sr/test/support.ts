@@ -1,6 +1,7 @@
 /**
  * SM-SR test fixtures: a simulator fleet reached in process (LocalEs5Channel, real SCP03), the embedded
- * broker for ES3 / notifications, a local webhook server, and the EUM side (simulator/src/eum.ts).
+ * broker for ES3 / notifications (TLS identities and the broker ACL, test/support/brokers.ts), a local
+ * webhook server, and the EUM side (simulator/src/eum.ts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,20 +9,35 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { defaultIsdRKeySet } from '@rsp/card';
-import type { Eis } from '@rsp/contracts';
-import { decodeRequest, encodeReply, startEmbeddedBroker, type EmbeddedBroker } from '@rsp/mqtt-transport';
+import { topicLevel, type BrokerPrincipal, type Eis } from '@rsp/contracts';
+import { connectMqtt, decodeRequest, encodeReply, parseRequestTopic } from '@rsp/mqtt-transport';
 import { generateTestPki, type TestPki } from '@rsp/pki';
 import { buildSignedEis } from '../../../simulator/src/eum';
 import { Fleet } from '../../../simulator/src/fleet';
 import { startSmSr, type SmSrHandle, type SmSrOptions } from '../src/app';
 import { LocalEs5Channel } from '../src/es5';
+import { principal, startTestBroker, type TestBroker } from '../../../test/support/brokers';
 
 export const SMSR_ID = 'smsr.test';
 export const EUM_ID = 'eum.test';
 export const MNO = { mnoId: 'mno.test', apiKey: 'mno-test-key-0123456789' };
 export const OTHER_MNO = { mnoId: 'mno.other', apiKey: 'mno-other-key-9876543210' };
+export const SMDP_ID = 'smdp.test';
+export const OTHER_SMDP_ID = 'smdp.other';
+
+/** The broker identities the SM-SR tests use (broker-acl.ts roles). */
+export const PRINCIPALS: BrokerPrincipal[] = [
+  principal(SMSR_ID, 'sm-sr'),
+  principal(SMDP_ID, 'sm-dp'),
+  principal(OTHER_SMDP_ID, 'sm-dp'),
+  principal('smdp.one', 'sm-dp'),
+  principal(MNO.mnoId, 'mno'),
+  principal(OTHER_MNO.mnoId, 'mno'),
+  principal('owner-registry', 'owner-registry'),
+  principal('auditor', 'monitor'),
+];
 
 export const pki: TestPki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
 
@@ -63,22 +79,33 @@ export async function startWebhook(): Promise<Webhook> {
   return hook;
 }
 
-/** A stand-in SM-DP answering the SM-SR's ES3 notification requests on `smdp/{smdpId}/es3/#`. */
-export async function startSmdpStub(brokerUrl: string, smdpId: string): Promise<{ received: Array<{ pattern: string; data: unknown }>; close(): Promise<void> }> {
-  const client: MqttClient = await connectAsync(brokerUrl, { clientId: `smdp-stub-${randomUUID()}` });
-  const received: Array<{ pattern: string; data: unknown }> = [];
-  client.on('message', (_topic, payload) => {
+/** Connects as `name` (one of {@link PRINCIPALS}, or an EID) to a test broker. */
+export function connectAs(broker: TestBroker, name: string): Promise<MqttClient> {
+  return connectMqtt({ url: broker.url, credentials: broker.credentialsFor(name) });
+}
+
+/** A stand-in SM-DP answering the SM-SR's ES3 notification requests on `smdp/{smdpId}/es3/…`. */
+export async function startSmdpStub(
+  broker: TestBroker,
+  smdpId: string,
+): Promise<{ client: MqttClient; received: Array<{ pattern: string; caller: string; data: unknown }>; close(): Promise<void> }> {
+  const client = await connectAs(broker, smdpId);
+  const received: Array<{ pattern: string; caller: string; data: unknown }> = [];
+  const callbacks = parseRequestTopic.bind(undefined, 'rsp/v1');
+  client.on('message', (topic, payload) => {
+    const request = callbacks(topic);
+    if (!request?.pattern.startsWith(`smdp/${topicLevel(smdpId)}/`)) return; // e.g. replies to this SM-DP's own requests
     const envelope = decodeRequest(payload);
-    received.push({ pattern: envelope.pattern, data: envelope.data });
+    received.push({ pattern: envelope.pattern, caller: request.caller, data: envelope.data });
     if (envelope.replyTo) void client.publishAsync(envelope.replyTo, encodeReply({ v: 1, id: envelope.id, ok: true, data: null }), { qos: 1 });
   });
-  await client.subscribeAsync(`rsp/v1/svc/smdp/${smdpId}/es3/#`, { qos: 1 });
-  return { received, close: () => client.endAsync() };
+  await client.subscribeAsync(`rsp/v1/svc/+/smdp/${topicLevel(smdpId)}/es3/+`, { qos: 1 });
+  return { client, received, close: () => client.endAsync() };
 }
 
 export interface TestBed {
   fleet: Fleet;
-  broker: EmbeddedBroker;
+  broker: TestBroker;
   es5: LocalEs5Channel;
   smsr: SmSrHandle;
   webhook: Webhook;
@@ -89,7 +116,7 @@ export interface TestBed {
 
 export async function startTestBed(options: { size?: number; firstSerial?: number; database?: { url: string; schema?: string } } = {}): Promise<TestBed> {
   const fleet = await Fleet.create({ size: options.size ?? 3, model: 'oven', pki, firstSerial: options.firstSerial ?? 70_000_000 + Math.floor(Math.random() * 1e6) * 10 });
-  const broker = await startEmbeddedBroker({ port: 0 });
+  const broker = await startTestBroker({ principals: PRINCIPALS, pki });
   const webhook = await startWebhook();
   const dir = mkdtempSync(join(tmpdir(), 'rsp-smsr-'));
   const es5 = new LocalEs5Channel(fleet.pool, defaultIsdRKeySet, { defaultTimeoutMs: 3000 });
@@ -97,6 +124,7 @@ export async function startTestBed(options: { size?: number; firstSerial?: numbe
     smsrId: SMSR_ID,
     httpPort: 0,
     mqttUrl: broker.url,
+    mqttCredentials: broker.credentialsFor(SMSR_ID),
     databaseUrl: options.database?.url ?? `sqlite://${join(dir, 'smsr.db')}`,
     ...(options.database?.schema ? { databaseSchema: options.database.schema } : {}),
     ciCertificate: pki.ci.der,

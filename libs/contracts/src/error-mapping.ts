@@ -99,8 +99,15 @@ export const ERROR_STATUS_MAP: Readonly<Record<string, Row>> = {
   ERR_CARD_FUNCTION_NOT_SUPPORTED: CARD_ERROR,
   ERR_CARD_POWER_LOSS: row(SUBJECT.EUICC, REASON.INACCESSIBLE, 'eUICC unreachable'),
   ERR_CARD_MANUFACTURE: EXECUTION_ERROR,
+  // A card's non-volatile memory (the simulator's store) unreadable: the card is out of order
+  ERR_CARD_STORE_INVALID_EID: EXECUTION_ERROR,
+  ERR_CARD_STORE_CORRUPT: row(SUBJECT.EUICC, REASON.INACCESSIBLE, 'eUICC unreachable'),
   // @rsp/mqtt-transport (service requests; a Remote error carries the remote code, mapped by its own row)
   ERR_MQTT_BROKER_PORT_IN_USE: EXECUTION_ERROR,
+  // Broker identities (docs/security.md): a deployment fault, never the requester's
+  ERR_MQTT_BROKER_REFUSED: EXECUTION_ERROR,
+  ERR_MQTT_CREDENTIALS_MISSING: EXECUTION_ERROR,
+  ERR_MQTT_CREDENTIAL_INVALID: EXECUTION_ERROR,
   ERR_TRANSPORT_INVALID_ENVELOPE: row(SUBJECT.FUNCTION, REASON.INVALID, 'Invalid message envelope'),
   ERR_TRANSPORT_UNSUPPORTED_VERSION: row(SUBJECT.FUNCTION, REASON.UNSUPPORTED, 'Unsupported message version'),
   ERR_TRANSPORT_INVALID_PATTERN: EXECUTION_ERROR,
@@ -112,6 +119,10 @@ export const ERROR_STATUS_MAP: Readonly<Record<string, Row>> = {
   ERR_TRANSPORT_BROKER: row(SUBJECT.FUNCTION_PROVIDER, REASON.INACCESSIBLE, 'Function provider unreachable'),
   ERR_TRANSPORT_CLOSED: EXECUTION_ERROR,
   ERR_TRANSPORT_REMOTE: EXECUTION_ERROR,
+  // @rsp/config: a start-up refusal, never a function's outcome
+  ERR_CONFIG_INVALID_SETTING: EXECUTION_ERROR,
+  ERR_CONFIG_MISSING_SETTING: EXECUTION_ERROR,
+  ERR_CONFIG_KEY_FILE: EXECUTION_ERROR,
   // @rsp/persistence: storage faults are the provider's, never the requester's
   ERR_PERSISTENCE_INVALID_URL: EXECUTION_ERROR,
   ERR_PERSISTENCE_UNREACHABLE: EXECUTION_ERROR,
@@ -140,6 +151,15 @@ export const ERROR_STATUS_MAP: Readonly<Record<string, Row>> = {
   ERR_CONSENT_KEYS_UNAVAILABLE: EXECUTION_ERROR,
   ERR_DEVICE_SUSPENDED: row(SUBJECT.EUICC, REASON.REFUSED, 'Device suspended by its owner'),
   ERR_DEVICE_STATUS_INVALID: EXECUTION_ERROR, // never reaches a caller: a malformed status message is dropped
+  // Fail closed: no verified owner status of the EID could be had (registry unreachable) [U]
+  ERR_DEVICE_STATUS_UNAVAILABLE: row(SUBJECT.EID, REASON.UNAVAILABLE, 'Owner status of the EID unavailable'),
+  // Never reach a caller: a refused status document is ignored (logged by code), or becomes ERR_DEVICE_STATUS_UNAVAILABLE
+  ERR_DEVICE_STATUS_EMPTY: EXECUTION_ERROR,
+  ERR_DEVICE_STATUS_UNSIGNED: EXECUTION_ERROR,
+  ERR_DEVICE_STATUS_SIGNATURE_INVALID: EXECUTION_ERROR,
+  ERR_DEVICE_STATUS_KEYS_UNAVAILABLE: EXECUTION_ERROR,
+  ERR_DEVICE_STATUS_EID_MISMATCH: EXECUTION_ERROR,
+  ERR_DEVICE_STATUS_REGISTRY_UNREACHABLE: EXECUTION_ERROR,
 };
 
 /** Codes reported with status `Expired` rather than `Failed` (SGP.02 §5.1: the validity period elapsed). */

@@ -17,8 +17,10 @@
  *   signature over its EumSignedInfo part, as RFC 8785 canonical JSON (a documented departure from
  *   SGP.02's XML signature).
  * - **Policy** ({@link checkPol2}, {@link mostRestrictive}, {@link POLICY_RULE_TABLE}): POL1/POL2 rules.
- * - **Topics** ({@link es5CommandTopic}, {@link replyTopic}, {@link serviceTopic} …): MQTT topic names with
- *   validated segments, so no input can produce a wildcard or extra level.
+ * - **Topics** ({@link es5CommandTopic}, {@link es5ReplyTopic}, {@link serviceTopic} …): MQTT topic names with
+ *   validated segments, so no input can produce a wildcard or extra level; ids written with {@link topicLevel}.
+ * - **Broker ACL** ({@link BROKER_ACL}, {@link mayPublish}, {@link maySubscribe}, {@link renderMosquittoAcl}):
+ *   who may publish and subscribe to what, one table for the embedded broker and Mosquitto.
  */
 export * from './status';
 export * from './errors';
@@ -28,6 +30,7 @@ export * as schema from './schema';
 export * from './policy';
 export * from './eis';
 export * from './topics';
+export * from './broker-acl';
 export * from './messages/common';
 export * from './messages/notifications';
 export * as es1 from './messages/es1';

@@ -125,10 +125,13 @@ describe('request validators', () => {
   });
 
   it('ES5 envelopes: reply topic, script templates, exactly one of script / error', () => {
-    expect(parse(es5.es5CommandEnvelope, { id: 'c1', replyTo: 'rsp/v1/reply/smsr-1', script: 'AA00' }).script).toBe('AA00');
-    expect(failure(() => parse(es5.es5CommandEnvelope, { id: 'c1', replyTo: 'rsp/v1/reply/#', script: 'AA00' })).parameter).toBe('replyTo');
-    expect(failure(() => parse(es5.es5CommandEnvelope, { id: 'c1', script: 'AB00' })).parameter).toBe('script');
     const eid = download().eid;
+    const replyTo = `rsp/v1/euicc/${eid}/es5/reply/smsr~demo/es5-1`;
+    expect(parse(es5.es5CommandEnvelope, { id: 'c1', replyTo, script: 'AA00' }).script).toBe('AA00');
+    for (const bad of ['rsp/v1/reply/smsr-1', `rsp/v1/euicc/${eid}/es5/reply/+/x`, `rsp/v1/euicc/${eid}/es5/reply/smsr.demo/x`, 'rsp/v1/reply/#']) {
+      expect(failure(() => parse(es5.es5CommandEnvelope, { id: 'c1', replyTo: bad, script: 'AA00' })).parameter).toBe('replyTo');
+    }
+    expect(failure(() => parse(es5.es5CommandEnvelope, { id: 'c1', script: 'AB00' })).parameter).toBe('script');
     expect(failure(() => parse(es5.es5ReplyEnvelope, { id: 'c1', eid })).code).toBe('ERR_CONTRACT_CONDITIONAL_ELEMENT_MISSING');
     expect(parse(es5.es5NotificationEnvelope, { eid, seq: 3, tlv: 'E100' }).seq).toBe(3);
   });

@@ -34,6 +34,13 @@ export namespace TransportError {
   export class HandlerFailed extends RspError {
     static override readonly code = 'ERR_TRANSPORT_HANDLER_FAILED';
   }
+  /**
+   * A service was asked to connect without a broker identity (TLS client certificate): it refuses, since
+   * a broker that lets it in anonymously lets anyone in (docs/security.md).
+   */
+  export class CredentialsMissing extends RspError {
+    static override readonly code = 'ERR_MQTT_CREDENTIALS_MISSING';
+  }
   /** The broker refused a subscription or the connection failed. */
   export class Broker extends RspError {
     static override readonly code = 'ERR_TRANSPORT_BROKER';

@@ -2,7 +2,9 @@
  * @packageDocumentation
  * `@rsp/mqtt-transport`: MQTT plumbing shared by the services and the simulator.
  *
- * - {@link startEmbeddedBroker}: the embedded aedes broker (MQTT 3.1.1) behind the zero-install start.
+ * - {@link startEmbeddedBroker}: the embedded aedes broker (MQTT 3.1.1) behind the zero-install start: TLS client
+ *   certificates and the one broker ACL of @rsp/contracts in its hooks.
+ * - {@link connectMqtt}: one connection per broker identity (client id = certificate CN), shared by a service's parts.
  * - Service requests (ES3 SM-DP → SM-SR and other service-to-service calls), documented in docs/topics.md:
  *   - {@link RspMqttServer}: NestJS custom transport strategy; subscribes `{prefix}/svc/{pattern}` per
  *     handler (`$share/{group}/…` under MQTT 5), one reply per request, duplicate ids answered from a cache,
@@ -12,6 +14,7 @@
  *   - `rsp-envelope`: the pure v1 JSON envelope/reply codec and topic names; {@link TransportError}: its errors.
  */
 export * from './embedded-broker';
+export * from './credentials';
 export { TransportError } from './errors';
 export {
   DEFAULT_TOPIC_PREFIX,
@@ -22,17 +25,20 @@ export {
   encodeReply,
   encodeRequest,
   errorReply,
-  isReplyTopic,
-  patternFromTopic,
+  idLevel,
+  isReplyTopicOf,
+  parseRequestTopic,
   replyTopic,
+  requestFilter,
   requestTopic,
   toReplyError,
   type ReplyEnvelope,
   type ReplyErrorBody,
   type RequestEnvelope,
 } from './rsp-envelope';
-export { RspRequester, disableNagle, type ReplyCallback, type RequestOptions, type RspRequesterOptions } from './requester';
+export { RspRequester, type ReplyCallback, type RequestOptions, type RspRequesterOptions } from './requester';
+export { connectMqtt, disableNagle, mqttClientOptions, redactUrl, type MqttConnectionOptions, type MqttCredentials } from './connection';
 export { RspMqttClient, type RspMqttClientOptions, type RspMqttEvents } from './client';
 export { RspMqttContext, RspMqttServer, type RspMqttServerEvents, type RspMqttServerOptions } from './server';
 export { RspRpcExceptionFilter } from './exception-filter';
-export { DeviceStatusSubscriber, SETTLE_MS, SETTLE_LIMIT_MS, type DeviceStatusLogger } from './device-status-subscriber';
+export { DeviceStatusSubscriber, SETTLE_MS, SETTLE_LIMIT_MS, type DeviceStatusSink } from './device-status-subscriber';

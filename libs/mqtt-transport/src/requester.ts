@@ -6,7 +6,8 @@
  * (measured here: 1 of 20 replies lost). Replies are routed by the envelope id from an in-memory map.
  */
 import { randomUUID } from 'node:crypto';
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import { disableNagle, mqttClientOptions, type MqttCredentials } from './connection';
 import type { RspError } from '@rsp/errors';
 import { TRANSPORT_ERROR_CLASSES, TransportError } from './errors';
 import {
@@ -22,10 +23,22 @@ import {
 } from './rsp-envelope';
 
 export interface RspRequesterOptions {
-  /** Broker URL, e.g. `mqtt://127.0.0.1:1883`. */
-  url: string;
-  /** MQTT client id; also names the reply topic. Default `rsp-req-{uuid}`. */
-  clientId?: string;
+  /**
+   * The service id this requester calls as (e.g. the SM-DP id). Requests go out on
+   * `{prefix}/svc/{caller}/{pattern}`, which the broker lets only that service publish to, and replies come
+   * back under `{prefix}/reply/{caller}/` (broker-acl.ts).
+   */
+  caller: string;
+  /** A connected client to share (one connection per broker identity, connection.ts); not closed by close(). */
+  client?: MqttClient;
+  /** Broker URL, e.g. `mqtts://127.0.0.1:8883`, when the requester opens its own connection. */
+  url?: string;
+  /** The broker identity of its own connection (required unless `allowAnonymous`). */
+  credentials?: MqttCredentials;
+  /** Own connection without an identity: transport unit tests on an insecure broker only. */
+  allowAnonymous?: boolean;
+  /** Names the reply topic; default `req-{uuid}`. Several requesters of one caller share a connection. */
+  instanceId?: string;
   /** Default `rsp/v1`. Must match the servers'. */
   topicPrefix?: string;
   /** 4 = MQTT 3.1.1 (default, works on aedes), 5 = MQTT 5 (adds responseTopic/correlationData). */
@@ -34,8 +47,6 @@ export interface RspRequesterOptions {
   timeoutMs?: number;
   /** MQTT 5 only: how long the broker keeps the session (and queued replies) after a drop. Default 300 s. */
   sessionExpirySeconds?: number;
-  /** Extra mqtt.js options (credentials, TLS); transport-critical ones are set by the requester. */
-  mqtt?: IClientOptions;
 }
 
 export interface RequestOptions {
@@ -57,23 +68,15 @@ interface Pending {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-/**
- * mqtt.js leaves Nagle's algorithm on: a small PUBLISH then waits for the peer's delayed ACK, and a
- * sequential request/reply costs ~90 ms instead of < 1 ms (measured with bench/transport.ts). Set on
- * every connect because mqtt.js builds a new socket per reconnect.
- */
-export function disableNagle(client: MqttClient): void {
-  const socket = client.stream as { setNoDelay?: (noDelay: boolean) => unknown };
-  socket.setNoDelay?.(true);
-}
-
 export class RspRequester {
   readonly prefix: string;
-  /** The stable reply topic `{prefix}/reply/{clientId}`, subscribed once at connect. */
+  /** The stable reply topic `{prefix}/reply/{caller}/{instanceId}`, subscribed once at connect. */
   readonly replyTopic: string;
-  readonly clientId: string;
+  readonly caller: string;
+  readonly instanceId: string;
   private readonly pending = new Map<string, Pending>();
   private readonly listeners: Array<[string, (...args: never[]) => void]> = [];
+  private readonly onMessageListener = (topic: string, payload: Buffer, packet: IPublishPacket) => this.onMessage(topic, payload, packet);
   private client: MqttClient | undefined;
   private connecting: Promise<void> | undefined;
   private closed = false;
@@ -81,11 +84,12 @@ export class RspRequester {
   constructor(private readonly options: RspRequesterOptions) {
     this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
     assertTopicPrefix(this.prefix);
-    this.clientId = options.clientId ?? `rsp-req-${randomUUID()}`;
-    if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(this.clientId)) throw new TransportError.InvalidOptions('clientId must be a 1–128 character token');
+    this.caller = options.caller;
+    this.instanceId = options.instanceId ?? `req-${randomUUID()}`;
+    if (!options.client && !options.url) throw new TransportError.InvalidOptions('a requester needs a shared client or a url');
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isInteger(timeout) || timeout <= 0) throw new TransportError.InvalidOptions('timeoutMs must be a positive integer');
-    this.replyTopic = replyTopic(this.prefix, this.clientId);
+    this.replyTopic = replyTopic(this.prefix, this.caller, this.instanceId);
   }
 
   /** Requests awaiting a reply (the routing map's size; 0 when nothing is in flight). */
@@ -117,7 +121,7 @@ export class RspRequester {
    */
   start(pattern: string, data: unknown, callback: ReplyCallback, options: RequestOptions = {}): () => void {
     const client = this.requireClient();
-    const topic = requestTopic(this.prefix, pattern);
+    const topic = requestTopic(this.prefix, this.caller, pattern);
     const id = options.id ?? randomUUID();
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const envelope: RequestEnvelope = {
@@ -143,7 +147,7 @@ export class RspRequester {
   /** Publishes an event (no reply); resolves when the broker acknowledged it (QoS 1). */
   async emit(pattern: string, data: unknown): Promise<void> {
     await this.connect();
-    const topic = requestTopic(this.prefix, pattern);
+    const topic = requestTopic(this.prefix, this.caller, pattern);
     const envelope: RequestEnvelope = { v: ENVELOPE_VERSION, id: randomUUID(), pattern, data: data ?? null };
     try {
       await this.requireClient().publishAsync(topic, encodeRequest(envelope), { qos: 1 });
@@ -163,7 +167,7 @@ export class RspRequester {
     return this.requireClient();
   }
 
-  /** Fails every pending request with ERR_TRANSPORT_CLOSED and disconnects. */
+  /** Fails every pending request with ERR_TRANSPORT_CLOSED and disconnects (a shared client stays open). */
   async close(): Promise<void> {
     this.closed = true;
     for (const id of [...this.pending.keys()]) this.settle(id, new TransportError.Closed('requester closed'));
@@ -171,6 +175,11 @@ export class RspRequester {
     this.client = undefined;
     this.connecting = undefined;
     if (!client) return;
+    client.off('message', this.onMessageListener);
+    if (this.options.client) {
+      if (client.connected) await client.unsubscribeAsync(this.replyTopic).catch(() => undefined);
+      return;
+    }
     if (this.isV5()) {
       // A deliberate close ends the session now instead of after sessionExpirySeconds (MQTT 5 §3.14.2.2.2).
       await client.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
@@ -182,34 +191,41 @@ export class RspRequester {
   }
 
   private async open(): Promise<void> {
+    const shared = this.options.client;
     const v5 = this.isV5();
-    // clean:false keeps the reply subscription (and queued QoS 1 replies) across reconnects; mqtt.js
-    // also re-subscribes by itself when the broker lost the session (resubscribe defaults to true).
-    const client = connect(this.options.url, {
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      ...this.options.mqtt,
-      clientId: this.clientId,
-      clean: false,
-      resubscribe: true,
-      protocolVersion: this.options.protocolVersion ?? 4,
-      ...(v5 ? { properties: { sessionExpiryInterval: this.options.sessionExpirySeconds ?? 300 } } : {}),
-    });
-    for (const [event, listener] of this.listeners) client.on(event as 'error', listener as () => void);
-    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet));
-    client.on('connect', () => disableNagle(client));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        client.once('connect', () => resolve());
-        client.once('error', reject);
+    // Own connection: clean:false keeps the reply subscription (and queued QoS 1 replies) across
+    // reconnects; mqtt.js also re-subscribes by itself when the broker lost the session.
+    const client =
+      shared ??
+      connect(this.options.url as string, {
+        ...mqttClientOptions({
+          url: this.options.url as string,
+          ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+          ...(this.options.allowAnonymous ? { allowAnonymous: true, anonymousClientId: `rsp-req-${this.instanceId}` } : {}),
+          protocolVersion: this.options.protocolVersion ?? 4,
+          clean: false,
+          ...(v5 ? { properties: { sessionExpiryInterval: this.options.sessionExpirySeconds ?? 300 } } : {}),
+        }),
+        resubscribe: true,
       });
+    if (!shared) for (const [event, listener] of this.listeners) client.on(event as 'error', listener as () => void);
+    client.on('message', this.onMessageListener);
+    if (!shared) client.on('connect', () => disableNagle(client));
+    try {
+      if (!client.connected) {
+        await new Promise<void>((resolve, reject) => {
+          client.once('connect', () => resolve());
+          client.once('error', reject);
+        });
+      }
       const granted = await client.subscribeAsync(this.replyTopic, { qos: 1 });
       if (granted.some((g) => g.qos === 128)) throw new Error(`broker refused subscription to ${this.replyTopic}`);
     } catch (cause) {
-      client.end(true);
-      throw new TransportError.Broker(`cannot connect requester to ${this.options.url}: ${(cause as Error).message}`, { cause });
+      client.off('message', this.onMessageListener);
+      if (!shared) client.end(true);
+      throw new TransportError.Broker(`cannot connect requester to the broker: ${(cause as Error).message}`, { cause });
     }
-    client.on('error', () => undefined); // mqtt.js reconnects by itself; an unhandled 'error' would crash
+    if (!shared) client.on('error', () => undefined); // mqtt.js reconnects by itself; an unhandled 'error' would crash
     this.client = client;
   }
 

@@ -8,7 +8,7 @@ import { TransportError } from './errors';
 
 /** Protocol version carried in every envelope and reply. */
 export const ENVELOPE_VERSION = 1;
-/** Default topic prefix: requests on `rsp/v1/svc/{pattern}`, replies on `rsp/v1/reply/{instance}`. */
+/** Default topic prefix: requests on `rsp/v1/svc/{caller}/{pattern}`, replies on `rsp/v1/reply/{caller}/{instance}`. */
 export const DEFAULT_TOPIC_PREFIX = 'rsp/v1';
 
 /** A request (with `replyTo`) or an event (without). */
@@ -17,7 +17,7 @@ export interface RequestEnvelope {
   /** Correlation id (a UUID from the requester); also the key of the server's duplicate cache. */
   id: string;
   pattern: string;
-  /** Topic the reply goes to; absent for events. Must lie under `{prefix}/reply/`. */
+  /** Topic the reply goes to; absent for events. Must lie in the caller's tree `{prefix}/reply/{caller}/`. */
   replyTo?: string;
   data: unknown;
   /** Epoch milliseconds after which the server answers ERR_TRANSPORT_EXPIRED without running the handler. */
@@ -33,8 +33,9 @@ export interface ReplyErrorBody {
 
 export type ReplyEnvelope = { v: 1; id: string; ok: true; data: unknown } | { v: 1; id: string; ok: false; error: ReplyErrorBody };
 
-// Pattern = one or more topic levels of safe characters: no MQTT wildcards (+ #), no `$`, no empty level.
-const PATTERN_RE = /^[A-Za-z0-9_.:-]+(\/[A-Za-z0-9_.:-]+)*$/;
+// Pattern = one or more topic levels of safe characters: no MQTT wildcards (+ #), no `$`, no empty level, and
+// no `.` (a clustered broker's MQTT listener, NATS, maps `/` to `.`; ids are written with `~`, see topicLevel).
+const PATTERN_RE = /^[A-Za-z0-9_~:-]+(\/[A-Za-z0-9_~:-]+)*$/;
 const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const CODE_RE = /^[A-Z][A-Z0-9_]{0,127}$/;
 
@@ -50,27 +51,53 @@ export function assertTopicPrefix(prefix: string): void {
   if (!PATTERN_RE.test(prefix)) throw new TransportError.InvalidOptions(`topic prefix ${JSON.stringify(prefix)} is invalid`);
 }
 
-/** `{prefix}/svc/{pattern}`: where requests and events for `pattern` are published. */
-export function requestTopic(prefix: string, pattern: string): string {
+/** The topic level of a caller / instance id (`.` → `~`); throws TransportError.InvalidOptions for a bad id. */
+export function idLevel(id: string, name: string): string {
+  if (typeof id !== 'string' || !ID_RE.test(id)) throw new TransportError.InvalidOptions(`${name} must be 1–128 letters, digits, _ . : -`);
+  return id.replaceAll('.', '~');
+}
+
+/**
+ * `{prefix}/svc/{caller}/{pattern}`: where `caller` (a service id) publishes requests and events for
+ * `pattern`. The broker lets a principal publish only under its own caller level (broker-acl.ts), so the
+ * server learns who sent a request from the topic, never from the payload.
+ */
+export function requestTopic(prefix: string, caller: string, pattern: string): string {
   assertPattern(pattern);
-  return `${prefix}/svc/${pattern}`;
+  return `${prefix}/svc/${idLevel(caller, 'caller')}/${pattern}`;
 }
 
-/** `{prefix}/reply/{instanceId}`: the one stable reply topic of a requester instance. */
-export function replyTopic(prefix: string, instanceId: string): string {
-  return `${prefix}/reply/${instanceId}`;
+/** `{prefix}/svc/+/{pattern}`: what a server subscribes for `pattern` (any caller). */
+export function requestFilter(prefix: string, pattern: string): string {
+  assertPattern(pattern);
+  return `${prefix}/svc/+/${pattern}`;
 }
 
-/** The pattern a request topic carries, or undefined when the topic is not under `{prefix}/svc/`. */
-export function patternFromTopic(prefix: string, topic: string): string | undefined {
+/** The caller and pattern a request topic carries, or undefined when `topic` is not one under `prefix`. */
+export function parseRequestTopic(prefix: string, topic: string): { caller: string; pattern: string } | undefined {
   const head = `${prefix}/svc/`;
-  return topic.startsWith(head) ? topic.slice(head.length) : undefined;
+  if (!topic.startsWith(head)) return undefined;
+  const rest = topic.slice(head.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0) return undefined;
+  const level = rest.slice(0, slash);
+  const pattern = rest.slice(slash + 1);
+  if (!/^[A-Za-z0-9_~:-]{1,128}$/.test(level) || !PATTERN_RE.test(pattern)) return undefined;
+  return { caller: level.replaceAll('~', '.'), pattern };
 }
 
-/** True when `topic` is a reply topic under `prefix` (servers refuse to publish anywhere else). */
-export function isReplyTopic(prefix: string, topic: string): boolean {
-  const head = `${prefix}/reply/`;
-  return topic.startsWith(head) && ID_RE.test(topic.slice(head.length));
+/** `{prefix}/reply/{caller}/{instanceId}`: the one stable reply topic of a requester instance of `caller`. */
+export function replyTopic(prefix: string, caller: string, instanceId: string): string {
+  return `${prefix}/reply/${idLevel(caller, 'caller')}/${idLevel(instanceId, 'instanceId')}`;
+}
+
+/**
+ * True when `topic` is a reply topic of `caller` under `prefix`: a server answers only into the reply tree
+ * of whoever the request topic proved sent it, so a request cannot aim the answer at someone else.
+ */
+export function isReplyTopicOf(prefix: string, caller: string, topic: string): boolean {
+  const head = `${prefix}/reply/${idLevel(caller, 'caller')}/`;
+  return topic.startsWith(head) && /^[A-Za-z0-9_~:-]{1,128}$/.test(topic.slice(head.length));
 }
 
 export function encodeRequest(envelope: RequestEnvelope): Buffer {

@@ -6,12 +6,11 @@
  * from a bounded cache of recent replies instead of running the handler again, so a handler runs at most
  * once per id *while that id is in the cache* (default the last 10 000 ids, per server instance).
  */
-import { randomUUID } from 'node:crypto';
 import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import { lastValueFrom } from 'rxjs';
+import { disableNagle, mqttClientOptions, type MqttCredentials } from './connection';
 import { TransportError } from './errors';
-import { disableNagle } from './requester';
 import {
   DEFAULT_TOPIC_PREFIX,
   ENVELOPE_VERSION,
@@ -20,19 +19,23 @@ import {
   decodeRequest,
   encodeReply,
   errorReply,
-  isReplyTopic,
-  patternFromTopic,
-  requestTopic,
+  isReplyTopicOf,
+  parseRequestTopic,
+  requestFilter,
   toReplyError,
   type ReplyEnvelope,
   type RequestEnvelope,
 } from './rsp-envelope';
 
 export interface RspMqttServerOptions {
-  /** Broker URL, e.g. `mqtt://127.0.0.1:1883`. */
-  url: string;
-  /** MQTT client id; default `rsp-srv-{uuid}`. A fixed id plus MQTT 5 lets a restart resume its session. */
-  clientId?: string;
+  /** A connected client to share (one connection per broker identity, connection.ts); not closed by close(). */
+  client?: MqttClient;
+  /** Broker URL, e.g. `mqtts://127.0.0.1:8883`, when the server opens its own connection. */
+  url?: string;
+  /** The broker identity of its own connection (required unless `allowAnonymous`). */
+  credentials?: MqttCredentials;
+  /** Own connection without an identity: transport unit tests on an insecure broker only. */
+  allowAnonymous?: boolean;
   /**
    * Shared-subscription group: instances with the same group split the requests (`$share/{group}/…`).
    * ASSUMPTION: a broker spoken to with MQTT 5 supports shared subscriptions (Mosquitto ≥ 1.6, EMQX,
@@ -46,12 +49,10 @@ export interface RspMqttServerOptions {
   protocolVersion?: 4 | 5;
   /** How many recent reply ids to remember for duplicate suppression. Default 10 000. */
   dedupeCacheSize?: number;
-  /** Extra mqtt.js options (credentials, TLS). */
-  mqtt?: IClientOptions;
 }
 
 /** The RPC context handlers receive (`@Ctx() ctx: RspMqttContext`). */
-export class RspMqttContext extends BaseRpcContext<[topic: string, envelope: RequestEnvelope, packet: IPublishPacket]> {
+export class RspMqttContext extends BaseRpcContext<[topic: string, envelope: RequestEnvelope, packet: IPublishPacket, caller: string]> {
   getTopic(): string {
     return this.args[0];
   }
@@ -60,6 +61,13 @@ export class RspMqttContext extends BaseRpcContext<[topic: string, envelope: Req
   }
   getPacket(): IPublishPacket {
     return this.args[2];
+  }
+  /**
+   * The service id that sent the request, read from the request topic's caller level: the broker lets a
+   * principal publish only under its own (broker-acl.ts), so this is proven, unlike anything in the payload.
+   */
+  getCaller(): string {
+    return this.args[3];
   }
 }
 
@@ -88,9 +96,10 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
     super();
     this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
     assertTopicPrefix(this.prefix);
-    if (options.group !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(options.group)) {
-      throw new TransportError.InvalidOptions('group must be a 1–64 character token');
+    if (options.group !== undefined && !/^[A-Za-z0-9_~:-]{1,64}$/.test(options.group)) {
+      throw new TransportError.InvalidOptions('group must be a 1–64 character topic level (letters, digits, _ ~ : -)');
     }
+    if (!options.client && !options.url) throw new TransportError.InvalidOptions('a server needs a shared client or a url');
     this.cacheSize = options.dedupeCacheSize ?? 10_000;
     if (!Number.isInteger(this.cacheSize) || this.cacheSize < 1) throw new TransportError.InvalidOptions('dedupeCacheSize must be ≥ 1');
   }
@@ -104,8 +113,8 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
   subscriptionTopics(): string[] {
     const shared = this.options.group !== undefined && this.options.protocolVersion === 5;
     return [...this.messageHandlers.keys()].map((pattern) => {
-      const topic = requestTopic(this.prefix, pattern);
-      return shared ? `$share/${this.options.group}/${topic}` : topic;
+      const filter = requestFilter(this.prefix, pattern);
+      return shared ? `$share/${this.options.group}/${filter}` : filter;
     });
   }
 
@@ -122,7 +131,14 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
     const client = this.client;
     this.client = undefined;
     this.replies.clear();
-    if (client) await client.endAsync();
+    if (client) {
+      client.off('message', this.onMessageListener);
+      if (this.options.client) {
+        if (client.connected) await client.unsubscribeAsync(this.subscriptionTopics()).catch(() => undefined);
+      } else {
+        await client.endAsync();
+      }
+    }
     this._status$.next('disconnected');
   }
 
@@ -140,36 +156,44 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
     return this.client as T;
   }
 
+  private readonly onMessageListener = (topic: string, payload: Buffer, packet: IPublishPacket) => {
+    if (this.client) void this.onMessage(this.client, topic, payload, packet);
+  };
+
   private async start(): Promise<void> {
     for (const pattern of this.messageHandlers.keys()) assertPattern(pattern);
     if (this.options.group !== undefined && this.options.protocolVersion !== 5) {
       this.logger.warn?.(`group "${this.options.group}" ignored: shared subscriptions need protocolVersion 5`);
     }
-    const v5 = this.options.protocolVersion === 5;
-    const client = connect(this.options.url, {
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      ...this.options.mqtt,
-      clientId: this.options.clientId ?? `rsp-srv-${randomUUID()}`,
-      // Without a fixed client id a session cannot be resumed by a restart: start clean, and let
-      // mqtt.js re-subscribe after a reconnect (resubscribe defaults to true).
-      clean: this.options.clientId === undefined,
-      protocolVersion: this.options.protocolVersion ?? 4,
-      ...(v5 && this.options.clientId !== undefined ? { properties: { sessionExpiryInterval: 300 } } : {}),
-    });
-    for (const [event, listener] of this.listeners) client.on(event as 'error', listener as () => void);
-    client.on('message', (topic, payload, packet) => void this.onMessage(client, topic, payload, packet));
-    client.on('connect', () => {
-      disableNagle(client);
-      this._status$.next('connected');
-    });
+    const shared = this.options.client;
+    const client =
+      shared ??
+      connect(
+        this.options.url as string,
+        mqttClientOptions({
+          url: this.options.url as string,
+          ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+          ...(this.options.allowAnonymous ? { allowAnonymous: true } : {}),
+          protocolVersion: this.options.protocolVersion ?? 4,
+        }),
+      );
+    if (!shared) {
+      for (const [event, listener] of this.listeners) client.on(event as 'error', listener as () => void);
+      client.on('connect', () => disableNagle(client));
+    }
+    client.on('message', this.onMessageListener);
+    client.on('connect', () => this._status$.next('connected'));
     client.on('reconnect', () => this._status$.next('reconnecting'));
     client.on('offline', () => this._status$.next('disconnected'));
+    this.client = client;
     try {
-      await new Promise<void>((resolve, reject) => {
-        client.once('connect', () => resolve());
-        client.once('error', reject);
-      });
+      if (!client.connected) {
+        await new Promise<void>((resolve, reject) => {
+          client.once('connect', () => resolve());
+          client.once('error', reject);
+        });
+      }
+      this._status$.next('connected');
       const topics = this.subscriptionTopics();
       if (topics.length > 0) {
         const granted = await client.subscribeAsync(topics, { qos: 1 });
@@ -177,16 +201,18 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
         if (refused.length > 0) throw new Error(`broker refused ${refused.join(', ')}`);
       }
     } catch (cause) {
-      client.end(true);
-      throw new TransportError.Broker(`RSP MQTT server cannot start on ${this.options.url}: ${(cause as Error).message}`, { cause });
+      this.client = undefined;
+      client.off('message', this.onMessageListener);
+      if (!shared) client.end(true);
+      throw new TransportError.Broker(`RSP MQTT server cannot start: ${(cause as Error).message}`, { cause });
     }
-    client.on('error', (error) => this.logger.error(`MQTT error: ${error.message}`));
-    this.client = client;
+    if (!shared) client.on('error', (error) => this.logger.error(`MQTT error: ${error.message}`));
   }
 
   private async onMessage(client: MqttClient, topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
-    const pattern = patternFromTopic(this.prefix, topic);
-    if (pattern === undefined) return;
+    const parsed = parseRequestTopic(this.prefix, topic);
+    if (parsed === undefined || !this.messageHandlers.has(parsed.pattern)) return;
+    const { caller, pattern } = parsed;
     let envelope: RequestEnvelope;
     try {
       envelope = decodeRequest(payload);
@@ -195,7 +221,7 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
       this.logger.warn?.(`dropped malformed request on ${topic}: ${(error as Error).message}`);
       return;
     }
-    const context = new RspMqttContext([topic, envelope, packet]);
+    const context = new RspMqttContext([topic, envelope, packet, caller]);
     const handler = this.getHandlerByPattern(pattern);
     const replyTo = envelope.replyTo ?? packet.properties?.responseTopic;
     if (replyTo === undefined) {
@@ -203,9 +229,9 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
       else this.logger.warn?.(`dropped event ${envelope.id} on ${topic}: no event handler`);
       return;
     }
-    if (!isReplyTopic(this.prefix, replyTo)) {
-      // Never publish where a request says: only under our own reply tree.
-      this.logger.warn?.(`dropped request ${envelope.id}: replyTo ${replyTo} is outside ${this.prefix}/reply/`);
+    if (!isReplyTopicOf(this.prefix, caller, replyTo)) {
+      // Never publish where a request says: only into the reply tree of the caller the topic proved.
+      this.logger.warn?.(`dropped request ${envelope.id}: replyTo ${replyTo} is outside ${caller}'s reply tree`);
       return;
     }
     // Keyed by reply topic too: a cached reply only ever goes back to the caller that asked first.

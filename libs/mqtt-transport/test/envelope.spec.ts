@@ -6,8 +6,9 @@ import {
   decodeRequest,
   encodeReply,
   encodeRequest,
-  isReplyTopic,
-  patternFromTopic,
+  isReplyTopicOf,
+  parseRequestTopic,
+  replyTopic,
   requestTopic,
   toReplyError,
   type RequestEnvelope,
@@ -21,7 +22,7 @@ const ID = '2f1c7d0e-8a4b-4c1e-9d3f-0123456789ab';
 
 describe('rsp-envelope codec', () => {
   it('round-trips a request, a success reply and an error reply', () => {
-    const request: RequestEnvelope = { v: 1, id: ID, pattern: 'es3.downloadProfile', replyTo: 'rsp/v1/reply/c1', data: { iccid: '8988' }, deadline: 1_900_000_000_000 };
+    const request: RequestEnvelope = { v: 1, id: ID, pattern: 'es3/downloadProfile', replyTo: 'rsp/v1/reply/c1', data: { iccid: '8988' }, deadline: 1_900_000_000_000 };
     expect(decodeRequest(encodeRequest(request))).toEqual(request);
     expect(decodeReply(encodeReply({ v: 1, id: ID, ok: true, data: [1, 2] }))).toEqual({ v: 1, id: ID, ok: true, data: [1, 2] });
     const failed = { v: 1 as const, id: ID, ok: false as const, error: { code: 'ERR_X', message: 'no', details: { a: 1 } } };
@@ -29,7 +30,7 @@ describe('rsp-envelope codec', () => {
   });
 
   it('an event has no replyTo; missing data decodes as null', () => {
-    expect(decodeRequest(JSON.stringify({ v: 1, id: ID, pattern: 'a.b' }))).toEqual({ v: 1, id: ID, pattern: 'a.b', data: null });
+    expect(decodeRequest(JSON.stringify({ v: 1, id: ID, pattern: 'a/b' }))).toEqual({ v: 1, id: ID, pattern: 'a/b', data: null });
   });
 
   it.each([
@@ -63,13 +64,18 @@ describe('rsp-envelope codec', () => {
   });
 
   it('builds and checks topics', () => {
-    expect(requestTopic('rsp/v1', 'es3.downloadProfile')).toBe('rsp/v1/svc/es3.downloadProfile');
-    expect(() => requestTopic('rsp/v1', 'a/+')).toThrow(TransportError.InvalidPattern);
-    expect(() => requestTopic('rsp/v1', '$SYS')).toThrow(TransportError.InvalidPattern);
-    expect(patternFromTopic('rsp/v1', 'rsp/v1/svc/a/b')).toBe('a/b');
-    expect(patternFromTopic('rsp/v1', 'other/svc/a')).toBeUndefined();
-    expect(isReplyTopic('rsp/v1', 'rsp/v1/reply/c-1')).toBe(true);
-    expect(isReplyTopic('rsp/v1', 'rsp/v1/svc/x')).toBe(false);
-    expect(isReplyTopic('rsp/v1', 'rsp/v1/reply/a/b')).toBe(false);
+    expect(requestTopic('rsp/v1', 'smdp.demo', 'smsr/smsr~demo/es3/GetEIS')).toBe('rsp/v1/svc/smdp~demo/smsr/smsr~demo/es3/GetEIS');
+    expect(() => requestTopic('rsp/v1', 'smdp.demo', 'a/+')).toThrow(TransportError.InvalidPattern);
+    expect(() => requestTopic('rsp/v1', 'smdp.demo', '$SYS')).toThrow(TransportError.InvalidPattern);
+    expect(() => requestTopic('rsp/v1', 'smdp.demo', 'es3.getEIS')).toThrow(TransportError.InvalidPattern); // NATS refuses `.`
+    expect(() => requestTopic('rsp/v1', 'a/b', 'x')).toThrow(TransportError.InvalidOptions);
+    expect(parseRequestTopic('rsp/v1', 'rsp/v1/svc/smdp~demo/a/b')).toEqual({ caller: 'smdp.demo', pattern: 'a/b' });
+    expect(parseRequestTopic('rsp/v1', 'rsp/v1/svc/smdp~demo')).toBeUndefined();
+    expect(parseRequestTopic('rsp/v1', 'other/svc/x/a')).toBeUndefined();
+    expect(replyTopic('rsp/v1', 'smdp.demo', 'req-1')).toBe('rsp/v1/reply/smdp~demo/req-1');
+    expect(isReplyTopicOf('rsp/v1', 'smdp.demo', 'rsp/v1/reply/smdp~demo/req-1')).toBe(true);
+    expect(isReplyTopicOf('rsp/v1', 'smdp.demo', 'rsp/v1/reply/smdp~other/req-1')).toBe(false); // someone else's tree
+    expect(isReplyTopicOf('rsp/v1', 'smdp.demo', 'rsp/v1/reply/smdp~demo/a/b')).toBe(false);
+    expect(isReplyTopicOf('rsp/v1', 'smdp.demo', 'rsp/v1/svc/x')).toBe(false);
   });
 });

@@ -5,10 +5,10 @@
 import 'reflect-metadata';
 import { Controller, Injectable, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventPattern, MessagePattern, Payload, type MicroserviceOptions } from '@nestjs/microservices';
+import { Ctx, EventPattern, MessagePattern, Payload, type MicroserviceOptions } from '@nestjs/microservices';
 import { of, type Observable } from 'rxjs';
 import { RspError } from '@rsp/errors';
-import { RspMqttServer, RspRpcExceptionFilter, type RspMqttServerOptions } from '../src/index';
+import { RspMqttServer, RspRpcExceptionFilter, type RspMqttContext, type RspMqttServerOptions } from '../src/index';
 
 export class TestDomainError extends RspError {
   static override readonly code = 'ERR_TEST_DOMAIN';
@@ -28,33 +28,38 @@ export class EchoService {
 export class EchoController {
   constructor(private readonly service: EchoService) {}
 
-  @MessagePattern('test.echo')
+  @MessagePattern('test/echo')
   echo(@Payload() data: { n: number; tag: string }): { n: number; tag: string; by: string } {
     return this.service.echo(data);
   }
 
-  @MessagePattern('test.count')
+  @MessagePattern('test/count')
   count(): { runs: number } {
     this.service.runs += 1;
     return { runs: this.service.runs };
   }
 
-  @MessagePattern('test.fail')
+  @MessagePattern('test/fail')
   fail(): never {
     throw new TestDomainError('the card refused the profile');
   }
 
-  @MessagePattern('test.crash')
+  @MessagePattern('test/crash')
   async crash(): Promise<never> {
     throw new Error('ENOENT /secret/path/keys.pem');
   }
 
-  @MessagePattern('test.stream')
+  @MessagePattern('test/stream')
   stream(): Observable<number> {
     return of(1, 2, 3);
   }
 
-  @EventPattern('test.event')
+  @MessagePattern('test/whoami')
+  whoami(@Ctx() context: RspMqttContext): { caller: string } {
+    return { caller: context.getCaller() };
+  }
+
+  @EventPattern('test/event')
   onEvent(@Payload() data: unknown): void {
     this.service.events.push(data);
   }
@@ -69,8 +74,9 @@ export interface RunningApp {
   service: EchoService;
 }
 
+/** A server on its own anonymous connection: these are transport tests on an insecure test broker. */
 export async function startApp(options: RspMqttServerOptions): Promise<RunningApp> {
-  const server = new RspMqttServer(options);
+  const server = new RspMqttServer({ allowAnonymous: true, ...options });
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AppModule, { strategy: server, logger: false });
   app.useGlobalFilters(new RspRpcExceptionFilter());
   await app.listen();

@@ -9,7 +9,7 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { CurveName } from '@rsp/crypto';
 import { PkiError } from './errors';
 import { parseGpCertificate } from './gp-certificate';
-import type { GpCredential, TestEuicc, TestPki, X509Credential } from './test-pki';
+import { tlsTrustPem, type GpCredential, type TestEuicc, type TestPki, type X509Credential } from './test-pki';
 import { subjectKeyIdOf } from './x509-builder';
 import { parseX509Certificate } from './x509-parse';
 
@@ -76,12 +76,8 @@ export function writeTestPki(pki: TestPki, dir: string): WrittenFile[] {
   x509('TLS_SMDP', pki.tls.smDp, 'SM-DP TLS client');
   x509('TLS_SMSR', pki.tls.smSr, 'SM-SR TLS client');
   for (const euicc of pki.euiccs) x509(`TLS_DEVICE_${euicc.eid}`, euicc.tls, `device ${euicc.eid} TLS client`);
-  // What a TLS peer trusts: the TLS CA plus the CI it chains to (Node needs a self-signed anchor).
-  put(
-    `TLS_TRUST_${s}.pem`,
-    certificateToPem(pki.tls.ca.der) + certificateToPem(pki.ci.der),
-    'TLS trust bundle: Test TLS CA + CI (PEM)',
-  );
+  // What a TLS peer of the broker trusts: the Test TLS CA, a root of its own (see test-pki.ts).
+  put(`TLS_TRUST_${s}.pem`, tlsTrustPem(pki), 'TLS trust bundle: the Test TLS CA (PEM)');
 
   const manifest = {
     curve: pki.curve,

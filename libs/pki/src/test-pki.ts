@@ -7,10 +7,14 @@
  *   │   └── CERT.ECASD.ECKA per eUICC                  GP 7F21, key usage 0080
  *   ├── CERT.DP.ECDSA                                  GP 7F21, C8 01 01
  *   ├── CERT.SR.ECDSA                                  GP 7F21, C8 01 02
- *   └── Test TLS CA                                    X.509, pathLen 0 (keeps TLS apart from the GSMA roles)
- *       ├── broker server (CN=localhost, SAN DNS:localhost, IP:127.0.0.1, serverAuth)
- *       └── clients sm-dp, sm-sr, one device per eUICC (CN=EID) (clientAuth)
  *   CRLs: CI (lists one never-issued test serial, REVOKED_TEST_SERIAL) and EUM (empty).
+ *
+ *   Test TLS CA "CN=Test TLS CA, OU=TESTCERT, O=RSPTEST, C=IT"  X.509, self-signed, pathLen 0: a root of its own
+ *   ├── broker server (CN=localhost, SAN DNS:localhost, IP:127.0.0.1, serverAuth)
+ *   └── clients sm-dp, sm-sr, one device per eUICC (CN=EID) (clientAuth); more with issueTlsClientCertificate
+ *
+ * The TLS CA is its own root, not under the CI: the broker trusts exactly it (its `cafile` / `ca`), so an
+ * X.509 leaf the EUM (or any other CA under the CI) signs can never become a broker identity.
  *
  * TLS keys are always P-256: Node 20's OpenSSL 3.0 has no brainpool TLS 1.3 signature schemes.
  */
@@ -23,6 +27,7 @@ import { GP_ROLE, gpDiscretionaryData, type GpRole } from './gp-roles';
 import { OID } from './oids';
 import { EKU, ext, issueX509Certificate, subjectKeyIdOf, type DistinguishedName, type ExtensionSpec } from './x509-builder';
 import { KEY_USAGE, parseX509Certificate, type ParsedX509 } from './x509-parse';
+import { certificateToPem } from './test-pki-files';
 
 export interface TestPkiOptions {
   curve: CurveName;
@@ -124,17 +129,8 @@ export function generateTestPki(options: TestPkiOptions): TestPki {
   const smDp = issueGp(ci, curve, 'sm-dp', validity);
   const smSr = issueGp(ci, curve, 'sm-sr', validity);
 
-  const tlsCa = issueX509(ci, TLS_CURVE, TLS_CA_NAME, validity, [
-    ext.basicConstraints(true, 0),
-    ext.keyUsage(KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign),
-  ]);
-  const tlsLeaf = (cn: string, eku: string, san?: { dns: string[]; ip: string[] }): X509Credential =>
-    issueX509(tlsCa, TLS_CURVE, [['CN', cn], ['O', 'RSPTEST']], validity, [
-      ext.basicConstraints(false),
-      ext.keyUsage(KEY_USAGE.digitalSignature),
-      ext.extKeyUsage([eku]),
-      ...(san ? [ext.subjectAltName(san)] : []),
-    ]);
+  const tlsCa = selfSignedTlsCa(validity);
+  const tlsLeaf = (cn: string, eku: string, san?: { dns: string[]; ip: string[] }): X509Credential => issueTlsLeaf(tlsCa, cn, eku, validity, san);
 
   const eidPrefix = permittedEin === '89049032' ? DEMO_EID_PREFIX : permittedEin;
   const firstSerial = permittedEin === '89049032' ? DEMO_EID_FIRST_SERIAL : 1;
@@ -210,6 +206,52 @@ function selfSignedCi(curve: CurveName, validity: Validity): X509Credential {
     privateKey,
   );
   return { privateKey, publicKey, der, cert: parseX509Certificate(der), subjectKeyId };
+}
+
+/** The Test TLS CA: a self-signed root of its own (pathLen 0), so the broker trusts nothing else. */
+function selfSignedTlsCa(validity: Validity): X509Credential {
+  const { privateKey, publicKey } = generateEcKeyPair(TLS_CURVE);
+  const subjectKeyId = subjectKeyIdOf(publicKey);
+  const der = issueX509Certificate(
+    {
+      serialNumber: randomSerial(),
+      subject: TLS_CA_NAME,
+      issuer: TLS_CA_NAME,
+      ...validity,
+      publicKey,
+      extensions: [ext.subjectKeyId(subjectKeyId), ext.basicConstraints(true, 0), ext.keyUsage(KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign)],
+    },
+    privateKey,
+  );
+  return { privateKey, publicKey, der, cert: parseX509Certificate(der), subjectKeyId };
+}
+
+function issueTlsLeaf(tlsCa: X509Credential, cn: string, eku: string, validity: Validity, san?: { dns: string[]; ip: string[] }): X509Credential {
+  return issueX509(tlsCa, TLS_CURVE, [['CN', cn], ['O', 'RSPTEST']], validity, [
+    ext.basicConstraints(false),
+    ext.keyUsage(KEY_USAGE.digitalSignature),
+    ext.extKeyUsage([eku]),
+    ...(san ? [ext.subjectAltName(san)] : []),
+  ]);
+}
+
+/**
+ * A TLS client certificate (clientAuth, P-256) under the Test TLS CA for the broker identity `cn`: a
+ * service, MNO tool, fleet gateway or card (CN = EID). Valid as long as the CA, from one day back.
+ */
+export function issueTlsClientCertificate(tlsCa: X509Credential, cn: string): X509Credential {
+  const validity = { notBefore: new Date(Date.now() - DAY_MS), notAfter: tlsCa.cert.notAfter };
+  return issueTlsLeaf(tlsCa, cn, EKU.clientAuth, validity);
+}
+
+/**
+ * The certificates a TLS peer of the broker trusts, as PEM: the Test TLS CA, plus its issuer when a PKI
+ * generated before the TLS CA became a root is read back (Node and OpenSSL need a self-signed anchor).
+ */
+export function tlsTrustPem(pki: Pick<TestPki, 'tls' | 'ci'>): string {
+  const ca = pki.tls.ca;
+  const selfIssued = ca.cert.issuer.equals(ca.cert.subject);
+  return certificateToPem(ca.der) + (selfIssued ? '' : certificateToPem(pki.ci.der));
 }
 
 /** Issues an X.509 certificate under `issuer`, adding AKI and SKI to `extensions`. */

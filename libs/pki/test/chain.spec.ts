@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from '@jest/globals';
-import { sign } from 'node:crypto';
+import { sign, X509Certificate } from 'node:crypto';
 import { generateEcKeyPair, type CurveName } from '@rsp/crypto';
 import { issueCrl, parseCrl } from '../src/crl';
 import {
@@ -66,10 +66,12 @@ describe.each(CURVES)('test PKI and chain validation on %s', (curve) => {
       expect(validateSmCertificate({ gpCert: pki.smSr.cert, expectedRole: 'sm-sr', ...trust() }).cert.role).toBe('sm-sr');
     });
 
-    it('accepts the TLS paths under the Test TLS CA, with or without the CI appended', () => {
-      const chain = validateX509Chain([pki.tls.broker.der, pki.tls.ca.der], trust());
-      expect(chain[0]?.extKeyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
-      validateX509Chain([pki.euiccs[0]!.tls.der, pki.tls.ca.der, pki.ci.der], trust());
+    it('keeps TLS apart: the Test TLS CA is a root of its own, so no TLS path reaches the CI', () => {
+      expect(pki.tls.ca.cert.issuer.equals(pki.tls.ca.cert.subject)).toBe(true);
+      expect(pki.tls.broker.cert.extKeyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
+      expect(new X509Certificate(pki.tls.broker.der).verify(new X509Certificate(pki.tls.ca.der).publicKey)).toBe(true);
+      expect(new X509Certificate(pki.euiccs[0]!.tls.der).checkIssued(new X509Certificate(pki.tls.ca.der))).toBe(true);
+      expectCode(() => validateX509Chain([pki.tls.broker.der, pki.tls.ca.der], trust()), PkiError.UntrustedRoot.code);
     });
 
     it('checks the signature over the TBS bytes as received (non-minimal DER length still verifies)', () => {
@@ -145,10 +147,11 @@ describe.each(CURVES)('test PKI and chain validation on %s', (curve) => {
         () => validateEcasdChain({ ecasdCert: ecasd, eumDer: eum.der, ciDer: ci.der, now: NOW, eid: pki.euiccs[0]!.eid }),
         PkiError.PathLength.code,
       );
-      // Same rule in a plain X.509 path: TLS CA (pathLen 0) → sub-CA → leaf.
-      const subCa = issueUnder(pki.tls.ca, 'P-256', { subject: [['CN', 'Sub CA']], extensions: [ext.basicConstraints(true), ext.keyUsage(KEY_USAGE.keyCertSign)] });
-      const leaf = issueUnder(subCa, 'P-256', { subject: [['CN', 'leaf']], extensions: [ext.basicConstraints(false)] });
-      expectCode(() => validateX509Chain([leaf.der, subCa.der, pki.tls.ca.der], trust()), PkiError.PathLength.code);
+      // Same rule in a plain X.509 path: a CA under the CI with pathLen 0 → sub-CA → leaf.
+      const ca = issueUnder(pki.ci, curve, { subject: [['CN', 'Some CA']], extensions: [ext.basicConstraints(true, 0), ext.keyUsage(KEY_USAGE.keyCertSign)] });
+      const subCa = issueUnder(ca, curve, { subject: [['CN', 'Sub CA']], extensions: [ext.basicConstraints(true), ext.keyUsage(KEY_USAGE.keyCertSign)] });
+      const leaf = issueUnder(subCa, curve, { subject: [['CN', 'leaf']], extensions: [ext.basicConstraints(false)] });
+      expectCode(() => validateX509Chain([leaf.der, subCa.der, ca.der], trust()), PkiError.PathLength.code);
     });
 
     it('an AKI that does not match the CI SKI, or no AKI', () => {

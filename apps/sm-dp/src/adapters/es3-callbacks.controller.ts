@@ -1,16 +1,17 @@
 /**
  * ES3 callbacks SM-SR → SM-DP (SGP.02 §5.4 Handle*Notification) as MQTT service requests on
- * `smdp/{smdpId}/es3/{FunctionName}` (docs/services.md). The pattern names this SM-DP, so the
- * controller class is built per instance. A refusal is a normal reply with a Failed status.
+ * `smdp/{smdpId}/es3/{FunctionName}` (es3CallbackPattern, docs/services.md). The pattern names this SM-DP,
+ * so the controller class is built per instance. A refusal is a normal reply with a Failed status. Only an
+ * SM-SR identity may publish callbacks, under its own name (broker-acl.ts).
  */
 import { Controller, Inject, type Type } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { toExecutionStatus, type FunctionResponse } from '@rsp/contracts';
+import { es3CallbackPattern, toExecutionStatus, type FunctionResponse } from '@rsp/contracts';
 import type { Notifier, ProfileNotification } from '../domain/notifier';
 import { NOTIFIER } from './tokens';
 
 export function es3CallbacksController(smdpId: string): Type<unknown> {
-  const pattern = (fn: ProfileNotification) => `smdp/${smdpId}/es3/${fn}`;
+  const pattern = (fn: ProfileNotification) => es3CallbackPattern(smdpId, fn);
 
   @Controller()
   class Es3CallbacksController {

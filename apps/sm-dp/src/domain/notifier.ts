@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { NOTIFICATIONS, StatusError, executedSuccess, parse, type FunctionResponse, type ProfileChangeNotification } from '@rsp/contracts';
+import { NOTIFICATIONS, StatusError, executedSuccess, parse, topicLevel, type FunctionResponse, type ProfileChangeNotification } from '@rsp/contracts';
 import type { Outbox } from '@rsp/persistence';
 import type { Inventory } from './inventory';
 import { SMDP_STATUS } from './status-codes';
@@ -53,7 +53,7 @@ export class Notifier {
       },
     };
     await this.dataSource.transaction(async (tx) => {
-      await this.outbox.enqueue(tx, { destination: `${MQTT_DESTINATION_PREFIX}${this.topicRoot}/mno/${mnoId}/es2/notify`, payload });
+      await this.outbox.enqueue(tx, { destination: `${MQTT_DESTINATION_PREFIX}${this.topicRoot}/mno/${topicLevel(mnoId, 'mnoId')}/es2/notify`, payload });
       if (mno.webhookUrl) await this.outbox.enqueue(tx, { destination: mno.webhookUrl, payload });
     });
   }

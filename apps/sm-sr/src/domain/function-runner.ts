@@ -33,7 +33,11 @@ export interface FunctionCall<Request extends { header: RequestHeader }> {
   name: string;
   check: Check<Request>;
   body: unknown;
-  /** The requester the transport authenticated (HTTP API key / EUM); undefined = trust the header (ES3 over the broker ACL). */
+  /**
+   * The requester the transport proved: the MNO by its API key (ES4), the SM-DP by the caller level of its
+   * ES3 request topic, which only it may publish to (broker-acl.ts), the EUM by its API key (ES1). Undefined
+   * only for an ES1 EUM without an API key, which its signature over the EIS authenticates instead.
+   */
   authenticated?: string;
   handler: (request: Request, context: CallContext) => Promise<Record<string, unknown>>;
   /** Runs before the idempotency claim; a throw is answered (subject: the EID) and not stored. */

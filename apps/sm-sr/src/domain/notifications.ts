@@ -6,7 +6,7 @@
  * registry change, delivered and retried by the outbox worker.
  */
 import { randomUUID } from 'node:crypto';
-import type { ProfileChangeNotification, RequestHeader } from '@rsp/contracts';
+import { es3CallbackPattern, isId, mnoNotifyTopic, type ProfileChangeNotification, type RequestHeader } from '@rsp/contracts';
 import type { OutboundMessage, ProfileRecord } from './model';
 
 export type ProfileChange = 'Enabled' | 'Disabled' | 'Deleted';
@@ -20,12 +20,6 @@ export interface MnoEndpoint {
 
 /** Owner ids that never receive notifications: profiles installed at manufacture (see simulator/src/eum.ts). */
 export const UNNOTIFIED_OWNERS: ReadonlySet<string> = new Set(['bootstrap']);
-
-export const smdpNotificationPattern = (smdpId: string, fn: NotificationFunction) => `smdp/${smdpId}/es3/${fn}`;
-export const mnoNotifyTopic = (mnoId: string) => `rsp/v1/mno/${mnoId}/es4/notify`;
-
-/** A destination is safe to put in a topic / pattern: the identifier alphabet of the transport. */
-const TOPIC_SAFE = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export class NotificationPlanner {
   constructor(
@@ -44,14 +38,14 @@ export class NotificationPlanner {
       completionTimestamp: completedAt.toISOString(),
     });
     const messages: OutboundMessage[] = [];
-    if (!UNNOTIFIED_OWNERS.has(profile.smdpId) && TOPIC_SAFE.test(profile.smdpId)) {
-      messages.push({ destination: `svc:${smdpNotificationPattern(profile.smdpId, fn)}`, payload: body() });
+    if (!UNNOTIFIED_OWNERS.has(profile.smdpId) && isId(profile.smdpId)) {
+      messages.push({ destination: `svc:${es3CallbackPattern(profile.smdpId, fn)}`, payload: body() });
     }
     const mno = this.mnos.get(profile.mnoId);
     if (mno && !UNNOTIFIED_OWNERS.has(mno.mnoId)) {
       const payload = { interface: 'ES4', function: fn, body: body() };
       if (mno.webhookUrl) messages.push({ destination: mno.webhookUrl, payload });
-      if (TOPIC_SAFE.test(mno.mnoId)) messages.push({ destination: `mqtt:${mnoNotifyTopic(mno.mnoId)}`, payload });
+      if (isId(mno.mnoId)) messages.push({ destination: `mqtt:${mnoNotifyTopic(mno.mnoId, 'es4')}`, payload });
     }
     return messages;
   }

@@ -10,7 +10,7 @@
  * ```
  */
 import { ContractError } from '../errors';
-import { isReplyTopic } from '../topics';
+import { parseEs5ReplyTopic } from '../topics';
 import { eid, hex, identifier, integer, object, oneOf, optional, string, type Check } from '../schema';
 
 export interface Es5CommandEnvelope {
@@ -36,8 +36,8 @@ export interface PresencePayload {
 
 const envelopeId = string({ maxLength: 128, pattern: /^[\x21-\x7E]+$/, expected: 'a printable id' });
 const replyTo: Check<string> = (value, path) => {
-  if (typeof value !== 'string' || !isReplyTopic(value)) throw new ContractError.InvalidParameter(path, 'a reply topic rsp/v1/reply/{instanceId}');
-  return value;
+  if (parseEs5ReplyTopic(value) === undefined) throw new ContractError.InvalidParameter(path, 'a reply topic rsp/v1/euicc/{eid}/es5/reply/{smsr}/{instance}');
+  return value as string;
 };
 /** Script templates: a command script starts `AA`, a response script `AB`, a notification `E1` (SGP.02 Annex K). */
 const startingWith = (tag: string, maxBytes: number): Check<string> => (value, path) => {
