@@ -1,94 +1,216 @@
 /**
- * `npm run bench -- provisioning`: full provisionings per second — ES2 DownloadProfile with enable
- * (reserve, GetEIS, ECASD chain check, CreateISDP, Scenario#3, SCP03t download and install, enable,
- * notification) — on the embedded stack (aedes + in-memory SQLite, one process), for N devices in
- * parallel (BENCH_DEVICES, default 40). Also prints the ES5 round trips per provisioning and the time
- * per provisioning at concurrency 1. Asserts nothing.
+ * `npm run bench -- provisioning [--devices N] [--concurrency C] [--stack embedded|mosquitto-postgres] [--sweep]`
+ *
+ * Full provisionings — ES2 DownloadProfile with enable: reserve, GetEIS, ECASD chain check, CreateISDP,
+ * Scenario#3, SCP03t download and install, enable, notification; each on a card never contacted before, so
+ * the ISD-R handover is included — through the whole stack (scripts/stack.ts), with TLS identities and the
+ * broker ACL as in production. Asserts nothing; prints figures from one run:
+ *
+ * - warm figures: a warm-up round first (connections, JIT, caches), then `--devices` provisionings with
+ *   `--concurrency` in flight: provisionings/s and CPU ms per provisioning;
+ * - ES5 scripts and broker messages per provisioning, counted on the wire by a monitor identity;
+ * - the EC floor: the elliptic-curve work one first provisioning cannot avoid, timed in the same run, and
+ *   the CPU per provisioning as a ratio to it;
+ * - with `--sweep`: throughput and p99 for concurrency 1 … 200, an SVG plot in bench/out/, and p50 / p99 of
+ *   the ES2 call under an open load of half the peak rate.
+ *
+ * `--stack mosquitto-postgres` starts a private Mosquitto with the shipped configuration (set_tcp_nodelay
+ * true) on a free port and uses PostgreSQL (RSP_TEST_DATABASE_URL or the local default).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
 import { TOPIC_ROOT } from '@rsp/contracts';
-import { generateTestPki } from '@rsp/pki';
-import { STACK_PRINCIPALS, startStack } from '../scripts/stack';
 import { connectMqtt } from '@rsp/mqtt-transport';
+import { generateTestPki } from '@rsp/pki';
+import { STACK_PRINCIPALS, stackPrincipals, startStack, type Stack, type StackOptions } from '../scripts/stack';
+import { startSecureMosquitto } from '../test/support/brokers';
+import { measureEcFloor } from './ec-floor';
+import { latencyPlotSvg } from './plot';
 
-async function downloadProfile(smdpUrl: string, apiKey: string, eid: string): Promise<string> {
-  const response = await fetch(`${smdpUrl}/gsma/es2/downloadProfile`, {
+const SMSR_ID = 'smsr.bench';
+const SWEEP = [1, 2, 5, 10, 20, 50, 100, 200];
+
+interface Options {
+  devices: number;
+  concurrency: number;
+  stack: 'embedded' | 'mosquitto-postgres';
+  sweep: boolean;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((arg) => arg !== 'provisioning'),
+    options: {
+      devices: { type: 'string' },
+      concurrency: { type: 'string' },
+      stack: { type: 'string' },
+      sweep: { type: 'boolean' },
+    },
+    strict: false,
+  });
+  const devices = Number(values.devices ?? process.env.BENCH_DEVICES ?? 40);
+  const stack = String(values.stack ?? 'embedded');
+  if (!Number.isInteger(devices) || devices < 1) throw new Error('--devices must be a positive integer');
+  if (stack !== 'embedded' && stack !== 'mosquitto-postgres') throw new Error('--stack must be embedded or mosquitto-postgres');
+  const concurrency = Number(values.concurrency ?? devices);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
+  return { devices, concurrency, stack, sweep: values.sweep === true };
+}
+
+/** One ES2 DownloadProfile with enable; resolves with its status and latency. */
+async function downloadProfile(stack: Stack, apiKey: string, eid: string): Promise<{ status: string; ms: number }> {
+  const started = performance.now();
+  const response = await fetch(`${stack.smdp.httpUrl}/gsma/es2/downloadProfile`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
     body: JSON.stringify({
       header: { functionRequesterIdentifier: 'mno.bench', functionCallIdentifier: randomUUID() },
       eid,
-      smsrId: 'smsr.demo',
+      smsrId: SMSR_ID,
       profileType: 'bench',
       enableProfile: true,
     }),
   });
   const body = (await response.json()) as { header: { functionExecutionStatus: { status: string } } };
-  return body.header.functionExecutionStatus.status;
+  return { status: body.header.functionExecutionStatus.status, ms: performance.now() - started };
 }
 
+/** Runs one provisioning per card with at most `inFlight` at a time (a closed loop). */
+async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[], inFlight: number) {
+  const queue = [...eids];
+  const latencies: number[] = [];
+  let ok = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(inFlight, queue.length) }, async () => {
+      for (let eid = queue.shift(); eid !== undefined; eid = queue.shift()) {
+        const result = await downloadProfile(stack, apiKey, eid);
+        latencies.push(result.ms);
+        if (result.status === 'Executed-Success') ok += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ok, total: eids.length, seconds, rate: ok / seconds, cpuMs: (cpu.user + cpu.system) / 1000 / Math.max(1, eids.length), latencies };
+}
+
+/** Starts one provisioning every 1/rate s (an open loop), whatever the answers do; returns the latencies. */
+async function openLoop(stack: Stack, apiKey: string, eids: readonly string[], rate: number) {
+  const pending: Array<Promise<{ status: string; ms: number }>> = [];
+  const gapMs = 1000 / rate;
+  const started = performance.now();
+  for (const [index, eid] of eids.entries()) {
+    const due = started + index * gapMs;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(downloadProfile(stack, apiKey, eid));
+  }
+  const results = await Promise.all(pending);
+  return { latencies: results.map((result) => result.ms), ok: results.filter((result) => result.status === 'Executed-Success').length };
+}
+
+const percentile = (values: readonly number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+};
+
 export async function runProvisioningBench(): Promise<void> {
-  const devices = Number(process.env.BENCH_DEVICES ?? 40);
+  const o = options();
   const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
   const apiKey = randomBytes(16).toString('hex');
-  const setupStart = performance.now();
-  const stack = await startStack({
+  const warmup = Math.min(20, o.devices);
+  const sweepCards = o.sweep ? SWEEP.reduce((sum, c) => sum + Math.max(2 * c, 20), 0) + 2 * Math.max(o.devices, 100) : 0;
+  const cards = warmup + o.devices + 1 + sweepCards;
+  const stackOptions: StackOptions = {
     pki,
-    database: { kind: 'sqlite-memory' },
+    ids: { smsrId: SMSR_ID, smdpId: 'smdp.bench' },
+    database:
+      o.stack === 'embedded'
+        ? { kind: 'sqlite-memory' }
+        : { kind: 'postgres', url: process.env.RSP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schemaPrefix: `bench_${randomBytes(3).toString('hex')}_` },
     mnos: [{ mnoId: 'mno.bench', apiKey }],
-    devices: [{ model: 'generic', count: devices + 1, firstSerial: 50_000_000 }],
-  });
+    devices: [{ model: 'generic', count: cards, firstSerial: 50_000_000 }],
+  };
+  const setupStart = performance.now();
+  const mosquitto = o.stack === 'mosquitto-postgres' ? await startSecureMosquitto({ principals: stackPrincipals(stackOptions), pki }) : undefined;
+  const stack = await startStack({ ...stackOptions, ...(mosquitto ? { mqttUrl: mosquitto.url } : {}) });
   try {
     const post = (path: string, body: unknown) =>
       fetch(`${stack.smdp.httpUrl}/mno/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify(body) });
     await post('profileTypes', { name: 'bench' });
-    await post('subscriptions', { profileType: 'bench', generate: devices + 1, iccidPrefix: '8949777' });
-    console.log(`\n## provisioning (embedded stack: aedes + SQLite in memory, one process) — ${devices} devices, set-up ${((performance.now() - setupStart) / 1000).toFixed(1)} s`);
+    await post('subscriptions', { profileType: 'bench', generate: cards, iccidPrefix: '8949777' });
+    const stackName = o.stack === 'embedded' ? 'aedes + SQLite in memory, one process' : 'Mosquitto (shipped configuration, set_tcp_nodelay) + PostgreSQL';
+    console.log(`\n## provisioning — ${stackName}; TLS identities and the broker ACL on`);
+    console.log(`set-up ${((performance.now() - setupStart) / 1000).toFixed(1)} s: ${cards} cards, ${cards} subscriptions`);
 
-    const [warm, ...rest] = stack.eids;
-    // Counts the ES5 command scripts (one MQTT round trip each) of the first provisioning only, so the
-    // extra subscriber costs nothing during the parallel measurement.
-    // …as the stack's read-only monitor identity (the broker ACL lets it read, never write).
-    const counter = await connectMqtt({ url: stack.mqttUrl, credentials: stack.credentialsFor(STACK_PRINCIPALS.monitor) });
-    let es5Scripts = 0;
-    counter.on('message', () => (es5Scripts += 1));
-    await counter.subscribeAsync(`${TOPIC_ROOT}/euicc/+/es5/cmd`, { qos: 1 }); // es5CommandTopic of any EID
-    const single = performance.now();
-    const warmStatus = await downloadProfile(stack.smdp.httpUrl, apiKey, warm as string);
-    const singleMs = performance.now() - single;
-    await counter.endAsync();
+    const eids = [...stack.eids];
+    const take = (count: number) => eids.splice(0, count);
 
-    // BENCH_PROFILE=file.cpuprofile records a CPU profile of the parallel phase only (no start-up noise).
-    const profilePath = process.env.BENCH_PROFILE;
-    const inspector = profilePath ? new Session() : undefined;
+    // The wire, as a read-only monitor sees it, for one provisioning alone: ES5 scripts and all messages.
+    const monitor = await connectMqtt({ url: stack.mqttUrl, credentials: stack.credentialsFor(STACK_PRINCIPALS.monitor) });
+    const seen = { es5: 0, messages: 0 };
+    monitor.on('message', (topic) => {
+      seen.messages += 1;
+      if (topic.endsWith('/es5/cmd')) seen.es5 += 1;
+    });
+    await monitor.subscribeAsync(`${TOPIC_ROOT}/#`, { qos: 1 });
+    const [first] = take(1);
+    const alone = await downloadProfile(stack, apiKey, first as string);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the notifications after the answer
+    await monitor.endAsync();
+
+    await closedLoop(stack, apiKey, take(warmup), Math.min(warmup, o.concurrency)); // warm-up round, not reported
+
+    // BENCH_PROFILE=file.cpuprofile records a CPU profile of the measured phase only.
+    const inspector = process.env.BENCH_PROFILE ? new Session() : undefined;
     if (inspector) {
       inspector.connect();
       await inspector.post('Profiler.enable');
       await inspector.post('Profiler.start');
     }
-    const cpuBefore = process.cpuUsage();
-    const start = performance.now();
-    const statuses = await Promise.all(rest.map((eid) => downloadProfile(stack.smdp.httpUrl, apiKey, eid)));
-    const seconds = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    if (inspector && profilePath) {
+    const warm = await closedLoop(stack, apiKey, take(o.devices), o.concurrency);
+    if (inspector && process.env.BENCH_PROFILE) {
       const { profile } = await inspector.post('Profiler.stop');
-      writeFileSync(profilePath, JSON.stringify(profile));
+      writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile));
       inspector.disconnect();
     }
-    const ok = statuses.filter((s) => s === 'Executed-Success').length;
-    console.log(`one provisioning alone (first, cold)     ${singleMs.toFixed(0)} ms (${warmStatus})`);
-    console.log(`${rest.length} in parallel                          ${seconds.toFixed(2)} s → ${(ok / seconds).toFixed(1)} provisionings/s (${ok}/${rest.length} Executed-Success)`);
-    // CPU time of this process (all services and cards share it) per provisioning: the 1,000/s goal on
-    // 2 cores needs ≤ 2 ms.
-    console.log(`CPU per provisioning (user + system)     ${((cpu.user + cpu.system) / 1000 / Math.max(1, rest.length)).toFixed(1)} ms (${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}% of one core)`);
-    // Each ES5 exchange is 2 scripts (SELECT + INITIALIZE UPDATE, then EXTERNAL AUTHENTICATE + commands).
-    console.log(`ES5 command scripts (MQTT round trips to the card) in the first provisioning: ${es5Scripts} (ISD-R handover, CreateISDP, ES8 over SendData, enable, notification confirmations)`);
-    console.log('goal: ≥ 1,000/s on 2 cores (later work: fewer ES5 round trips, batched SQLite writes, several processes)');
+    const floor = measureEcFloor(pki);
+
+    console.log('| figure | value |');
+    console.log('|---|---:|');
+    console.log(`| one provisioning alone (cold card, warm stack) | ${alone.ms.toFixed(0)} ms (${alone.status}) |`);
+    console.log(`| ${o.devices} provisionings, ${o.concurrency} in flight (warm) | ${warm.rate.toFixed(1)} /s (${warm.ok}/${warm.total} Executed-Success, ${warm.seconds.toFixed(2)} s) |`);
+    console.log(`| CPU per provisioning, services and cards together (one process) | ${warm.cpuMs.toFixed(1)} ms |`);
+    console.log(`| latency p50 / p99 in that run | ${percentile(warm.latencies, 50).toFixed(0)} / ${percentile(warm.latencies, 99).toFixed(0)} ms |`);
+    console.log(`| ES5 scripts (MQTT round trips to the card) per first provisioning | ${seen.es5} |`);
+    console.log(`| broker messages per first provisioning (every hop and notification) | ${seen.messages} |`);
+    console.log(`| EC floor of one first provisioning (node:crypto, this run) | ${floor.ms.toFixed(2)} ms (${floor.operations}) |`);
+    console.log(`| CPU per provisioning ÷ EC floor | ${(warm.cpuMs / floor.ms).toFixed(1)}× |`);
+
+    if (o.sweep) {
+      const rows: Array<{ concurrency: number; rate: number; p99: number }> = [];
+      for (const concurrency of SWEEP) {
+        const run = await closedLoop(stack, apiKey, take(Math.max(2 * concurrency, 20)), concurrency);
+        rows.push({ concurrency, rate: run.rate, p99: percentile(run.latencies, 99) });
+      }
+      const peak = Math.max(...rows.map((row) => row.rate));
+      const half = await openLoop(stack, apiKey, take(Math.max(o.devices, 100)), peak / 2);
+      console.log('\n| concurrency | provisionings/s | p99 latency |');
+      console.log('|---:|---:|---:|');
+      for (const row of rows) console.log(`| ${row.concurrency} | ${row.rate.toFixed(1)} | ${row.p99.toFixed(0)} ms |`);
+      console.log(`\nopen load at half the peak (${(peak / 2).toFixed(1)} /s): ES2 latency p50 ${percentile(half.latencies, 50).toFixed(0)} ms, p99 ${percentile(half.latencies, 99).toFixed(0)} ms (${half.ok}/${half.latencies.length} Executed-Success)`);
+      mkdirSync('bench/out', { recursive: true });
+      const file = `bench/out/provisioning-${o.stack}.svg`;
+      writeFileSync(file, latencyPlotSvg(rows, `provisioning, ${stackName}`));
+      console.log(`plot: ${file}`);
+    }
   } finally {
     await stack.close();
+    await mosquitto?.close();
   }
 }

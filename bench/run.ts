@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- SUITE ...]`: prints throughput figures and ratios; asserts nothing.
  * Suites: crypto, fleet (BENCH_FLEET_SIZES, BENCH_FLEET_MQTT=1), transport (service requests over aedes).
- * provisioning (full ES2 downloads with enable on the embedded stack; BENCH_DEVICES).
+ * provisioning (full ES2 downloads with enable: --devices, --concurrency, --stack embedded|mosquitto-postgres, --sweep).
  * BENCH_MS sets the time budget per measurement (default 700 ms).
  */
 import { cpus } from 'node:os';
@@ -17,8 +17,10 @@ const SUITES: Record<string, () => void | Promise<void>> = {
   provisioning: runProvisioningBench,
 };
 
-const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const names = requested.length > 0 ? requested : ['crypto']; // fleet takes a minute: ask for it by name
+// Suite names, among the suites' own options (`--devices 40` …): a bare word after an option is its value.
+const args = process.argv.slice(2);
+const words = args.filter((arg, i) => !arg.startsWith('-') && !(args[i - 1]?.startsWith('--') && !(arg in SUITES)));
+const names = words.length > 0 ? words : ['crypto']; // fleet takes a minute: ask for it by name
 const unknown = names.filter((n) => !(n in SUITES));
 if (unknown.length > 0) {
   console.error(`unknown bench suite(s): ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`);
