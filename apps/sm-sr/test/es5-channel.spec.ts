@@ -48,6 +48,34 @@ describe('ES5 channel in process', () => {
     await expect(channel.run(eid, [getStatusApdu()])).rejects.toBeInstanceOf(Es5Error.SecureChannel);
   });
 
+  it('scripted sessions (GP Amd D §6.2.2.1): one round trip per exchange; a wrong counter costs one more, never a failure', async () => {
+    const scripts = new Map<string, number>();
+    const counting = (channel: LocalEs5Channel) => {
+      channel.carrier.tamper = (eid, script) => (scripts.set(eid, (scripts.get(eid) ?? 0) + 1), script);
+      return channel;
+    };
+    const fresh = await Fleet.create({ size: 1, model: 'oven', pki, firstSerial: 71_000_000 });
+    try {
+      const eid = fresh.eids()[0] as string;
+      const first = counting(new LocalEs5Channel(fresh.pool, defaultIsdRKeySet));
+      for (let i = 0; i < 3; i += 1) expect((await first.run(eid, [getStatusApdu()]))[0]?.sw).toBe(0x9000);
+      expect(scripts.get(eid)).toBe(3); // a fresh card's counter is known from manufacture: one script each
+      // Another SM-SR instance (or one restarted) does not know the counter: a wrong guess, then the real one.
+      const other = counting(new LocalEs5Channel(fresh.pool, defaultIsdRKeySet));
+      scripts.clear();
+      expect((await other.run(eid, [getStatusApdu()]))[0]?.sw).toBe(0x9000);
+      expect(scripts.get(eid)).toBe(2);
+      // The first channel's counter is now stale: it resynchronises the same way, and nothing ran twice.
+      scripts.clear();
+      const created = await first.run(eid, [createIsdpApdu(isdpAid(7), { quota: 1024 })]);
+      expect(created.map((r) => r.sw)).toEqual([0x9000]);
+      expect(scripts.get(eid)).toBe(2);
+      expect(fresh.pool.snapshot(eid).isdps.filter((isdp) => isdp.aid === isdpAid(7))).toHaveLength(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('fails with ERR_ES5_TIMEOUT when the card stays offline past the deadline', async () => {
     const eid = fleet.eids()[1] as string;
     const channel = new LocalEs5Channel(fleet.pool, defaultIsdRKeySet);

@@ -26,6 +26,16 @@ export namespace CryptoError {
   export class CryptogramMismatch extends RspError {
     static override readonly code = 'ERR_CRYPTO_CRYPTOGRAM_MISMATCH';
   }
+  /** A predicted SCP03 session (scripting mode) whose card used another sequence counter: `actual` is the card's. */
+  export class CounterMismatch extends RspError {
+    static override readonly code = 'ERR_CRYPTO_SCP03_COUNTER_MISMATCH';
+    constructor(
+      message: string,
+      readonly actual: number | undefined,
+    ) {
+      super(message);
+    }
+  }
   export class InvalidParameter extends RspError {
     static override readonly code = 'ERR_CRYPTO_INVALID_PARAMETER';
   }

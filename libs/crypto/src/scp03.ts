@@ -10,7 +10,15 @@
 import { randomBytes } from 'node:crypto';
 import type { CommandApdu, ResponseApdu } from '@rsp/tlv';
 import { CryptoError } from './errors';
-import { deriveScp03SessionKeys, scp03HostCryptogram, SCP03_CHALLENGE_LENGTH, checkStaticKeys, type Scp03StaticKeys } from './scp03-kdf';
+import {
+  checkStaticKeys,
+  deriveScp03SessionKeys,
+  scp03Context,
+  scp03HostCryptogram,
+  scp03PseudoRandomCardChallenge,
+  SCP03_CHALLENGE_LENGTH,
+  type Scp03StaticKeys,
+} from './scp03-kdf';
 import { checkSecurityLevel, Scp03SecurityLevel, Scp03Session, SCP03_MAC_LENGTH, swIsProtected } from './scp03-session';
 import {
   Scp03CardHandshake,
@@ -54,6 +62,7 @@ export class Scp03Host {
   private readonly keyId: number;
   readonly hostChallenge: Buffer;
   private cardResponse?: InitializeUpdateResponse;
+  private predicted?: { sequenceCounter: number; cardChallenge: Buffer };
   private context?: Buffer;
   private session?: Scp03Session;
   /**
@@ -90,9 +99,40 @@ export class Scp03Host {
     return parsed;
   }
 
+  /**
+   * Scripting mode (Amd D §6.2.2.1): a card whose i parameter asks for a pseudo-random card challenge
+   * derives it from its sequence counter, so an off-card entity that knows the counter the card will use
+   * (the last one it saw + 1) knows the challenge, the session keys and the host cryptogram before the card
+   * answers, and can send INITIALIZE UPDATE, EXTERNAL AUTHENTICATE and the wrapped commands in ONE script.
+   * Nothing is weakened: the card still checks the host cryptogram and every C-MAC, and
+   * {@link confirmPredictedInitializeUpdate} checks the card's cryptogram before any response is trusted.
+   */
+  predictInitializeUpdate(sequenceCounter: number, sdAid: Uint8Array): void {
+    const cardChallenge = scp03PseudoRandomCardChallenge(this.keys.enc, sequenceCounter, sdAid);
+    this.context = scp03Context(this.hostChallenge, cardChallenge);
+    this.predicted = { sequenceCounter, cardChallenge };
+    this.cardResponse = undefined;
+  }
+
+  /**
+   * The card's real INITIALIZE UPDATE answer to a predicted session: its cryptogram must verify (card
+   * authentication, Amd D §6.2.2.2) and its counter must be the predicted one. On a wrong prediction the
+   * error carries the card's counter, so the caller can predict again (CryptoError.CounterMismatch).
+   */
+  confirmPredictedInitializeUpdate(response: ResponseApdu): InitializeUpdateResponse {
+    if (!this.predicted) throw new CryptoError.SecureChannelState('no predicted INITIALIZE UPDATE');
+    if (response.sw !== SW_OK) throw new CryptoError.InvalidParameter(`INITIALIZE UPDATE refused with SW ${response.sw.toString(16)}`);
+    const { parsed } = verifyInitializeUpdateResponse(this.keys, this.hostChallenge, this.kvn, response.data);
+    if (parsed.sequenceCounter !== this.predicted.sequenceCounter || !parsed.cardChallenge.equals(this.predicted.cardChallenge)) {
+      throw new CryptoError.CounterMismatch(`the card used sequence counter ${parsed.sequenceCounter ?? 'none'}, ${this.predicted.sequenceCounter} was predicted`, parsed.sequenceCounter);
+    }
+    this.cardResponse = parsed;
+    return parsed;
+  }
+
   /** EXTERNAL AUTHENTICATE: 84 82 level 00 10 host-cryptogram ‖ C-MAC, the MAC starting the chain (Amd D §7.1.2). */
   externalAuthenticateCommand(securityLevel: number): CommandApdu {
-    if (!this.context || !this.cardResponse) {
+    if (!this.context || (!this.cardResponse && !this.predicted)) {
       throw new CryptoError.SecureChannelState('INITIALIZE UPDATE response not processed yet');
     }
     checkSecurityLevel(securityLevel);

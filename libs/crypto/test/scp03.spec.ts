@@ -213,6 +213,37 @@ describe('SCP03 host ↔ card round trip', () => {
     expect(() => card.unwrapCommand(next)).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_MAC_MISMATCH' }));
   });
 
+  it('scripting mode (Amd D §6.2.2.1): with the counter predicted, EXTERNAL AUTHENTICATE and commands go before the card answers', () => {
+    const card = new Scp03Card({ keys, kvn: 0x30, sdAid: aid, sequenceCounter: 41 });
+    const host = new Scp03Host({ keys, kvn: 0x30 });
+    host.predictInitializeUpdate(42, aid); // the last counter seen + 1
+    // All of it built before the card says anything: one script.
+    const script = [host.initializeUpdateCommand(), host.externalAuthenticateCommand(0x33), host.wrapCommand({ cla: 0x80, ins: 0xca, p1: 0, p2: 0x66, data: Buffer.alloc(0) })];
+    const initializeUpdate = card.initializeUpdate(script[0] as CommandApdu);
+    card.externalAuthenticate(script[1] as CommandApdu);
+    const plain = card.unwrapCommand(script[2] as CommandApdu);
+    const answer = card.wrapResponse({ data: Buffer.from('6602', 'hex'), sw: 0x9000 });
+    expect(host.confirmPredictedInitializeUpdate(initializeUpdate).sequenceCounter).toBe(42); // card cryptogram verified too
+    expect(plain.ins).toBe(0xca);
+    expect(host.unwrapResponse(answer)).toEqual({ data: Buffer.from('6602', 'hex'), sw: 0x9000 });
+  });
+
+  it('scripting mode with a wrong counter: the card refuses EXTERNAL AUTHENTICATE, the host learns the real counter', () => {
+    const card = new Scp03Card({ keys, kvn: 0x30, sdAid: aid, sequenceCounter: 99 });
+    const host = new Scp03Host({ keys, kvn: 0x30 });
+    host.predictInitializeUpdate(42, aid);
+    const initializeUpdate = card.initializeUpdate(host.initializeUpdateCommand());
+    expect(() => card.externalAuthenticate(host.externalAuthenticateCommand(0x33))).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_CRYPTOGRAM_MISMATCH' }));
+    expect(() => host.confirmPredictedInitializeUpdate(initializeUpdate)).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_SCP03_COUNTER_MISMATCH', actual: 100 }));
+    // A forged answer (another key set) does not verify at all: the card is authenticated by its cryptogram.
+    const other = new Scp03Card({ keys: { ...keys, mac: Buffer.alloc(32, 9) }, kvn: 0x30, sdAid: aid, sequenceCounter: 41 });
+    const forger = new Scp03Host({ keys, kvn: 0x30 });
+    forger.predictInitializeUpdate(42, aid);
+    expect(() => forger.confirmPredictedInitializeUpdate(other.initializeUpdate(forger.initializeUpdateCommand()))).toThrow(
+      expect.objectContaining({ code: 'ERR_CRYPTO_CRYPTOGRAM_MISMATCH' }),
+    );
+  });
+
   it('a host with the wrong keys is refused', () => {
     const host = new Scp03Host({ keys: { ...keys, mac: Buffer.alloc(32, 9) }, kvn: 0x30 });
     const card = new Scp03Card({ keys, kvn: 0x30, sdAid: aid });
