@@ -86,7 +86,9 @@ describe('GET /device-status/{eid}', () => {
   });
 
   it('not an EID → 400 ERR_OWNER_BAD_REQUEST', async () => {
-    for (const bad of ['123', `${newEid().slice(0, 31)}0`, 'jwks.json']) {
+    const valid = newEid();
+    const wrongCheckDigit = `${valid.slice(0, 31)}${(Number(valid[31]) + 1) % 10}`;
+    for (const bad of ['123', wrongCheckDigit, 'jwks.json']) {
       const response = await get(bad);
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('ERR_OWNER_BAD_REQUEST');
