@@ -24,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { TOPIC_ROOT } from '@rsp/contracts';
 import { connectMqtt } from '@rsp/mqtt-transport';
+import { sqlStatementCount } from '@rsp/persistence';
 import { generateTestPki } from '@rsp/pki';
 import { STACK_PRINCIPALS, stackPrincipals, startStack, type Stack, type StackOptions } from '../scripts/stack';
 import { startSecureMosquitto } from '../test/support/brokers';
@@ -160,8 +161,10 @@ export async function runProvisioningBench(): Promise<void> {
     });
     await monitor.subscribeAsync(`${TOPIC_ROOT}/#`, { qos: 1 });
     const [first] = take(1);
+    const sqlBefore = sqlStatementCount();
     const alone = await downloadProfile(stack, apiKey, first as string);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the notifications after the answer
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the notifications and outbox rounds after the answer
+    const sqlStatements = sqlStatementCount() - sqlBefore;
     await monitor.endAsync();
 
     await closedLoop(stack, apiKey, take(warmup), Math.min(warmup, o.concurrency)); // warm-up round, not reported
@@ -189,6 +192,7 @@ export async function runProvisioningBench(): Promise<void> {
     console.log(`| latency p50 / p99 in that run | ${percentile(warm.latencies, 50).toFixed(0)} / ${percentile(warm.latencies, 99).toFixed(0)} ms |`);
     console.log(`| ES5 scripts (MQTT round trips to the card) per first provisioning | ${seen.es5} |`);
     console.log(`| broker messages per first provisioning (every hop and notification) | ${seen.messages} |`);
+    console.log(`| SQL statements per first provisioning (all services, 300 ms of outbox after the answer) | ${sqlStatements} |`);
     console.log(`| EC floor of one first provisioning (node:crypto, this run) | ${floor.ms.toFixed(2)} ms (${floor.operations}) |`);
     console.log(`| CPU per provisioning ÷ EC floor | ${(warm.cpuMs / floor.ms).toFixed(1)}× |`);
 

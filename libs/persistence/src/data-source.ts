@@ -9,6 +9,7 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { setDefaultDriver, withDriver, type DriverKind } from './columns';
 import { PersistenceError } from './errors';
+import { statementCountingLogger } from './statement-count';
 
 /** The configuration setting that names the database; quoted in every error message. */
 export const DATABASE_URL_SETTING = 'RSP_DATABASE_URL';
@@ -105,7 +106,9 @@ export function dataSourceOptions(settings: PersistenceSettings): DataSourceOpti
     migrations: settings.migrations ?? [],
     migrationsRun: settings.migrationsRun ?? true,
     synchronize,
-    logging: false,
+    // Nothing is printed: the logger only counts statements (statement-count.ts).
+    logging: true,
+    logger: statementCountingLogger,
   } as const;
   if (target.driver === 'sqlite') {
     const inMemory = target.database === ':memory:';

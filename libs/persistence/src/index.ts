@@ -24,6 +24,7 @@ import { IdempotencyRequestFingerprint1767484800000 } from './migrations/1767484
 export * from './errors';
 export * from './columns';
 export * from './data-source';
+export { sqlStatementCount } from './statement-count';
 export { isUniqueViolation, tableOf, toDbValue, driverOf, findRowsBy, insertRow, updateRows, claimFirstRow } from './sql';
 export * from './idempotency';
 export * from './outbox';
