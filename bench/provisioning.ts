@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { TOPIC_ROOT } from '@rsp/contracts';
 import { connectMqtt } from '@rsp/mqtt-transport';
-import { sqlStatementCount } from '@rsp/persistence';
+import { sqlStatementCount, traceSqlStatements } from '@rsp/persistence';
 import { generateTestPki } from '@rsp/pki';
 import { STACK_PRINCIPALS, stackPrincipals, startStack, type Stack, type StackOptions } from '../scripts/stack';
 import { startSecureMosquitto } from '../test/support/brokers';
@@ -59,6 +59,21 @@ function options(): Options {
   const concurrency = Number(values.concurrency ?? devices);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
   return { devices, concurrency, stack, sweep: values.sweep === true };
+}
+
+/** BENCH_SQL_TRACE=1: the statements of the first provisioning, grouped by text, most frequent first. */
+function printSqlTrace(statements: readonly string[]): void {
+  const counts = new Map<string, number>();
+  for (const statement of statements) {
+    const text = statement.replace(/\s+/g, ' ').slice(0, 160);
+    counts.set(text, (counts.get(text) ?? 0) + 1);
+  }
+  console.log(`\n${statements.length} SQL statements in the first provisioning:`);
+  if (process.env.BENCH_SQL_TRACE === 'sequence') {
+    for (const statement of statements) console.log(`      ${statement.replace(/\s+/g, ' ').slice(0, 150)}`);
+    return;
+  }
+  for (const [text, count] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`${String(count).padStart(4)}  ${text}`);
 }
 
 /** One ES2 DownloadProfile with enable; resolves with its status and latency. */
@@ -162,9 +177,11 @@ export async function runProvisioningBench(): Promise<void> {
     await monitor.subscribeAsync(`${TOPIC_ROOT}/#`, { qos: 1 });
     const [first] = take(1);
     const sqlBefore = sqlStatementCount();
+    const stopTrace = process.env.BENCH_SQL_TRACE ? traceSqlStatements() : undefined;
     const alone = await downloadProfile(stack, apiKey, first as string);
     await new Promise((resolve) => setTimeout(resolve, 300)); // the notifications and outbox rounds after the answer
     const sqlStatements = sqlStatementCount() - sqlBefore;
+    if (stopTrace) printSqlTrace(stopTrace());
     await monitor.endAsync();
 
     await closedLoop(stack, apiKey, take(warmup), Math.min(warmup, o.concurrency)); // warm-up round, not reported
@@ -176,7 +193,9 @@ export async function runProvisioningBench(): Promise<void> {
       await inspector.post('Profiler.enable');
       await inspector.post('Profiler.start');
     }
+    const sqlBeforeWarm = sqlStatementCount();
     const warm = await closedLoop(stack, apiKey, take(o.devices), o.concurrency);
+    const sqlWarm = (sqlStatementCount() - sqlBeforeWarm) / o.devices;
     if (inspector && process.env.BENCH_PROFILE) {
       const { profile } = await inspector.post('Profiler.stop');
       writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile));
@@ -193,6 +212,7 @@ export async function runProvisioningBench(): Promise<void> {
     console.log(`| ES5 scripts (MQTT round trips to the card) per first provisioning | ${seen.es5} |`);
     console.log(`| broker messages per first provisioning (every hop and notification) | ${seen.messages} |`);
     console.log(`| SQL statements per first provisioning (all services, 300 ms of outbox after the answer) | ${sqlStatements} |`);
+    console.log(`| SQL statements per provisioning in the warm run (all statements ÷ ${o.devices}, polls included) | ${sqlWarm.toFixed(1)} |`);
     console.log(`| EC floor of one first provisioning (node:crypto, this run) | ${floor.ms.toFixed(2)} ms (${floor.operations}) |`);
     console.log(`| CPU per provisioning ÷ EC floor | ${(warm.cpuMs / floor.ms).toFixed(1)}× |`);
 

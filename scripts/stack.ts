@@ -236,6 +236,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       mqttCredentials: credentialsFor(smsrId),
       ...protocol,
       ...databaseFor(options.database, 'sm_sr'),
+      instances: 'single', // the stack runs one SM-SR, on SQLite or PostgreSQL
       ciCertificate: options.pki.ci.der,
       // CERT.SR.ECDSA: at first contact the SM-SR replaces the EUM's TEST ISD-R keys by Scenario#3.
       smsrCertificate: options.pki.smSr.cert,

@@ -50,7 +50,8 @@ describe('npm start (embedded defaults)', () => {
         // The printed mosquitto_sub line: the demo MNO's own broker identity, waiting for its notifications.
         const sub = /^mosquitto_sub [^\n]*$/m.exec(output)?.[0];
         if (!sub) throw new Error('no mosquitto_sub line printed');
-        const watcher = hasMosquittoSub ? spawn('bash', ['-c', `${sub} -C 1 -W 30`], { stdio: ['ignore', 'pipe', 'pipe'] }) : undefined;
+        // Two messages: the SM-SR's ES4 and the SM-DP's ES2 notification leave right after their commits, in either order.
+        const watcher = hasMosquittoSub ? spawn('bash', ['-c', `${sub} -C 2 -W 30`], { stdio: ['ignore', 'pipe', 'pipe'] }) : undefined;
         const seen = new Promise<string>((resolve) => {
           let text = '';
           watcher?.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));

@@ -16,7 +16,7 @@ import type { DataSource } from 'typeorm';
 import { TOPIC_ROOT } from '@rsp/contracts';
 import { ConsentVerifier, HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '@rsp/identity';
 import type { JSONWebKeySet } from 'jose';
-import { IdempotencyStore, Outbox, SecretBox, openDataSource, type BackoffPolicy } from '@rsp/persistence';
+import { IdempotencyStore, Outbox, OutboxRelay, SecretBox, openDataSource, type BackoffPolicy } from '@rsp/persistence';
 import { connectMqtt, RspMqttServer, RspRpcExceptionFilter, type MqttCredentials } from '@rsp/mqtt-transport';
 import { Es2Controller } from './adapters/es2.controller';
 import { es3CallbacksController } from './adapters/es3-callbacks.controller';
@@ -25,7 +25,7 @@ import { InventoryController } from './adapters/inventory.controller';
 import { DeviceStatusSubscriber } from '@rsp/mqtt-transport';
 import { MqttEs3Client } from './adapters/mqtt-es3-client';
 import { openApiComponents } from './adapters/openapi';
-import { OutboxWorker } from './adapters/outbox-worker';
+import { smDpOutboxDelivery } from './adapters/outbox-delivery';
 import { smdpEntities, smdpMigrations } from './adapters/persistence';
 import { ES2_SERVICE, INVENTORY_API, NOTIFIER } from './adapters/tokens';
 import { DownloadService, type Logger } from './domain/download-service';
@@ -199,7 +199,7 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
     const callbacks = await startCallbacks(options, publisher, notifier, nestLogger);
     closers.push(() => callbacks.close());
 
-    const worker = new OutboxWorker(outbox, publisher, logger, { ...(options.outboxIntervalMs ? { intervalMs: options.outboxIntervalMs } : {}) });
+    const worker = new OutboxRelay({ outbox, deliver: smDpOutboxDelivery({ mqtt: publisher }), logger, ...(options.outboxIntervalMs ? { pollMs: options.outboxIntervalMs } : {}) });
     worker.start();
     closers.push(() => worker.stop());
 
@@ -220,7 +220,9 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
       inventory,
       dataSource,
       deviceStatuses,
-      drainOutbox: () => worker.drain(),
+      drainOutbox: async () => {
+        await worker.drain();
+      },
       close,
     };
   } catch (error) {

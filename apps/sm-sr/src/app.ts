@@ -13,7 +13,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
 import { ContractError, topicLevel } from '@rsp/contracts';
 import { connectMqtt, RspMqttServer, RspRequester, type MqttCredentials } from '@rsp/mqtt-transport';
-import { IdempotencyStore, openDataSource, Outbox, SecretBox, type BackoffPolicy } from '@rsp/persistence';
+import { driverOf, IdempotencyStore, MemoryIdempotencyStore, openDataSource, Outbox, OutboxRelay, SecretBox, type BackoffPolicy } from '@rsp/persistence';
 import type { IsdRKeySet } from '@rsp/card';
 import { ConsentVerifier, HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '@rsp/identity';
 import type { JSONWebKeySet } from 'jose';
@@ -24,9 +24,10 @@ import { ApiKeyDirectory } from './adapters/http/auth';
 import { SmSrExceptionFilter } from './adapters/http/exception-filter';
 import { CardNotificationListener } from './adapters/mqtt/card-notification-listener';
 import { DeviceStatusSubscriber } from '@rsp/mqtt-transport';
-import { OutboxWorker } from './adapters/outbox-delivery';
+import { smSrOutboxDelivery } from './adapters/outbox-delivery';
 import { SqlCardLeaseStore } from './adapters/persistence/card-lease-store';
 import { CardLease } from './domain/card-lease';
+import { CachedEisRegistry } from './adapters/persistence/cached-registry';
 import { smSrEntities, smSrMigrations, TypeOrmEisRegistry } from './adapters/persistence/typeorm-registry';
 import { SmSrModule } from './adapters/sm-sr.module';
 import { Es5Error, MqttEs5Channel, type Es5Channel } from './es5/index';
@@ -55,8 +56,16 @@ export interface SmSrOptions {
    */
   instanceGroup?: string;
   /**
-   * Lifetime of the cross-instance card lease (renewed while an exchange runs). Default 30 000 ms;
-   * 0 = no lease (a single instance alone on its database saves two statements per card operation).
+   * `single`: this is the only SM-SR instance on its database. It then keeps what it alone writes in memory:
+   * no card lease rows (the in-process queue per EID is the whole lock), ES3 idempotency in memory, and the
+   * EIS records and opened ISD-R keys cached (write-through). `shared`: several instances of this SM-SR id
+   * share one PostgreSQL (and `instanceGroup`): card leases, ES3 idempotency rows, no cache.
+   * Default: `single` on SQLite (one writer), `shared` on PostgreSQL (the safe choice). RSP_SMSR_INSTANCES.
+   */
+  instances?: 'single' | 'shared';
+  /**
+   * Lifetime of the cross-instance card lease (renewed while an exchange runs) in `shared` mode. Default
+   * 30 000 ms; 0 = no lease.
    */
   cardLeaseMs?: number;
   /** RSP_DATABASE_URL form: `sqlite:///abs.db`, `sqlite::memory:`, `postgres://…`. */
@@ -112,7 +121,7 @@ export interface SmSrHandle {
   service: SmSrService;
   registry: EisRegistry;
   dataSource: DataSource;
-  outbox: OutboxWorker;
+  outbox: OutboxRelay;
   /** The owner registry's latest VERIFIED device statuses (only with `ownerRegistry`). */
   deviceStatuses: VerifiedDeviceStatusCache | undefined;
   /** ES3 requests this instance ran (not the duplicates answered from the cache): how the group split them. */
@@ -139,7 +148,9 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     });
     cleanup.push(() => dataSource.destroy());
     const outbox = new Outbox(dataSource, options.outboxBackoff ? { backoff: options.outboxBackoff } : {});
-    const registry = new TypeOrmEisRegistry(dataSource, secrets, outbox);
+    const single = (options.instances ?? (driverOf(dataSource) === 'postgres' ? 'shared' : 'single')) === 'single';
+    const stored = new TypeOrmEisRegistry(dataSource, secrets, outbox);
+    const registry: EisRegistry = single ? await new CachedEisRegistry(stored).load() : stored;
     const protocolVersion = options.mqttProtocolVersion ?? 4;
     const instanceGroup = options.instanceGroup ?? `smsr-${topicLevel(options.smsrId, 'smsrId')}`.slice(0, 64);
     // ONE broker connection for every part (client id = the certificate's principal, connection.ts).
@@ -147,7 +158,7 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     cleanup.push(() => mqtt.endAsync());
     const instanceId = `smsr-${randomUUID()}`;
     const cardLease =
-      options.cardLeaseMs === 0
+      single || options.cardLeaseMs === 0
         ? undefined
         : new CardLease({ store: new SqlCardLeaseStore(dataSource), instanceId, logger, ...(options.cardLeaseMs !== undefined ? { ttlMs: options.cardLeaseMs } : {}) });
 
@@ -184,6 +195,7 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
       smsrId: options.smsrId,
       registry,
       idempotency: new IdempotencyStore(dataSource),
+      ...(single ? { internalIdempotency: new MemoryIdempotencyStore() } : {}),
       es5,
       ciCertificate: options.ciCertificate,
       eums: new Map(options.eums.map((eum) => [eum.eumId, eum.certificate])),
@@ -200,7 +212,7 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
     // Callbacks to SM-DPs go out under this SM-SR's own name, which the broker proves to them.
     const requester = new RspRequester({ client: mqtt, caller: options.smsrId, protocolVersion, ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}) });
     cleanup.push(() => requester.close());
-    const worker = new OutboxWorker({ outbox, requester, mqtt, logger, ...(options.outboxPollMs !== undefined ? { pollMs: options.outboxPollMs } : {}) });
+    const worker = new OutboxRelay({ outbox, deliver: smSrOutboxDelivery({ requester, mqtt }), logger, ...(options.outboxPollMs !== undefined ? { pollMs: options.outboxPollMs } : {}) });
     worker.start();
     cleanup.push(() => worker.stop());
     const listener = new CardNotificationListener(mqtt, service.cardNotifications, logger, { protocolVersion, group: instanceGroup });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   apiKey,
   apiKeyFrom,
+  choice,
   ConfigError,
   databaseConfig,
   databaseSettings,
@@ -59,6 +60,8 @@ export const smSrSettings = {
   RSP_SMSR_CERTIFICATE_FILE: filePath().optional(),
   RSP_SMSR_PRIVATE_KEY_FILE: filePath().optional(),
   RSP_SMSR_ISD_R_HANDOVER: flag(true),
+  /** single: the only instance on its database (memory caches, no card leases); shared: several on one PostgreSQL; auto: single on SQLite, shared on PostgreSQL. */
+  RSP_SMSR_INSTANCES: choice(['auto', 'single', 'shared'], 'auto'),
   RSP_SECRET_BOX_KEYS: secretBoxKeys().optional(),
   RSP_DEMO_MNO_API_KEY: apiKey().optional(),
   RSP_DEMO_MNO_WEBHOOK_URL: url(HTTP).optional(),
@@ -76,6 +79,8 @@ export interface SmSrConfig {
   http: { port: number; host: string };
   mqtt: MqttConfig;
   database: DatabaseConfig;
+  /** RSP_SMSR_INSTANCES; undefined = auto (app.ts `instances`). */
+  instances?: 'single' | 'shared';
   pki: {
     ciCertificate: Buffer;
     eumCertificate: Buffer;
@@ -122,6 +127,7 @@ export function loadSmSrConfig(env: Environment = process.env): SmSrConfig {
     http: { port: settings.RSP_SMSR_HTTP_PORT, host: settings.RSP_SMSR_HTTP_HOST },
     mqtt: mqttConfig(settings, DEFAULT_MQTT_URL, mqttIdentity(source, settings, settings.RSP_SMSR_ID, pkiDir, notices)),
     database: databaseConfig(settings, sqliteFileUrl(settings.RSP_DATA_DIR, 'sm-sr.db')),
+    ...(settings.RSP_SMSR_INSTANCES === 'auto' ? {} : { instances: settings.RSP_SMSR_INSTANCES }),
     pki: {
       ciCertificate: pkiFile('RSP_CI_CERTIFICATE_FILE', settings.RSP_CI_CERTIFICATE_FILE, 'ciCertificate', readX509CertificateFile),
       eumCertificate: pkiFile('RSP_EUM_CERTIFICATE_FILE', settings.RSP_EUM_CERTIFICATE_FILE, 'eumCertificate', readX509CertificateFile),

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     mqttProtocolVersion: config.mqtt.protocolVersion,
     databaseUrl: config.database.url,
     ...(config.database.schema ? { databaseSchema: config.database.schema } : {}),
+    ...(config.instances ? { instances: config.instances } : {}),
     ciCertificate: config.pki.ciCertificate,
     eums: [{ eumId: config.demoEum.eumId, certificate: config.pki.eumCertificate, ...(config.demoEum.apiKey ? { apiKey: config.demoEum.apiKey } : {}) }],
     mnos: [{ mnoId: config.demoMno.mnoId, apiKey: config.demoMno.apiKey, ...(config.demoMno.webhookUrl ? { webhookUrl: config.demoMno.webhookUrl } : {}) }],

@@ -57,8 +57,13 @@ export interface IdempotencyOptions {
 
 const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
+/** What a function frame needs: the claim-or-replay rule (the table below, or memory-idempotency.ts). */
+export interface IdempotencyPort {
+  claimOrReplay<T>(requester: string, callId: string, compute: () => Promise<T>, fingerprint?: string): Promise<IdempotentOutcome<T>>;
+}
+
 /** Idempotency records over a DataSource with `IdempotencyRecord` among its entities. */
-export class IdempotencyStore {
+export class IdempotencyStore implements IdempotencyPort {
   private readonly retentionMs: number;
   private readonly now: () => Date;
 

@@ -24,10 +24,13 @@ import { IdempotencyRequestFingerprint1767484800000 } from './migrations/1767484
 export * from './errors';
 export * from './columns';
 export * from './data-source';
-export { sqlStatementCount } from './statement-count';
-export { isUniqueViolation, tableOf, toDbValue, driverOf, findRowsBy, insertRow, updateRows, claimFirstRow } from './sql';
+export { sqlStatementCount, traceSqlStatements } from './statement-count';
+export { isUniqueViolation, tableOf, toDbValue, driverOf, findRowsBy, insertRow, insertRows, upsertRows, updateRows, claimFirstRow } from './sql';
 export * from './idempotency';
+export * from './memory-idempotency';
 export * from './outbox';
+export * from './outbox-relay';
+export * from './ttl-cache';
 export * from './state-machine';
 export * from './secret-box';
 export { runAdminSql, createSchema, dropSchema } from './postgres-admin';

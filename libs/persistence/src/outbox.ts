@@ -1,12 +1,17 @@
 /**
  * Transactional outbox: messages are written in the caller's transaction, then claimed and delivered
  * (at least once) by a worker, retried with exponential backoff and jitter, dead-lettered after N attempts.
+ *
+ * With a relay attached (outbox-relay.ts), a message enqueued through {@link Outbox.transaction} is
+ * written already claimed by this process and handed to the relay the moment its transaction commits:
+ * delivered without waiting for a poll and without the claim statements. Should the process die first,
+ * the claim runs out (`leaseMs`) and any instance's poll delivers it: still at least once.
  */
 import { randomUUID } from 'node:crypto';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { OutboxMessage } from './entities/outbox-message.entity';
 import { PersistenceError } from './errors';
-import { driverOf, placeholder, tableOf, toDbValue, values } from './sql';
+import { driverOf, insertRows, placeholder, tableOf, toDbValue } from './sql';
 
 /** What a caller enqueues. */
 export interface OutboxInput {
@@ -46,9 +51,17 @@ export function backoffDelay(policy: BackoffPolicy, attempts: number, random: ()
   return Math.round(exponential / 2 + (exponential / 2) * random());
 }
 
+/** Where committed messages go at once (outbox-relay.ts). */
+export interface CommittedMessageSink {
+  deliverNow(messages: readonly OutboxMessage[]): void;
+}
+
 /** Outbox over a DataSource with `OutboxMessage` among its entities. */
 export class Outbox {
   private readonly backoff: BackoffPolicy;
+  private sink: CommittedMessageSink | undefined;
+  /** The messages each open {@link transaction} enqueued, by its manager. */
+  private readonly collecting = new WeakMap<EntityManager, OutboxMessage[]>();
   private readonly leaseMs: number;
   private readonly now: () => Date;
   private readonly random: () => number;
@@ -63,23 +76,66 @@ export class Outbox {
     this.random = options.random ?? Math.random;
   }
 
+  /** Committed messages go to `sink` at once (the relay calls this when it starts). */
+  attach(sink: CommittedMessageSink | undefined): void {
+    this.sink = sink;
+  }
+
+  /**
+   * Runs `work` in one transaction; the messages it enqueues are handed to the attached relay as soon as
+   * it commits. Same as `dataSource.transaction` otherwise.
+   */
+  async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    const enqueued: OutboxMessage[] = [];
+    const result = await this.dataSource.transaction((tx) => {
+      this.collecting.set(tx, enqueued);
+      return work(tx);
+    });
+    this.committed(enqueued);
+    return result;
+  }
+
   /** Adds a message inside the caller's transaction (`dataSource.transaction(tx => …)`): sent only if it commits. */
   async enqueue(tx: EntityManager, input: OutboxInput): Promise<OutboxMessage> {
+    const collected = this.collecting.get(tx);
+    const [message] = this.prepare([input], collected !== undefined);
+    await insertRows(tx, OutboxMessage, [message as OutboxMessage]);
+    collected?.push(message as OutboxMessage);
+    return message as OutboxMessage;
+  }
+
+  /**
+   * Rows for `inputs`, to write with {@link insert} in the caller's transaction; `forRelay`: claimed by
+   * this process when a relay is attached (then hand them to {@link committed} after the commit).
+   */
+  prepare(inputs: readonly OutboxInput[], forRelay: boolean): OutboxMessage[] {
     const now = this.now();
-    const message = tx.create(OutboxMessage, {
-      id: randomUUID(),
-      destination: input.destination,
-      payload: input.payload,
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: input.notBefore ?? now,
-      claimedUntil: null,
-      deliveredAt: null,
-      lastError: null,
-      createdAt: now,
-    });
-    await tx.insert(OutboxMessage, values<OutboxMessage>(message));
-    return message;
+    const claimed = forRelay && this.sink !== undefined ? new Date(now.getTime() + this.leaseMs) : null;
+    return inputs.map((input) =>
+      Object.assign(new OutboxMessage(), {
+        id: randomUUID(),
+        destination: input.destination,
+        payload: input.payload,
+        status: 'pending' as const,
+        attempts: 0,
+        nextAttemptAt: input.notBefore ?? now,
+        claimedUntil: input.notBefore && input.notBefore > now ? null : claimed,
+        deliveredAt: null,
+        lastError: null,
+        createdAt: now,
+      }),
+    );
+  }
+
+  /** Writes prepared messages (one INSERT) on `target`: the caller's transaction manager or the DataSource. */
+  insert(target: DataSource | EntityManager, messages: readonly OutboxMessage[]): Promise<void> {
+    return insertRows(target, OutboxMessage, messages);
+  }
+
+  /** After the commit: the claimed ones among `messages` go to the relay now. */
+  committed(messages: readonly OutboxMessage[]): void {
+    const claimed = messages.filter((message) => message.claimedUntil !== null);
+    if (claimed.length > 0) this.sink?.deliverNow(claimed);
   }
 
   /**
@@ -110,10 +166,16 @@ export class Outbox {
 
   /** Records a successful delivery; the message is never claimed again. */
   async markDelivered(id: string, at: Date = this.now()): Promise<void> {
+    if ((await this.markAllDelivered([id], at)) === 0) throw new PersistenceError.NotFound(`no pending outbox message ${id}`);
+  }
+
+  /** Records the delivery of several messages in one statement; returns how many were still pending. */
+  async markAllDelivered(ids: readonly string[], at: Date = this.now()): Promise<number> {
+    if (ids.length === 0) return 0;
     const result = await this.dataSource
       .getRepository(OutboxMessage)
-      .update({ id, status: 'pending' }, { status: 'delivered', deliveredAt: at, claimedUntil: null });
-    if (!result.affected) throw new PersistenceError.NotFound(`no pending outbox message ${id}`);
+      .update({ id: In([...ids]), status: 'pending' }, { status: 'delivered', deliveredAt: at, claimedUntil: null });
+    return result.affected ?? 0;
   }
 
   /**

@@ -126,33 +126,89 @@ function columnValues<E extends ObjectLiteral>(dataSource: DataSource, entity: E
   });
 }
 
-/** Runs one write on a query runner of its own; the affected row count and any RETURNING rows (both drivers). */
-async function write(dataSource: DataSource, sql: string, parameters: unknown[]): Promise<number>;
-async function write(dataSource: DataSource, sql: string, parameters: unknown[], returning: true): Promise<Array<Record<string, unknown>>>;
-async function write(dataSource: DataSource, sql: string, parameters: unknown[], returning = false): Promise<number | Array<Record<string, unknown>>> {
-  const runner = dataSource.createQueryRunner();
+/** The DataSource behind a DataSource or an EntityManager (a transaction's manager). */
+function sourceOf(target: DataSource | EntityManager): DataSource {
+  return 'manager' in target && 'driver' in target ? (target as DataSource) : (target as EntityManager).connection;
+}
+
+/**
+ * Runs one write and returns the affected row count and any RETURNING rows (both drivers): on the
+ * transaction's query runner when `target` is a transaction's manager, else on a query runner of its own.
+ */
+async function write(target: DataSource | EntityManager, sql: string, parameters: unknown[]): Promise<number>;
+async function write(target: DataSource | EntityManager, sql: string, parameters: unknown[], returning: true): Promise<Array<Record<string, unknown>>>;
+async function write(target: DataSource | EntityManager, sql: string, parameters: unknown[], returning = false): Promise<number | Array<Record<string, unknown>>> {
+  const own = (target as EntityManager).queryRunner === undefined;
+  const runner = own ? sourceOf(target).createQueryRunner() : ((target as EntityManager).queryRunner as NonNullable<EntityManager['queryRunner']>);
   try {
     const result = (await runner.query(sql, parameters, true)) as { affected?: number; records?: Array<Record<string, unknown>> };
     return returning ? (result.records ?? []) : (result.affected ?? 0);
   } finally {
-    await runner.release();
+    if (own) await runner.release();
   }
 }
 
 /**
  * `repository.insert(row)` without the query builder (same value conversion: the driver's
- * `preparePersistentValue`), for hot single-row inserts. A duplicate key throws the driver's
- * QueryFailedError as insert does (see isUniqueViolation).
+ * `preparePersistentValue`), for hot single-row inserts; in the caller's transaction when `target` is
+ * its manager. A duplicate key throws the driver's QueryFailedError as insert does (see isUniqueViolation).
  */
-export async function insertRow<E extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<E>, row: Partial<E>): Promise<void> {
-  const columns = columnValues(dataSource, entity, row);
-  const sql = cachedSql(dataSource, `insert\u0000${dataSource.getMetadata(entity).name}\u0000${columns.map((c) => c.property).join('\u0000')}`, () => {
+export async function insertRow<E extends ObjectLiteral>(target: DataSource | EntityManager, entity: EntityTarget<E>, row: Partial<E>): Promise<void> {
+  await insertRows(target, entity, [row]);
+}
+
+/**
+ * Several rows of one entity in ONE `INSERT … VALUES (…), (…)` (every row must define the same
+ * properties); nothing when `rows` is empty. Also without the query builder (and so without the
+ * SELECT TypeORM sends after an insert to read back column defaults).
+ */
+export async function insertRows<E extends ObjectLiteral>(target: DataSource | EntityManager, entity: EntityTarget<E>, rows: ReadonlyArray<Partial<E>>): Promise<void> {
+  const [first] = rows;
+  if (first === undefined) return;
+  const dataSource = sourceOf(target);
+  const perRow = rows.map((row) => columnValues(dataSource, entity, row));
+  const columns = perRow[0] ?? [];
+  const properties = columns.map((c) => c.property).join('\u0000');
+  if (perRow.some((values) => values.map((c) => c.property).join('\u0000') !== properties)) throw new Error('insertRows: rows with different properties');
+  const sql = cachedSql(dataSource, `insert\u0000${dataSource.getMetadata(entity).name}\u0000${rows.length}\u0000${properties}`, () => {
     const kind = driverOf(dataSource);
     const names = columns.map((c) => dataSource.driver.escape(c.column.databaseName)).join(', ');
-    const marks = columns.map((_, i) => placeholder(kind, i + 1)).join(', ');
-    return `INSERT INTO ${tableOf(dataSource, entity)} (${names}) VALUES (${marks})`;
+    const tuples = rows.map((_, r) => `(${columns.map((__, i) => placeholder(kind, r * columns.length + i + 1)).join(', ')})`).join(', ');
+    return `INSERT INTO ${tableOf(dataSource, entity)} (${names}) VALUES ${tuples}`;
   });
-  await write(dataSource, sql, columns.map((c) => c.value));
+  await write(target, sql, perRow.flatMap((values) => values.map((c) => c.value)));
+}
+
+/**
+ * `INSERT … VALUES (…), (…) ON CONFLICT (conflict columns) DO UPDATE SET every other column = excluded.…`
+ * in one statement (SQLite ≥ 3.24 and PostgreSQL): `repository.upsert` without the query builder. Rows
+ * must define the same properties and not repeat a conflict key (PostgreSQL refuses to touch a row twice).
+ */
+export async function upsertRows<E extends ObjectLiteral>(
+  target: DataSource | EntityManager,
+  entity: EntityTarget<E>,
+  rows: ReadonlyArray<Partial<E>>,
+  conflictProperties: ReadonlyArray<keyof E & string>,
+): Promise<void> {
+  const [first] = rows;
+  if (first === undefined) return;
+  const dataSource = sourceOf(target);
+  const perRow = rows.map((row) => columnValues(dataSource, entity, row));
+  const columns = perRow[0] ?? [];
+  const properties = columns.map((c) => c.property).join('\u0000');
+  if (perRow.some((values) => values.map((c) => c.property).join('\u0000') !== properties)) throw new Error('upsertRows: rows with different properties');
+  const sql = cachedSql(dataSource, `upsert\u0000${dataSource.getMetadata(entity).name}\u0000${rows.length}\u0000${properties}\u0001${conflictProperties.join('\u0000')}`, () => {
+    const kind = driverOf(dataSource);
+    const escape = (name: string) => dataSource.driver.escape(name);
+    const names = columns.map((c) => escape(c.column.databaseName)).join(', ');
+    const tuples = rows.map((_, r) => `(${columns.map((__, i) => placeholder(kind, r * columns.length + i + 1)).join(', ')})`).join(', ');
+    const keys = columns.filter((c) => conflictProperties.includes(c.property as keyof E & string));
+    if (keys.length !== conflictProperties.length) throw new Error('upsertRows: every conflict property must be set');
+    const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${escape(c.column.databaseName)} = excluded.${escape(c.column.databaseName)}`);
+    const action = updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+    return `INSERT INTO ${tableOf(dataSource, entity)} (${names}) VALUES ${tuples} ON CONFLICT (${keys.map((c) => escape(c.column.databaseName)).join(', ')}) ${action}`;
+  });
+  await write(target, sql, perRow.flatMap((values) => values.map((c) => c.value)));
 }
 
 /**
@@ -160,11 +216,12 @@ export async function insertRow<E extends ObjectLiteral>(dataSource: DataSource,
  * (what `UpdateResult.affected` says). Used on hot paths (idempotency claims, state-machine steps).
  */
 export async function updateRows<E extends ObjectLiteral>(
-  dataSource: DataSource,
+  target: DataSource | EntityManager,
   entity: EntityTarget<E>,
   where: Partial<E>,
   set: Partial<E>,
 ): Promise<number> {
+  const dataSource = sourceOf(target);
   const assignments = columnValues(dataSource, entity, set);
   const conditions = columnValues(dataSource, entity, where);
   // Programming errors of the caller: no SET / WHERE, or a NULL in WHERE (`= NULL` never matches).
@@ -181,7 +238,7 @@ export async function updateRows<E extends ObjectLiteral>(
       return `UPDATE ${tableOf(dataSource, entity)} SET ${setSql} WHERE ${whereSql}`;
     },
   );
-  return write(dataSource, sql, [...assignments.map((c) => c.value), ...conditions.map((c) => c.value)]);
+  return write(target, sql, [...assignments.map((c) => c.value), ...conditions.map((c) => c.value)]);
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Persisted state machines: a flow is a table of named steps (node-oidc-provider style), each citing
- * its spec clause. The transaction row is rewritten after every step, so after a crash (even
- * `kill -9`) {@link StateMachine.resume} continues at the first step whose output was not yet
- * persisted: completed steps never run again; the interrupted step runs again, so steps must be
- * safe to repeat (idempotent or checked against their own side effects).
+ * its spec clause. The transaction row is rewritten after every step (one UPDATE; a step declared
+ * `checkpoint: false` rides on the next one's, and the last step's carries the final status), so after
+ * a crash (even `kill -9`) {@link StateMachine.resume} continues at the first step whose output was not
+ * yet persisted: completed steps never run again; the interrupted step runs again (`info.repeat`), so
+ * steps must be safe to repeat (idempotent or checked against their own side effects).
  *
  * Secrets: the context is stored as JSON in clear. Callers put secrets (keys, PINs, profile data
  * protection keys) into it only sealed with `SecretBox` ("secrets encrypted at rest").
@@ -25,6 +26,12 @@ export interface StepInfo {
   readonly step: string;
   /** 1 on the first run of the flow, incremented by every resume. */
   readonly attempt: number;
+  /**
+   * True when a resumed flow runs a step that may already have run, wholly or partly, before the crash:
+   * the step the row points at and every step after it up to the first one that checkpoints. Such a step
+   * checks its own side effects first.
+   */
+  readonly repeat: boolean;
 }
 
 /** One named step. Its returned object is merged into the context and persisted before the next step. */
@@ -32,6 +39,12 @@ export interface FlowStep<C extends FlowContext = FlowContext> {
   readonly name: string;
   /** Clause implemented, e.g. 'SGP.02 §3.1.1 step 4'. */
   readonly spec?: string;
+  /**
+   * `false`: the step's output is not written on its own but with the next step's (one statement less).
+   * Only for steps without side effects (reads, checks), which simply run again after a crash, or whose
+   * repeat (`info.repeat`) checks its side effects first.
+   */
+  readonly checkpoint?: boolean;
   run(context: Readonly<C>, info: StepInfo): Promise<Partial<C> | void> | Partial<C> | void;
 }
 
@@ -156,41 +169,53 @@ export class StateMachine {
   }
 
   private async drive(flow: FlowDefinition, record: TransactionRecord): Promise<TransactionRecord> {
+    /** The step index the stored row holds (steps after it may have run only in memory). */
+    let persisted = record.stepIndex;
+    // A resumed run: every step up to the first checkpointing one may have run before the crash.
+    let repeating = record.attempts > 1;
+    const finish = async (changes: Partial<TransactionRecord>): Promise<TransactionRecord> => {
+      const all = { stepIndex: record.stepIndex, stepName: record.stepName, ...changes, updatedAt: this.now() };
+      await updateRows(this.dataSource, TransactionRecord, { id: record.id, stepIndex: persisted, status: 'running' }, all);
+      return Object.assign(record, all);
+    };
     while (record.status === 'running') {
       if (record.deadline && this.now().getTime() >= record.deadline.getTime()) {
-        return this.finish(record, { status: 'expired', errorCode: EXPIRED_CODE, errorMessage: 'validity period elapsed' });
+        return finish({ status: 'expired', errorCode: EXPIRED_CODE, errorMessage: 'validity period elapsed' });
       }
       const step = flow.steps[record.stepIndex];
-      if (!step) return this.finish(record, { status: 'succeeded', stepName: null });
+      if (!step) return finish({ status: 'succeeded', stepName: null });
       let output: Partial<FlowContext> | void;
-      const info: StepInfo = { transactionId: record.id, flow: flow.name, step: step.name, attempt: record.attempts };
+      const info: StepInfo = { transactionId: record.id, flow: flow.name, step: step.name, attempt: record.attempts, repeat: repeating };
+      if (step.checkpoint !== false) repeating = false;
       try {
         output = await step.run(record.context, info);
       } catch (error) {
-        if (!isRspError(error)) throw error; // a crash: the row stays running at this step, for resume()
+        if (!isRspError(error)) throw error; // a crash: the row stays running at its persisted step, for resume()
         const failureContext = flow.onFailure?.(error, record.context, info) ?? {};
-        return this.finish(record, { status: 'failed', errorCode: error.code, errorMessage: error.message, context: { ...record.context, ...failureContext } });
+        return finish({ status: 'failed', errorCode: error.code, errorMessage: error.message, context: { ...record.context, ...failureContext } });
       }
       const next = record.stepIndex + 1;
-      const changes = {
+      const last = flow.steps[next] === undefined;
+      const changes: Partial<TransactionRecord> = {
         stepIndex: next,
         stepName: flow.steps[next]?.name ?? null,
         context: { ...record.context, ...(output ?? {}) },
         updatedAt: this.now(),
+        // The last step's write is also the end of the flow (no separate "succeeded" UPDATE).
+        ...(last ? { status: 'succeeded' as const } : {}),
       };
-      // Conditional on the step we ran: if another worker advanced the row, stop and report its state.
+      if (step.checkpoint === false && !last) {
+        Object.assign(record, changes); // written with the next step's output
+        continue;
+      }
+      // Conditional on the step the row holds: if another worker advanced it, stop and report its state.
       // (updateRows: the same UPDATE without the query builder, as it runs after every step.)
-      const written = await updateRows(this.dataSource, TransactionRecord, { id: record.id, stepIndex: record.stepIndex, status: 'running' }, changes);
+      const written = await updateRows(this.dataSource, TransactionRecord, { id: record.id, stepIndex: persisted, status: 'running' }, changes);
       if (!written) return this.get(record.id);
       Object.assign(record, changes);
+      persisted = next;
     }
     return record;
-  }
-
-  private async finish(record: TransactionRecord, changes: Partial<TransactionRecord>): Promise<TransactionRecord> {
-    const all = { ...changes, updatedAt: this.now() };
-    await updateRows(this.dataSource, TransactionRecord, { id: record.id, stepIndex: record.stepIndex, status: 'running' }, all);
-    return Object.assign(record, all);
   }
 
   private flow(name: string): FlowDefinition {

@@ -5,8 +5,10 @@
  * is left as it was, and the subscription returns to the pool.
  *
  * Crash recovery (docs/services.md "Crash recovery"): after a `kill -9` the SM-DP resumes the flow at the
- * step that was interrupted; `isRepeat(info)` is true for that one run of that step, which then checks
- * its own side effects first:
+ * last persisted step; `isRepeat(info)` is true for the steps that may have run before the crash (that
+ * one, and up to the next checkpoint: reserve-profile, get-eis and verify-ecasd ride on create-isdp's
+ * write, enable on notify's), which then
+ * check their own side effects first:
  * - reserve-profile: idempotent (the inventory finds the reservation by transaction id);
  * - get-eis, verify-ecasd: read-only;
  * - create-isdp: ES3.GetEIS first; a Created ISD-P for our reserved ICCID is adopted (the ICCID is
@@ -54,6 +56,8 @@ export interface DownloadContext extends FlowContext {
   /** reserve-profile */
   iccid?: string;
   profileType?: string;
+  /** reserve-profile: the subscription's IMSI, for ProfileDownloadCompleted (absent in flows persisted before it was kept). */
+  imsi?: string;
   /** get-eis: CERT.ECASD.ECKA (hex of the 7F21 TLV). */
   ecasdCertificate?: string;
   /** create-isdp */
@@ -203,16 +207,18 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
     {
       name: 'reserve-profile',
       spec: 'SGP.02 §3.1.1 (profile reservation)',
+      checkpoint: false, // written with create-isdp's output; a repeat finds its own reservation
       async run(ctx, info) {
         // Repeat-safe: reserve() returns this transaction's reservation when it already holds one.
         const wanted = ctx.requestedIccid !== undefined ? { iccid: ctx.requestedIccid } : { profileType: ctx.requestedProfileType ?? '' };
-        const subscription = await deps.inventory.reserve(ctx.mnoId, wanted, ctx.eid, info.transactionId);
-        return { iccid: subscription.iccid, profileType: subscription.profileType };
+        const subscription = await deps.inventory.reserve(ctx.mnoId, wanted, ctx.eid, info.transactionId, { firstRun: info.attempt === 1 });
+        return { iccid: subscription.iccid, profileType: subscription.profileType, imsi: subscription.imsi };
       },
     },
     {
       name: 'get-eis',
       spec: 'SGP.02 §5.4 ES3.GetEIS',
+      checkpoint: false, // a read: written with create-isdp's output, run again after a crash
       async run(ctx, info) {
         const { eis } = await es3('GetEIS', ctx, info, { eid: ctx.eid });
         if (!eis || eis.eid !== ctx.eid || !eis.ecasd?.certificate) throw new StatusError(SMDP_STATUS.EIS_INVALID, ctx.eid);
@@ -222,6 +228,7 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
     {
       name: 'verify-ecasd',
       spec: 'SGP.02 §2.3, §3.1.1: CERT.ECASD.ECKA → EUM → CI, EID within permittedEins',
+      checkpoint: false, // a check
       run(ctx) {
         const ecasdCert = Buffer.from(need(ctx.ecasdCertificate, 'ecasdCertificate'), 'hex');
         let failure: unknown = new StatusError(SMDP_STATUS.ECASD_CERTIFICATE_INVALID, ctx.eid);
@@ -274,13 +281,13 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
         const iccid = need(ctx.iccid, 'iccid');
         const done = deps.isRepeat(info) && (await profileOnCard(ctx, info))?.state !== 'Created';
         if (!done) {
-          const subscription = await deps.inventory.findSubscription(iccid);
+          const imsi = ctx.imsi ?? (await deps.inventory.findSubscription(iccid))?.imsi;
           const type = await deps.inventory.profileType(ctx.mnoId, need(ctx.profileType, 'profileType'));
           await es3('ProfileDownloadCompleted', ctx, info, {
             eid: ctx.eid,
             iccid,
             profileType: type.name,
-            ...(subscription ? { subscriptionAddress: { imsi: subscription.imsi } } : {}),
+            ...(imsi !== undefined ? { subscriptionAddress: { imsi } } : {}),
             pol2: type.pol2,
           });
         }
@@ -290,6 +297,7 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
     {
       name: 'enable',
       spec: 'SGP.02 §3.2 ES3.EnableProfile (when enableProfile)',
+      checkpoint: false, // written with notify's; a repeat checks the card's state first (ES3.GetEIS)
       async run(ctx, info) {
         if (!ctx.enableProfile) return;
         const done = deps.isRepeat(info) && (await profileOnCard(ctx, info))?.state === 'Enabled';

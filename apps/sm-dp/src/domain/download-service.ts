@@ -43,8 +43,6 @@ export class DownloadService {
   readonly flow: FlowDefinition<DownloadContext>;
   private readonly machine: StateMachine;
   private readonly deadlines = new Map<string, Date>();
-  /** Transaction id → the step it was interrupted in, until that step ran once more. */
-  private readonly interrupted = new Map<string, string>();
   private readonly inventory: Inventory;
   private readonly es3: Es3Gateway;
 
@@ -57,14 +55,14 @@ export class DownloadService {
     const inner = downloadFlow({
       ...deps,
       deadlineOf: (id) => this.deadlines.get(id) ?? null,
-      isRepeat: (info) => this.interrupted.get(info.transactionId) === info.step,
+      isRepeat: (info) => info.repeat,
     });
     this.flow = {
       ...inner,
       steps: inner.steps.map((step) => ({
         ...step,
         run: async (ctx: Readonly<DownloadContext>, info: StepInfo) => {
-          if (this.options.pauseAtStep === step.name && !this.interrupted.has(info.transactionId)) {
+          if (this.options.pauseAtStep === step.name && info.attempt === 1) { // a resumed flow runs on
             this.logger.warn(`RSP_TEST_PAUSE_AT_STEP: download ${info.transactionId} paused before ${step.name}`);
             await new Promise<never>(() => undefined);
           }
@@ -76,8 +74,6 @@ export class DownloadService {
             if (isRspError(error)) throw error;
             // A programming fault: end the flow as Failed 1.2 / 4.2 rather than leave it running.
             throw Object.assign(new Error('step failed'), { code: 'ERR_PERSISTENCE_STEP_FAILED' });
-          } finally {
-            if (this.interrupted.get(info.transactionId) === step.name) this.interrupted.set(info.transactionId, '');
           }
         },
       })),
@@ -131,7 +127,6 @@ export class DownloadService {
   private async resumeOne(stale: TransactionRecord, settle: ReplaySettler): Promise<void> {
     const id = stale.id;
     try {
-      if (stale.stepName !== null) this.interrupted.set(id, stale.stepName);
       if (stale.deadline) this.deadlines.set(id, stale.deadline);
       this.logger.log(`download ${id}: ${stale.status === 'running' ? `resuming at step ${stale.stepName ?? '(end)'}` : `compensating (${stale.status})`}`);
       const record = await this.machine.resume(id); // a finished one comes back as is
@@ -143,7 +138,6 @@ export class DownloadService {
     } catch (error) {
       this.logger.error(`download ${id}: resume failed (${isRspError(error) ? error.code : String((error as Error)?.message ?? error)})`);
     } finally {
-      this.interrupted.delete(id);
       this.deadlines.delete(id);
     }
   }
@@ -171,8 +165,13 @@ export class DownloadService {
    * is persisted in `context.compensation`.
    */
   private async compensate(record: TransactionRecord): Promise<void> {
-    const context = record.context as DownloadContext;
-    const stoppedAt = stepIndex(this.flow, record.stepName);
+    // reserve-profile writes its ICCID with create-isdp's output: a flow that ended before has it only in the inventory.
+    const reserved = (record.context as DownloadContext).iccid === undefined ? await this.inventory.reservationOf(record.id) : null;
+    const context = { ...(record.context as DownloadContext), ...(reserved ? { iccid: reserved.iccid } : {}) };
+    // A failed row names the step that failed. An expired one (deadline seen at a resume) names the stored
+    // step, and the steps riding on a later write (checkpoint: false) may have run past it before the crash.
+    let stoppedAt = stepIndex(this.flow, record.stepName);
+    if (record.status !== 'failed') while (this.flow.steps[stoppedAt]?.checkpoint === false) stoppedAt += 1;
     const createAt = stepIndex(this.flow, 'create-isdp');
     // Only while this transaction still holds the ICCID: once released (a crash after the release, before
     // the result was recorded) it may belong to another download, whose ISD-P must not be deleted.

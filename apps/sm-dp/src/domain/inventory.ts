@@ -7,7 +7,7 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { In, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral, type QueryDeepPartialEntity } from 'typeorm';
 import { StatusError, type PolicyRule } from '@rsp/contracts';
-import { claimFirstRow, findRowsBy, isUniqueViolation, type SecretBox } from '@rsp/persistence';
+import { claimFirstRow, findRowsBy, isUniqueViolation, TtlCache, type SecretBox } from '@rsp/persistence';
 import { generateIccid } from '@rsp/pki';
 import { buildDefaultTemplate, decodeProfilePackage, encodeProfilePackage } from '@rsp/saip';
 import { MnoRecord } from '../adapters/entities/mno.entity';
@@ -49,12 +49,29 @@ export const DEFAULT_ICCID_PREFIX = '8988299';
 /** Default IMSI prefix: MCC 001 / MNC 01, the ITU-T test network. */
 export const DEFAULT_IMSI_PREFIX = '00101';
 
+export interface InventoryOptions {
+  /**
+   * How long MNO records and profile types are served from memory (ms; default 5000, 0 = never). Their
+   * changes through this instance are seen at once; another instance's within this time.
+   */
+  cacheTtlMs?: number;
+}
+
 export class Inventory {
+  /** MNOs by `id:{mnoId}` and `key:{sha256}`; profile types by `{mnoId}/{name}` (read on every ES2 call and download). */
+  private readonly mnos: TtlCache<MnoRecord>;
+  private readonly profileTypes: TtlCache<ProfileTypeRecord>;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    options: InventoryOptions = {},
+  ) {
+    const ttlMs = options.cacheTtlMs ?? 5000;
+    this.mnos = new TtlCache({ ttlMs });
+    this.profileTypes = new TtlCache({ ttlMs });
+  }
 
   /** Creates or updates an MNO from configuration (the key is hashed before it is stored). */
   async upsertMno(config: MnoConfig): Promise<void> {
@@ -63,19 +80,20 @@ export class Inventory {
     const fields = { apiKeySha256: hashApiKey(config.apiKey), webhookUrl: config.webhookUrl ?? null };
     if (existing) await repository.update({ mnoId: config.mnoId }, fields);
     else await repository.insert({ mnoId: config.mnoId, ...fields, createdAt: this.now() });
+    this.mnos.clear(); // the old key's entry too
   }
 
   /** The MNO owning `apiKey`, or undefined. */
   async authenticate(apiKey: string): Promise<MnoRecord | undefined> {
     const hash = hashApiKey(apiKey);
-    const mno = await this.first(MnoRecord, { apiKeySha256: hash });
+    const mno = await this.mnos.get(`key:${hash}`, () => this.first(MnoRecord, { apiKeySha256: hash }));
     // The lookup is by hash already; the constant-time compare only documents the intent.
     if (!mno || !timingSafeEqual(Buffer.from(mno.apiKeySha256, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
     return mno;
   }
 
-  mno(mnoId: string): Promise<MnoRecord | null> {
-    return this.first(MnoRecord, { mnoId });
+  async mno(mnoId: string): Promise<MnoRecord | null> {
+    return (await this.mnos.get(`id:${mnoId}`, () => this.first(MnoRecord, { mnoId }))) ?? null;
   }
 
   /** Adds (or replaces) a profile type; the template defaults to `buildDefaultTemplate()` and must decode. */
@@ -86,10 +104,11 @@ export class Inventory {
     const fields = { template, pol2: input.pol2 ?? [] };
     if (await repository.existsBy({ mnoId, name: input.name })) await repository.update({ mnoId, name: input.name }, values<ProfileTypeRecord>(fields));
     else await repository.insert(values<ProfileTypeRecord>({ mnoId, name: input.name, ...fields, createdAt: this.now() }));
+    this.profileTypes.invalidate(`${mnoId}/${input.name}`);
   }
 
   async profileType(mnoId: string, name: string): Promise<ProfileTypeRecord> {
-    const type = await this.first(ProfileTypeRecord, { mnoId, name });
+    const type = await this.profileTypes.get(`${mnoId}/${name}`, () => this.first(ProfileTypeRecord, { mnoId, name }));
     if (!type) throw new StatusError(SMDP_STATUS.PROFILE_TYPE_UNKNOWN, 'profileType');
     return type;
   }
@@ -176,15 +195,26 @@ export class Inventory {
    * Each reservation is ONE statement (claimFirstRow: on Postgres `UPDATE … WHERE iccid = (SELECT … FOR
    * UPDATE SKIP LOCKED LIMIT 1) RETURNING …`): concurrent downloads get distinct subscriptions and
    * 8.2.1 / 3.7 only when none is left, never because another caller took the one they had read.
+   * `firstRun`: the transaction has never run this step, so it holds no reservation to look for.
    */
-  async reserve(mnoId: string, wanted: { iccid?: string; profileType?: string }, eid: string, transactionId: string): Promise<SubscriptionRecord> {
-    const mine = await this.first(SubscriptionRecord, { transactionId, state: 'reserved' });
-    if (mine) return mine;
+  async reserve(
+    mnoId: string,
+    wanted: { iccid?: string; profileType?: string },
+    eid: string,
+    transactionId: string,
+    options: { firstRun?: boolean } = {},
+  ): Promise<SubscriptionRecord> {
+    if (!options.firstRun) {
+      const mine = await this.reservationOf(transactionId);
+      if (mine) return mine;
+    }
     const reservation: Partial<SubscriptionRecord> = { state: 'reserved', eid, transactionId, updatedAt: this.now() };
     if (wanted.iccid !== undefined) {
-      await this.ownedSubscription(mnoId, wanted.iccid); // unknown → 3.9, another MNO's → 1.2
       const reserved = await claimFirstRow(this.dataSource, SubscriptionRecord, { iccid: wanted.iccid, mnoId, state: 'available' }, reservation);
-      if (!reserved) throw new StatusError(SMDP_STATUS.ICCID_IN_USE, wanted.iccid);
+      if (!reserved) {
+        await this.ownedSubscription(mnoId, wanted.iccid); // why not: unknown → 3.9, another MNO's → 1.2, else in use
+        throw new StatusError(SMDP_STATUS.ICCID_IN_USE, wanted.iccid);
+      }
       return reserved;
     }
     const profileType = wanted.profileType ?? '';
@@ -192,6 +222,11 @@ export class Inventory {
     const reserved = await claimFirstRow(this.dataSource, SubscriptionRecord, { mnoId, profileType, state: 'available' }, reservation);
     if (!reserved) throw new StatusError(SMDP_STATUS.NO_PROFILE_AVAILABLE, profileType);
     return reserved;
+  }
+
+  /** The subscription `transactionId` holds reserved, if any (a flow interrupted before it wrote its ICCID). */
+  reservationOf(transactionId: string): Promise<SubscriptionRecord | null> {
+    return this.first(SubscriptionRecord, { transactionId, state: 'reserved' });
   }
 
   /** Gives a reservation of `transactionId` back to the pool (a failed or expired download). */

@@ -38,7 +38,7 @@ export class Notifier {
     private readonly topicRoot: string,
   ) {}
 
-  /** Queues one ES2 notification to `mnoId` on every channel it has, in one transaction. */
+  /** Queues one ES2 notification to `mnoId` on every channel it has, in one statement. */
   async notifyMno(mnoId: string, fn: ProfileNotification, change: ProfileChangeNotification): Promise<void> {
     const mno = await this.inventory.mno(mnoId);
     if (!mno) return;
@@ -52,10 +52,11 @@ export class Notifier {
         completionTimestamp: change.completionTimestamp,
       },
     };
-    await this.dataSource.transaction(async (tx) => {
-      await this.outbox.enqueue(tx, { destination: `${MQTT_DESTINATION_PREFIX}${this.topicRoot}/mno/${topicLevel(mnoId, 'mnoId')}/es2/notify`, payload });
-      if (mno.webhookUrl) await this.outbox.enqueue(tx, { destination: mno.webhookUrl, payload });
-    });
+    const destinations = [`${MQTT_DESTINATION_PREFIX}${this.topicRoot}/mno/${topicLevel(mnoId, 'mnoId')}/es2/notify`, ...(mno.webhookUrl ? [mno.webhookUrl] : [])];
+    // Every channel in ONE INSERT (atomic on its own, no transaction), then straight to the relay.
+    const messages = this.outbox.prepare(destinations.map((destination) => ({ destination, payload })), true);
+    await this.outbox.insert(this.dataSource, messages);
+    this.outbox.committed(messages);
   }
 
   /**

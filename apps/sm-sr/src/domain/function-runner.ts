@@ -11,7 +11,7 @@
  * | 5 | execute: the use case; any failure becomes a Failed / Expired status, never a stack trace | §5.1 |
  */
 import { executedSuccess, failed, parse, REASON, STATUS_CODE, SUBJECT, toExecutionStatus, type Check, type FunctionExecutionStatus, type RequestHeader } from '@rsp/contracts';
-import { requestFingerprint, type IdempotencyStore } from '@rsp/persistence';
+import { requestFingerprint, type IdempotencyPort } from '@rsp/persistence';
 import { executionStatusOf, SMSR_STATUS } from './errors';
 import type { SmSrLogger } from './model';
 
@@ -57,7 +57,8 @@ export function failedResult(status: FunctionExecutionStatus): FunctionResult {
 
 export class FunctionRunner {
   constructor(
-    private readonly idempotency: IdempotencyStore,
+    /** Per interface: ES3 repeats can be kept in memory on a single instance (sm-sr-service.ts). */
+    private readonly idempotency: Readonly<Record<SmSrInterface, IdempotencyPort>>,
     private readonly logger: SmSrLogger,
     private readonly now: () => number = Date.now,
   ) {}
@@ -97,7 +98,7 @@ export class FunctionRunner {
     // 4: the fingerprint of the validated request, the function included (ES4.GetEIS ≠ ES4.DisableProfile).
     const fingerprint = requestFingerprint(`${call.iface}.${call.name}`, request);
     try {
-      const outcome = await this.idempotency.claimOrReplay(`${call.iface}/${requester}`, functionCallIdentifier, compute, fingerprint); // 4
+      const outcome = await this.idempotency[call.iface].claimOrReplay(`${call.iface}/${requester}`, functionCallIdentifier, compute, fingerprint); // 4
       if (outcome.status === 'succeeded') return outcome.response;
       if (outcome.status === 'conflict') {
         // A replay attempt or a client bug: worth a line (names only; the request stays out of the log).

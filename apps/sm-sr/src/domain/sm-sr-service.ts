@@ -5,7 +5,7 @@
  */
 import { es1, es3, es4, failed, type Check, type RequestHeader } from '@rsp/contracts';
 import type { KeyObject } from 'node:crypto';
-import type { IdempotencyStore } from '@rsp/persistence';
+import type { IdempotencyPort } from '@rsp/persistence';
 import type { IsdRKeySet } from '@rsp/card';
 import type { Es5Channel } from '../es5/es5-channel';
 import { AuditFunction } from './audit';
@@ -26,7 +26,13 @@ import { RegisterEis } from './register-eis';
 export interface SmSrServiceOptions {
   smsrId: string;
   registry: EisRegistry;
-  idempotency: IdempotencyStore;
+  /** ES1 / ES4 (external callers): the shared table, so any instance replays any repeat. */
+  idempotency: IdempotencyPort;
+  /**
+   * ES3 (the SM-DPs, internal): when this SM-SR runs as a single instance, memory (no rows per call);
+   * absent = `idempotency`.
+   */
+  internalIdempotency?: IdempotencyPort;
   es5: Es5Channel;
   ciCertificate: Buffer;
   eums: ReadonlyMap<string, Buffer>;
@@ -64,7 +70,9 @@ export class SmSrService {
     const { registry, logger } = options;
     const handover = options.isdRHandover ? new IsdRKeyHandover({ registry, es5: options.es5, logger, ...options.isdRHandover }) : undefined;
     this.cards = new CardGateway(options.es5, handover, options.cardLease);
-    this.runner = new FunctionRunner(options.idempotency, logger, () => now().getTime());
+    const external = options.idempotency;
+    const internal = options.internalIdempotency ?? external;
+    this.runner = new FunctionRunner({ ES1: external, ES3: internal, ES4: external }, logger, () => now().getTime());
     const planner = new NotificationPlanner(options.smsrId, options.mnos, now);
     this.profiles = new ProfileOperations({ registry, cards: this.cards, planner, logger, now });
     const download = new DownloadFunctions(registry, this.cards, this.profiles);

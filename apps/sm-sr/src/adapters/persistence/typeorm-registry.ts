@@ -3,10 +3,9 @@
  * EID, so a sealed value copied to another row does not open); registry changes and the notifications
  * they cause are committed together (transactional outbox).
  */
-import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { IsdRKeySet } from '@rsp/card';
-import { driverOf, findRowsBy, isUniqueViolation, persistenceEntities, persistenceMigrations, tableOf, type Outbox, type SecretBox } from '@rsp/persistence';
+import { driverOf, findRowsBy, isUniqueViolation, persistenceEntities, persistenceMigrations, tableOf, updateRows, upsertRows, type Outbox, type SecretBox } from '@rsp/persistence';
 import { DuplicateEidError } from '../../domain/errors';
 import type { EisRegistry, EuiccRecord, IsdRKeyRecord, OutboundMessage, ProfileRecord, RegistryTransaction } from '../../domain/model';
 import { SmSrCardLease1767398400000 } from './card-lease-migration';
@@ -26,8 +25,11 @@ interface SealedKeys {
   smsr?: boolean;
   retire?: number[];
 }
-/** Revision of a sealed value: SecretBox seals with a fresh nonce, so every write gives a new one. */
-const revisionOf = (sealed: string) => createHash('sha256').update(sealed).digest('hex').slice(0, 32);
+/**
+ * Revision of a stored key set: its sealed text itself (SecretBox seals with a fresh nonce, so every write
+ * gives a new one), so that the compare-and-set is one UPDATE … WHERE sealed = revision. Ciphertext only.
+ */
+const revisionOf = (sealed: string) => sealed;
 
 export class TypeOrmEisRegistry implements EisRegistry {
   private sealedKeysSql: string | undefined;
@@ -51,6 +53,11 @@ export class TypeOrmEisRegistry implements EisRegistry {
   async findByIccid(iccid: string): Promise<ProfileRecord | undefined> {
     const [row] = await findRowsBy(this.dataSource, SmsrProfileEntity, { iccid });
     return row ? toProfile(row) : undefined;
+  }
+
+  /** Every profile's ICCID and EID (cached-registry.ts builds its complete ICCID index from it at start). */
+  async profileLocations(): Promise<Array<{ iccid: string; eid: string }>> {
+    return (await this.dataSource.query(`SELECT "iccid", "eid" FROM ${tableOf(this.dataSource, SmsrProfileEntity)}`)) as Array<{ iccid: string; eid: string }>;
   }
 
   async register(record: EuiccRecord, isdRKeys: IsdRKeySet): Promise<void> {
@@ -94,14 +101,16 @@ export class TypeOrmEisRegistry implements EisRegistry {
   }
 
   async replaceIsdRKeys(eid: string, next: Omit<IsdRKeyRecord, 'revision'>, expectedRevision: string): Promise<boolean> {
+    return (await this.storeIsdRKeys(eid, next, expectedRevision)) !== undefined;
+  }
+
+  /** {@link replaceIsdRKeys} returning the stored record with its new revision (cached-registry.ts keeps it). */
+  async storeIsdRKeys(eid: string, next: Omit<IsdRKeyRecord, 'revision'>, expectedRevision: string): Promise<IsdRKeyRecord | undefined> {
+    // The revision IS the sealed value (below): one conditional UPDATE is the whole compare-and-set, no
+    // lost update between instances and no transaction.
     const sealed = this.sealKeys(eid, next);
-    return this.dataSource.transaction(async (manager) => {
-      const row = await manager.findOne(SmsrEuiccEntity, { where: { eid }, select: { eid: true, isdRKeysSealed: true } });
-      if (!row || revisionOf(row.isdRKeysSealed) !== expectedRevision) return false;
-      // The WHERE on the old sealed value makes the write itself conditional (no lost update between instances).
-      const result = await manager.update(SmsrEuiccEntity, { eid, isdRKeysSealed: row.isdRKeysSealed }, { isdRKeysSealed: sealed });
-      return result.affected === 1;
-    });
+    const written = await updateRows(this.dataSource, SmsrEuiccEntity, { eid, isdRKeysSealed: expectedRevision }, { isdRKeysSealed: sealed });
+    return written === 1 ? { keys: next.keys, establishedBySmsr: next.establishedBySmsr, retireKvns: [...next.retireKvns], revision: revisionOf(sealed) } : undefined;
   }
 
   private sealKeys(eid: string, value: Omit<IsdRKeyRecord, 'revision'>): string {
@@ -122,31 +131,54 @@ export class TypeOrmEisRegistry implements EisRegistry {
     };
   }
 
-  transaction<T>(work: (tx: RegistryTransaction) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) => work(this.transactionOn(manager)));
-  }
-
-  private transactionOn(manager: EntityManager): RegistryTransaction {
-    return {
-      saveProfile: async (profile: ProfileRecord) => {
-        // One INSERT … ON CONFLICT (eid, iccid) DO UPDATE instead of save()'s SELECT then INSERT / UPDATE
-        // (same end state: every column written).
-        await manager.upsert(SmsrProfileEntity, this.profileRow(profile) as never, { conflictPaths: ['eid', 'iccid'] });
+  /**
+   * The changes `work` asks for are collected, then written in as few statements as they need: the
+   * profile saves as one multi-row upsert, the messages as one INSERT, each in the order below; one
+   * statement alone needs no BEGIN / COMMIT. A throw in `work` writes nothing (as a rollback would).
+   * After the commit the messages go to the outbox relay at once (Outbox.committed).
+   */
+  async transaction<T>(work: (tx: RegistryTransaction) => Promise<T>): Promise<T> {
+    const saves = new Map<string, SmsrProfileEntity>();
+    const writes: Array<(target: EntityManager | DataSource) => Promise<unknown>> = [];
+    const messages: OutboundMessage[] = [];
+    const flushSaves = () => {
+      if (saves.size === 0) return;
+      const rows = [...saves.values()];
+      saves.clear();
+      writes.push((target) => upsertRows(target, SmsrProfileEntity, rows, ['eid', 'iccid']));
+    };
+    const result = await work({
+      saveProfile: async (profile) => {
+        const row = this.profileRow(profile);
+        saves.delete(`${row.eid}/${row.iccid}`); // the last save of a profile wins (one row per key per upsert)
+        saves.set(`${row.eid}/${row.iccid}`, row);
       },
-      deleteProfile: async (eid: string, iccid: string) => {
-        await manager.delete(SmsrProfileEntity, { eid, iccid });
+      deleteProfile: async (eid, iccid) => {
+        flushSaves(); // keeps the order of a save and a delete of one profile
+        writes.push((target) => managerOf(target).delete(SmsrProfileEntity, { eid, iccid }));
       },
       updateEuicc: async (eid, changes) => {
         const update: Partial<SmsrEuiccEntity> = {};
         if (changes.remainingMemory !== undefined) update.remainingMemory = changes.remainingMemory;
         if (changes.availableMemoryForProfiles !== undefined) update.availableMemoryForProfiles = changes.availableMemoryForProfiles;
         if (changes.lastAuditDate !== undefined) update.lastAuditDate = changes.lastAuditDate;
-        if (Object.keys(update).length > 0) await manager.update(SmsrEuiccEntity, { eid }, update);
+        if (Object.keys(update).length > 0) writes.push((target) => updateRows(target, SmsrEuiccEntity, { eid }, update));
       },
       enqueue: async (message: OutboundMessage) => {
-        await this.outbox.enqueue(manager, message);
+        messages.push(message);
       },
-    };
+    });
+    flushSaves();
+    const outbound = this.outbox.prepare(messages, true);
+    if (outbound.length > 0) writes.push((target) => this.outbox.insert(target, outbound));
+    if (writes.length === 1) await writes[0]?.(this.dataSource);
+    else if (writes.length > 1) {
+      await this.dataSource.transaction(async (manager) => {
+        for (const write of writes) await write(manager);
+      });
+    }
+    this.outbox.committed(outbound);
+    return result;
   }
 
   private profileRow(profile: ProfileRecord): SmsrProfileEntity {
@@ -166,6 +198,8 @@ export class TypeOrmEisRegistry implements EisRegistry {
     };
   }
 }
+
+const managerOf = (target: EntityManager | DataSource): EntityManager => ('manager' in target && 'driver' in target ? (target as DataSource).manager : (target as EntityManager));
 
 function toProfile(row: SmsrProfileEntity): ProfileRecord {
   const profile: ProfileRecord = {
