@@ -77,7 +77,8 @@ describeEachDatabase('OutboxRelay', (db) => {
         await outbox.enqueue(tx, { destination: 'mqtt:flaky', payload: 1 });
         await outbox.enqueue(tx, { destination: 'mqtt:fine', payload: 2 });
       });
-      await until(async () => (await rows().countBy({ status: 'delivered' })) === 1);
+      // The batch is recorded in order: the delivered one, then the failed attempt.
+      await until(async () => (await rows().countBy({ status: 'delivered' })) === 1 && (await rows().findOneByOrFail({ destination: 'mqtt:flaky' })).attempts === 1);
       const flaky = await rows().findOneByOrFail({ destination: 'mqtt:flaky' });
       expect(flaky).toMatchObject({ status: 'pending', attempts: 1, claimedUntil: null, lastError: 'Error: broker away' });
       clock = new Date(clock.getTime() + 60_000);
