@@ -24,4 +24,38 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'mqtt', 'aedes', 'typeorm', 'pg', 'better-sqlite3'] }],
     },
   },
+  {
+    // apps/*/src/domain: use cases behind ports (interfaces in the domain, implemented in adapters/): no
+    // framework, database, broker or adapter import. Its own rule name, so that an app-wide
+    // `no-restricted-imports` block applies to the domain files as well instead of being replaced.
+    // Test: test/smoke/domain-imports-lint.spec.ts.
+    files: ['apps/*/src/domain/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', 'mqtt', 'aedes', 'typeorm', 'pg', 'better-sqlite3', '@rsp/mqtt-transport'],
+              message: 'domain code is transport- and database-free: take a port (an interface in the domain) implemented in adapters/',
+            },
+            { regex: '(^|/)adapters(/|$)', message: 'domain code reaches adapters only through ports it declares' },
+          ],
+          paths: [
+            {
+              // The database-bound parts of @rsp/persistence; its types and pure helpers stay usable.
+              name: '@rsp/persistence',
+              importNames: [
+                'openDataSource', 'Outbox', 'OutboxRelay', 'StateMachine', 'IdempotencyStore', 'claimFirstRow', 'findRowsBy',
+                'insertRow', 'insertRows', 'upsertRows', 'updateRows', 'isUniqueViolation', 'tableOf', 'toDbValue', 'driverOf',
+                'runAdminSql', 'createSchema', 'dropSchema',
+              ],
+              allowTypeImports: true,
+              message: 'domain code does not run SQL: take a port implemented in adapters/',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -97,6 +97,8 @@ export interface StackOptions {
     consentKeys?: ConsentKeys;
   };
   logger?: { log(message: string): void; warn(message: string): void; error(message: string): void };
+  /** How long a repeat of a call still running waits for it on every interface (the SGP.02 frame); default the services' 120 s. */
+  replayWaitMs?: number;
 }
 
 export interface Stack {
@@ -217,6 +219,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const protocol = options.mqttProtocolVersion === undefined ? {} : { mqttProtocolVersion: options.mqttProtocolVersion };
     const host = options.httpHost === undefined ? {} : { httpHost: options.httpHost };
     const logger = options.logger === undefined ? {} : { logger: options.logger };
+    const replayWait = options.replayWaitMs === undefined ? {} : { replayWaitMs: options.replayWaitMs };
     const smsrId = options.ids?.smsrId ?? DEMO_IDS.smsrId;
     const smdpId = options.ids?.smdpId ?? DEMO_IDS.smdpId;
 
@@ -246,6 +249,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       secretBoxKeys,
       ...ownerRegistry,
       ...logger,
+      ...replayWait,
     });
     closers.push(() => smsr.close());
 
@@ -293,6 +297,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       secretBoxKeys,
       ...ownerRegistry,
       ...logger,
+      ...replayWait,
     });
     closers.push(() => smdp.close());
 

@@ -2,7 +2,7 @@
  * `startOwnerRegistry(options)`: the owner registry (docs/owner-registry.md) as one programmatic
  * factory: database (migrated on open), the HTTP resources (owners by OIDC ID token, makers and MNOs
  * by X-API-Key), the consent-signing JWKS, the signed device statuses (retained on MQTT and at
- * `GET /device-status/{eid}`) and the outbox worker. `npm run start:owner-registry`, `npm start` and the tests use it.
+ * `GET /device-status/{eid}`) and the outbox relay. `npm run start:owner-registry`, `npm start` and the tests use it.
  */
 import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -13,25 +13,24 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { exportJWK } from 'jose';
 import { connectMqtt, type MqttCredentials } from '@rsp/mqtt-transport';
 import type { DataSource } from 'typeorm';
-import { OidcVerifier, type TrustedIssuer } from '@rsp/identity';
-import { Outbox, openDataSource, type BackoffPolicy } from '@rsp/persistence';
+import { isId } from '@rsp/contracts';
+import { OidcVerifier, hashApiKey, type TrustedIssuer } from '@rsp/identity';
+import { Outbox, OutboxRelay, openDataSource, type BackoffPolicy } from '@rsp/persistence';
 import { Authenticator } from './adapters/authenticator';
 import { ClientsController } from './adapters/clients.controller';
 import { DeviceStatusController } from './adapters/device-status.controller';
-import { DeviceRecord } from './adapters/entities/device.entity';
 import { Es2HttpTransport } from './adapters/es2-http-transport';
 import { OwnerHttpExceptionFilter } from './adapters/http-exception.filter';
-import { OutboxWorker } from './adapters/outbox-worker';
+import { ownerRegistryOutboxDelivery } from './adapters/outbox-delivery';
 import { OwnerController } from './adapters/owner.controller';
 import { portalController, type PortalOptions } from './portal/portal.controller';
 import { ownerRegistryEntities, ownerRegistryMigrations } from './adapters/persistence';
+import { typeOrmRegistryStore } from './adapters/registry-store';
 import { AUTHENTICATOR, JWKS, REGISTRY } from './adapters/tokens';
-import { hashApiKey } from './domain/codes';
 import type { ConsentSigningKey, Logger, MakerConfig, MnoConfig, RegistryDeps } from './domain/context';
 import { upsertApiClient } from './domain/devices';
 import type { Es2Transport } from './domain/es2';
 import { OwnerRegistry } from './domain/registry';
-import { ID } from './domain/validate';
 
 export type { ConsentSigningKey, MakerConfig, MnoConfig } from './domain/context';
 
@@ -85,9 +84,9 @@ const DOMAIN = /^[A-Za-z0-9.-]{1,128}$/;
 
 export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise<OwnerRegistryHandle> {
   for (const maker of options.makers) {
-    if (!ID.test(maker.makerId) || !DOMAIN.test(maker.makerDomain)) throw new Error(`maker "${maker.makerId}": makerId letters, digits, _ . : -; makerDomain a host name`);
+    if (!isId(maker.makerId) || !DOMAIN.test(maker.makerDomain)) throw new Error(`maker "${maker.makerId}": makerId letters, digits, _ . : -; makerDomain a host name`);
   }
-  for (const mno of options.mnos) if (!ID.test(mno.mnoId)) throw new Error(`mnoId "${mno.mnoId}" must be letters, digits, _ . : - (1..128)`);
+  for (const mno of options.mnos) if (!isId(mno.mnoId)) throw new Error(`mnoId "${mno.mnoId}" must be letters, digits, _ . : - (1..128)`);
   const logger: Logger = options.logger ?? console;
   const now = options.now ?? (() => new Date());
   const closers: Array<() => Promise<unknown>> = [];
@@ -104,7 +103,9 @@ export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise
       migrations: ownerRegistryMigrations,
     });
     closers.push(() => dataSource.destroy());
-    await dataSource.transaction(async (tx) => {
+    const outbox = new Outbox(dataSource, { ...(options.outboxBackoff ? { backoff: options.outboxBackoff } : {}), now });
+    const store = typeOrmRegistryStore(dataSource, outbox);
+    await store.transaction(async (tx) => {
       for (const maker of options.makers) await upsertApiClient(tx, 'maker', maker.makerId, hashApiKey(maker.apiKey), now());
       for (const mno of options.mnos) await upsertApiClient(tx, 'mno', mno.mnoId, hashApiKey(mno.apiKey), now());
     });
@@ -119,14 +120,13 @@ export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise
 
     const consentKey = options.consentSigningKey ?? generatedKey();
     const jwks = { keys: [await publicJwk(consentKey), ...(options.consentPreviousPublicKeys ?? [])] };
-    const outbox = new Outbox(dataSource, { ...(options.outboxBackoff ? { backoff: options.outboxBackoff } : {}), now });
 
     // The registry URL may default to the HTTP URL, known only once listening: resolved lazily.
     const config = { registryUrl: options.registryUrl ?? '', makers: new Map(options.makers.map((m) => [m.makerId, m])), mnos: new Map(options.mnos.map((m) => [m.mnoId, m])), consentKey };
-    const kick: { worker?: OutboxWorker } = {};
-    const deps: RegistryDeps = { dataSource, outbox, config, now, logger, kickOutbox: () => kick.worker?.kick() };
+    const kick: { relay?: OutboxRelay } = {};
+    const deps: RegistryDeps = { store, config, now, logger, kickOutbox: () => kick.relay?.kick() };
     const registry = new OwnerRegistry(deps, options.es2Transport ?? new Es2HttpTransport());
-    const authenticator = new Authenticator(new OidcVerifier(options.trustedIssuers, { now }), dataSource, registry.audit);
+    const authenticator = new Authenticator(new OidcVerifier(options.trustedIssuers, { now }), store.apiClients, registry.audit);
 
     const http = await startHttp(options, { registry, authenticator, jwks }, options.logger ? (options.logger as LoggerService) : silentNest);
     closers.push(() => http.close());
@@ -135,19 +135,22 @@ export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise
     const httpUrl = `http://${host}:${address.port}`;
     config.registryUrl = (options.registryUrl ?? httpUrl).replace(/\/+$/, '');
 
-    const worker = new OutboxWorker({ outbox, mqtt: publisher, dataSource, statuses: registry.statuses, es2: registry.es2, audit: registry.audit, logger }, options.outboxIntervalMs ?? 500);
+    const delivery = ownerRegistryOutboxDelivery({ mqtt: publisher, statuses: registry.statuses, es2: registry.es2 });
     // Every status at start-up, signed and retained: a service (re)connecting gets them all (a broker may have forgotten them).
-    for (const { eid } of await dataSource.getRepository(DeviceRecord).find({ select: { eid: true } })) await worker.publishStatus(eid);
-    worker.start();
-    kick.worker = worker;
-    closers.push(() => worker.stop());
+    for (const eid of await store.devices.allEids()) await delivery.publishStatus(eid);
+    const relay = new OutboxRelay({ outbox, deliver: delivery.deliver, logger, pollMs: options.outboxIntervalMs ?? 500 });
+    relay.start();
+    kick.relay = relay;
+    closers.push(() => relay.stop());
 
     return {
       httpUrl,
       registryUrl: config.registryUrl,
       jwksUrl: `${httpUrl}/.well-known/jwks.json`,
       dataSource,
-      drainOutbox: () => worker.drain(),
+      drainOutbox: async () => {
+        await relay.drain();
+      },
       close,
     };
   } catch (error) {

@@ -13,10 +13,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { MqttClient } from 'mqtt';
 import type { DataSource } from 'typeorm';
-import { TOPIC_ROOT } from '@rsp/contracts';
+import { TOPIC_ROOT, isId, type FunctionFrame } from '@rsp/contracts';
 import { ConsentVerifier, HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '@rsp/identity';
 import type { JSONWebKeySet } from 'jose';
-import { IdempotencyStore, Outbox, OutboxRelay, SecretBox, openDataSource, type BackoffPolicy } from '@rsp/persistence';
+import { IdempotencyStore, Outbox, OutboxRelay, SecretBox, StateMachine, openDataSource, type BackoffPolicy } from '@rsp/persistence';
 import { connectMqtt, RspMqttServer, RspRpcExceptionFilter, type MqttCredentials } from '@rsp/mqtt-transport';
 import { Es2Controller } from './adapters/es2.controller';
 import { es3CallbacksController } from './adapters/es3-callbacks.controller';
@@ -24,9 +24,11 @@ import { FunctionStatusExceptionFilter } from './adapters/http-exception.filter'
 import { InventoryController } from './adapters/inventory.controller';
 import { DeviceStatusSubscriber } from '@rsp/mqtt-transport';
 import { MqttEs3Client } from './adapters/mqtt-es3-client';
+import { outboxNotificationQueue } from './adapters/notification-queue';
 import { openApiComponents } from './adapters/openapi';
 import { smDpOutboxDelivery } from './adapters/outbox-delivery';
 import { smdpEntities, smdpMigrations } from './adapters/persistence';
+import { typeOrmInventoryStore } from './adapters/typeorm-inventory-store';
 import { ES2_SERVICE, INVENTORY_API, NOTIFIER } from './adapters/tokens';
 import { DownloadService, type Logger } from './domain/download-service';
 import { Es2Service } from './domain/es2-service';
@@ -83,6 +85,8 @@ export interface SmDpOptions {
    * are resumed in the background at start, this many at a time. Default 4; 0 = do not resume.
    */
   resumeConcurrency?: number;
+  /** How long an ES2 repeat waits for the first call of its functionCallIdentifier still running (the SGP.02 frame's step 8). Default 120 000 ms. */
+  replayWaitMs?: number;
   /**
    * The owner registry (docs/owner-registry.md). When set, ES2 DownloadProfile / EnableProfile /
    * DisableProfile / DeleteProfile on an owned device need a valid `X-Owner-Consent` header, and a
@@ -104,6 +108,8 @@ export interface SmDpHandle {
   smdpId: string;
   /** The inventory (seeding from main.ts, test assertions). */
   inventory: Inventory;
+  /** ES2 on the common SGP.02 frame (tests: the in-progress and expired answers). */
+  frame: FunctionFrame;
   dataSource: DataSource;
   /** The owner registry's latest VERIFIED device statuses (only with `ownerRegistry`). */
   deviceStatuses: VerifiedDeviceStatusCache | undefined;
@@ -112,13 +118,11 @@ export interface SmDpHandle {
   close(): Promise<void>;
 }
 
-const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
-
 const silentNest: LoggerService = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
-  if (!ID.test(options.smdpId)) throw new Error('smdpId must be letters, digits, _ . : - (1..128)');
-  for (const mno of options.mnos) if (!ID.test(mno.mnoId)) throw new Error(`mnoId "${mno.mnoId}" must be letters, digits, _ . : - (1..128)`);
+  if (!isId(options.smdpId)) throw new Error('smdpId must be letters, digits, _ . : - (1..128)');
+  for (const mno of options.mnos) if (!isId(mno.mnoId)) throw new Error(`mnoId "${mno.mnoId}" must be letters, digits, _ . : - (1..128)`);
   const logger: Logger = options.logger ?? console;
   const nestLogger: LoggerService = options.logger ?? silentNest;
   const secrets = SecretBox.fromConfig(options.secretBoxKeys);
@@ -135,7 +139,7 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
       migrations: smdpMigrations,
     });
     closers.push(() => dataSource.destroy());
-    const inventory = new Inventory(dataSource, secrets);
+    const inventory = new Inventory(typeOrmInventoryStore(dataSource), secrets);
     for (const mno of options.mnos) await inventory.upsertMno(mno);
 
     // ONE broker connection for every part (client id = the certificate's principal, connection.ts).
@@ -162,10 +166,10 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
     }
 
     const outbox = new Outbox(dataSource, options.outboxBackoff ? { backoff: options.outboxBackoff } : {});
-    const notifier = new Notifier(dataSource, outbox, inventory, options.smdpId, options.topicPrefix ?? TOPIC_ROOT);
+    const notifier = new Notifier(outboxNotificationQueue(outbox, dataSource), inventory, options.smdpId, options.topicPrefix ?? TOPIC_ROOT);
     const es3 = new Es3Gateway(es3Client, options.smdpId, options.es3TimeoutMs ?? 30_000);
     const downloads = new DownloadService(
-      dataSource,
+      (flows, flowOptions) => new StateMachine(dataSource, flows, flowOptions),
       {
         inventory,
         es3,
@@ -192,7 +196,10 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
       closers.push(() => subscriber.close());
       ownerConsent = new OwnerConsentCheck(verifier, deviceStatuses, logger);
     }
-    const es2 = new Es2Service(inventory, new IdempotencyStore(dataSource), downloads, es3, logger, ownerConsent ? { ownerConsent } : {});
+    const es2 = new Es2Service(inventory, new IdempotencyStore(dataSource), downloads, es3, logger, {
+      ...(ownerConsent ? { ownerConsent } : {}),
+      ...(options.replayWaitMs !== undefined ? { maxReplayWaitMs: options.replayWaitMs } : {}),
+    });
 
     const http = await startHttp(options, { es2, inventoryApi: new InventoryApi(inventory) }, nestLogger);
     closers.push(() => http.close());
@@ -218,6 +225,7 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
       httpUrl: `http://${host}:${address.port}`,
       smdpId: options.smdpId,
       inventory,
+      frame: es2.frame,
       dataSource,
       deviceStatuses,
       drainOutbox: async () => {

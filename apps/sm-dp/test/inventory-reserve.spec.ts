@@ -13,6 +13,7 @@ import { MnoRecord } from '../src/adapters/entities/mno.entity';
 import { ProfileTypeRecord } from '../src/adapters/entities/profile-type.entity';
 import { SubscriptionRecord } from '../src/adapters/entities/subscription.entity';
 import { SmdpInit1767312000000 } from '../src/adapters/migrations/1767312000000-smdp-init';
+import { typeOrmInventoryStore } from '../src/adapters/typeorm-inventory-store';
 import { Inventory } from '../src/domain/inventory';
 import { describeEachDatabase } from '../../../libs/persistence/test/support';
 
@@ -32,7 +33,7 @@ describeEachDatabase(
     let instances: Inventory[];
     beforeAll(async () => {
       const second: DataSource = await db.openAnother();
-      instances = [new Inventory(db.dataSource, secrets), new Inventory(second, secrets)];
+      instances = [new Inventory(typeOrmInventoryStore(db.dataSource), secrets), new Inventory(typeOrmInventoryStore(second), secrets)];
       await instances[0]!.upsertMno({ mnoId: 'mno.a', apiKey: `key-${randomUUID()}` });
       await instances[0]!.upsertMno({ mnoId: 'mno.b', apiKey: `key-${randomUUID()}` });
     });

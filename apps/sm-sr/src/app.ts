@@ -68,6 +68,8 @@ export interface SmSrOptions {
    * 30 000 ms; 0 = no lease.
    */
   cardLeaseMs?: number;
+  /** How long a repeat waits for the first call of its functionCallIdentifier still running (the SGP.02 frame's step 8). Default 120 000 ms. */
+  replayWaitMs?: number;
   /** RSP_DATABASE_URL form: `sqlite:///abs.db`, `sqlite::memory:`, `postgres://…`. */
   databaseUrl: string;
   databaseSchema?: string;
@@ -207,6 +209,7 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
         : {}),
       ...(ownerPolicy ? { ownerPolicy } : {}),
       ...(cardLease ? { cardLease } : {}),
+      ...(options.replayWaitMs !== undefined ? { replayWaitMs: options.replayWaitMs } : {}),
     });
 
     // Callbacks to SM-DPs go out under this SM-SR's own name, which the broker proves to them.

@@ -11,6 +11,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isId } from '@rsp/contracts';
 import { MqttCredentialStore, type MqttCredentials } from '@rsp/mqtt-transport';
 import { readTestPki } from '@rsp/pki';
 import { ConfigError } from './errors';
@@ -72,7 +73,7 @@ function readIdentityFiles(settings: Required<MqttIdentitySettings>): MqttCreden
     throw new ConfigError.KeyFile('RSP_MQTT_CERT_FILE', settings.RSP_MQTT_CERT_FILE, 'is not issued by the CA of RSP_MQTT_CA_FILE');
   }
   const principal = /(?:^|\n)CN=([^\n]+)/.exec(certificate.subject)?.[1];
-  if (principal === undefined || !/^[A-Za-z0-9_.:-]{1,128}$/.test(principal)) {
+  if (!isId(principal)) {
     throw new ConfigError.KeyFile('RSP_MQTT_CERT_FILE', settings.RSP_MQTT_CERT_FILE, 'has no CN that can be a broker principal (letters, digits, _ . : -)');
   }
   return { principal, ca, cert, key };

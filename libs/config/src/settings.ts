@@ -5,13 +5,14 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { ID_PATTERN } from '@rsp/contracts';
 import { parseDatabaseUrl } from '@rsp/persistence';
 
 /** `development` (the default: may generate keys once into the data directory) or `production` (generates nothing). */
 export type Mode = 'development' | 'production';
 
-/** Letters, digits, `_ . : -` (1..128): the ids of services, MNOs, EUMs and keys. */
-export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** Letters, digits, `_ . : -` (1..128): the ids of services, MNOs, EUMs and keys (the one pattern of @rsp/contracts). */
+export { ID_PATTERN };
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9A-Fa-f:.]{2,45}$/;
 const SECRET_BOX_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

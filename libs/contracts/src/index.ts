@@ -21,6 +21,9 @@
  *   validated segments, so no input can produce a wildcard or extra level; ids written with {@link topicLevel}.
  * - **Broker ACL** ({@link BROKER_ACL}, {@link mayPublish}, {@link maySubscribe}, {@link renderMosquittoAcl}):
  *   who may publish and subscribe to what, one table for the embedded broker and Mosquitto.
+ * - **Function frame** ({@link FunctionFrame}, {@link functionRow}, {@link httpAnswerBeforeFrame}): the SGP.02
+ *   §5.1 common frame every ES1–ES4 call runs through (validation, requester, idempotency, validityPeriod,
+ *   the in-progress answer, errors → status); interfaces are tables of rows, transports stay thin.
  */
 export * from './status';
 export * from './errors';
@@ -31,6 +34,8 @@ export * from './policy';
 export * from './eis';
 export * from './topics';
 export * from './broker-acl';
+export * from './function-frame';
+export * from './function-frame-http';
 export * from './messages/common';
 export * from './messages/notifications';
 export * as es1 from './messages/es1';

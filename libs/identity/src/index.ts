@@ -12,6 +12,8 @@ export * from './oidc';
 export * from './step-up';
 export * from './consent';
 export * from './device-status';
+export * from './owner-operations';
+export * from './api-key';
 export * from './signed-device-status';
 export * from './verified-device-status-cache';
 export * from './device-status-source';

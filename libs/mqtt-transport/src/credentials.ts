@@ -7,6 +7,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isId } from '@rsp/contracts';
 import { certificateToPem, issueTlsClientCertificate, tlsTrustPem, type TestPki } from '@rsp/pki';
 import { RspError } from '@rsp/errors';
 import type { MqttCredentials } from './connection';
@@ -52,7 +53,7 @@ export class MqttCredentialStore {
 
   /** Paths of a principal's files (what `npm start` prints for mosquitto_sub). */
   paths(principal: string): { cert: string; key: string; ca: string } {
-    if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(principal)) throw new MqttCredentialInvalid(`not a principal name: ${JSON.stringify(principal)}`);
+    if (!isId(principal)) throw new MqttCredentialInvalid(`not a principal name: ${JSON.stringify(principal)}`);
     return { cert: join(this.dir, `${principal}.crt`), key: join(this.dir, `${principal}.key`), ca: join(this.dir, 'ca.pem') };
   }
 

@@ -3,6 +3,7 @@
  * Pure: no MQTT, no NestJS. The correlation id lives in the envelope (not only in MQTT 5 properties)
  * so the protocol works unchanged on MQTT 3.1.1 brokers such as the embedded aedes.
  */
+import { isId } from '@rsp/contracts';
 import { RspError } from '@rsp/errors';
 import { TransportError } from './errors';
 
@@ -36,13 +37,22 @@ export type ReplyEnvelope = { v: 1; id: string; ok: true; data: unknown } | { v:
 // Pattern = one or more topic levels of safe characters: no MQTT wildcards (+ #), no `$`, no empty level, and
 // no `.` (a clustered broker's MQTT listener, NATS, maps `/` to `.`; ids are written with `~`, see topicLevel).
 const PATTERN_RE = /^[A-Za-z0-9_~:-]+(\/[A-Za-z0-9_~:-]+)*$/;
-const ID_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const CODE_RE = /^[A-Z][A-Z0-9_]{0,127}$/;
 
 /** Throws TransportError.InvalidPattern unless `pattern` can be used as topic levels. */
 export function assertPattern(pattern: unknown): asserts pattern is string {
   if (typeof pattern !== 'string' || pattern.length > 200 || !PATTERN_RE.test(pattern)) {
     throw new TransportError.InvalidPattern(`message pattern ${JSON.stringify(pattern)} is not a valid topic path`);
+  }
+}
+
+// A handler's pattern may also end in one `+` level: it serves every function under that path (`smsr/{id}/es3/+`).
+const HANDLER_PATTERN_RE = /^[A-Za-z0-9_~:-]+(\/[A-Za-z0-9_~:-]+)*(\/\+)?$/;
+
+/** As {@link assertPattern}, plus a trailing `+` level for a handler that serves every function under a path. */
+export function assertHandlerPattern(pattern: unknown): asserts pattern is string {
+  if (typeof pattern !== 'string' || pattern.length > 200 || !HANDLER_PATTERN_RE.test(pattern)) {
+    throw new TransportError.InvalidPattern(`handler pattern ${JSON.stringify(pattern)} is not a valid topic path`);
   }
 }
 
@@ -53,7 +63,7 @@ export function assertTopicPrefix(prefix: string): void {
 
 /** The topic level of a caller / instance id (`.` → `~`); throws TransportError.InvalidOptions for a bad id. */
 export function idLevel(id: string, name: string): string {
-  if (typeof id !== 'string' || !ID_RE.test(id)) throw new TransportError.InvalidOptions(`${name} must be 1–128 letters, digits, _ . : -`);
+  if (!isId(id)) throw new TransportError.InvalidOptions(`${name} must be 1–128 letters, digits, _ . : -`);
   return id.replaceAll('.', '~');
 }
 
@@ -69,7 +79,7 @@ export function requestTopic(prefix: string, caller: string, pattern: string): s
 
 /** `{prefix}/svc/+/{pattern}`: what a server subscribes for `pattern` (any caller). */
 export function requestFilter(prefix: string, pattern: string): string {
-  assertPattern(pattern);
+  assertHandlerPattern(pattern);
   return `${prefix}/svc/+/${pattern}`;
 }
 
@@ -187,7 +197,7 @@ function parseObject(payload: Buffer | string): Record<string, unknown> {
 
 function checkVersionAndId(obj: Record<string, unknown>): void {
   if (obj.v !== ENVELOPE_VERSION) throw new TransportError.UnsupportedVersion(`envelope version ${JSON.stringify(obj.v)} is not 1`);
-  if (typeof obj.id !== 'string' || !ID_RE.test(obj.id)) throw new TransportError.InvalidEnvelope('envelope id must be a 1–128 character token');
+  if (!isId(obj.id)) throw new TransportError.InvalidEnvelope('envelope id must be a 1–128 character token');
 }
 
 function assertPatternField(pattern: unknown): void {

@@ -14,7 +14,7 @@ import { TransportError } from './errors';
 import {
   DEFAULT_TOPIC_PREFIX,
   ENVELOPE_VERSION,
-  assertPattern,
+  assertHandlerPattern,
   assertTopicPrefix,
   decodeRequest,
   encodeReply,
@@ -161,7 +161,7 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
   };
 
   private async start(): Promise<void> {
-    for (const pattern of this.messageHandlers.keys()) assertPattern(pattern);
+    for (const pattern of this.messageHandlers.keys()) assertHandlerPattern(pattern);
     if (this.options.group !== undefined && this.options.protocolVersion !== 5) {
       this.logger.warn?.(`group "${this.options.group}" ignored: shared subscriptions need protocolVersion 5`);
     }
@@ -211,7 +211,8 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
 
   private async onMessage(client: MqttClient, topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
     const parsed = parseRequestTopic(this.prefix, topic);
-    if (parsed === undefined || !this.messageHandlers.has(parsed.pattern)) return;
+    const handlerPattern = parsed === undefined ? undefined : this.handlerPatternOf(parsed.pattern);
+    if (parsed === undefined || handlerPattern === undefined) return;
     const { caller, pattern } = parsed;
     let envelope: RequestEnvelope;
     try {
@@ -222,7 +223,7 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
       return;
     }
     const context = new RspMqttContext([topic, envelope, packet, caller]);
-    const handler = this.getHandlerByPattern(pattern);
+    const handler = this.getHandlerByPattern(handlerPattern);
     const replyTo = envelope.replyTo ?? packet.properties?.responseTopic;
     if (replyTo === undefined) {
       if (handler?.isEventHandler) await this.handleEvent(pattern, { pattern, data: envelope.data }, context);
@@ -250,6 +251,14 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
     } catch (error) {
       this.logger.error(`reply to ${envelope.id} not published: ${(error as Error).message}`);
     }
+  }
+
+  /** The registered pattern serving `pattern`: itself, else a `…/+` pattern whose path it extends by one level. */
+  private handlerPatternOf(pattern: string): string | undefined {
+    if (this.messageHandlers.has(pattern)) return pattern;
+    const slash = pattern.lastIndexOf('/');
+    const wildcard = `${pattern.slice(0, slash + 1)}+`;
+    return slash > 0 && this.messageHandlers.has(wildcard) ? wildcard : undefined;
   }
 
   private remember(key: string, reply: Promise<ReplyEnvelope>): void {

@@ -9,6 +9,7 @@ import {
   isReplyTopicOf,
   parseRequestTopic,
   replyTopic,
+  requestFilter,
   requestTopic,
   toReplyError,
   type RequestEnvelope,
@@ -77,5 +78,12 @@ describe('rsp-envelope codec', () => {
     expect(isReplyTopicOf('rsp/v1', 'smdp.demo', 'rsp/v1/reply/smdp~other/req-1')).toBe(false); // someone else's tree
     expect(isReplyTopicOf('rsp/v1', 'smdp.demo', 'rsp/v1/reply/smdp~demo/a/b')).toBe(false);
     expect(isReplyTopicOf('rsp/v1', 'smdp.demo', 'rsp/v1/svc/x')).toBe(false);
+  });
+
+  it('lets a handler take every function under a path with one trailing + level, never a request', () => {
+    expect(requestFilter('rsp/v1', 'smsr/smsr~demo/es3/+')).toBe('rsp/v1/svc/+/smsr/smsr~demo/es3/+');
+    expect(() => requestFilter('rsp/v1', 'smsr/+/es3/GetEIS')).toThrow(TransportError.InvalidPattern);
+    expect(() => requestFilter('rsp/v1', 'smsr/#')).toThrow(TransportError.InvalidPattern);
+    expect(() => requestTopic('rsp/v1', 'smdp.demo', 'smsr/smsr~demo/es3/+')).toThrow(TransportError.InvalidPattern);
   });
 });

@@ -3,20 +3,18 @@
  * @rsp/identity (trusted issuers, discovery, JWKS); makers and MNOs with `X-API-Key`, looked up by
  * its SHA-256. Every refused credential is audited (actor anonymous, the ERR_* code as outcome).
  */
-import { timingSafeEqual } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { isRspError } from '@rsp/errors';
-import { IdentityError, type OidcVerifier } from '@rsp/identity';
+import { IdentityError, hashApiKey, sameApiKeyHash, type OidcVerifier } from '@rsp/identity';
 import type { AuditLog } from '../domain/audit';
-import { hashApiKey } from '../domain/codes';
 import type { Caller, ClientCaller, OwnerCaller } from '../domain/context';
 import { OwnerError } from '../domain/errors';
-import { ApiClientRecord, type ApiClientKind } from './entities/api-client.entity';
+import type { ApiClientKind } from '../domain/records';
+import type { ApiClientRepository } from '../domain/store';
 
 export class Authenticator {
   constructor(
     private readonly verifier: OidcVerifier,
-    private readonly dataSource: DataSource,
+    private readonly apiClients: ApiClientRepository,
     private readonly audit: AuditLog,
   ) {}
 
@@ -35,9 +33,8 @@ export class Authenticator {
   /** A maker or MNO by API key, or ERR_OWNER_UNAUTHENTICATED (401). */
   async client(apiKey: string | undefined, kinds: ApiClientKind[], action: string): Promise<ClientCaller> {
     const hash = apiKey ? hashApiKey(apiKey) : undefined;
-    const record = hash ? await this.dataSource.getRepository(ApiClientRecord).findOneBy({ apiKeySha256: hash }) : null;
-    // The lookup is by hash already; the constant-time compare documents the intent.
-    if (!record || !hash || !kinds.includes(record.kind) || !timingSafeEqual(Buffer.from(record.apiKeySha256, 'hex'), Buffer.from(hash, 'hex'))) {
+    const record = hash ? await this.apiClients.byKeyHash(hash) : null;
+    if (!record || !hash || !kinds.includes(record.kind) || !sameApiKeyHash(record.apiKeySha256, hash)) {
       const error = new OwnerError.Unauthenticated(`X-API-Key of a ${kinds.join(' or ')} required`);
       await this.audit.record({ caller: undefined, action, target: 'credential:api-key', outcome: error.code });
       throw error;

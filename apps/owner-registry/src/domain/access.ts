@@ -4,12 +4,10 @@
  * and `admin` act as device `admin`, its `user` as device `user`: the device `owner` is only ever
  * the direct owner grant, which moves by a transfer only.
  */
-import { In, IsNull, type EntityManager } from 'typeorm';
-import { DeviceRecord } from '../adapters/entities/device.entity';
-import { GrantRecord, type Role } from '../adapters/entities/grant.entity';
-import { GroupDeviceRecord } from '../adapters/entities/group.entity';
 import type { Subject } from './context';
 import { OwnerError } from './errors';
+import type { Device, Role } from './records';
+import type { RegistryUnit } from './store';
 
 const RANK: Record<Role, number> = { user: 1, admin: 2, owner: 3 };
 
@@ -20,18 +18,16 @@ function strongest(roles: Role[]): Role | undefined {
 }
 
 /** The caller's effective role on `eid`, or undefined when it holds none. */
-export async function roleOnDevice(tx: EntityManager, eid: string, who: Subject): Promise<Role | undefined> {
-  const direct = await tx.findBy(GrantRecord, { scope: 'device', eid, subjectIss: who.iss, subjectSub: who.sub, revokedAt: IsNull() });
-  const links = await tx.findBy(GroupDeviceRecord, { eid, removedAt: IsNull() });
-  const viaGroups = links.length
-    ? await tx.findBy(GrantRecord, { scope: 'group', groupId: In(links.map((link) => link.groupId)), subjectIss: who.iss, subjectSub: who.sub, revokedAt: IsNull() })
-    : [];
+export async function roleOnDevice(tx: RegistryUnit, eid: string, who: Subject): Promise<Role | undefined> {
+  const direct = await tx.grants.onDeviceOf(eid, who);
+  const links = await tx.groups.linksOfDevice(eid);
+  const viaGroups = links.length ? await tx.grants.onGroupsOf(links.map((link) => link.groupId), who) : [];
   return strongest([...direct.map((grant) => grant.role), ...viaGroups.map((grant) => (grant.role === 'user' ? 'user' : 'admin') as Role)]);
 }
 
 /** The caller's role on a group, or undefined. */
-export async function roleOnGroup(tx: EntityManager, groupId: string, who: Subject): Promise<Role | undefined> {
-  const grants = await tx.findBy(GrantRecord, { scope: 'group', groupId, subjectIss: who.iss, subjectSub: who.sub, revokedAt: IsNull() });
+export async function roleOnGroup(tx: RegistryUnit, groupId: string, who: Subject): Promise<Role | undefined> {
+  const grants = await tx.grants.onGroupOf(groupId, who);
   return strongest(grants.map((grant) => grant.role));
 }
 
@@ -39,15 +35,10 @@ export async function roleOnGroup(tx: EntityManager, groupId: string, who: Subje
  * The device, if the caller holds at least `needed` on it. A caller with no role at all gets
  * NotFound (the device's existence is not disclosed); a weaker role gets Forbidden.
  */
-export async function deviceFor(tx: EntityManager, eid: string, who: Subject, needed: Role): Promise<{ device: DeviceRecord; role: Role }> {
-  const device = await tx.findOneBy(DeviceRecord, { eid });
+export async function deviceFor(tx: RegistryUnit, eid: string, who: Subject, needed: Role): Promise<{ device: Device; role: Role }> {
+  const device = await tx.devices.byEid(eid);
   const role = device ? await roleOnDevice(tx, eid, who) : undefined;
   if (!device || role === undefined) throw new OwnerError.NotFound('no such device');
   if (!atLeast(role, needed)) throw new OwnerError.Forbidden(`this needs the ${needed} role on the device`);
   return { device, role };
-}
-
-/** The device's active owner grant, if claimed. */
-export function ownerGrantOf(tx: EntityManager, eid: string): Promise<GrantRecord | null> {
-  return tx.findOneBy(GrantRecord, { scope: 'device', eid, role: 'owner', revokedAt: IsNull() });
 }

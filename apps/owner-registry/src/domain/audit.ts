@@ -4,11 +4,11 @@
  * call is recorded, refusals included; wrong codes are counted from it for rate limiting.
  */
 import { randomUUID } from 'node:crypto';
-import { In, MoreThanOrEqual, type EntityManager } from 'typeorm';
 import { isRspError } from '@rsp/errors';
-import { AuditRecord, type ActorKind } from '../adapters/entities/audit.entity';
 import type { Caller, RegistryDeps } from './context';
 import { OwnerError } from './errors';
+import type { ActorKind, AuditEvent } from './records';
+import type { RegistryUnit } from './store';
 
 /** What a use case tells the audit about itself while it runs (the device may be found midway). */
 export interface AuditScope {
@@ -28,13 +28,13 @@ export const GUESS_WINDOW_MS = 10 * 60 * 1000;
 const GUESS_OUTCOMES = [OwnerError.ClaimCodeInvalid.code, OwnerError.TransferCodeInvalid.code, OwnerError.PacInvalid.code];
 
 export class AuditLog {
-  constructor(private readonly deps: Pick<RegistryDeps, 'dataSource' | 'now' | 'logger'>) {}
+  constructor(private readonly deps: Pick<RegistryDeps, 'store' | 'now' | 'logger'>) {}
 
-  async record(entry: AuditEntry, tx?: EntityManager): Promise<void> {
+  async record(entry: AuditEntry, tx?: RegistryUnit): Promise<void> {
     const { caller } = entry;
     const kind: ActorKind = caller ? (caller.kind === 'owner' ? 'owner' : caller.kind) : 'anonymous';
     const identity = caller?.kind === 'owner' ? caller.identity : undefined;
-    const row: AuditRecord = {
+    const row: AuditEvent = {
       id: randomUUID(),
       at: this.deps.now(),
       actorKind: kind,
@@ -49,9 +49,8 @@ export class AuditLog {
         ? { auth_time: identity.authTime ?? null, acr: identity.acr ?? null, amr: identity.amr ?? null, jti: identity.jti ?? null }
         : null,
     };
-    const manager = tx ?? this.deps.dataSource.manager;
     try {
-      await manager.insert(AuditRecord, row as never);
+      await (tx ?? this.deps.store).audit.insert(row);
     } catch (error) {
       this.deps.logger.error(`audit write failed for ${entry.action}: ${(error as Error).message}`);
     }
@@ -60,7 +59,7 @@ export class AuditLog {
   /** Registry-initiated work (outbox deliveries): actor `registry`. */
   async recordRegistry(action: string, eid: string | undefined, target: string | undefined, outcome: string): Promise<void> {
     const row = { id: randomUUID(), at: this.deps.now(), actorKind: 'registry' as const, actorIss: null, actorSub: null, actorClient: null, action, eid: eid ?? null, target: target ?? null, outcome, authContext: null };
-    await this.deps.dataSource.manager.insert(AuditRecord, row as never).catch((error: unknown) => this.deps.logger.error(`audit write failed: ${(error as Error).message}`));
+    await this.deps.store.audit.insert(row).catch((error: unknown) => this.deps.logger.error(`audit write failed: ${(error as Error).message}`));
   }
 
   /** Runs `work` and records its outcome (`ok`, or the error's code) whatever happens. */
@@ -82,12 +81,12 @@ export class AuditLog {
       caller.kind === 'owner'
         ? { actorIss: caller.identity.iss, actorSub: caller.identity.sub }
         : { actorClient: caller.clientId };
-    const failures = await this.deps.dataSource.getRepository(AuditRecord).countBy({ ...who, outcome: In(GUESS_OUTCOMES), at: MoreThanOrEqual(since) });
+    const failures = await this.deps.store.audit.countOutcomes(who, GUESS_OUTCOMES, since);
     if (failures >= GUESS_LIMIT) throw new OwnerError.RateLimited('too many wrong codes: try again later');
   }
 
   /** A device's trail since `since` (the current owner's tenure), newest first. */
-  forDevice(eid: string, since: Date, limit = 200): Promise<AuditRecord[]> {
-    return this.deps.dataSource.getRepository(AuditRecord).find({ where: { eid, at: MoreThanOrEqual(since) }, order: { at: 'DESC' }, take: limit });
+  forDevice(eid: string, since: Date, limit = 200): Promise<AuditEvent[]> {
+    return this.deps.store.audit.forDevice(eid, since, limit);
   }
 }

@@ -38,8 +38,3 @@ export function generatePac(): string {
   const letters = Array.from({ length: 3 }, () => LETTERS[randomInt(LETTERS.length)]).join('');
   return `${letters}${String(randomInt(1_000_000)).padStart(6, '0')}`;
 }
-
-/** Hex SHA-256 of an API key: what the database stores. */
-export function hashApiKey(apiKey: string): string {
-  return createHash('sha256').update(apiKey, 'utf8').digest('hex');
-}

@@ -3,16 +3,15 @@
  * @rsp/identity at the device's current epoch and recorded; revoking one adds its `jti` to the
  * device status `revokedConsents` and republishes it.
  */
-import { IsNull, MoreThan, type EntityManager } from 'typeorm';
 import { CONSENT_OPERATIONS, isConsentOperation, signConsent, type ConsentOperation } from '@rsp/identity';
-import { ConsentRecord } from '../adapters/entities/consent.entity';
-import { DeviceRecord } from '../adapters/entities/device.entity';
 import { deviceFor } from './access';
 import type { AuditLog } from './audit';
 import { subjectOf, type ClientCaller, type OwnerCaller, type RegistryDeps, type Subject } from './context';
 import { touchAndPublish } from './device-status';
 import { OwnerError } from './errors';
+import type { Consent, Device } from './records';
 import { runSteps, type Step } from './steps';
+import type { RegistryUnit } from './store';
 import { bodyOf } from './validate';
 
 /** Longest consent an owner may give (30 days) [U: a policy choice]. */
@@ -27,15 +26,15 @@ export interface MintedConsent {
 /** Signs and records a consent for `mnoId` at the device's current epoch (inside the caller's transaction). */
 export async function mintConsent(
   deps: RegistryDeps,
-  tx: EntityManager,
-  input: { device: DeviceRecord; mnoId: string; operations: ConsentOperation[]; expiresInSeconds: number; givenBy: Subject | null },
+  tx: RegistryUnit,
+  input: { device: Device; mnoId: string; operations: ConsentOperation[]; expiresInSeconds: number; givenBy: Subject | null },
 ): Promise<MintedConsent> {
   const now = deps.now();
   const { token, claims } = await signConsent(
     { issuer: deps.config.registryUrl, eid: input.device.eid, mnoId: input.mnoId, operations: input.operations, epoch: input.device.consentEpoch, expiresInSeconds: input.expiresInSeconds, now },
     deps.config.consentKey,
   );
-  await tx.insert(ConsentRecord, {
+  await tx.consents.insert({
     jti: claims.jti,
     eid: input.device.eid,
     mnoId: input.mnoId,
@@ -46,7 +45,7 @@ export async function mintConsent(
     expiresAt: new Date(claims.exp * 1000),
     createdAt: now,
     revokedAt: null,
-  } as never);
+  });
   return { consent: token, jti: claims.jti, expiresAt: new Date(claims.exp * 1000).toISOString() };
 }
 
@@ -73,7 +72,7 @@ export class Consents {
       {
         name: 'sign-and-record',
         run: (c) =>
-          this.deps.dataSource.transaction(async (tx) => {
+          this.deps.store.transaction(async (tx) => {
             const { device } = await deviceFor(tx, c.eid, subjectOf(c.owner), 'owner');
             c.minted = await mintConsent(this.deps, tx, { device, mnoId: c.mnoId!, operations: c.operations!, expiresInSeconds: c.expiresInSeconds!, givenBy: subjectOf(c.owner) });
           }),
@@ -89,15 +88,15 @@ export class Consents {
   /** DELETE /consents/{jti} (the device's owner). */
   revoke(owner: OwnerCaller, jti: string): Promise<{ jti: string; revokedAt: string }> {
     return this.audit.run(owner, 'consent.revoke', { target: `consent:${jti}` }, async (scope) => {
-      const result = await this.deps.dataSource.transaction(async (tx) => {
-        const consent = await tx.findOneBy(ConsentRecord, { jti });
+      const result = await this.deps.store.transaction(async (tx) => {
+        const consent = await tx.consents.byJti(jti);
         if (!consent) throw new OwnerError.NotFound('no such consent');
         scope.eid = consent.eid;
         await deviceFor(tx, consent.eid, subjectOf(owner), 'owner');
         const now = this.deps.now();
         if (!consent.revokedAt) {
-          await tx.update(ConsentRecord, { jti }, { revokedAt: now });
-          await touchAndPublish(tx, this.deps.outbox, consent.eid, now);
+          await tx.consents.revoke(jti, now);
+          await touchAndPublish(tx, consent.eid, now);
         }
         return { jti, revokedAt: (consent.revokedAt ?? now).toISOString() };
       });
@@ -107,10 +106,10 @@ export class Consents {
   }
 
   /** Consents of the device an MNO currently holds (valid: current epoch, not revoked, not expired). */
-  async validConsentOf(tx: EntityManager, eid: string, mno: ClientCaller, operations?: ConsentOperation[]): Promise<ConsentRecord | undefined> {
-    const device = await tx.findOneBy(DeviceRecord, { eid });
+  async validConsentOf(tx: RegistryUnit, eid: string, mno: ClientCaller, operations?: ConsentOperation[]): Promise<Consent | undefined> {
+    const device = await tx.devices.byEid(eid);
     if (!device) return undefined;
-    const consents = await tx.findBy(ConsentRecord, { eid, mnoId: mno.clientId, epoch: device.consentEpoch, revokedAt: IsNull(), expiresAt: MoreThan(this.deps.now()) });
+    const consents = await tx.consents.valid(eid, mno.clientId, device.consentEpoch, this.deps.now());
     return consents.find((consent) => !operations || operations.some((op) => consent.ops.includes(op)));
   }
 
@@ -129,7 +128,7 @@ export class Consents {
 }
 
 /** Marks every unrevoked consent of the device revoked (a transfer; the epoch bump voids them anyway). */
-export async function revokeAllConsents(tx: EntityManager, eid: string, now: Date): Promise<void> {
-  await tx.update(ConsentRecord, { eid, revokedAt: IsNull() }, { revokedAt: now });
+export async function revokeAllConsents(tx: RegistryUnit, eid: string, now: Date): Promise<void> {
+  await tx.consents.revokeAllOfDevice(eid, now);
 }
 

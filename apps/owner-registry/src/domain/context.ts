@@ -1,8 +1,7 @@
-/** What every use case gets: the database, the outbox, the clock, the configuration and the callers. */
+/** What every use case gets: the store (records and outbox, domain/store.ts), the clock, the configuration and the callers. */
 import type { KeyObject, webcrypto } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import type { OwnerIdentity } from '@rsp/identity';
-import type { Outbox } from '@rsp/persistence';
+import type { RegistryStore } from './store';
 
 export interface Logger {
   log(message: string): void;
@@ -73,11 +72,10 @@ export interface RegistryConfig {
 }
 
 export interface RegistryDeps {
-  dataSource: DataSource;
-  outbox: Outbox;
+  store: RegistryStore;
   config: RegistryConfig;
   now: () => Date;
   logger: Logger;
-  /** Asks the outbox worker to run now (after a commit that queued something). */
+  /** Asks the outbox relay to poll now (after a commit that queued something). */
   kickOutbox: () => void;
 }

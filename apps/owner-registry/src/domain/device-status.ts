@@ -4,23 +4,20 @@
  * `rsp/v1/owner/device/{eid}/status` and answered by `GET /device-status/{eid}`.
  *
  * Every status change bumps the device's `status_version` and queues a `status:{eid}` outbox message in
- * the changing transaction ({@link touchAndPublish}); the worker publishes the status as it is when
+ * the changing transaction ({@link touchAndPublish}); the outbox relay publishes the status as it is when
  * delivered, so a retried older message never overwrites a newer status with stale content. An EID the
  * registry does not know gets a signed "not registered" document (version 0): the services fail closed
  * on a missing status and need an answer for any EID.
  */
 import { createHash } from 'node:crypto';
-import { IsNull, Not, type DataSource, type EntityManager } from 'typeorm';
 import { UNREGISTERED_VERSION, signDeviceStatus, type VersionedDeviceStatus } from '@rsp/identity';
-import type { Outbox } from '@rsp/persistence';
 import { isValidEid } from '@rsp/pki';
-import { ConsentRecord } from '../adapters/entities/consent.entity';
-import { DeviceRecord } from '../adapters/entities/device.entity';
-import { ownerGrantOf } from './access';
 import type { RegistryDeps, Subject } from './context';
 import { OwnerError } from './errors';
+import type { Device } from './records';
+import type { RegistryUnit } from './store';
 
-/** Outbox destinations (the worker dispatches on the prefix). */
+/** Outbox destinations (adapters/outbox-delivery.ts dispatches on the prefix). */
 export const DESTINATION = {
   /** `status:{eid}`: publish the device's current status, retained. */
   status: 'status:',
@@ -36,19 +33,15 @@ export function ownerNotificationTopic(owner: Subject): string {
   return `rsp/v1/owner/account/${ref}/notify`;
 }
 
-export async function deviceStatusOf(tx: EntityManager, device: DeviceRecord): Promise<VersionedDeviceStatus> {
-  const owner = await ownerGrantOf(tx, device.eid);
-  const revoked = await tx.find(ConsentRecord, {
-    where: { eid: device.eid, epoch: device.consentEpoch, revokedAt: Not(IsNull()) },
-    select: { jti: true },
-    order: { jti: 'ASC' },
-  });
+export async function deviceStatusOf(tx: RegistryUnit, device: Device): Promise<VersionedDeviceStatus> {
+  const owner = await tx.grants.ownerOf(device.eid);
+  const revokedConsents = await tx.consents.revokedAt(device.eid, device.consentEpoch);
   return {
     eid: device.eid,
     owned: owner !== null,
     status: device.status,
     consentEpoch: device.consentEpoch,
-    revokedConsents: revoked.map((consent) => consent.jti),
+    revokedConsents,
     ...(device.recentlyTransferredAt ? { recentlyTransferredAt: device.recentlyTransferredAt.toISOString() } : {}),
     updatedAt: device.updatedAt.toISOString(),
     version: device.statusVersion,
@@ -64,19 +57,19 @@ export function unregisteredStatus(eid: string): VersionedDeviceStatus {
  * Marks the device changed (updatedAt), bumps its status version and queues its status publication, in
  * the caller's transaction: the version and the content it describes commit together.
  */
-export async function touchAndPublish(tx: EntityManager, outbox: Outbox, eid: string, now: Date): Promise<void> {
-  await tx.update(DeviceRecord, { eid }, { updatedAt: now, statusVersion: () => '"status_version" + 1' });
-  await outbox.enqueue(tx, { destination: `${DESTINATION.status}${eid}`, payload: { eid } });
+export async function touchAndPublish(tx: RegistryUnit, eid: string, now: Date): Promise<void> {
+  await tx.devices.touch(eid, now);
+  await tx.outbox.enqueue({ destination: `${DESTINATION.status}${eid}`, payload: { eid } });
 }
 
-/** Current and signed status documents, for the outbox worker (MQTT) and `GET /device-status/{eid}`. */
+/** Current and signed status documents, for the outbox delivery (MQTT) and `GET /device-status/{eid}`. */
 export class DeviceStatusDocuments {
-  constructor(private readonly deps: Pick<RegistryDeps, 'dataSource' | 'config' | 'now'>) {}
+  constructor(private readonly deps: Pick<RegistryDeps, 'store' | 'config' | 'now'>) {}
 
   /** The status of `eid` as committed now, read in one snapshot (its version matches its content). */
   current(eid: string): Promise<VersionedDeviceStatus> {
-    return inSnapshot(this.deps.dataSource, async (tx) => {
-      const device = await tx.findOneBy(DeviceRecord, { eid });
+    return this.deps.store.snapshot(async (tx) => {
+      const device = await tx.devices.byEid(eid);
       return device ? deviceStatusOf(tx, device) : unregisteredStatus(eid);
     });
   }
@@ -91,9 +84,4 @@ export class DeviceStatusDocuments {
     if (!isValidEid(eid)) throw new OwnerError.BadRequest('eid: a valid EID (32 digits, check digits)');
     return this.sign(await this.current(eid));
   }
-}
-
-/** Postgres: one REPEATABLE READ snapshot; SQLite: transactions are queued (@rsp/persistence), so one is consistent. */
-function inSnapshot<T>(dataSource: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
-  return dataSource.options.type === 'postgres' ? dataSource.transaction('REPEATABLE READ', work) : dataSource.transaction(work);
 }

@@ -3,22 +3,17 @@
  * claim code, read them, keep their settings document, and apply a settings snapshot kept from a
  * device they sold to another of the same model.
  */
-import { IsNull, type EntityManager } from 'typeorm';
-import { isUniqueViolation } from '@rsp/persistence';
-import { isValidEid } from '@rsp/pki';
 import { randomUUID } from 'node:crypto';
-import { ApiClientRecord, OwnerAccountRecord } from '../adapters/entities/api-client.entity';
-import { DeviceRecord } from '../adapters/entities/device.entity';
-import { GrantRecord, type Role } from '../adapters/entities/grant.entity';
-import { GroupDeviceRecord } from '../adapters/entities/group.entity';
-import { SettingsSnapshotRecord } from '../adapters/entities/settings-snapshot.entity';
-import { deviceFor, ownerGrantOf, roleOnDevice } from './access';
+import { isValidEid } from '@rsp/pki';
+import { deviceFor, roleOnDevice } from './access';
 import type { AuditLog } from './audit';
 import { codeMatches, hashCode } from './codes';
-import { subjectOf, type ClientCaller, type OwnerCaller, type RegistryDeps, type Subject } from './context';
+import { subjectOf, type ClientCaller, type OwnerCaller, type RegistryDeps } from './context';
 import { touchAndPublish } from './device-status';
 import { OwnerError } from './errors';
+import type { Device, Grant, Role } from './records';
 import { runSteps } from './steps';
+import type { RegistryUnit } from './store';
 import { CODE, DEVICE_ID, EID, MODEL, UUID, bodyOf, text, type Body } from './validate';
 
 /** Largest settings document (bytes of JSON) [U: a policy choice]. */
@@ -36,7 +31,7 @@ export interface DeviceView {
   role: Role;
 }
 
-export function viewOf(device: DeviceRecord, role: Role): DeviceView {
+export function viewOf(device: Device, role: Role): DeviceView {
   return {
     eid: device.eid,
     deviceUrl: device.deviceUrl,
@@ -50,16 +45,8 @@ export function viewOf(device: DeviceRecord, role: Role): DeviceView {
   };
 }
 
-export function grantView(grant: GrantRecord) {
+export function grantView(grant: Grant) {
   return { id: grant.id, scope: grant.scope, eid: grant.eid, groupId: grant.groupId, role: grant.role, iss: grant.subjectIss, sub: grant.subjectSub, createdAt: grant.createdAt.toISOString() };
-}
-
-export async function rememberOwner(tx: EntityManager, who: Subject, now: Date): Promise<void> {
-  if (!(await tx.findOneBy(OwnerAccountRecord, { iss: who.iss, sub: who.sub }))) {
-    await tx.insert(OwnerAccountRecord, { iss: who.iss, sub: who.sub, firstSeenAt: now }).catch((error: unknown) => {
-      if (!isUniqueViolation(error)) throw error;
-    });
-  }
 }
 
 interface ClaimContext {
@@ -67,7 +54,7 @@ interface ClaimContext {
   body: Body;
   deviceUrl?: string;
   claimCode?: string;
-  device?: DeviceRecord;
+  device?: Device;
   scope: { eid?: string; target?: string };
 }
 
@@ -91,16 +78,16 @@ export class Devices {
       if (!config) throw new OwnerError.Forbidden('not a maker');
       const deviceUrl = `${this.deps.config.registryUrl}/${config.makerDomain}/${deviceId}`;
       const now = this.deps.now();
-      await this.deps.dataSource
+      await this.deps.store
         .transaction(async (tx) => {
-          await tx.insert(DeviceRecord, {
+          await tx.devices.insert({
             eid, makerId: config.makerId, deviceId, model, deviceUrl, claimCodeHash: hashCode(claimCode),
             status: 'Active', consentEpoch: 0, statusVersion: 0, recentlyTransferredAt: null, settings: {}, createdAt: now, updatedAt: now,
-          } as never);
-          await touchAndPublish(tx, this.deps.outbox, eid, now);
+          });
+          await touchAndPublish(tx, eid, now);
         })
         .catch((error: unknown) => {
-          throw isUniqueViolation(error) ? new OwnerError.DeviceExists('this EID or device id is already registered') : error;
+          throw this.deps.store.isDuplicate(error) ? new OwnerError.DeviceExists('this EID or device id is already registered') : error;
         });
       this.deps.kickOutbox();
       return { eid, deviceUrl };
@@ -126,7 +113,7 @@ export class Devices {
   }
 
   private async verifyClaimCode(c: ClaimContext): Promise<void> {
-    const device = await this.deps.dataSource.getRepository(DeviceRecord).findOneBy({ deviceUrl: c.deviceUrl! });
+    const device = await this.deps.store.devices.byUrl(c.deviceUrl!);
     // Unknown URL and wrong code look the same; the hash is computed either way (no timing oracle).
     const matches = codeMatches(c.claimCode!, device?.claimCodeHash ?? hashCode('unknown-device'));
     if (!device || !matches) throw new OwnerError.ClaimCodeInvalid('wrong claim code or device URL');
@@ -137,29 +124,29 @@ export class Devices {
   private async grantOwner(c: ClaimContext): Promise<void> {
     const who = subjectOf(c.owner);
     const now = this.deps.now();
-    await this.deps.dataSource
+    await this.deps.store
       .transaction(async (tx) => {
-        if (await ownerGrantOf(tx, c.device!.eid)) throw new OwnerError.AlreadyClaimed('this device already has an owner');
-        await rememberOwner(tx, who, now);
-        await tx.insert(GrantRecord, {
+        if (await tx.grants.ownerOf(c.device!.eid)) throw new OwnerError.AlreadyClaimed('this device already has an owner');
+        await tx.owners.remember(who, now);
+        await tx.grants.insert({
           id: randomUUID(), scope: 'device', eid: c.device!.eid, groupId: null, role: 'owner',
           subjectIss: who.iss, subjectSub: who.sub, createdByIss: who.iss, createdBySub: who.sub, createdAt: now, revokedAt: null,
-        } as never);
-        await touchAndPublish(tx, this.deps.outbox, c.device!.eid, now);
+        });
+        await touchAndPublish(tx, c.device!.eid, now);
       })
       .catch((error: unknown) => {
         // The partial unique index lost a race with a concurrent claim.
-        throw isUniqueViolation(error) ? new OwnerError.AlreadyClaimed('this device already has an owner') : error;
+        throw this.deps.store.isDuplicate(error) ? new OwnerError.AlreadyClaimed('this device already has an owner') : error;
       });
   }
 
   /** GET /devices/{eid}: any grant holder. */
   get(owner: OwnerCaller, eid: string) {
     return this.audit.run(owner, 'device.read', { eid }, () =>
-      this.deps.dataSource.transaction(async (tx) => {
+      this.deps.store.transaction(async (tx) => {
         const { device, role } = await deviceFor(tx, eid, subjectOf(owner), 'user');
-        const direct = await tx.findBy(GrantRecord, { scope: 'device', eid, revokedAt: IsNull() });
-        const groups = await tx.findBy(GroupDeviceRecord, { eid, removedAt: IsNull() });
+        const direct = await tx.grants.onDevice(eid);
+        const groups = await tx.groups.linksOfDevice(eid);
         return { ...viewOf(device, role), settings: device.settings, grants: direct.map(grantView), groups: groups.map((link) => link.groupId) };
       }),
     );
@@ -168,16 +155,16 @@ export class Devices {
   /** GET /me/devices: every device the caller holds a grant on (direct or via a group). */
   async listMine(owner: OwnerCaller): Promise<DeviceView[]> {
     const who = subjectOf(owner);
-    const manager = this.deps.dataSource.manager;
-    const grants = await manager.findBy(GrantRecord, { subjectIss: who.iss, subjectSub: who.sub, revokedAt: IsNull() });
+    const store = this.deps.store;
+    const grants = await store.grants.of(who);
     const eids = new Set(grants.filter((grant) => grant.scope === 'device').map((grant) => grant.eid as string));
     for (const grant of grants.filter((g) => g.scope === 'group')) {
-      for (const link of await manager.findBy(GroupDeviceRecord, { groupId: grant.groupId as string, removedAt: IsNull() })) eids.add(link.eid);
+      for (const link of await store.groups.linksOfGroup(grant.groupId as string)) eids.add(link.eid);
     }
     const views: DeviceView[] = [];
     for (const eid of [...eids].sort()) {
-      const device = await manager.findOneBy(DeviceRecord, { eid });
-      const role = await roleOnDevice(manager, eid, who);
+      const device = await store.devices.byEid(eid);
+      const role = await roleOnDevice(store, eid, who);
       if (device && role) views.push(viewOf(device, role));
     }
     return views;
@@ -188,9 +175,9 @@ export class Devices {
     return this.audit.run(owner, 'device.settings', { eid }, async () => {
       const settings = bodyOf(input);
       if (Buffer.byteLength(JSON.stringify(settings)) > MAX_SETTINGS_BYTES) throw new OwnerError.BadRequest(`settings: at most ${MAX_SETTINGS_BYTES} bytes of JSON`);
-      await this.deps.dataSource.transaction(async (tx) => {
+      await this.deps.store.transaction(async (tx) => {
         await deviceFor(tx, eid, subjectOf(owner), 'admin');
-        await tx.update(DeviceRecord, { eid }, { settings: settings as never, updatedAt: this.deps.now() });
+        await tx.devices.update(eid, { settings, updatedAt: this.deps.now() });
       });
       return { eid, settings };
     });
@@ -198,7 +185,7 @@ export class Devices {
 
   /** GET /me/settings-snapshots */
   async snapshots(owner: OwnerCaller) {
-    const rows = await this.deps.dataSource.getRepository(SettingsSnapshotRecord).find({ where: { ownerIss: owner.identity.iss, ownerSub: owner.identity.sub }, order: { createdAt: 'DESC' } });
+    const rows = await this.deps.store.snapshots.ofOwner(subjectOf(owner));
     return rows.map((row) => ({ id: row.id, model: row.model, settings: row.settings, sourceDeviceUrl: row.sourceDeviceUrl, createdAt: row.createdAt.toISOString() }));
   }
 
@@ -207,12 +194,12 @@ export class Devices {
     return this.audit.run(owner, 'device.settings.apply', { eid }, async (scope) => {
       const snapshotId = text(bodyOf(input), 'snapshotId', UUID, 'a snapshot id');
       scope.target = `snapshot:${snapshotId}`;
-      return this.deps.dataSource.transaction(async (tx) => {
+      return this.deps.store.transaction(async (tx) => {
         const { device } = await deviceFor(tx, eid, subjectOf(owner), 'owner');
-        const snapshot = await tx.findOneBy(SettingsSnapshotRecord, { id: snapshotId, ownerIss: owner.identity.iss, ownerSub: owner.identity.sub });
+        const snapshot = await tx.snapshots.find(snapshotId, subjectOf(owner));
         if (!snapshot) throw new OwnerError.NotFound('no such snapshot');
         if (snapshot.model !== device.model) throw new OwnerError.ModelMismatch(`the snapshot is for model ${snapshot.model}`);
-        await tx.update(DeviceRecord, { eid }, { settings: snapshot.settings as never, updatedAt: this.deps.now() });
+        await tx.devices.update(eid, { settings: snapshot.settings, updatedAt: this.deps.now() });
         return { eid, settings: snapshot.settings };
       });
     });
@@ -221,9 +208,9 @@ export class Devices {
   /** GET /devices/{eid}/audit (owner, admin): the trail since the current owner's tenure began. */
   trail(owner: OwnerCaller, eid: string) {
     return this.audit.run(owner, 'device.audit.read', { eid }, async () => {
-      const since = await this.deps.dataSource.transaction(async (tx) => {
+      const since = await this.deps.store.transaction(async (tx) => {
         await deviceFor(tx, eid, subjectOf(owner), 'admin');
-        return (await ownerGrantOf(tx, eid))?.createdAt ?? new Date(0);
+        return (await tx.grants.ownerOf(eid))?.createdAt ?? new Date(0);
       });
       const rows = await this.audit.forDevice(eid, since);
       return rows.map((row) => ({
@@ -239,9 +226,9 @@ export class Devices {
 }
 
 /** Stores the makers' and MNOs' API keys (SHA-256 only) at start. */
-export async function upsertApiClient(tx: EntityManager, kind: 'maker' | 'mno', clientId: string, apiKeySha256: string, now: Date): Promise<void> {
+export async function upsertApiClient(tx: RegistryUnit, kind: 'maker' | 'mno', clientId: string, apiKeySha256: string, now: Date): Promise<void> {
   const id = `${kind}:${clientId}`;
-  const existing = await tx.findOneBy(ApiClientRecord, { id });
-  if (existing) await tx.update(ApiClientRecord, { id }, { apiKeySha256 });
-  else await tx.insert(ApiClientRecord, { id, kind, clientId, apiKeySha256, createdAt: now });
+  const existing = await tx.apiClients.byId(id);
+  if (existing) await tx.apiClients.setKeyHash(id, apiKeySha256);
+  else await tx.apiClients.insert({ id, kind, clientId, apiKeySha256, createdAt: now });
 }

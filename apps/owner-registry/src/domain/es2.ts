@@ -5,22 +5,24 @@
  * `X-Owner-Consent` = a consent the registry mints for that MNO, the function and the device's
  * CURRENT epoch (the SM-DP checks `epoch` = current: a consent of an older epoch would be refused as
  * soon as the new status arrives). The transport (HTTP) is an adapter.
+ *
+ * Queued calls (outbox `es2:{mnoId}`, {@link Es2Job}) are run by {@link OnBehalfEs2.runJob} when the
+ * outbox delivers them: each attempt audited, void once the device's epoch moved on.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConsentOperation } from '@rsp/identity';
-import { DeviceRecord } from '../adapters/entities/device.entity';
+import { OWNER_OPERATIONS, type ConsentOperation } from '@rsp/identity';
+import type { AuditLog } from './audit';
 import type { MnoConfig, RegistryDeps } from './context';
 import { mintConsent } from './consents';
 import { OwnerError } from './errors';
 
+/** ES2 functions as the HTTP binding names them (`/gsma/es2/{fn}`, docs/services.md). */
 export type Es2FunctionName = 'downloadProfile' | 'enableProfile' | 'disableProfile' | 'deleteProfile';
 
-const OPERATION: Record<Es2FunctionName, ConsentOperation> = {
-  downloadProfile: 'DownloadProfile',
-  enableProfile: 'EnableProfile',
-  disableProfile: 'DisableProfile',
-  deleteProfile: 'DeleteProfile',
-};
+/** The consent operation of `fn`: its SGP.02 name in the owner-operation table of @rsp/identity. */
+function consentOperationOf(fn: Es2FunctionName): ConsentOperation {
+  return OWNER_OPERATIONS.ES2[`${fn.charAt(0).toUpperCase()}${fn.slice(1)}` as Capitalize<Es2FunctionName>];
+}
 
 export interface FunctionExecutionStatus {
   status: string;
@@ -57,6 +59,7 @@ export class OnBehalfEs2 {
   constructor(
     private readonly deps: RegistryDeps,
     private readonly transport: Es2Transport,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The MNO's connector, or MnoUnavailable. */
@@ -69,9 +72,9 @@ export class OnBehalfEs2 {
   /** Mints a consent for `fn` (plus `extraOps`) at the current epoch, then calls the MNO's SM-DP. */
   async call(mnoId: string, eid: string, fn: Es2FunctionName, parameters: Record<string, unknown>, extraOps: ConsentOperation[] = []): Promise<Es2Answer> {
     const connector = this.connector(mnoId);
-    const minted = await this.deps.dataSource.transaction(async (tx) => {
-      const device = await tx.findOneByOrFail(DeviceRecord, { eid });
-      return mintConsent(this.deps, tx, { device, mnoId, operations: [OPERATION[fn], ...extraOps], expiresInSeconds: ON_BEHALF_CONSENT_SECONDS, givenBy: null });
+    const minted = await this.deps.store.transaction(async (tx) => {
+      const device = await tx.devices.require(eid);
+      return mintConsent(this.deps, tx, { device, mnoId, operations: [consentOperationOf(fn), ...extraOps], expiresInSeconds: ON_BEHALF_CONSENT_SECONDS, givenBy: null });
     });
     const body = {
       header: { functionRequesterIdentifier: mnoId, functionCallIdentifier: randomUUID() },
@@ -80,5 +83,27 @@ export class OnBehalfEs2 {
       ...parameters,
     };
     return this.transport.call(connector, fn, body, minted.consent);
+  }
+
+  /** Runs a queued job (the outbox delivering `es2:{mnoId}`); throws to have the outbox retry it. */
+  async runJob(job: Es2Job): Promise<void> {
+    const action = `es2.${job.kind}`;
+    const device = await this.deps.store.devices.byEid(job.eid);
+    if (!device || device.consentEpoch !== job.epoch) {
+      await this.audit.recordRegistry(action, job.eid, `mno:${job.mnoId}`, 'ERR_OWNER_EPOCH_MOVED_ON');
+      return; // another sale since: the new owner decides now
+    }
+    for (const fn of job.functions) {
+      let outcome = 'ok';
+      try {
+        const answer = await this.call(job.mnoId, job.eid, fn, { iccid: job.iccid });
+        if (!isSuccess(answer)) outcome = `ES2_${answer.functionExecutionStatus.status}`;
+      } catch (error) {
+        outcome = (error as { code?: string }).code ?? 'ERR_OWNER_ES2_FAILED';
+      }
+      await this.audit.recordRegistry(`${action}.${fn}`, job.eid, `mno:${job.mnoId}`, outcome.slice(0, 64));
+      // Disable may fail when the profile is already disabled; the delete decides.
+      if (outcome !== 'ok' && fn === job.functions[job.functions.length - 1]) throw new Error(`ES2 ${fn}: ${outcome}`);
+    }
   }
 }

@@ -15,9 +15,7 @@
  * usable, and the ES2 status is returned. Grants are untouched.
  */
 import { randomUUID } from 'node:crypto';
-import { IsNull, MoreThan } from 'typeorm';
-import { DeviceRecord } from '../adapters/entities/device.entity';
-import { PortingCodeRecord } from '../adapters/entities/porting-code.entity';
+import { ID_PATTERN } from '@rsp/contracts';
 import { deviceFor } from './access';
 import type { AuditLog } from './audit';
 import { codeMatches, generatePac, hashCode } from './codes';
@@ -25,8 +23,9 @@ import { subjectOf, type ClientCaller, type OwnerCaller, type RegistryDeps } fro
 import { DESTINATION } from './device-status';
 import { isSuccess, type Es2Job, type FunctionExecutionStatus, type OnBehalfEs2 } from './es2';
 import { OwnerError } from './errors';
+import type { PortingCode } from './records';
 import { runSteps, type Step } from './steps';
-import { CODE, EID, ICCID, ID, bodyOf, text, type Body } from './validate';
+import { CODE, EID, ICCID, bodyOf, text, type Body } from './validate';
 
 export const PAC_TTL_MS = 30 * 24 * 3600 * 1000;
 
@@ -45,7 +44,7 @@ interface PortContext {
   pac?: string;
   recipientMnoId?: string;
   profileType?: string;
-  code?: PortingCodeRecord;
+  code?: PortingCode;
   epoch?: number;
   result?: PortResult;
 }
@@ -64,12 +63,12 @@ export class Porting {
       const eid = text(body, 'eid', EID, '32 digits');
       const iccid = text(body, 'iccid', ICCID, 'an ICCID');
       scope.eid = eid;
-      if (!(await this.deps.dataSource.getRepository(DeviceRecord).existsBy({ eid }))) throw new OwnerError.NotFound('no such device');
+      if (!(await this.deps.store.devices.exists(eid))) throw new OwnerError.NotFound('no such device');
       const pac = generatePac();
       const now = this.deps.now();
       const expiresAt = new Date(now.getTime() + PAC_TTL_MS);
       const id = randomUUID();
-      await this.deps.dataSource.getRepository(PortingCodeRecord).insert({ id, pacHash: hashCode(pac), eid, iccid, donorMnoId: donor.clientId, expiresAt, usedAt: null, createdAt: now });
+      await this.deps.store.portingCodes.insert({ id, pacHash: hashCode(pac), eid, iccid, donorMnoId: donor.clientId, expiresAt, usedAt: null, createdAt: now });
       scope.target = `pac:${id}`;
       return { pac, expiresAt: expiresAt.toISOString() };
     });
@@ -94,17 +93,17 @@ export class Porting {
 
   private async validate(c: PortContext): Promise<void> {
     c.pac = text(c.body, 'pac', CODE, 'the PAC');
-    c.recipientMnoId = text(c.body, 'recipientMnoId', ID, 'an MNO id');
+    c.recipientMnoId = text(c.body, 'recipientMnoId', ID_PATTERN, 'an MNO id');
     c.profileType = text(c.body, 'profileType', /^[\x20-\x7E]{1,64}$/, 'a profile type');
     this.es2.connector(c.recipientMnoId);
-    const { device } = await deviceFor(this.deps.dataSource.manager, c.eid, subjectOf(c.owner), 'owner');
+    const { device } = await deviceFor(this.deps.store, c.eid, subjectOf(c.owner), 'owner');
     if (device.status !== 'Active') throw new OwnerError.DeviceNotActive('a suspended device cannot be ported');
   }
 
   private async verifyPac(c: PortContext): Promise<void> {
-    const candidates = await this.deps.dataSource.getRepository(PortingCodeRecord).findBy({ eid: c.eid, usedAt: IsNull(), expiresAt: MoreThan(this.deps.now()) });
+    const candidates = await this.deps.store.portingCodes.pending(c.eid, this.deps.now());
     // Check every candidate (constant-time each) so timing does not tell how many there are.
-    let found: PortingCodeRecord | undefined;
+    let found: PortingCode | undefined;
     for (const candidate of candidates) if (codeMatches(c.pac!, candidate.pacHash) && !found) found = candidate;
     if (!found) throw new OwnerError.PacInvalid('wrong, expired or used PAC');
     if (found.donorMnoId === c.recipientMnoId) throw new OwnerError.BadRequest('recipientMnoId: another MNO than the donor');
@@ -120,7 +119,7 @@ export class Porting {
 
   private async markUsed(c: PortContext): Promise<void> {
     if (c.result!.functionExecutionStatus.status !== 'Executed-Success') return;
-    await this.deps.dataSource.getRepository(PortingCodeRecord).update({ id: c.code!.id }, { usedAt: this.deps.now() });
+    await this.deps.store.portingCodes.markUsed(c.code!.id, this.deps.now());
   }
 
   private async donorDelete(c: PortContext): Promise<void> {
@@ -133,9 +132,9 @@ export class Porting {
       await this.audit.recordRegistry('porting.donor.delete', c.eid, `mno:${donor.donorMnoId}`, 'ok');
     } catch (error) {
       await this.audit.recordRegistry('porting.donor.delete', c.eid, `mno:${donor.donorMnoId}`, (error as { code?: string }).code ?? 'ERR_OWNER_ES2_FAILED');
-      const device = await this.deps.dataSource.getRepository(DeviceRecord).findOneByOrFail({ eid: c.eid });
+      const device = await this.deps.store.devices.require(c.eid);
       const job: Es2Job = { kind: 'port-donor-delete', mnoId: donor.donorMnoId, eid: c.eid, iccid: donor.iccid, epoch: device.consentEpoch, functions: ['deleteProfile'] };
-      await this.deps.dataSource.transaction((tx) => this.deps.outbox.enqueue(tx, { destination: `${DESTINATION.es2}${donor.donorMnoId}`, payload: job, notBefore: new Date(this.deps.now().getTime() + 1000) }));
+      await this.deps.store.transaction((tx) => tx.outbox.enqueue({ destination: `${DESTINATION.es2}${donor.donorMnoId}`, payload: job, notBefore: new Date(this.deps.now().getTime() + 1000) }));
       c.result!.donorDeletion = 'pending';
     }
   }

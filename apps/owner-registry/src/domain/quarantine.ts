@@ -4,16 +4,16 @@
  * login (step-up), reinstates it. Each change republishes the device status (the SM-DP / SM-SR then
  * refuse every profile operation but delete).
  */
-import type { EntityManager } from 'typeorm';
 import { requireStepUp, STEP_UP_MAX_AGE_SECONDS } from '@rsp/identity';
-import { DeviceRecord, type DeviceLifecycle } from '../adapters/entities/device.entity';
 import { deviceFor } from './access';
 import type { AuditLog } from './audit';
 import type { Consents } from './consents';
 import { subjectOf, type Caller, type OwnerCaller, type RegistryDeps } from './context';
 import { touchAndPublish } from './device-status';
 import { OwnerError } from './errors';
+import type { DeviceLifecycle } from './records';
 import { runSteps } from './steps';
+import type { RegistryUnit } from './store';
 import { EID, bodyOf, oneOf } from './validate';
 
 export const SUSPEND_REASONS = ['lost', 'stolen', 'compromised'] as const;
@@ -51,15 +51,15 @@ export class Quarantine {
     });
   }
 
-  private async setStatus(eid: string, status: DeviceLifecycle, authorize: (tx: EntityManager) => Promise<void>): Promise<DeviceLifecycle> {
-    await this.deps.dataSource.transaction(async (tx) => {
+  private async setStatus(eid: string, status: DeviceLifecycle, authorize: (tx: RegistryUnit) => Promise<void>): Promise<DeviceLifecycle> {
+    await this.deps.store.transaction(async (tx) => {
       await authorize(tx);
-      const device = await tx.findOneByOrFail(DeviceRecord, { eid });
+      const device = await tx.devices.require(eid);
       if (device.status === 'Revoked') throw new OwnerError.DeviceNotActive('a revoked device stays revoked');
       if (device.status === status) return;
       const now = this.deps.now();
-      await tx.update(DeviceRecord, { eid }, { status });
-      await touchAndPublish(tx, this.deps.outbox, eid, now);
+      await tx.devices.update(eid, { status });
+      await touchAndPublish(tx, eid, now);
     });
     this.deps.kickOutbox();
     return status;

@@ -26,7 +26,7 @@ export class OwnerRegistry {
     es2Transport: Es2Transport,
   ) {
     this.audit = new AuditLog(deps);
-    this.es2 = new OnBehalfEs2(deps, es2Transport);
+    this.es2 = new OnBehalfEs2(deps, es2Transport, this.audit);
     this.statuses = new DeviceStatusDocuments(deps);
     this.devices = new Devices(deps, this.audit);
     this.sharing = new Sharing(deps, this.audit);

@@ -4,14 +4,13 @@
  * Exactly one `owner` per device: it is never given, changed or removed here, only moved by a transfer.
  */
 import { randomUUID } from 'node:crypto';
-import { IsNull, type EntityManager } from 'typeorm';
-import { GrantRecord, type Role } from '../adapters/entities/grant.entity';
-import { GroupDeviceRecord, GroupRecord } from '../adapters/entities/group.entity';
 import { atLeast, deviceFor, roleOnGroup } from './access';
 import type { AuditLog } from './audit';
 import { subjectOf, type OwnerCaller, type RegistryDeps, type Subject } from './context';
-import { grantView, rememberOwner } from './devices';
+import { grantView } from './devices';
 import { OwnerError } from './errors';
+import type { Grant, Group, Role } from './records';
+import type { RegistryUnit } from './store';
 import { EID, UUID, bodyOf, oneOf, text, type Body } from './validate';
 
 const DELEGATED_ROLES = ['admin', 'user'] as const;
@@ -31,7 +30,7 @@ export class Sharing {
   /** POST /devices/{eid}/grants `{ iss, sub, role: admin | user }` (owner, admin). */
   grant(owner: OwnerCaller, eid: string, input: unknown) {
     return this.audit.run(owner, 'grant.create', { eid }, (scope) =>
-      this.deps.dataSource.transaction(async (tx) => {
+      this.deps.store.transaction(async (tx) => {
         const { who, role } = delegate(bodyOf(input));
         await deviceFor(tx, eid, subjectOf(owner), 'admin');
         const grant = await this.upsertGrant(tx, owner, { scope: 'device', eid, groupId: null }, who, role);
@@ -44,10 +43,10 @@ export class Sharing {
   /** PATCH /grants/{id} `{ role: admin | user }` (owner or admin of the device / group). */
   changeRole(owner: OwnerCaller, grantId: string, input: unknown) {
     return this.audit.run(owner, 'grant.update', { target: `grant:${grantId}` }, (scope) =>
-      this.deps.dataSource.transaction(async (tx) => {
+      this.deps.store.transaction(async (tx) => {
         const role = oneOf(bodyOf(input), 'role', DELEGATED_ROLES);
         const grant = await this.manageableGrant(tx, owner, grantId, scope);
-        await tx.update(GrantRecord, { id: grant.id }, { role });
+        await tx.grants.setRole(grant.id, role);
         return grantView({ ...grant, role });
       }),
     );
@@ -56,9 +55,9 @@ export class Sharing {
   /** DELETE /grants/{id} (owner or admin of the device / group; never the owner grant). */
   revoke(owner: OwnerCaller, grantId: string) {
     return this.audit.run(owner, 'grant.revoke', { target: `grant:${grantId}` }, (scope) =>
-      this.deps.dataSource.transaction(async (tx) => {
+      this.deps.store.transaction(async (tx) => {
         const grant = await this.manageableGrant(tx, owner, grantId, scope);
-        await tx.update(GrantRecord, { id: grant.id }, { revokedAt: this.deps.now() });
+        await tx.grants.revoke(grant.id, this.deps.now());
         return { id: grant.id, revoked: true };
       }),
     );
@@ -67,13 +66,13 @@ export class Sharing {
   /** POST /groups `{ name }`: the caller becomes the group's owner. */
   createGroup(owner: OwnerCaller, input: unknown) {
     return this.audit.run(owner, 'group.create', {}, (scope) =>
-      this.deps.dataSource.transaction(async (tx) => {
+      this.deps.store.transaction(async (tx) => {
         const name = text(bodyOf(input), 'name', /^[\x20-\x7E\u00A0-\uFFFF]{1,128}$/u, 'a name (1..128)');
         const who = subjectOf(owner);
         const now = this.deps.now();
         const id = randomUUID();
-        await rememberOwner(tx, who, now);
-        await tx.insert(GroupRecord, { id, name, createdByIss: who.iss, createdBySub: who.sub, createdAt: now });
+        await tx.owners.remember(who, now);
+        await tx.groups.insert({ id, name, createdByIss: who.iss, createdBySub: who.sub, createdAt: now });
         await this.insertGrant(tx, owner, { scope: 'group', eid: null, groupId: id }, who, 'owner');
         scope.target = `group:${id}`;
         return { id, name, role: 'owner' as Role };
@@ -84,7 +83,7 @@ export class Sharing {
   /** POST /groups/{id}/members `{ iss, sub, role: admin | user }` (group owner, admin). */
   addMember(owner: OwnerCaller, groupId: string, input: unknown) {
     return this.audit.run(owner, 'group.member.add', { target: `group:${groupId}` }, () =>
-      this.deps.dataSource.transaction(async (tx) => {
+      this.deps.store.transaction(async (tx) => {
         const { who, role } = delegate(bodyOf(input));
         await this.groupFor(tx, owner, groupId);
         return grantView(await this.upsertGrant(tx, owner, { scope: 'group', eid: null, groupId }, who, role));
@@ -95,23 +94,23 @@ export class Sharing {
   /** POST /groups/{id}/devices `{ eid }`: the device's owner who is also the group's owner or admin. */
   addDevice(owner: OwnerCaller, groupId: string, input: unknown) {
     return this.audit.run(owner, 'group.device.add', { target: `group:${groupId}` }, (scope) =>
-      this.deps.dataSource.transaction(async (tx) => {
+      this.deps.store.transaction(async (tx) => {
         const eid = text(bodyOf(input), 'eid', EID, '32 digits');
         scope.eid = eid;
         await this.groupFor(tx, owner, groupId);
         await deviceFor(tx, eid, subjectOf(owner), 'owner');
         const who = subjectOf(owner);
-        if (!(await tx.findOneBy(GroupDeviceRecord, { groupId, eid, removedAt: IsNull() }))) {
-          await tx.insert(GroupDeviceRecord, { id: randomUUID(), groupId, eid, addedByIss: who.iss, addedBySub: who.sub, addedAt: this.deps.now(), removedAt: null } as never);
+        if (!(await tx.groups.link(groupId, eid))) {
+          await tx.groups.insertLink({ id: randomUUID(), groupId, eid, addedByIss: who.iss, addedBySub: who.sub, addedAt: this.deps.now(), removedAt: null });
         }
         return { groupId, eid };
       }),
     );
   }
 
-  private async groupFor(tx: EntityManager, owner: OwnerCaller, groupId: string): Promise<GroupRecord> {
+  private async groupFor(tx: RegistryUnit, owner: OwnerCaller, groupId: string): Promise<Group> {
     if (!UUID.test(groupId)) throw new OwnerError.NotFound('no such group');
-    const group = await tx.findOneBy(GroupRecord, { id: groupId });
+    const group = await tx.groups.byId(groupId);
     const role = group ? await roleOnGroup(tx, groupId, subjectOf(owner)) : undefined;
     if (!group || !role) throw new OwnerError.NotFound('no such group');
     if (!atLeast(role, 'admin')) throw new OwnerError.Forbidden('this needs the admin role on the group');
@@ -119,8 +118,8 @@ export class Sharing {
   }
 
   /** An active, non-owner grant the caller may manage (admin or better on its device / group). */
-  private async manageableGrant(tx: EntityManager, owner: OwnerCaller, grantId: string, scope: { eid?: string }): Promise<GrantRecord> {
-    const grant = UUID.test(grantId) ? await tx.findOneBy(GrantRecord, { id: grantId, revokedAt: IsNull() }) : null;
+  private async manageableGrant(tx: RegistryUnit, owner: OwnerCaller, grantId: string, scope: { eid?: string }): Promise<Grant> {
+    const grant = UUID.test(grantId) ? await tx.grants.byId(grantId) : null;
     if (!grant) throw new OwnerError.NotFound('no such grant');
     if (grant.scope === 'device') {
       scope.eid = grant.eid as string;
@@ -133,20 +132,19 @@ export class Sharing {
   }
 
   /** Gives `who` the role (replacing its previous grant on the same scope); never over an owner grant. */
-  private async upsertGrant(tx: EntityManager, by: OwnerCaller, target: Pick<GrantRecord, 'scope' | 'eid' | 'groupId'>, who: Subject, role: Role): Promise<GrantRecord> {
-    const where = target.scope === 'device' ? { scope: 'device' as const, eid: target.eid as string } : { scope: 'group' as const, groupId: target.groupId as string };
-    const existing = await tx.findBy(GrantRecord, { ...where, subjectIss: who.iss, subjectSub: who.sub, revokedAt: IsNull() });
+  private async upsertGrant(tx: RegistryUnit, by: OwnerCaller, target: Pick<Grant, 'scope' | 'eid' | 'groupId'>, who: Subject, role: Role): Promise<Grant> {
+    const existing = target.scope === 'device' ? await tx.grants.onDeviceOf(target.eid as string, who) : await tx.grants.onGroupOf(target.groupId as string, who);
     if (existing.some((grant) => grant.role === 'owner')) throw new OwnerError.OwnerGrantImmutable('the owner keeps the owner role');
-    for (const grant of existing) await tx.update(GrantRecord, { id: grant.id }, { revokedAt: this.deps.now() });
+    for (const grant of existing) await tx.grants.revoke(grant.id, this.deps.now());
     return this.insertGrant(tx, by, target, who, role);
   }
 
-  private async insertGrant(tx: EntityManager, by: OwnerCaller, target: Pick<GrantRecord, 'scope' | 'eid' | 'groupId'>, who: Subject, role: Role): Promise<GrantRecord> {
-    const grant: GrantRecord = {
+  private async insertGrant(tx: RegistryUnit, by: OwnerCaller, target: Pick<Grant, 'scope' | 'eid' | 'groupId'>, who: Subject, role: Role): Promise<Grant> {
+    const grant: Grant = {
       id: randomUUID(), ...target, role, subjectIss: who.iss, subjectSub: who.sub,
       createdByIss: by.identity.iss, createdBySub: by.identity.sub, createdAt: this.deps.now(), revokedAt: null,
     };
-    await tx.insert(GrantRecord, grant as never);
+    await tx.grants.insert(grant);
     return grant;
   }
 }

@@ -18,24 +18,20 @@
  * status arrives). A failing call is audited and retried by the outbox; it never undoes the sale.
  */
 import { randomUUID } from 'node:crypto';
-import { IsNull, MoreThan, type EntityManager } from 'typeorm';
+import { ID_PATTERN } from '@rsp/contracts';
 import { requireStepUp, STEP_UP_MAX_AGE_SECONDS } from '@rsp/identity';
-import { DeviceRecord } from '../adapters/entities/device.entity';
-import { GrantRecord } from '../adapters/entities/grant.entity';
-import { GroupDeviceRecord } from '../adapters/entities/group.entity';
-import { SettingsSnapshotRecord } from '../adapters/entities/settings-snapshot.entity';
-import { TransferRecord, type SubscriptionChoice } from '../adapters/entities/transfer.entity';
-import { deviceFor, ownerGrantOf } from './access';
+import { deviceFor } from './access';
 import type { AuditLog, AuditScope } from './audit';
 import { codeMatches, generateTransferCode, hashCode } from './codes';
 import { revokeAllConsents } from './consents';
 import { sameSubject, subjectOf, type OwnerCaller, type RegistryDeps, type Subject } from './context';
 import { DESTINATION, ownerNotificationTopic, touchAndPublish } from './device-status';
-import { rememberOwner } from './devices';
 import type { Es2Job } from './es2';
 import { OwnerError } from './errors';
+import type { Device, SubscriptionChoice, Transfer } from './records';
 import { runSteps, type Step } from './steps';
-import { CODE, ICCID, ID, bodyOf, oneOf, optionalText, text, type Body } from './validate';
+import type { RegistryUnit } from './store';
+import { CODE, ICCID, bodyOf, oneOf, optionalText, text, type Body } from './validate';
 
 export const TRANSFER_TTL_MS = 10 * 60 * 1000;
 export const TRANSFER_MAX_ATTEMPTS = 5;
@@ -54,8 +50,8 @@ interface RedeemContext {
   buyer: OwnerCaller;
   body: Body;
   scope: AuditScope;
-  device?: DeviceRecord;
-  transfer?: TransferRecord;
+  device?: Device;
+  transfer?: Transfer;
   seller?: Subject;
 }
 
@@ -81,7 +77,7 @@ export class Transfers {
 
   private validateStart(c: StartContext): void {
     c.subscription = oneOf(c.body, 'subscription', ['leave', 'pass'] as const);
-    c.mnoId = optionalText(c.body, 'mnoId', ID, 'an MNO id');
+    c.mnoId = optionalText(c.body, 'mnoId', ID_PATTERN, 'an MNO id');
     c.iccid = optionalText(c.body, 'iccid', ICCID, 'an ICCID');
     const connector = c.mnoId ? this.deps.config.mnos.get(c.mnoId) : undefined;
     if (c.mnoId && !connector) throw new OwnerError.BadRequest('mnoId: a known MNO');
@@ -100,16 +96,16 @@ export class Transfers {
     const now = this.deps.now();
     const id = randomUUID();
     const expiresAt = new Date(now.getTime() + TRANSFER_TTL_MS);
-    await this.deps.dataSource.transaction(async (tx) => {
+    await this.deps.store.transaction(async (tx) => {
       const { device } = await deviceFor(tx, c.eid, subjectOf(c.owner), 'owner');
       if (device.status !== 'Active') throw new OwnerError.DeviceNotActive('a suspended device cannot be sold');
       // A new code replaces any pending one.
-      await tx.update(TransferRecord, { eid: c.eid, usedAt: IsNull(), burnedAt: IsNull() }, { burnedAt: now });
-      await tx.insert(TransferRecord, {
+      await tx.transfers.burnPending(c.eid, now);
+      await tx.transfers.insert({
         id, eid: c.eid, codeHash: hashCode(code), sellerIss: c.owner.identity.iss, sellerSub: c.owner.identity.sub,
         subscription: c.subscription!, mnoId: c.mnoId ?? null, iccid: c.iccid ?? null, expiresAt, attempts: 0,
         usedAt: null, burnedAt: null, buyerIss: null, buyerSub: null, createdAt: now,
-      } as never);
+      });
     });
     c.result = { transferId: id, transferCode: code, expiresAt: expiresAt.toISOString() };
   }
@@ -119,7 +115,7 @@ export class Transfers {
     const steps: Array<Step<RedeemContext>> = [
       { name: 'rate-limit', run: (c) => this.audit.checkGuessRate(c.buyer) },
       { name: 'verify-code', run: (c) => this.verifyCode(c) },
-      { name: 'move-ownership', run: (c) => this.deps.dataSource.transaction((tx) => this.moveOwnership(tx, c)) },
+      { name: 'move-ownership', run: (c) => this.deps.store.transaction((tx) => this.moveOwnership(tx, c)) },
     ];
     return this.audit.run(buyer, 'transfer.redeem', {}, async (scope) => {
       const context = await runSteps(steps, { buyer, body: bodyOf(input), scope });
@@ -132,16 +128,14 @@ export class Transfers {
     const deviceUrl = text(c.body, 'deviceUrl', /^https?:\/\/\S{1,500}$/, 'a device URL');
     const code = text(c.body, 'transferCode', CODE, 'the transfer code');
     const now = this.deps.now();
-    const device = await this.deps.dataSource.getRepository(DeviceRecord).findOneBy({ deviceUrl });
+    const device = await this.deps.store.devices.byUrl(deviceUrl);
     if (device) c.scope.eid = device.eid;
-    const transfer = device
-      ? await this.deps.dataSource.getRepository(TransferRecord).findOne({ where: { eid: device.eid, usedAt: IsNull(), burnedAt: IsNull(), expiresAt: MoreThan(now) }, order: { createdAt: 'DESC' } })
-      : null;
+    const transfer = device ? await this.deps.store.transfers.latestPending(device.eid, now) : null;
     const matches = codeMatches(code, transfer?.codeHash ?? hashCode('no-transfer'));
     if (!device || !transfer || !matches) {
       if (transfer) {
         const attempts = transfer.attempts + 1;
-        await this.deps.dataSource.getRepository(TransferRecord).update({ id: transfer.id }, { attempts, ...(attempts >= TRANSFER_MAX_ATTEMPTS ? { burnedAt: now } : {}) });
+        await this.deps.store.transfers.recordWrongCode(transfer.id, attempts, attempts >= TRANSFER_MAX_ATTEMPTS ? now : undefined);
       }
       throw new OwnerError.TransferCodeInvalid('wrong, expired or used transfer code');
     }
@@ -153,45 +147,44 @@ export class Transfers {
     c.transfer = transfer;
   }
 
-  private async moveOwnership(tx: EntityManager, c: RedeemContext): Promise<void> {
+  private async moveOwnership(tx: RegistryUnit, c: RedeemContext): Promise<void> {
     const now = this.deps.now();
     const device = c.device!;
     const transfer = c.transfer!;
     const buyer = subjectOf(c.buyer);
     const seller = c.seller!;
     // 1 use-code: conditional, so two buyers racing cannot both win.
-    const used = await tx.update(TransferRecord, { id: transfer.id, usedAt: IsNull(), burnedAt: IsNull() }, { usedAt: now, buyerIss: buyer.iss, buyerSub: buyer.sub });
-    if (used.affected !== 1) throw new OwnerError.TransferCodeInvalid('wrong, expired or used transfer code');
-    const currentOwner = await ownerGrantOf(tx, device.eid);
+    if (!(await tx.transfers.use(transfer.id, buyer, now))) throw new OwnerError.TransferCodeInvalid('wrong, expired or used transfer code');
+    const currentOwner = await tx.grants.ownerOf(device.eid);
     if (!currentOwner || !sameSubject({ iss: currentOwner.subjectIss, sub: currentOwner.subjectSub }, seller)) {
       throw new OwnerError.TransferCodeInvalid('the seller no longer owns the device');
     }
     // 2 revoke-grants, 3 grant-buyer
-    await tx.update(GrantRecord, { scope: 'device', eid: device.eid, revokedAt: IsNull() }, { revokedAt: now });
-    await rememberOwner(tx, buyer, now);
-    await tx.insert(GrantRecord, {
+    await tx.grants.revokeOnDevice(device.eid, now);
+    await tx.owners.remember(buyer, now);
+    await tx.grants.insert({
       id: randomUUID(), scope: 'device', eid: device.eid, groupId: null, role: 'owner', subjectIss: buyer.iss, subjectSub: buyer.sub,
       createdByIss: seller.iss, createdBySub: seller.sub, createdAt: now, revokedAt: null,
-    } as never);
+    });
     // 4 unlink-groups
-    await tx.update(GroupDeviceRecord, { eid: device.eid, removedAt: IsNull() }, { removedAt: now });
+    await tx.groups.unlinkDevice(device.eid, now);
     // 5 bump-epoch
     await revokeAllConsents(tx, device.eid, now);
-    await tx.update(DeviceRecord, { eid: device.eid }, { consentEpoch: device.consentEpoch + 1, recentlyTransferredAt: now });
+    await tx.devices.update(device.eid, { consentEpoch: device.consentEpoch + 1, recentlyTransferredAt: now });
     // 6 snapshot-settings
-    await tx.insert(SettingsSnapshotRecord, {
-      id: randomUUID(), ownerIss: seller.iss, ownerSub: seller.sub, model: device.model, settings: device.settings as never, sourceDeviceUrl: device.deviceUrl, createdAt: now,
-    } as never);
+    await tx.snapshots.insert({
+      id: randomUUID(), ownerIss: seller.iss, ownerSub: seller.sub, model: device.model, settings: device.settings, sourceDeviceUrl: device.deviceUrl, createdAt: now,
+    });
     // 7 enqueue
-    await this.deps.outbox.enqueue(tx, {
+    await tx.outbox.enqueue({
       destination: `${DESTINATION.mqtt}${ownerNotificationTopic(seller)}`,
       payload: { event: 'device-sold', deviceUrl: device.deviceUrl, eid: device.eid, subscription: transfer.subscription, at: now.toISOString() },
     });
-    await touchAndPublish(tx, this.deps.outbox, device.eid, now);
+    await touchAndPublish(tx, device.eid, now);
     if (transfer.subscription === 'leave' && transfer.mnoId && transfer.iccid) {
       const job: Es2Job = { kind: 'resale-leave', mnoId: transfer.mnoId, eid: device.eid, iccid: transfer.iccid, epoch: device.consentEpoch + 1, functions: ['disableProfile', 'deleteProfile'] };
       // 1 s after the status: the SM-DP should know the new epoch before the consent minted at it arrives.
-      await this.deps.outbox.enqueue(tx, { destination: `${DESTINATION.es2}${transfer.mnoId}`, payload: job, notBefore: new Date(now.getTime() + 1000) });
+      await tx.outbox.enqueue({ destination: `${DESTINATION.es2}${transfer.mnoId}`, payload: job, notBefore: new Date(now.getTime() + 1000) });
     }
   }
 }

@@ -26,7 +26,6 @@ export function oneOf<T extends string>(body: Body, member: string, allowed: rea
 
 export const EID = /^[0-9]{32}$/;
 export const ICCID = /^[0-9]{18,19}[0-9F]?$/;
-export const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export const MODEL = /^[\x20-\x7E]{1,64}$/;
 /** Claim codes, transfer codes, PACs: printable, bounded. */

@@ -1,4 +1,7 @@
-/** ES2 over HTTP (docs/services.md "HTTP binding"): `POST /gsma/es2/{functionName}`, thin over Es2Service. */
+/**
+ * ES2 over HTTP (docs/services.md "HTTP binding"): `POST /gsma/es2/{functionName}`, thin over the common
+ * frame: prove the MNO from its API key, call the ES2 table, write the answer.
+ */
 import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { HttpResponse as Response } from './http-response';
@@ -35,8 +38,9 @@ export class Es2Controller {
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ): Promise<unknown> {
-    const outcome = await this.es2.handle(functionName, apiKey, body, ownerConsent);
-    response.status(outcome.httpStatus);
-    return outcome.body;
+    const requester = await this.es2.identify(apiKey);
+    const answer = await this.es2.frame.call({ iface: 'ES2', functionName, body, requester, ...(ownerConsent ? { ownerConsent } : {}) });
+    response.status(answer.httpStatus);
+    return answer.response;
   }
 }

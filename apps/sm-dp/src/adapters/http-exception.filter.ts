@@ -1,26 +1,34 @@
 /**
  * Whatever escapes a controller (malformed JSON, unknown route, a bug) is answered as a
- * FunctionExecutionStatus body, never Nest's default body or a stack trace (SGP.02 §5.1).
+ * FunctionExecutionStatus body, never Nest's default body or a stack trace (SGP.02 §5.1). On the SGP.02
+ * routes (`/gsma/…`) with the HTTP binding's one rule (httpAnswerBeforeFrame of @rsp/contracts, as the
+ * SM-SR): an unreadable body is answered as the frame answers a body it cannot validate, HTTP 200 Failed
+ * 1.6 / 2.1 `body`. The inventory API keeps HTTP error statuses.
  */
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { HttpResponse as Response } from './http-response';
-import { STATUS_CODE, failed } from '@rsp/contracts';
+import { FUNCTION_UNSUPPORTED, STATUS_CODE, failed, httpAnswerBeforeFrame, statusOnly } from '@rsp/contracts';
 
 @Catch()
 export class FunctionStatusExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('SmDpHttp');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    let httpStatus = 500;
-    let status = failed(STATUS_CODE.EXECUTION_ERROR);
-    if (exception instanceof HttpException) {
-      httpStatus = exception.getStatus();
-      if (httpStatus === 404) status = failed({ subjectCode: '1.6', reasonCode: '3.1', message: 'Function not supported' });
-      else if (httpStatus < 500) status = failed(STATUS_CODE.INVALID_PARAMETER, 'body');
-    } else {
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const rejectedWith = exception instanceof HttpException ? exception.getStatus() : undefined;
+    if (rejectedWith === undefined || rejectedWith >= 500) {
       this.logger.error(`unhandled ${(exception as { code?: string })?.code ?? (exception as Error)?.name ?? 'error'}`);
     }
-    response.status(httpStatus).json({ header: { functionExecutionStatus: status } });
+    const path = http.getRequest<{ path?: string }>().path ?? '';
+    if (path.startsWith('/gsma/')) {
+      const answer = httpAnswerBeforeFrame(rejectedWith);
+      response.status(answer.httpStatus).json(answer.response);
+      return;
+    }
+    let status = failed(STATUS_CODE.EXECUTION_ERROR);
+    if (rejectedWith === 404) status = failed(FUNCTION_UNSUPPORTED);
+    else if (rejectedWith !== undefined && rejectedWith < 500) status = failed(STATUS_CODE.INVALID_PARAMETER, 'body');
+    response.status(rejectedWith ?? 500).json(statusOnly(status));
   }
 }

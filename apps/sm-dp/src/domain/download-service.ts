@@ -11,8 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { executedSuccess, expired, toExecutionStatus, type es2 } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
-import { StateMachine, type FlowContext, type FlowDefinition, type StepInfo, type TransactionRecord } from '@rsp/persistence';
-import type { DataSource } from 'typeorm';
+import type { FlowContext, FlowDefinition, StateMachine, StateMachineOptions, StepInfo, TransactionRecord } from '@rsp/persistence';
 import { DOWNLOAD_FLOW, downloadFlow, isIccidUnknown, stepIndex, type DownloadContext, type DownloadDependencies } from './download-flow';
 import type { Es3Gateway } from './es3-gateway';
 import type { Inventory } from './inventory';
@@ -36,18 +35,24 @@ export interface DownloadServiceOptions {
   pauseAtStep?: string;
 }
 
+/** The persisted state machine (@rsp/persistence StateMachine over the database) as this service drives it. */
+export type FlowEngine = Pick<StateMachine, 'start' | 'resume' | 'findRunning' | 'findEnded' | 'annotate'>;
+
+/** Opens the flow engine for these flows (app.ts: a StateMachine on the SM-DP's DataSource). */
+export type FlowEngineFactory = (flows: ReadonlyArray<FlowDefinition<FlowContext>>, options: StateMachineOptions) => FlowEngine;
+
 /** Stores the ES2 response of a resumed flow for repeats of its call (Es2Service.settleReplay). */
 export type ReplaySettler = (mnoId: string, replay: NonNullable<DownloadContext['replay']>, response: es2.DownloadProfileResponse) => Promise<void>;
 
 export class DownloadService {
   readonly flow: FlowDefinition<DownloadContext>;
-  private readonly machine: StateMachine;
+  private readonly machine: FlowEngine;
   private readonly deadlines = new Map<string, Date>();
   private readonly inventory: Inventory;
   private readonly es3: Es3Gateway;
 
   constructor(
-    dataSource: DataSource,
+    openFlows: FlowEngineFactory,
     deps: Omit<DownloadDependencies, 'deadlineOf' | 'isRepeat'>,
     private readonly logger: Logger,
     private readonly options: DownloadServiceOptions = {},
@@ -78,7 +83,7 @@ export class DownloadService {
         },
       })),
     };
-    this.machine = new StateMachine(dataSource, [this.flow as unknown as FlowDefinition<FlowContext>], { now: deps.now });
+    this.machine = openFlows([this.flow as unknown as FlowDefinition<FlowContext>], { now: deps.now });
     this.inventory = deps.inventory;
     this.es3 = deps.es3;
   }

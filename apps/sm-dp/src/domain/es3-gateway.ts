@@ -4,13 +4,10 @@
  * the wait bounded by the flow's deadline, and a Failed / Expired reply of the SM-SR turned into a
  * StatusError carrying the SM-SR's own codes, so the MNO sees why.
  */
-import { STATUS_CODE, StatusError, isExecuted } from '@rsp/contracts';
+import { STATUS_CODE, StatusError, isExecuted, isId } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import type { Es3Client, Es3Function, Es3RequestMap, Es3ResponseMap } from './es3-client';
 import { SMDP_STATUS } from './status-codes';
-
-/** SM-SR ids become one MQTT topic level (`smsr/{smsrId}/es3/…`): the transport's id alphabet only. */
-const SMSR_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export interface Es3CallContext {
   /** functionCallIdentifier of the ES3 request (unique per call; repeated only to replay). */
@@ -40,7 +37,7 @@ export class Es3Gateway {
     input: Omit<Es3RequestMap[F], 'header'>,
     context: Es3CallContext,
   ): Promise<Es3ResponseMap[F]> {
-    if (!SMSR_ID.test(smsrId)) throw new StatusError(SMDP_STATUS.SMSR_UNKNOWN, smsrId);
+    if (!isId(smsrId)) throw new StatusError(SMDP_STATUS.SMSR_UNKNOWN, smsrId); // it becomes a topic level (smsr/{smsrId}/es3/…)
     const remainingMs = context.deadline ? context.deadline.getTime() - this.now().getTime() : undefined;
     if (remainingMs !== undefined && remainingMs <= 0) throw expiredError();
     const timeoutMs = Math.max(1, Math.min(context.timeoutMs ?? this.defaultTimeoutMs, remainingMs ?? Number.MAX_SAFE_INTEGER));

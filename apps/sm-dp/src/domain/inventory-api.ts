@@ -16,8 +16,8 @@ import {
   toExecutionStatus,
   type FunctionResponse,
 } from '@rsp/contracts';
-import { SUBSCRIPTION_STATES, type SubscriptionState } from '../adapters/entities/subscription.entity';
 import type { Inventory } from './inventory';
+import { SUBSCRIPTION_STATES, type SubscriptionState } from './inventory-store';
 import { SMDP_STATUS } from './status-codes';
 
 export interface InventoryOutcome {

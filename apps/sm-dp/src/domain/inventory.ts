@@ -2,17 +2,16 @@
  * The SM-DP's profile inventory (SGP.02 §3.1.1: the SM-DP holds the MNO's profiles and reserves one per
  * DownloadProfile): MNOs and their API keys, profile types with their SAIP template, and the pool of
  * subscriptions (ICCID, IMSI, Ki, OPc). Ki / OPc are sealed with SecretBox (AAD = field and ICCID) and
- * never logged; generated ones are returned once to the caller, like an HSS provisioning file.
+ * never logged; generated ones are returned once to the caller, like an HSS provisioning file. The
+ * records live behind the InventoryStore port (inventory-store.ts).
  */
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { In, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral, type QueryDeepPartialEntity } from 'typeorm';
+import { randomBytes, randomInt } from 'node:crypto';
 import { StatusError, type PolicyRule } from '@rsp/contracts';
-import { claimFirstRow, findRowsBy, isUniqueViolation, TtlCache, type SecretBox } from '@rsp/persistence';
+import { hashApiKey, sameApiKeyHash } from '@rsp/identity';
+import { TtlCache, type SecretBox } from '@rsp/persistence';
 import { generateIccid } from '@rsp/pki';
 import { buildDefaultTemplate, decodeProfilePackage, encodeProfilePackage } from '@rsp/saip';
-import { MnoRecord } from '../adapters/entities/mno.entity';
-import { ProfileTypeRecord } from '../adapters/entities/profile-type.entity';
-import { SubscriptionRecord, type SubscriptionState } from '../adapters/entities/subscription.entity';
+import type { InventoryStore, Mno, ProfileType, Subscription, SubscriptionBatch, SubscriptionState } from './inventory-store';
 import { SMDP_STATUS } from './status-codes';
 
 /** A subscriber's network credentials as the HSS needs them (hex Ki / OPc). @secret */
@@ -39,11 +38,6 @@ export interface MnoConfig {
   webhookUrl?: string;
 }
 
-/** Hex SHA-256 of an API key: what the database stores. */
-export function hashApiKey(apiKey: string): string {
-  return createHash('sha256').update(apiKey, 'utf8').digest('hex');
-}
-
 /** Default issuer prefix of generated ICCIDs: 89 (telecom), 88 [U], 299 test issuer. */
 export const DEFAULT_ICCID_PREFIX = '8988299';
 /** Default IMSI prefix: MCC 001 / MNC 01, the ITU-T test network. */
@@ -59,11 +53,11 @@ export interface InventoryOptions {
 
 export class Inventory {
   /** MNOs by `id:{mnoId}` and `key:{sha256}`; profile types by `{mnoId}/{name}` (read on every ES2 call and download). */
-  private readonly mnos: TtlCache<MnoRecord>;
-  private readonly profileTypes: TtlCache<ProfileTypeRecord>;
+  private readonly mnos: TtlCache<Mno>;
+  private readonly profileTypes: TtlCache<ProfileType>;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly store: InventoryStore,
     private readonly secrets: SecretBox,
     private readonly now: () => Date = () => new Date(),
     options: InventoryOptions = {},
@@ -75,53 +69,45 @@ export class Inventory {
 
   /** Creates or updates an MNO from configuration (the key is hashed before it is stored). */
   async upsertMno(config: MnoConfig): Promise<void> {
-    const repository = this.dataSource.getRepository(MnoRecord);
-    const existing = await repository.findOneBy({ mnoId: config.mnoId });
-    const fields = { apiKeySha256: hashApiKey(config.apiKey), webhookUrl: config.webhookUrl ?? null };
-    if (existing) await repository.update({ mnoId: config.mnoId }, fields);
-    else await repository.insert({ mnoId: config.mnoId, ...fields, createdAt: this.now() });
+    await this.store.saveMno({ mnoId: config.mnoId, apiKeySha256: hashApiKey(config.apiKey), webhookUrl: config.webhookUrl ?? null }, this.now());
     this.mnos.clear(); // the old key's entry too
   }
 
   /** The MNO owning `apiKey`, or undefined. */
-  async authenticate(apiKey: string): Promise<MnoRecord | undefined> {
+  async authenticate(apiKey: string): Promise<Mno | undefined> {
     const hash = hashApiKey(apiKey);
-    const mno = await this.mnos.get(`key:${hash}`, () => this.first(MnoRecord, { apiKeySha256: hash }));
-    // The lookup is by hash already; the constant-time compare only documents the intent.
-    if (!mno || !timingSafeEqual(Buffer.from(mno.apiKeySha256, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
+    const mno = await this.mnos.get(`key:${hash}`, () => this.store.mnoByKeyHash(hash));
+    if (!mno || !sameApiKeyHash(mno.apiKeySha256, hash)) return undefined;
     return mno;
   }
 
-  async mno(mnoId: string): Promise<MnoRecord | null> {
-    return (await this.mnos.get(`id:${mnoId}`, () => this.first(MnoRecord, { mnoId }))) ?? null;
+  async mno(mnoId: string): Promise<Mno | null> {
+    return (await this.mnos.get(`id:${mnoId}`, () => this.store.mnoById(mnoId))) ?? null;
   }
 
   /** Adds (or replaces) a profile type; the template defaults to `buildDefaultTemplate()` and must decode. */
   async putProfileType(mnoId: string, input: { name: string; template?: Buffer; pol2?: PolicyRule[] }): Promise<void> {
     const template = input.template ?? encodeProfilePackage(buildDefaultTemplate());
     decodeProfilePackage(template); // SaipError (→ 8.4 / 4.2) when it is not a profile package
-    const repository = this.dataSource.getRepository(ProfileTypeRecord);
-    const fields = { template, pol2: input.pol2 ?? [] };
-    if (await repository.existsBy({ mnoId, name: input.name })) await repository.update({ mnoId, name: input.name }, values<ProfileTypeRecord>(fields));
-    else await repository.insert(values<ProfileTypeRecord>({ mnoId, name: input.name, ...fields, createdAt: this.now() }));
+    await this.store.saveProfileType({ mnoId, name: input.name, template, pol2: input.pol2 ?? [] }, this.now());
     this.profileTypes.invalidate(`${mnoId}/${input.name}`);
   }
 
-  async profileType(mnoId: string, name: string): Promise<ProfileTypeRecord> {
-    const type = await this.profileTypes.get(`${mnoId}/${name}`, () => this.first(ProfileTypeRecord, { mnoId, name }));
+  async profileType(mnoId: string, name: string): Promise<ProfileType> {
+    const type = await this.profileTypes.get(`${mnoId}/${name}`, () => this.store.profileType(mnoId, name));
     if (!type) throw new StatusError(SMDP_STATUS.PROFILE_TYPE_UNKNOWN, 'profileType');
     return type;
   }
 
-  listProfileTypes(mnoId: string): Promise<ProfileTypeRecord[]> {
-    return this.dataSource.getRepository(ProfileTypeRecord).find({ where: { mnoId }, order: { name: 'ASC' } });
+  listProfileTypes(mnoId: string): Promise<ProfileType[]> {
+    return this.store.profileTypesOf(mnoId);
   }
 
   /** Loads subscriber records into the pool (state available). An ICCID already known → 8.2.1 / 3.3. */
   async addSubscriptions(mnoId: string, profileType: string, records: readonly SubscriberRecord[]): Promise<number> {
     await this.profileType(mnoId, profileType);
-    await this.dataSource.transaction(async (tx) => {
-      for (const record of records) await this.insertSubscription(tx, mnoId, profileType, record);
+    await this.store.addSubscriptions(async (batch) => {
+      for (const record of records) await this.insertSubscription(batch, mnoId, profileType, record);
     });
     return records.length;
   }
@@ -140,7 +126,7 @@ export class Inventory {
     const iccidPrefix = options.iccidPrefix ?? DEFAULT_ICCID_PREFIX;
     const imsiPrefix = options.imsiPrefix ?? DEFAULT_IMSI_PREFIX;
     const generated: SubscriberRecord[] = [];
-    await this.dataSource.transaction(async (tx) => {
+    await this.store.addSubscriptions(async (batch) => {
       while (generated.length < count) {
         const record: SubscriberRecord = {
           iccid: generateIccid(iccidPrefix, randomSerial(19 - iccidPrefix.length), 20),
@@ -149,8 +135,8 @@ export class Inventory {
           opc: randomBytes(16).toString('hex'),
         };
         if (generated.some((other) => other.iccid === record.iccid)) continue;
-        if (await tx.getRepository(SubscriptionRecord).existsBy({ iccid: record.iccid })) continue;
-        await this.insertSubscription(tx, mnoId, profileType, record);
+        if (await batch.exists(record.iccid)) continue;
+        await this.insertSubscription(batch, mnoId, profileType, record);
         generated.push(record);
       }
     });
@@ -158,29 +144,16 @@ export class Inventory {
   }
 
   async listSubscriptions(mnoId: string, filter: { state?: SubscriptionState; profileType?: string } = {}): Promise<SubscriptionView[]> {
-    const rows = await this.dataSource.getRepository(SubscriptionRecord).find({
-      where: { mnoId, ...(filter.state ? { state: filter.state } : {}), ...(filter.profileType ? { profileType: filter.profileType } : {}) },
-      order: { iccid: 'ASC' },
-      take: 1000,
-    });
+    const rows = await this.store.subscriptionsOf(mnoId, filter, 1000);
     return rows.map(view);
   }
 
-  /**
-   * `findOneBy` without the query builder (findRowsBy: same rows, same column conversion). These reads
-   * run on every ES2 call and download (bench -- provisioning profile).
-   */
-  private async first<E extends ObjectLiteral>(entity: EntityTarget<E>, where: Partial<Record<keyof E & string, unknown>>): Promise<E | null> {
-    const [row] = await findRowsBy(this.dataSource, entity, where);
-    return row ?? null;
-  }
-
-  findSubscription(iccid: string): Promise<SubscriptionRecord | null> {
-    return this.first(SubscriptionRecord, { iccid });
+  findSubscription(iccid: string): Promise<Subscription | null> {
+    return this.store.subscription(iccid);
   }
 
   /** The subscription `iccid` if `mnoId` owns it: unknown → 8.2.1 / 3.9, another MNO's → 8.2.1 / 1.2. */
-  async ownedSubscription(mnoId: string, iccid: string): Promise<SubscriptionRecord> {
+  async ownedSubscription(mnoId: string, iccid: string): Promise<Subscription> {
     const subscription = await this.findSubscription(iccid);
     if (!subscription) throw new StatusError(SMDP_STATUS.ICCID_UNKNOWN, iccid);
     if (subscription.mnoId !== mnoId) throw new StatusError(SMDP_STATUS.ICCID_NOT_OWNED, iccid);
@@ -192,7 +165,7 @@ export class Inventory {
    * the first available one of the profile type (lowest ICCID), for `eid` and `transactionId`. Safe to
    * repeat for the same transaction (a resumed flow finds its own reservation).
    *
-   * Each reservation is ONE statement (claimFirstRow: on Postgres `UPDATE … WHERE iccid = (SELECT … FOR
+   * Each reservation is ONE statement (InventoryStore.claimAvailable: on Postgres `UPDATE … WHERE iccid = (SELECT … FOR
    * UPDATE SKIP LOCKED LIMIT 1) RETURNING …`): concurrent downloads get distinct subscriptions and
    * 8.2.1 / 3.7 only when none is left, never because another caller took the one they had read.
    * `firstRun`: the transaction has never run this step, so it holds no reservation to look for.
@@ -203,14 +176,14 @@ export class Inventory {
     eid: string,
     transactionId: string,
     options: { firstRun?: boolean } = {},
-  ): Promise<SubscriptionRecord> {
+  ): Promise<Subscription> {
     if (!options.firstRun) {
       const mine = await this.reservationOf(transactionId);
       if (mine) return mine;
     }
-    const reservation: Partial<SubscriptionRecord> = { state: 'reserved', eid, transactionId, updatedAt: this.now() };
+    const reservation: Partial<Subscription> = { state: 'reserved', eid, transactionId, updatedAt: this.now() };
     if (wanted.iccid !== undefined) {
-      const reserved = await claimFirstRow(this.dataSource, SubscriptionRecord, { iccid: wanted.iccid, mnoId, state: 'available' }, reservation);
+      const reserved = await this.store.claimAvailable({ iccid: wanted.iccid, mnoId }, reservation);
       if (!reserved) {
         await this.ownedSubscription(mnoId, wanted.iccid); // why not: unknown → 3.9, another MNO's → 1.2, else in use
         throw new StatusError(SMDP_STATUS.ICCID_IN_USE, wanted.iccid);
@@ -219,46 +192,42 @@ export class Inventory {
     }
     const profileType = wanted.profileType ?? '';
     await this.profileType(mnoId, profileType);
-    const reserved = await claimFirstRow(this.dataSource, SubscriptionRecord, { mnoId, profileType, state: 'available' }, reservation);
+    const reserved = await this.store.claimAvailable({ mnoId, profileType }, reservation);
     if (!reserved) throw new StatusError(SMDP_STATUS.NO_PROFILE_AVAILABLE, profileType);
     return reserved;
   }
 
   /** The subscription `transactionId` holds reserved, if any (a flow interrupted before it wrote its ICCID). */
-  reservationOf(transactionId: string): Promise<SubscriptionRecord | null> {
-    return this.first(SubscriptionRecord, { transactionId, state: 'reserved' });
+  reservationOf(transactionId: string): Promise<Subscription | null> {
+    return this.store.reservationOf(transactionId);
   }
 
   /** Gives a reservation of `transactionId` back to the pool (a failed or expired download). */
   async release(iccid: string, transactionId: string): Promise<void> {
-    await this.dataSource
-      .getRepository(SubscriptionRecord)
-      .update({ iccid, transactionId, state: In(['reserved', 'installed']) }, { state: 'available', eid: null, transactionId: null, isdpAid: null, updatedAt: this.now() });
+    await this.store.updateHeld(iccid, transactionId, { state: 'available', eid: null, transactionId: null, isdpAid: null, updatedAt: this.now() });
   }
 
   async markInstalled(iccid: string, transactionId: string, isdpAid: string): Promise<void> {
-    await this.dataSource
-      .getRepository(SubscriptionRecord)
-      .update({ iccid, transactionId, state: In(['reserved', 'installed']) }, { state: 'installed', isdpAid, updatedAt: this.now() });
+    await this.store.updateHeld(iccid, transactionId, { state: 'installed', isdpAid, updatedAt: this.now() });
   }
 
   /** SGP.02 §3.4 (DeleteProfile / HandleProfileDeletedNotification): the profile left the eUICC. */
   async markDeleted(iccid: string): Promise<void> {
-    await this.dataSource.getRepository(SubscriptionRecord).update({ iccid }, { state: 'deleted', updatedAt: this.now() });
+    await this.store.update(iccid, { state: 'deleted', updatedAt: this.now() });
   }
 
   /** Opens the sealed Ki / OPc of a subscription. @secret */
-  openCredentials(subscription: SubscriptionRecord): { ki: Buffer; opc: Buffer } {
+  openCredentials(subscription: Subscription): { ki: Buffer; opc: Buffer } {
     return {
       ki: this.secrets.open(subscription.kiSealed, `ki:${subscription.iccid}`),
       opc: this.secrets.open(subscription.opcSealed, `opc:${subscription.iccid}`),
     };
   }
 
-  private async insertSubscription(tx: EntityManager, mnoId: string, profileType: string, record: SubscriberRecord): Promise<void> {
+  private async insertSubscription(batch: SubscriptionBatch, mnoId: string, profileType: string, record: SubscriberRecord): Promise<void> {
     const now = this.now();
     try {
-      await tx.getRepository(SubscriptionRecord).insert({
+      await batch.insert({
         iccid: record.iccid,
         imsi: record.imsi,
         kiSealed: this.secrets.seal(Buffer.from(record.ki, 'hex'), `ki:${record.iccid}`),
@@ -273,18 +242,13 @@ export class Inventory {
         updatedAt: now,
       });
     } catch (error) {
-      if (isUniqueViolation(error)) throw new StatusError(SMDP_STATUS.ICCID_IN_USE, record.iccid);
+      if (this.store.isDuplicate(error)) throw new StatusError(SMDP_STATUS.ICCID_IN_USE, record.iccid);
       throw error;
     }
   }
 }
 
-/** TypeORM cannot type JSON columns in insert/update values (as @rsp/persistence's own helper). */
-function values<E extends ObjectLiteral>(partial: Partial<E>): QueryDeepPartialEntity<E> {
-  return partial as QueryDeepPartialEntity<E>;
-}
-
-function view(row: SubscriptionRecord): SubscriptionView {
+function view(row: Subscription): SubscriptionView {
   return {
     iccid: row.iccid,
     imsi: row.imsi,

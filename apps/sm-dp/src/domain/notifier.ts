@@ -1,13 +1,11 @@
 /**
  * ES2 notifications to the MNO (SGP.02 §5.3 Handle*Notification; docs/services.md "Notifications to
- * MNOs"): written to the persisted outbox, then delivered at least once by the worker as a webhook POST
+ * MNOs"): written to the persisted outbox, then delivered at least once by the outbox relay as a webhook POST
  * `{ interface: 'ES2', function, body }` and on MQTT `{prefix}/mno/{mnoId}/es2/notify` (QoS 1).
  * ES3 notifications from the SM-SR (§5.4) are mapped to the owning MNO and forwarded the same way.
  */
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { NOTIFICATIONS, StatusError, executedSuccess, parse, topicLevel, type FunctionResponse, type ProfileChangeNotification } from '@rsp/contracts';
-import type { Outbox } from '@rsp/persistence';
 import type { Inventory } from './inventory';
 import { SMDP_STATUS } from './status-codes';
 
@@ -28,10 +26,15 @@ export interface MnoNotificationPayload {
 /** Outbox destinations: `mqtt:{topic}` for MQTT, anything else is a webhook URL. */
 export const MQTT_DESTINATION_PREFIX = 'mqtt:';
 
+/** The persisted outbox, as the Notifier writes to it (adapters/notification-queue.ts). */
+export interface NotificationQueue {
+  /** Queues the messages in one write; each is delivered at least once. */
+  enqueue(messages: ReadonlyArray<{ destination: string; payload: unknown }>): Promise<void>;
+}
+
 export class Notifier {
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly outbox: Outbox,
+    private readonly queue: NotificationQueue,
     private readonly inventory: Inventory,
     private readonly smdpId: string,
     /** `rsp/v1` in production: the topic is then `rsp/v1/mno/{mnoId}/es2/notify`. */
@@ -53,10 +56,7 @@ export class Notifier {
       },
     };
     const destinations = [`${MQTT_DESTINATION_PREFIX}${this.topicRoot}/mno/${topicLevel(mnoId, 'mnoId')}/es2/notify`, ...(mno.webhookUrl ? [mno.webhookUrl] : [])];
-    // Every channel in ONE INSERT (atomic on its own, no transaction), then straight to the relay.
-    const messages = this.outbox.prepare(destinations.map((destination) => ({ destination, payload })), true);
-    await this.outbox.insert(this.dataSource, messages);
-    this.outbox.committed(messages);
+    await this.queue.enqueue(destinations.map((destination) => ({ destination, payload })));
   }
 
   /**

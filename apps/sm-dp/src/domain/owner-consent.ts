@@ -14,20 +14,9 @@
  * functionCallIdentifier, so the MNO can repeat the same call with a consent (or once the registry answers).
  */
 import { toExecutionStatus, type FunctionExecutionStatus } from '@rsp/contracts';
-import { authorizeOwnerOperation, type ConsentVerifier, type DeviceStatusLookup, type OwnerPolicyOperation } from '@rsp/identity';
+import { authorizeOwnerOperation, OWNER_OPERATIONS, type ConsentVerifier, type DeviceStatusLookup } from '@rsp/identity';
 import type { Logger } from './download-service';
 import type { Es2Function } from './es2-service';
-
-/** ES2 function → what the owner policy sees (ES2 names are the consent operation names). */
-const OPERATION: Readonly<Record<Es2Function, OwnerPolicyOperation>> = {
-  GetEIS: 'Read',
-  DownloadProfile: 'DownloadProfile',
-  EnableProfile: 'EnableProfile',
-  DisableProfile: 'DisableProfile',
-  DeleteProfile: 'DeleteProfile',
-  UpdatePolicyRules: 'OtherProfileChange',
-  UpdateSubscriptionAddress: 'OtherProfileChange',
-};
 
 export class OwnerConsentCheck {
   constructor(
@@ -40,7 +29,7 @@ export class OwnerConsentCheck {
   /** undefined when the call may go on; else the Failed status to answer. */
   async refusal(fn: Es2Function, eid: string, mnoId: string, consent: string | undefined): Promise<FunctionExecutionStatus | undefined> {
     try {
-      await authorizeOwnerOperation({ statuses: this.statuses, operation: OPERATION[fn], eid, mnoId, consent, checkConsent: true, verifier: this.verifier });
+      await authorizeOwnerOperation({ statuses: this.statuses, operation: OWNER_OPERATIONS.ES2[fn], eid, mnoId, consent, checkConsent: true, verifier: this.verifier });
       return undefined;
     } catch (error) {
       this.logger.log(`ES2 ${fn} for ${mnoId} on ${eid} refused: ${(error as { code?: string }).code ?? 'unexpected error'}`);

@@ -10,7 +10,7 @@ export class SmSrModule {
   static register(options: { smsrId: string; service: SmSrService; auth: SmSrHttpAuth }): DynamicModule {
     return {
       module: SmSrModule,
-      controllers: [Es1HttpController, Es4HttpController, es3MqttController(options.smsrId, options.service.functionNames('ES3'))],
+      controllers: [Es1HttpController, Es4HttpController, es3MqttController(options.smsrId)],
       providers: [
         { provide: SMSR_SERVICE, useValue: options.service },
         { provide: SMSR_HTTP_AUTH, useValue: options.auth },

@@ -1,5 +1,5 @@
 /**
- * Owner checks of the SM-SR (docs/owner-registry.md): run by the FunctionRunner after validation and the
+ * Owner checks of the SM-SR (docs/owner-registry.md): run by the SGP.02 frame (row guard) after validation and the
  * requester check, BEFORE the idempotency claim and any ES5 traffic (a refusal is never stored, so the
  * same functionCallIdentifier can be repeated with a consent).
  *
@@ -13,29 +13,9 @@
  * ES3 carries no consent: the SM-DP verified it on ES2 (docs/owner-registry.md "Consent tokens").
  * GetEIS / AuditEIS are reads and ES1 is the EUM's registration: neither is checked.
  */
-import { authorizeOwnerOperation, type ConsentVerifier, type DeviceStatusLookup, type OwnerPolicyOperation } from '@rsp/identity';
+import { authorizeOwnerOperation, ownerOperationOf, type ConsentVerifier, type DeviceStatusLookup } from '@rsp/identity';
 import type { SmSrInterface } from './function-runner';
 import type { SmSrLogger } from './model';
-
-const ES3_OPERATIONS: Readonly<Record<string, OwnerPolicyOperation>> = {
-  GetEIS: 'Read',
-  AuditEIS: 'Read',
-  CreateISDP: 'DownloadProfile',
-  SendData: 'DownloadProfile',
-  ProfileDownloadCompleted: 'DownloadProfile',
-  UpdatePolicyRules: 'OtherProfileChange',
-  EnableProfile: 'EnableProfile',
-  DisableProfile: 'DisableProfile',
-  DeleteISDP: 'DeleteProfile',
-};
-const ES4_OPERATIONS: Readonly<Record<string, OwnerPolicyOperation>> = {
-  GetEIS: 'Read',
-  AuditEIS: 'Read',
-  EnableProfile: 'EnableProfile',
-  DisableProfile: 'DisableProfile',
-  DeleteProfile: 'DeleteProfile',
-  UpdatePolicyRules: 'OtherProfileChange',
-};
 
 export class OwnerPolicyGuard {
   constructor(
@@ -47,8 +27,7 @@ export class OwnerPolicyGuard {
 
   /** Throws DeviceStatusUnavailable / DeviceSuspended / ERR_CONSENT_* when the call must be refused. */
   async check(iface: SmSrInterface, fn: string, request: object, requester: string, consent: string | undefined): Promise<void> {
-    const table = iface === 'ES3' ? ES3_OPERATIONS : iface === 'ES4' ? ES4_OPERATIONS : undefined;
-    const operation = table?.[fn];
+    const operation = ownerOperationOf(iface, fn); // the table of @rsp/identity; ES1 has no row
     const eid = (request as { eid?: unknown }).eid;
     if (operation === undefined || operation === 'Read' || typeof eid !== 'string') return;
     try {

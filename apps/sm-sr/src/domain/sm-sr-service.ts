@@ -1,11 +1,11 @@
 /**
- * The SM-SR's function tables: ES1 (EUM), ES3 (SM-DP) and ES4 (MNO) by SGP.02 function name, each run
- * through the common {@link FunctionRunner} frame, plus card notifications. Transport-free: the Nest
- * controllers (HTTP, MQTT) only authenticate and call {@link SmSrService.call}.
+ * The SM-SR's function tables: ES1 (EUM), ES3 (SM-DP) and ES4 (MNO), one row per SGP.02 function, run
+ * through the common frame of @rsp/contracts (`FunctionFrame`), plus card notifications. Transport-free:
+ * the Nest controllers (HTTP, MQTT) turn their request into a frame call with the requester they proved.
  */
-import { es1, es3, es4, failed, type Check, type RequestHeader } from '@rsp/contracts';
+import { es1, es3, es4, functionRow, FunctionFrame, type FunctionRow, type ProvenRequester, type RequestHeader } from '@rsp/contracts';
 import type { KeyObject } from 'node:crypto';
-import type { IdempotencyPort } from '@rsp/persistence';
+import { requestFingerprint, type IdempotencyPort } from '@rsp/persistence';
 import type { IsdRKeySet } from '@rsp/card';
 import type { Es5Channel } from '../es5/es5-channel';
 import { AuditFunction } from './audit';
@@ -14,9 +14,9 @@ import type { CardLease } from './card-lease';
 import { CardNotificationHandler } from './card-notifications';
 import { DownloadFunctions } from './download-functions';
 import { toEis } from './eis-view';
-import { SMSR_STATUS } from './errors';
+import { executionStatusOf } from './errors';
 import { IsdRKeyHandover } from './isd-r-handover';
-import { failedResult, FunctionRunner, type CallContext, type FunctionResult, type SmSrInterface } from './function-runner';
+import type { CallContext, FunctionResult, SmSrInterface } from './function-runner';
 import type { EisRegistry, ProfileRecord, SmSrLogger } from './model';
 import { NotificationPlanner, type MnoEndpoint } from './notifications';
 import type { OwnerPolicyGuard } from './owner-policy';
@@ -46,24 +46,16 @@ export interface SmSrServiceOptions {
   ownerPolicy?: OwnerPolicyGuard;
   /** The cross-instance card lock (card-lease.ts); absent = one instance per database. */
   cardLease?: CardLease;
+  /** How long a repeat waits for a first call still running (the frame's step 8). Default 120 s. */
+  replayWaitMs?: number;
 }
-
-type Handler = (request: never, context: CallContext, body: unknown) => Promise<Record<string, unknown>>;
-interface FunctionEntry {
-  check: Check<{ header: RequestHeader }>;
-  handler: Handler;
-}
-const entry = <R extends { header: RequestHeader }>(check: Check<R>, handler: (request: R, context: CallContext, body: unknown) => Promise<Record<string, unknown>>): FunctionEntry => ({
-  check: check as Check<{ header: RequestHeader }>,
-  handler: handler as Handler,
-});
 
 export class SmSrService {
   readonly cards: CardGateway;
   readonly profiles: ProfileOperations;
   readonly cardNotifications: CardNotificationHandler;
-  private readonly runner: FunctionRunner;
-  private readonly tables: Record<SmSrInterface, Record<string, FunctionEntry>>;
+  /** ES1, ES3 and ES4 on the common frame; the adapters call it with the requester they proved. */
+  readonly frame: FunctionFrame;
 
   constructor(private readonly options: SmSrServiceOptions) {
     const now = options.now ?? (() => new Date());
@@ -72,7 +64,6 @@ export class SmSrService {
     this.cards = new CardGateway(options.es5, handover, options.cardLease);
     const external = options.idempotency;
     const internal = options.internalIdempotency ?? external;
-    this.runner = new FunctionRunner({ ES1: external, ES3: internal, ES4: external }, logger, () => now().getTime());
     const planner = new NotificationPlanner(options.smsrId, options.mnos, now);
     this.profiles = new ProfileOperations({ registry, cards: this.cards, planner, logger, now });
     const download = new DownloadFunctions(registry, this.cards, this.profiles);
@@ -105,61 +96,83 @@ export class SmSrService {
         context.deadline,
       );
 
-    this.tables = {
-      ES1: { RegisterEIS: entry(es1.registerEisRequest, (request, context, body) => register.execute(request, context, body)) },
-      ES3: {
-        GetEIS: entry(es3.getEisRequest, getEis(smdp)),
-        AuditEIS: entry(es3.auditEisRequest, auditEis(smdp)),
-        CreateISDP: entry(es3.createIsdpRequest, (request, context) => download.createIsdp(request, context)),
-        SendData: entry(es3.sendDataRequest, (request, context) => download.sendData(request, context)),
-        ProfileDownloadCompleted: entry(es3.profileDownloadCompletedRequest, (request, context) => download.profileDownloadCompleted(request, context)),
-        UpdatePolicyRules: entry(es3.updatePolicyRulesRequest, (r, c) => this.profiles.updatePolicyRules(r.eid, r.iccid, r.pol2, smdp(c))),
-        EnableProfile: entry(es3.enableProfileRequest, (r, c) => this.profiles.enable(r.eid, r.iccid, smdp(c), c.deadline)),
-        DisableProfile: entry(es3.disableProfileRequest, (r, c) => this.profiles.disable(r.eid, r.iccid, smdp(c), c.deadline)),
-        DeleteISDP: entry(es3.deleteIsdpRequest, (r, c) => this.profiles.delete(r.eid, r.iccid, smdp(c), c.deadline)),
-      },
-      ES4: {
-        GetEIS: entry(es4.getEisRequest, getEis(mno)),
-        AuditEIS: entry(es4.auditEisRequest, auditEis(mno)),
-        EnableProfile: entry(es4.enableProfileRequest, (r, c) => this.profiles.enable(r.eid, r.iccid, mno(c), c.deadline)),
-        DisableProfile: entry(es4.disableProfileRequest, (r, c) => this.profiles.disable(r.eid, r.iccid, mno(c), c.deadline)),
-        DeleteProfile: entry(es4.deleteProfileRequest, (r, c) => this.profiles.delete(r.eid, r.iccid, mno(c), c.deadline)),
-        UpdatePolicyRules: entry(es4.updatePolicyRulesRequest, (r, c) => this.profiles.updatePolicyRules(r.eid, r.iccid, r.pol2, mno(c))),
-      },
+    // Every row gets the owner policy as its guard (docs/owner-registry.md); ES1 and the reads have no row in its table.
+    const row = <R extends { header: RequestHeader }>(iface: SmSrInterface, definition: Omit<FunctionRow<R>, 'guard'>): FunctionRow => {
+      const policy = options.ownerPolicy;
+      const guard = policy ? (request: R, call: CallContext) => policy.check(iface, definition.name, request, call.requester, call.ownerConsent) : undefined;
+      return functionRow<R>({ ...definition, ...(guard ? { guard } : {}) });
     };
-  }
+    const es3Row = <R extends { header: RequestHeader }>(definition: Omit<FunctionRow<R>, 'guard'>) => row<R>('ES3', definition);
+    const es4Row = <R extends { header: RequestHeader }>(definition: Omit<FunctionRow<R>, 'guard'>) => row<R>('ES4', definition);
+    const statusOf = executionStatusOf; // ES5 failures past the validityPeriod → Expired; card status words → their codes
 
-  /** SGP.02 function names of an interface (for the adapters' routes). */
-  functionNames(iface: SmSrInterface): string[] {
-    return Object.keys(this.tables[iface]);
-  }
-
-  /** Function name in any case (`enableProfile`, `EnableProfile`) → its SGP.02 name, if the interface has it. */
-  resolve(iface: SmSrInterface, name: string): string | undefined {
-    return this.functionNames(iface).find((candidate) => candidate.toLowerCase() === name.toLowerCase());
-  }
-
-  /**
-   * Runs one function. `authenticated` is the requester the transport proved (MNO by API key, EUM by
-   * key or signature); the header must name it. `ownerConsent` is the ES4 `X-Owner-Consent` header.
-   * Always resolves to a response, Failed included.
-   */
-  call(iface: SmSrInterface, name: string, body: unknown, authenticated?: string, ownerConsent?: string): Promise<FunctionResult> {
-    const resolved = this.resolve(iface, name);
-    const fn = resolved === undefined ? undefined : this.tables[iface][resolved];
-    if (!fn) return Promise.resolve(failedResult(failed(SMSR_STATUS.FUNCTION_UNSUPPORTED, name.slice(0, 64))));
-    return this.runner.run({
-      iface,
-      name: resolved as string,
-      check: fn.check,
-      body,
-      ...(authenticated !== undefined ? { authenticated } : {}),
-      handler: (request, context) => fn.handler(request as never, context, body),
-      ...(this.options.ownerPolicy ? { guard: (request: object, requester: string) => this.ownerGuard(iface, resolved as string, request, requester, ownerConsent) } : {}),
+    this.frame = new FunctionFrame({
+      fingerprint: requestFingerprint,
+      clock: { now: () => now().getTime(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+      logger,
+      ...(options.replayWaitMs !== undefined ? { replayWaitMs: options.replayWaitMs } : {}),
+      tables: [
+        {
+          iface: 'ES1',
+          idempotency: external,
+          statusOf,
+          rows: [
+            // Without an API key the EUM's signature over the EIS proves the requester (register-eis.ts steps 1–3).
+            row<es1.RegisterEisRequest>('ES1', {
+              name: 'RegisterEIS',
+              spec: 'SGP.02 §5.5.1, §3.9 [U numbering]',
+              validator: es1.registerEisRequest,
+              handler: (request, call) => register.execute(request, call, call.body),
+              authenticatesRequester: true,
+            }),
+          ],
+        },
+        {
+          iface: 'ES3',
+          idempotency: internal,
+          statusOf,
+          rows: [
+            es3Row({ name: 'GetEIS', spec: 'SGP.02 §5.4 [U numbering]', validator: es3.getEisRequest, handler: getEis(smdp) }),
+            es3Row({ name: 'AuditEIS', spec: 'SGP.02 §5.4 [U numbering]', validator: es3.auditEisRequest, handler: auditEis(smdp) }),
+            es3Row<es3.CreateIsdpRequest>({ name: 'CreateISDP', spec: 'SGP.02 §3.1.1, §5.4', validator: es3.createIsdpRequest, handler: (r, c) => download.createIsdp(r, c) }),
+            es3Row<es3.SendDataRequest>({ name: 'SendData', spec: 'SGP.02 §3.1.2, §3.1.3, §5.4', validator: es3.sendDataRequest, handler: (r, c) => download.sendData(r, c) }),
+            es3Row<es3.ProfileDownloadCompletedRequest>({ name: 'ProfileDownloadCompleted', spec: 'SGP.02 §3.1.1, §5.4', validator: es3.profileDownloadCompletedRequest, handler: (r, c) => download.profileDownloadCompleted(r, c) }),
+            es3Row<es3.UpdatePolicyRulesRequest>({ name: 'UpdatePolicyRules', spec: 'SGP.02 §3.11, §5.4 [U numbering]', validator: es3.updatePolicyRulesRequest, handler: (r, c) => this.profiles.updatePolicyRules(r.eid, r.iccid, r.pol2, smdp(c)) }),
+            es3Row<es3.ProfileRequest>({ name: 'EnableProfile', spec: 'SGP.02 §3.2, §5.4', validator: es3.enableProfileRequest, handler: (r, c) => this.profiles.enable(r.eid, r.iccid, smdp(c), c.deadline) }),
+            es3Row<es3.ProfileRequest>({ name: 'DisableProfile', spec: 'SGP.02 §3.3, §5.4 [U numbering]', validator: es3.disableProfileRequest, handler: (r, c) => this.profiles.disable(r.eid, r.iccid, smdp(c), c.deadline) }),
+            es3Row<es3.ProfileRequest>({ name: 'DeleteISDP', spec: 'SGP.02 §3.4, §5.4', validator: es3.deleteIsdpRequest, handler: (r, c) => this.profiles.delete(r.eid, r.iccid, smdp(c), c.deadline) }),
+          ],
+        },
+        {
+          iface: 'ES4',
+          idempotency: external,
+          statusOf,
+          rows: [
+            es4Row({ name: 'GetEIS', spec: 'SGP.02 §5.6 [U numbering]', validator: es4.getEisRequest, handler: getEis(mno) }),
+            es4Row({ name: 'AuditEIS', spec: 'SGP.02 §5.6 [U numbering]', validator: es4.auditEisRequest, handler: auditEis(mno) }),
+            es4Row<es4.EnableProfileRequest>({ name: 'EnableProfile', spec: 'SGP.02 §3.2, §5.6', validator: es4.enableProfileRequest, handler: (r, c) => this.profiles.enable(r.eid, r.iccid, mno(c), c.deadline) }),
+            es4Row<es4.DisableProfileRequest>({ name: 'DisableProfile', spec: 'SGP.02 §3.3, §5.6 [U numbering]', validator: es4.disableProfileRequest, handler: (r, c) => this.profiles.disable(r.eid, r.iccid, mno(c), c.deadline) }),
+            es4Row<es4.DeleteProfileRequest>({ name: 'DeleteProfile', spec: 'SGP.02 §3.4, §5.6', validator: es4.deleteProfileRequest, handler: (r, c) => this.profiles.delete(r.eid, r.iccid, mno(c), c.deadline) }),
+            es4Row<es4.UpdatePolicyRulesRequest>({ name: 'UpdatePolicyRules', spec: 'SGP.02 §3.11, §5.6 [U numbering]', validator: es4.updatePolicyRulesRequest, handler: (r, c) => this.profiles.updatePolicyRules(r.eid, r.iccid, r.pol2, mno(c)) }),
+          ],
+        },
+      ],
     });
   }
 
-  private ownerGuard(iface: SmSrInterface, name: string, request: object, requester: string, ownerConsent: string | undefined): Promise<void> {
-    return this.options.ownerPolicy ? this.options.ownerPolicy.check(iface, name, request, requester, ownerConsent) : Promise.resolve();
+  /** SGP.02 function names of an interface. */
+  functionNames(iface: SmSrInterface): string[] {
+    return this.frame.functionNames(iface);
+  }
+
+  /**
+   * Runs one function from inside the process (tests, the stack's wiring): `authenticated` is a requester
+   * proven elsewhere, which the header must name; without it the header names the requester.
+   * `ownerConsent` is the ES4 `X-Owner-Consent` header. Always resolves to a response, Failed included.
+   */
+  async call(iface: SmSrInterface, name: string, body: unknown, authenticated?: string, ownerConsent?: string): Promise<FunctionResult> {
+    const requester: ProvenRequester = authenticated === undefined ? { kind: 'in-process' } : { kind: 'proven', id: authenticated };
+    const answer = await this.frame.call({ iface, functionName: name, body, requester, ...(ownerConsent !== undefined ? { ownerConsent } : {}) });
+    return answer.response;
   }
 }

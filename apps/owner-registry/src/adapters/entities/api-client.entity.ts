@@ -1,11 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { TimestampColumn } from '@rsp/persistence';
-
-export type ApiClientKind = 'maker' | 'mno';
+import type { ApiClient, ApiClientKind } from '../../domain/records';
 
 /** A maker or an MNO calling with `X-API-Key`: only the SHA-256 of the key is stored. */
 @Entity({ name: 'owner_api_client' })
-export class ApiClientRecord {
+export class ApiClientRecord implements ApiClient {
   @PrimaryColumn({ type: 'varchar', length: 140, name: 'id' })
   id!: string;
 

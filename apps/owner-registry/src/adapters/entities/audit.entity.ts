@@ -1,11 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { JsonColumn, TimestampColumn } from '@rsp/persistence';
-
-export type ActorKind = 'owner' | 'maker' | 'mno' | 'anonymous' | 'registry';
+import type { ActorKind, AuditEvent } from '../../domain/records';
 
 /** One audited call: who, what, on which device, the outcome (`ok` or an ERR_* code) and the auth context. */
 @Entity({ name: 'owner_audit' })
-export class AuditRecord {
+export class AuditRecord implements AuditEvent {
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'id' })
   id!: string;
 

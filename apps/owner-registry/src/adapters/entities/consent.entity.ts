@@ -1,9 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { JsonColumn, TimestampColumn } from '@rsp/persistence';
+import type { Consent } from '../../domain/records';
 
 /** A consent token the registry signed (docs/owner-registry.md "Consent tokens"); the JWT itself is not kept. */
 @Entity({ name: 'owner_consent' })
-export class ConsentRecord {
+export class ConsentRecord implements Consent {
   @PrimaryColumn({ type: 'varchar', length: 64, name: 'jti' })
   jti!: string;
 

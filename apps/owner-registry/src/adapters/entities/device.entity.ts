@@ -1,15 +1,13 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { JsonColumn, TimestampColumn } from '@rsp/persistence';
-
-export const DEVICE_STATUSES = ['Active', 'Suspended', 'Revoked'] as const;
-export type DeviceLifecycle = (typeof DEVICE_STATUSES)[number];
+import type { Device, DeviceLifecycle } from '../../domain/records';
 
 /**
  * A device a maker registered (docs/owner-registry.md "Device identifiers"): its URL never changes,
  * owners do. Only a salted SHA-256 of the claim code is stored.
  */
 @Entity({ name: 'owner_device' })
-export class DeviceRecord {
+export class DeviceRecord implements Device {
   @PrimaryColumn({ type: 'varchar', length: 32, name: 'eid' })
   eid!: string;
 

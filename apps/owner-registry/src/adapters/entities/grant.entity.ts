@@ -1,16 +1,13 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { TimestampColumn } from '@rsp/persistence';
-
-export const ROLES = ['owner', 'admin', 'user'] as const;
-export type Role = (typeof ROLES)[number];
-export type GrantScope = 'device' | 'group';
+import type { Grant, GrantScope, Role } from '../../domain/records';
 
 /**
  * A role of an owner identity `(iss, sub)` on one device (scope `device`) or on one group (scope
  * `group`, applying to the group's devices). Revoked grants are kept (revokedAt) for the history.
  */
 @Entity({ name: 'owner_grant' })
-export class GrantRecord {
+export class GrantRecord implements Grant {
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'id' })
   id!: string;
 

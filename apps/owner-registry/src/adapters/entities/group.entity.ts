@@ -1,9 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { TimestampColumn } from '@rsp/persistence';
+import type { Group, GroupLink } from '../../domain/records';
 
 /** A household: its members' roles (grants of scope `group`) apply to its devices. */
 @Entity({ name: 'owner_group' })
-export class GroupRecord {
+export class GroupRecord implements Group {
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'id' })
   id!: string;
 
@@ -22,7 +23,7 @@ export class GroupRecord {
 
 /** A device's membership of a group (removedAt set when unlinked, e.g. at a resale). */
 @Entity({ name: 'owner_group_device' })
-export class GroupDeviceRecord {
+export class GroupDeviceRecord implements GroupLink {
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'id' })
   id!: string;
 

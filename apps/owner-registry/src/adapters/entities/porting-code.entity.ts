@@ -1,9 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { TimestampColumn } from '@rsp/persistence';
+import type { PortingCode } from '../../domain/records';
 
 /** A Porting Authorisation Code the donor MNO issued for `(eid, iccid)` (hashed, 30 days, single use). */
 @Entity({ name: 'owner_porting_code' })
-export class PortingCodeRecord {
+export class PortingCodeRecord implements PortingCode {
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'id' })
   id!: string;
 

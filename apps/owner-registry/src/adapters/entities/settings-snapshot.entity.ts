@@ -1,9 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { JsonColumn, TimestampColumn } from '@rsp/persistence';
+import type { SettingsSnapshot } from '../../domain/records';
 
 /** A device's settings document copied into the seller's account at a resale. */
 @Entity({ name: 'owner_settings_snapshot' })
-export class SettingsSnapshotRecord {
+export class SettingsSnapshotRecord implements SettingsSnapshot {
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'id' })
   id!: string;
 

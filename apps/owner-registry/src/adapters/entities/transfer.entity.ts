@@ -1,11 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { TimestampColumn } from '@rsp/persistence';
-
-export type SubscriptionChoice = 'leave' | 'pass';
+import type { SubscriptionChoice, Transfer } from '../../domain/records';
 
 /** A resale in progress: the transfer code (hashed), single use, 10 min, 5 attempts then burned. */
 @Entity({ name: 'owner_transfer' })
-export class TransferRecord {
+export class TransferRecord implements Transfer {
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'id' })
   id!: string;
 

@@ -1,12 +1,13 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { TimestampColumn } from '@rsp/persistence';
+import type { Mno } from '../../domain/inventory-store';
 
 /**
  * An MNO allowed to call ES2 on this SM-DP (SGP.02 §2.2: the MNO is the SM-DP's customer). Only the
  * SHA-256 of its API key is stored, so a database dump does not give access.
  */
 @Entity({ name: 'smdp_mno' })
-export class MnoRecord {
+export class MnoRecord implements Mno {
   @PrimaryColumn({ type: 'varchar', length: 128, name: 'mno_id' })
   mnoId!: string;
 

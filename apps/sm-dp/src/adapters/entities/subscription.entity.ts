@@ -1,9 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { TimestampColumn } from '@rsp/persistence';
-
-/** Life cycle of a subscription of the pool. */
-export const SUBSCRIPTION_STATES = ['available', 'reserved', 'installed', 'deleted'] as const;
-export type SubscriptionState = (typeof SUBSCRIPTION_STATES)[number];
+import type { Subscription, SubscriptionState } from '../../domain/inventory-store';
 
 /**
  * One subscription of the SM-DP's pool (SGP.02 §3.1.1 step "profile reservation"): the values that
@@ -12,7 +9,7 @@ export type SubscriptionState = (typeof SUBSCRIPTION_STATES)[number];
  */
 @Entity({ name: 'smdp_subscription' })
 @Index('smdp_subscription_pick_idx', ['mnoId', 'profileType', 'state'])
-export class SubscriptionRecord {
+export class SubscriptionRecord implements Subscription {
   @PrimaryColumn({ type: 'varchar', length: 20, name: 'iccid' })
   iccid!: string;
 

@@ -4,12 +4,11 @@
  * - ES1: an EUM configured with an API key must send it; an EUM without one is authenticated by its
  *   signature on the EIS alone (the certificate chain to the CI and the signature are checked anyway).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hashApiKey } from '@rsp/identity';
 
 export const SMSR_SERVICE = Symbol.for('rsp.smsr.service');
 export const SMSR_HTTP_AUTH = Symbol.for('rsp.smsr.http-auth');
-
-export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
 /** id → SHA-256 of its API key; lookups compare digests in constant time. */
 export class ApiKeyDirectory {
@@ -17,14 +16,14 @@ export class ApiKeyDirectory {
 
   constructor(entries: ReadonlyArray<{ id: string; apiKey?: string | undefined; apiKeySha256?: string | undefined }>) {
     for (const entry of entries) {
-      const digest = entry.apiKeySha256 ?? (entry.apiKey !== undefined ? sha256Hex(entry.apiKey) : undefined);
+      const digest = entry.apiKeySha256 ?? (entry.apiKey !== undefined ? hashApiKey(entry.apiKey) : undefined);
       if (digest !== undefined) this.digests.set(entry.id, Buffer.from(digest, 'hex'));
     }
   }
 
   /** The id whose key this is, or undefined. */
   identify(apiKey: string): string | undefined {
-    const digest = Buffer.from(sha256Hex(apiKey), 'hex');
+    const digest = Buffer.from(hashApiKey(apiKey), 'hex');
     let found: string | undefined;
     for (const [id, expected] of this.digests) if (expected.length === digest.length && timingSafeEqual(expected, digest)) found = id;
     return found;

@@ -1,15 +1,14 @@
 /**
- * HTTP binding of ES1 and ES4 (docs/services.md "HTTP binding"): `POST /gsma/{es1|es4}/{functionName}`,
- * lowerCamelCase names, always HTTP 200 with `{ header: { functionExecutionStatus }, …output }` for a
- * processed call (Failed included); 401 only when no credential at all was sent, still with a Failed body.
+ * HTTP binding of ES1 and ES4 (docs/services.md "HTTP binding"), thin over the common frame: prove the
+ * requester from the API key, call `service.frame`, write its answer (HTTP 200 for every answered call,
+ * Failed included; 401 only when no credential at all was sent, still with a Failed body).
  */
 import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { failed } from '@rsp/contracts';
-import { SMSR_STATUS } from '../../domain/errors';
-import { failedResult, type FunctionResult } from '../../domain/function-runner';
+import type { FrameAnswer, ProvenRequester } from '@rsp/contracts';
+import type { FunctionResult } from '../../domain/function-runner';
 import type { SmSrService } from '../../domain/sm-sr-service';
-import { SMSR_HTTP_AUTH, SMSR_SERVICE, type SmSrHttpAuth } from './auth';
+import { SMSR_HTTP_AUTH, SMSR_SERVICE, type ApiKeyDirectory, type SmSrHttpAuth } from './auth';
 
 /** The part of express's response the controllers use (no @types/express in the repo). */
 interface Response {
@@ -48,9 +47,16 @@ const REQUEST_SCHEMA = {
   additionalProperties: true,
 };
 
-function unauthenticated(response: Response): FunctionResult {
-  response.status(401);
-  return failedResult(failed(SMSR_STATUS.REQUESTER_UNKNOWN));
+/** The requester an `X-API-Key` proves: nobody sent one → missing; a key of nobody → unknown. */
+function byApiKey(directory: ApiKeyDirectory, apiKey: string | undefined): ProvenRequester {
+  if (!apiKey) return { kind: 'missing' };
+  const id = directory.identify(apiKey);
+  return id === undefined ? { kind: 'unknown' } : { kind: 'proven', id };
+}
+
+function write(response: Response, answer: FrameAnswer): FunctionResult {
+  response.status(answer.httpStatus);
+  return answer.response;
 }
 
 @ApiTags('ES4 (MNO → SM-SR)')
@@ -80,10 +86,8 @@ export class Es4HttpController {
     @Headers('x-owner-consent') ownerConsent: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<FunctionResult> {
-    if (!apiKey) return unauthenticated(response);
-    const mnoId = this.auth.mnos.identify(apiKey);
-    if (mnoId === undefined) return failedResult(failed(SMSR_STATUS.REQUESTER_UNKNOWN));
-    return this.service.call('ES4', functionName, body, mnoId, ownerConsent);
+    const requester = byApiKey(this.auth.mnos, apiKey);
+    return write(response, await this.service.frame.call({ iface: 'ES4', functionName, body, requester, ...(ownerConsent ? { ownerConsent } : {}) }));
   }
 }
 
@@ -108,13 +112,8 @@ export class Es1HttpController {
     @Headers('x-api-key') apiKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<FunctionResult> {
-    if (apiKey) {
-      const eumId = this.auth.eums.identify(apiKey);
-      if (eumId === undefined) return failedResult(failed(SMSR_STATUS.REQUESTER_UNKNOWN));
-      return this.service.call('ES1', functionName, body, eumId);
-    }
-    const claimed = (body as { header?: { functionRequesterIdentifier?: unknown } } | undefined)?.header?.functionRequesterIdentifier;
-    if (typeof claimed === 'string' && this.auth.eums.hasKey(claimed)) return unauthenticated(response);
-    return this.service.call('ES1', functionName, body); // authenticated by the EUM signature (RegisterEis steps 1–3)
+    // Without a key the EUM's signature over the EIS proves it (RegisterEis steps 1–3), unless that EUM has a key.
+    const requester: ProvenRequester = apiKey ? byApiKey(this.auth.eums, apiKey) : { kind: 'by-function', allowed: (claimed) => !this.auth.eums.hasKey(claimed) };
+    return write(response, await this.service.frame.call({ iface: 'ES1', functionName, body, requester }));
   }
 }

@@ -1,13 +1,14 @@
 /**
- * Anything that fails before a function runs (unparsable JSON, unknown route, an unexpected throw)
- * still answers a FunctionExecutionStatus body, never Nest's default error or a stack trace. Registered
+ * Anything that fails before the frame runs (unparsable JSON, unknown route, an unexpected throw) still
+ * answers a FunctionExecutionStatus body, never Nest's default error or a stack trace, with the HTTP
+ * binding's one rule for it (httpAnswerBeforeFrame of @rsp/contracts: an unreadable body is answered as
+ * the frame answers a body it cannot validate, HTTP 200 Failed 1.6 / 2.1 `body`). Registered
  * globally on the hybrid app (the MQTT microservice inherits it): RPC contexts go to
  * RspRpcExceptionFilter, so RspError codes survive Nest on the ES3 transport.
  */
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { failed, STATUS_CODE } from '@rsp/contracts';
+import { httpAnswerBeforeFrame } from '@rsp/contracts';
 import { RspRpcExceptionFilter } from '@rsp/mqtt-transport';
-import { SMSR_STATUS } from '../../domain/errors';
 import { describe } from '../../domain/function-runner';
 import type { SmSrLogger } from '../../domain/model';
 
@@ -25,15 +26,9 @@ export class SmSrExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): unknown {
     if (host.getType() !== 'http') return this.rpc.catch(exception);
     const response = host.switchToHttp().getResponse<Response>();
-    const status = exception instanceof HttpException ? exception.getStatus() : 500;
-    let body;
-    if (status === 404) body = failed(SMSR_STATUS.FUNCTION_UNSUPPORTED);
-    else if (status === 400 || status === 413 || status === 415) body = failed(STATUS_CODE.INVALID_PARAMETER, 'body');
-    else {
-      this.logger.error(`HTTP handler failed: ${describe(exception)}`);
-      body = failed(STATUS_CODE.EXECUTION_ERROR);
-    }
-    response.status(status === 404 ? 404 : status >= 500 ? 500 : 200).json({ header: { functionExecutionStatus: body } });
+    const answer = httpAnswerBeforeFrame(exception instanceof HttpException ? exception.getStatus() : undefined);
+    if (answer.httpStatus >= 500) this.logger.error(`HTTP handler failed: ${describe(exception)}`);
+    response.status(answer.httpStatus).json(answer.response);
     return undefined;
   }
 }
