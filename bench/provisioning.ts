@@ -14,6 +14,9 @@
  * - with `--sweep`: throughput and p99 for concurrency 1 … 200, an SVG plot in bench/out/, and p50 / p99 of
  *   the ES2 call under an open load of half the peak rate.
  *
+ * `BENCH_PROFILE=file.cpuprofile` records the main thread during the measured run and prints where its
+ * time goes, by bucket (profile-buckets.ts); `BENCH_SQL_TRACE=1` lists the first provisioning's statements.
+ *
  * `--stack mosquitto-postgres` starts a private Mosquitto with the shipped configuration (set_tcp_nodelay
  * true) on a free port and uses PostgreSQL (RSP_TEST_DATABASE_URL or the local default).
  */
@@ -30,6 +33,7 @@ import { STACK_PRINCIPALS, stackPrincipals, startStack, type Stack, type StackOp
 import { startSecureMosquitto } from '../test/support/brokers';
 import { measureEcFloor } from './ec-floor';
 import { latencyPlotSvg } from './plot';
+import { printBuckets } from './profile-buckets';
 
 const SMSR_ID = 'smsr.bench';
 const SWEEP = [1, 2, 5, 10, 20, 50, 100, 200];
@@ -191,6 +195,7 @@ export async function runProvisioningBench(): Promise<void> {
     if (inspector) {
       inspector.connect();
       await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.setSamplingInterval', { interval: 200 }); // µs: enough samples for the buckets
       await inspector.post('Profiler.start');
     }
     const sqlBeforeWarm = sqlStatementCount();
@@ -200,6 +205,7 @@ export async function runProvisioningBench(): Promise<void> {
       const { profile } = await inspector.post('Profiler.stop');
       writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile));
       inspector.disconnect();
+      printBuckets(profile, o.devices);
     }
     const floor = measureEcFloor(pki);
 
