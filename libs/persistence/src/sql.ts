@@ -162,21 +162,8 @@ export async function insertRow<E extends ObjectLiteral>(target: DataSource | En
  * properties); nothing when `rows` is empty. Also without the query builder (and so without the
  * SELECT TypeORM sends after an insert to read back column defaults).
  */
-export async function insertRows<E extends ObjectLiteral>(target: DataSource | EntityManager, entity: EntityTarget<E>, rows: ReadonlyArray<Partial<E>>): Promise<void> {
-  const [first] = rows;
-  if (first === undefined) return;
-  const dataSource = sourceOf(target);
-  const perRow = rows.map((row) => columnValues(dataSource, entity, row));
-  const columns = perRow[0] ?? [];
-  const properties = columns.map((c) => c.property).join('\u0000');
-  if (perRow.some((values) => values.map((c) => c.property).join('\u0000') !== properties)) throw new Error('insertRows: rows with different properties');
-  const sql = cachedSql(dataSource, `insert\u0000${dataSource.getMetadata(entity).name}\u0000${rows.length}\u0000${properties}`, () => {
-    const kind = driverOf(dataSource);
-    const names = columns.map((c) => dataSource.driver.escape(c.column.databaseName)).join(', ');
-    const tuples = rows.map((_, r) => `(${columns.map((__, i) => placeholder(kind, r * columns.length + i + 1)).join(', ')})`).join(', ');
-    return `INSERT INTO ${tableOf(dataSource, entity)} (${names}) VALUES ${tuples}`;
-  });
-  await write(target, sql, perRow.flatMap((values) => values.map((c) => c.value)));
+export function insertRows<E extends ObjectLiteral>(target: DataSource | EntityManager, entity: EntityTarget<E>, rows: ReadonlyArray<Partial<E>>): Promise<void> {
+  return writeRows(target, entity, rows, undefined);
 }
 
 /**
@@ -184,29 +171,42 @@ export async function insertRows<E extends ObjectLiteral>(target: DataSource | E
  * in one statement (SQLite ≥ 3.24 and PostgreSQL): `repository.upsert` without the query builder. Rows
  * must define the same properties and not repeat a conflict key (PostgreSQL refuses to touch a row twice).
  */
-export async function upsertRows<E extends ObjectLiteral>(
+export function upsertRows<E extends ObjectLiteral>(
   target: DataSource | EntityManager,
   entity: EntityTarget<E>,
   rows: ReadonlyArray<Partial<E>>,
   conflictProperties: ReadonlyArray<keyof E & string>,
 ): Promise<void> {
-  const [first] = rows;
-  if (first === undefined) return;
+  return writeRows(target, entity, rows, conflictProperties);
+}
+
+/** The one multi-row INSERT of insertRows / upsertRows; `conflict` adds the ON CONFLICT clause. */
+async function writeRows<E extends ObjectLiteral>(
+  target: DataSource | EntityManager,
+  entity: EntityTarget<E>,
+  rows: ReadonlyArray<Partial<E>>,
+  conflict: ReadonlyArray<keyof E & string> | undefined,
+): Promise<void> {
+  if (rows.length === 0) return;
   const dataSource = sourceOf(target);
   const perRow = rows.map((row) => columnValues(dataSource, entity, row));
   const columns = perRow[0] ?? [];
   const properties = columns.map((c) => c.property).join('\u0000');
-  if (perRow.some((values) => values.map((c) => c.property).join('\u0000') !== properties)) throw new Error('upsertRows: rows with different properties');
-  const sql = cachedSql(dataSource, `upsert\u0000${dataSource.getMetadata(entity).name}\u0000${rows.length}\u0000${properties}\u0001${conflictProperties.join('\u0000')}`, () => {
+  const what = conflict ? 'upsertRows' : 'insertRows';
+  if (perRow.some((values) => values.map((c) => c.property).join('\u0000') !== properties)) throw new Error(`${what}: rows with different properties`);
+  const key = `${what}\u0000${dataSource.getMetadata(entity).name}\u0000${rows.length}\u0000${properties}\u0001${conflict?.join('\u0000') ?? ''}`;
+  const sql = cachedSql(dataSource, key, () => {
     const kind = driverOf(dataSource);
     const escape = (name: string) => dataSource.driver.escape(name);
     const names = columns.map((c) => escape(c.column.databaseName)).join(', ');
     const tuples = rows.map((_, r) => `(${columns.map((__, i) => placeholder(kind, r * columns.length + i + 1)).join(', ')})`).join(', ');
-    const keys = columns.filter((c) => conflictProperties.includes(c.property as keyof E & string));
-    if (keys.length !== conflictProperties.length) throw new Error('upsertRows: every conflict property must be set');
+    const insert = `INSERT INTO ${tableOf(dataSource, entity)} (${names}) VALUES ${tuples}`;
+    if (!conflict) return insert;
+    const keys = columns.filter((c) => conflict.includes(c.property as keyof E & string));
+    if (keys.length !== conflict.length) throw new Error('upsertRows: every conflict property must be set');
     const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${escape(c.column.databaseName)} = excluded.${escape(c.column.databaseName)}`);
     const action = updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
-    return `INSERT INTO ${tableOf(dataSource, entity)} (${names}) VALUES ${tuples} ON CONFLICT (${keys.map((c) => escape(c.column.databaseName)).join(', ')}) ${action}`;
+    return `${insert} ON CONFLICT (${keys.map((c) => escape(c.column.databaseName)).join(', ')}) ${action}`;
   });
   await write(target, sql, perRow.flatMap((values) => values.map((c) => c.value)));
 }

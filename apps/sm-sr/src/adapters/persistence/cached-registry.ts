@@ -14,7 +14,7 @@
  */
 import type { IsdRKeySet } from '@rsp/card';
 import type { EisRegistry, EuiccRecord, IsdRKeyRecord, OutboundMessage, ProfileRecord, RegistryTransaction } from '../../domain/model';
-import type { TypeOrmEisRegistry } from './typeorm-registry';
+import { storedProfile, type TypeOrmEisRegistry } from './typeorm-registry';
 
 /** One change of a committed transaction, replayed on the cached record. */
 type Change =
@@ -215,21 +215,3 @@ export class CachedEisRegistry implements EisRegistry {
 }
 
 const byIccid = (a: ProfileRecord, b: ProfileRecord) => (a.iccid < b.iccid ? -1 : a.iccid > b.iccid ? 1 : 0);
-
-/** The profile as the database gives it back: ISD-P AID upper case, absent optional fields left out. */
-function storedProfile(profile: ProfileRecord): ProfileRecord {
-  const stored: ProfileRecord = {
-    eid: profile.eid,
-    iccid: profile.iccid,
-    isdpAid: profile.isdpAid.toUpperCase(),
-    mnoId: profile.mnoId,
-    smdpId: profile.smdpId,
-    state: profile.state,
-    fallback: profile.fallback,
-    pol2: structuredClone(profile.pol2),
-  };
-  if (profile.profileType !== undefined) stored.profileType = profile.profileType;
-  if (profile.allocatedMemory !== undefined) stored.allocatedMemory = profile.allocatedMemory;
-  if (profile.subscriptionAddress !== undefined) stored.subscriptionAddress = structuredClone(profile.subscriptionAddress);
-  return stored;
-}

@@ -182,24 +182,34 @@ export class TypeOrmEisRegistry implements EisRegistry {
   }
 
   private profileRow(profile: ProfileRecord): SmsrProfileEntity {
-    return {
-      eid: profile.eid,
-      iccid: profile.iccid,
-      isdpAid: profile.isdpAid.toUpperCase(),
-      mnoId: profile.mnoId,
-      smdpId: profile.smdpId,
-      state: profile.state,
-      fallback: profile.fallback,
-      pol2: profile.pol2,
-      profileType: profile.profileType ?? null,
-      allocatedMemory: profile.allocatedMemory ?? null,
-      subscriptionAddress: profile.subscriptionAddress ?? null,
-      updatedAt: this.now(),
-    };
+    return profileRowOf(profile, this.now());
   }
+
 }
 
 const managerOf = (target: EntityManager | DataSource): EntityManager => ('manager' in target && 'driver' in target ? (target as DataSource).manager : (target as EntityManager));
+
+function profileRowOf(profile: ProfileRecord, updatedAt: Date): SmsrProfileEntity {
+  return {
+    eid: profile.eid,
+    iccid: profile.iccid,
+    isdpAid: profile.isdpAid.toUpperCase(),
+    mnoId: profile.mnoId,
+    smdpId: profile.smdpId,
+    state: profile.state,
+    fallback: profile.fallback,
+    pol2: profile.pol2,
+    profileType: profile.profileType ?? null,
+    allocatedMemory: profile.allocatedMemory ?? null,
+    subscriptionAddress: profile.subscriptionAddress ?? null,
+    updatedAt,
+  };
+}
+
+/** A profile as the database gives it back after a save (ISD-P AID upper case, absent optional fields left out). */
+export function storedProfile(profile: ProfileRecord): ProfileRecord {
+  return structuredClone(toProfile(profileRowOf(profile, new Date(0))));
+}
 
 function toProfile(row: SmsrProfileEntity): ProfileRecord {
   const profile: ProfileRecord = {
