@@ -36,6 +36,7 @@ export * from './topics';
 export * from './broker-acl';
 export * from './function-frame';
 export * from './function-frame-http';
+export * from './sequence';
 export * from './messages/common';
 export * from './messages/notifications';
 export * as es1 from './messages/es1';
