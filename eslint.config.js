@@ -19,9 +19,26 @@ export default tseslint.config(
   },
   {
     // libs/ hold pure protocol and domain code: no NestJS, MQTT or database in them.
-    files: ['libs/tlv/**', 'libs/crypto/**', 'libs/pki/**', 'libs/saip/**', 'libs/card/**', 'libs/contracts/**', 'libs/identity/**'],
+    files: ['libs/tlv/**', 'libs/crypto/**', 'libs/pki/**', 'libs/saip/**', 'libs/card/**', 'libs/offcard/**', 'libs/contracts/**', 'libs/identity/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'mqtt', 'aedes', 'typeorm', 'pg', 'better-sqlite3'] }],
+    },
+  },
+  {
+    // The services are off-card entities: they speak to an eUICC through @rsp/offcard and never ship the
+    // virtual card (libs/card) or the simulator. An SM-DP pointed at a real eUICC carries no simulated one.
+    // The off-card lib itself may not lean on the card either. Test: test/smoke/domain-imports-lint.spec.ts.
+    files: ['apps/*/src/**', 'libs/offcard/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@rsp/card', '@rsp/card/*', '**/libs/card/**'], message: 'off-card code talks to a card through @rsp/offcard, not the virtual card' },
+            { group: ['**/simulator/**'], message: 'the services never import the simulator: inject what tests need through a port' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -58,7 +58,7 @@ export async function runFleetBench(): Promise<void> {
 }
 
 async function mqttRoundTrip(fleet: Fleet): Promise<void> {
-  const { encodeCommandScript } = await import('../simulator/src/es5-script');
+  const { encodeCommandScript } = await import('@rsp/offcard');
   const gateway: BrokerPrincipal = { name: 'bench-gateway', role: 'gateway', serviceId: 'bench-gateway' };
   const smsr: BrokerPrincipal = { name: 'bench-smsr', role: 'sm-sr', serviceId: 'bench-smsr' };
   const broker = await startEmbeddedBroker({ port: 0, tls: brokerTlsFromPki(fleet.pki), principals: [gateway, smsr] });

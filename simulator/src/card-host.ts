@@ -8,15 +8,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { RspError } from '@rsp/errors';
-import {
-  PowerLoss,
-  VirtualEuicc,
-  type CardEvent,
-  type CardState,
-  type CardStore,
-  type CommandHandler,
-  type NotificationState,
-} from '@rsp/card';
+import { VirtualEuicc, type CardEvent, type CardState, type CardStore, type CommandHandler, type NotificationState } from '@rsp/card';
+import { PowerLoss } from '@rsp/offcard';
 import type { FaultPlanRunner } from './faults';
 
 export interface CardPoolOptions {

@@ -15,7 +15,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { isRspError } from '@rsp/errors';
-import { PowerLoss } from '@rsp/card';
+import { PowerLoss } from '@rsp/offcard';
 import type { DeviceHandle, DeviceModel } from './device';
 
 /** What the API needs from a fleet. */

@@ -15,7 +15,8 @@
  * manufactures every card with `defaultIsdRKeySet(eid)` and the SM-SR takes that as the initial set.
  */
 import type { KeyObject } from 'node:crypto';
-import { AID, ISDP_LIFE_CYCLE, freeMemory, type CardState, type IsdpState } from '@rsp/card';
+import { ISDP_LIFE_CYCLE, freeMemory, type CardState, type IsdpState } from '@rsp/card';
+import { AID } from '@rsp/offcard';
 import { signEis, type Eis, type EisProfile, type EuiccCapabilities, type PolicyRule, type ProfileState, type UnsignedEis } from '@rsp/contracts';
 
 /** Owner ids recorded for a profile the EUM installed at manufacture (no SM-DP ever downloaded it). */

@@ -12,16 +12,8 @@
  */
 import { createECDH, createHash, type KeyObject } from 'node:crypto';
 import { importRawPrivateKey } from '@rsp/crypto';
-import {
-  NOTIFICATION_TYPE,
-  defaultIsdRKeySet,
-  encodeNotification,
-  isManufacturingRecordStore,
-  manufactureCardState,
-  type BootstrapProfile,
-  type CardStore,
-  type CommandHandler,
-} from '@rsp/card';
+import { NOTIFICATION_TYPE, encodeNotification, isManufacturingRecordStore, manufactureCardState, type BootstrapProfile, type CardStore, type CommandHandler } from '@rsp/card';
+import { defaultIsdRKeySet } from '@rsp/offcard';
 import {
   DEMO_EID_FIRST_SERIAL,
   DEMO_EID_PREFIX,

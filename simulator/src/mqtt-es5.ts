@@ -33,10 +33,11 @@ import {
 } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import { disableNagle, mqttClientOptions, type MqttCredentials } from '@rsp/mqtt-transport';
-import { PowerLoss } from '@rsp/card';
+import { PowerLoss } from '@rsp/offcard';
 import type { CardPool } from './card-host';
 import type { DeviceEventBody } from './device';
-import { Es5ScriptMalformedError, decodeCommandScript, encodeResponseScript, runScript } from './es5-script';
+import { runScript } from '@rsp/card';
+import { Es5ScriptMalformedError, decodeCommandScript, encodeResponseScript } from '@rsp/offcard';
 import { corruptBytes, type FaultPlanRunner } from './faults';
 
 // Topic names and envelopes are the contract shared with the SM-SR (libs/contracts, docs/topics.md).

@@ -2,7 +2,8 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { Fleet } from '../src/fleet';
 import { DeviceHandle, deviceEventFromCard, type DeviceEvent } from '../src/device';
 import { CardPool } from '../src/card-host';
-import { ISDP_LIFE_CYCLE, MemoryCardStore, isdpAid } from '@rsp/card';
+import { ISDP_LIFE_CYCLE, MemoryCardStore } from '@rsp/card';
+import { isdpAid } from '@rsp/offcard';
 import { STUB_COMMANDS, cardState, testPki } from './support';
 
 const fleet = (model: 'oven' | 'bbq' | 'generic') => Fleet.create({ size: 2, model, pki: testPki(), commands: STUB_COMMANDS, now: new Date('2026-01-01T00:00:00Z') });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { AID, defaultIsdRKeySet, manufactureFromTestPki } from '@rsp/card';
+import { manufactureFromTestPki } from '@rsp/card';
+import { AID, defaultIsdRKeySet } from '@rsp/offcard';
 import { eis as eisCheck, parse, verifyEisSignature } from '@rsp/contracts';
 import { generateTestPki, validateEcasdChain } from '@rsp/pki';
 import { bootstrapProfileFor } from '../src/fleet';

@@ -8,16 +8,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AID,
-  FileCardStore,
-  buildEstablishKeySetStep1,
-  buildEstablishKeySetStep2,
-  createIsdpApdu,
-  defaultIsdRKeySet,
-  isdpAid,
-  parseEstablishKeySetStep1Response,
-} from '@rsp/card';
+import { FileCardStore } from '@rsp/card';
+import { AID, buildEstablishKeySetStep1, buildEstablishKeySetStep2, createIsdpApdu, defaultIsdRKeySet, isdpAid, parseEstablishKeySetStep1Response } from '@rsp/offcard';
 import { Scp03Host, exportRawPublicKey } from '@rsp/crypto';
 import { generateTestPki, parseGpCertificate, verifyGpCertificate } from '@rsp/pki';
 import { decodeResponseApdu, encodeCommandApdu, type CommandApdu, type ResponseApdu } from '@rsp/tlv';

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PowerLoss, defaultIsdRKeySet } from '@rsp/card';
+import { PowerLoss, defaultIsdRKeySet } from '@rsp/offcard';
 import { Scp03Host } from '@rsp/crypto';
 import { decodeResponseApdu, encodeCommandApdu } from '@rsp/tlv';
 import { parseGpCertificate, verifyGpCertificate, isValidEid } from '@rsp/pki';
 import { es5ReplyFilter, es5ReplyTopic } from '@rsp/contracts';
 import { connectMqtt } from '@rsp/mqtt-transport';
 import { principal, startTestBroker, type TestBroker } from '../../test/support/brokers';
-import { decodeResponseScript, encodeCommandScript } from '../src/es5-script';
+import { decodeResponseScript, encodeCommandScript } from '@rsp/offcard';
 import { Fleet } from '../src/fleet';
 import { topics, type Es5ReplyEnvelope } from '../src/mqtt-es5';
 import { STUB_COMMANDS, testPki, waitFor } from './support';

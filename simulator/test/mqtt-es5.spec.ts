@@ -4,7 +4,7 @@ import type { MqttClient } from 'mqtt';
 import { es5ReplyFilter, es5ReplyTopic, parseEs5ReplyTopic } from '@rsp/contracts';
 import { connectMqtt } from '@rsp/mqtt-transport';
 import { principal, secureMosquittoSkipReason, startSecureMosquitto, startTestBroker, type TestBroker } from '../../test/support/brokers';
-import { decodeResponseScript, encodeCommandScript, statusWordOf } from '../src/es5-script';
+import { decodeResponseScript, encodeCommandScript, statusWordOf } from '@rsp/offcard';
 import { MqttEs5Bridge, topics, type Es5NotificationEnvelope, type Es5ReplyEnvelope } from '../src/mqtt-es5';
 import { FaultPlanRunner } from '../src/faults';
 import { stubPool, waitFor } from './support';

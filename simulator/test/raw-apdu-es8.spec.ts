@@ -5,17 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Scp03Host } from '@rsp/crypto';
-import {
-  AID,
-  buildDownloadCommands,
-  buildEstablishKeySetStep1,
-  buildEstablishKeySetStep2,
-  createIsdpApdu,
-  defaultIsdRKeySet,
-  enableApdu,
-  isdpAid,
-  parseEstablishKeySetStep1Response,
-} from '@rsp/card';
+import { AID, buildDownloadCommands, buildEstablishKeySetStep1, buildEstablishKeySetStep2, createIsdpApdu, defaultIsdRKeySet, enableApdu, isdpAid, parseEstablishKeySetStep1Response } from '@rsp/offcard';
 import { generateIccid, generateTestPki, type TestPki } from '@rsp/pki';
 import { buildDefaultTemplate, personaliseProfile } from '@rsp/saip';
 import { decodeResponseApdu, encodeCommandApdu, type CommandApdu, type ResponseApdu } from '@rsp/tlv';

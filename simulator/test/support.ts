@@ -3,16 +3,8 @@
  * (tests only) so transport tests do not depend on the card handlers being written in libs/card.
  */
 import { verifyAutn } from '@rsp/crypto';
-import {
-  CardError,
-  MemoryCardStore,
-  enabledIsdp,
-  manufactureFromTestPki,
-  ok,
-  queueNotification,
-  type CardState,
-  type CommandHandler,
-} from '@rsp/card';
+import { MemoryCardStore, enabledIsdp, manufactureFromTestPki, ok, queueNotification, type CardState, type CommandHandler } from '@rsp/card';
+import { CardError } from '@rsp/offcard';
 import { generateTestPki, type TestPki } from '@rsp/pki';
 import { decodeDgis, decodeTlvs, findTlv } from '@rsp/tlv';
 import { CardPool } from '../src/card-host';

@@ -61,3 +61,41 @@ describe('apps/*/src/domain imports (eslint.config.js)', () => {
     expect(found).toEqual([]);
   });
 });
+
+/** [what, import line] no file of a service may have (the virtual card and the simulator stay out of apps). */
+const CARD_AND_SIMULATOR: ReadonlyArray<readonly [string, string]> = [
+  ['@rsp/card', "import { VirtualEuicc as x } from '@rsp/card';"],
+  ['a type of @rsp/card', "import type { CardState as x } from '@rsp/card';"],
+  ['libs/card by path', "import { AID as x } from '../../../../libs/card/src/aids';"],
+  ['the simulator', "import type { CardPool as x } from '../../../../simulator/src/card-host';"],
+];
+
+describe('apps/*/src never import the card or the simulator (eslint.config.js)', () => {
+  const coreRule = async (code: string, filePath: string): Promise<string[]> => {
+    const [result] = await eslint.lintText(`${code}\nexport const used = [x];\n`, { filePath });
+    return (result?.messages ?? []).filter((message) => message.ruleId === 'no-restricted-imports').map((message) => message.message);
+  };
+
+  it.each(CARD_AND_SIMULATOR)('refuses %s in every app, domain, adapters and es5 alike', async (_what, line) => {
+    for (const file of ['sm-dp/src/domain/x.ts', 'sm-sr/src/es5/x.ts', 'sm-sr/src/adapters/persistence/x.ts', 'owner-registry/src/app.ts']) {
+      expect(await coreRule(line, `apps/${file}`)).toHaveLength(1);
+    }
+  });
+
+  it('refuses the card in @rsp/offcard too, and lets the services use @rsp/offcard', async () => {
+    expect(await coreRule("import { VirtualEuicc as x } from '@rsp/card';", 'libs/offcard/src/x.ts')).toHaveLength(1);
+    expect(await coreRule("import { createIsdpApdu as x } from '@rsp/offcard';", 'apps/sm-sr/src/domain/x.ts')).toEqual([]);
+  });
+
+  it('lets the services’ tests use the simulator', async () => {
+    expect(await coreRule("import type { CardPool as x } from '../../../simulator/src/card-host';", 'apps/sm-sr/test/x.ts')).toEqual([]);
+  });
+
+  it('passes on apps/*/src and libs/offcard as they are', async () => {
+    const results = await eslint.lintFiles(['apps/*/src/**/*.ts', 'libs/offcard/src/**/*.ts']);
+    const found = results.flatMap((result) =>
+      result.messages.filter((message) => message.ruleId === 'no-restricted-imports').map((message) => `${result.filePath}: ${message.message}`),
+    );
+    expect(found).toEqual([]);
+  });
+});

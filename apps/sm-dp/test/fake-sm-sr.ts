@@ -5,19 +5,7 @@
  * UPDATE / EXTERNAL AUTHENTICATE with defaultIsdRKeySet(eid), then wrap / unwrap every C-APDU.
  */
 import { Scp03Host } from '@rsp/crypto';
-import {
-  AID,
-  createIsdpApdu,
-  decodeCommandScript,
-  decodeResponseScript,
-  defaultIsdRKeySet,
-  deleteApdu,
-  disableApdu,
-  enableApdu,
-  encodeResponseScript,
-  isdpAid,
-  statusWordOf,
-} from '@rsp/card';
+import { AID, createIsdpApdu, decodeCommandScript, decodeResponseScript, defaultIsdRKeySet, deleteApdu, disableApdu, enableApdu, encodeResponseScript, isdpAid, statusWordOf } from '@rsp/offcard';
 import { executedSuccess, failed, signEis, STATUS_CODE, type FunctionExecutionStatus, type StatusCodeData } from '@rsp/contracts';
 import { TransportError } from '@rsp/mqtt-transport';
 import type { TestPki } from '@rsp/pki';

@@ -14,7 +14,7 @@ import type { DataSource } from 'typeorm';
 import { ContractError, topicLevel } from '@rsp/contracts';
 import { connectMqtt, RspMqttServer, RspRequester, type MqttCredentials } from '@rsp/mqtt-transport';
 import { driverOf, IdempotencyStore, MemoryIdempotencyStore, openDataSource, Outbox, OutboxRelay, SecretBox, type BackoffPolicy } from '@rsp/persistence';
-import type { IsdRKeySet } from '@rsp/card';
+import type { IsdRKeySet } from '@rsp/offcard';
 import { ConsentVerifier, HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '@rsp/identity';
 import type { JSONWebKeySet } from 'jose';
 import { SILENT_LOGGER, type EisRegistry, type SmSrLogger } from './domain/model';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { defaultIsdRKeySet } from '@rsp/card';
+import { defaultIsdRKeySet } from '@rsp/offcard';
 import { openDataSource, Outbox, SecretBox, sqlStatementCount } from '@rsp/persistence';
 import { CachedEisRegistry } from '../src/adapters/persistence/cached-registry';
 import { smSrEntities, smSrMigrations, TypeOrmEisRegistry } from '../src/adapters/persistence/typeorm-registry';

@@ -6,11 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { createIsdpApdu, defaultIsdRKeySet, getStatusApdu, isdpAid } from '@rsp/card';
+import { createIsdpApdu, defaultIsdRKeySet, getStatusApdu, isdpAid } from '@rsp/offcard';
 import { generateTestPki } from '@rsp/pki';
 import { Fleet } from '../../../simulator/src/fleet';
 import { principal, secureMosquittoSkipReason, startSecureMosquitto, startTestBroker, type TestBroker } from '../../../test/support/brokers';
-import { Es5Error, LocalEs5Channel, MqttEs5Channel, type Es5Channel } from '../src/es5';
+import { Es5Error, MqttEs5Channel, type Es5Channel } from '../src/es5';
+import { LocalEs5Channel } from './local-es5-channel';
 
 const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
 const SMSR_ID = 'smsr.es5';

@@ -4,12 +4,13 @@
  * key set by one derived with Scenario#3, and every refusal leaves the old keys working.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { defaultIsdRKeySet, getStatusApdu, type IsdRKeySet } from '@rsp/card';
+import { defaultIsdRKeySet, getStatusApdu, type IsdRKeySet } from '@rsp/offcard';
 import { principal, startTestBroker, type TestBroker } from '../../../test/support/brokers';
 import { generateTestPki } from '@rsp/pki';
 import { Fleet } from '../../../simulator/src/fleet';
 import { CardStatusError } from '../src/domain/errors';
-import { Es5Error, LocalEs5Channel, MqttEs5Channel, type Es5Channel } from '../src/es5';
+import { Es5Error, MqttEs5Channel, type Es5Channel } from '../src/es5';
+import { LocalEs5Channel } from './local-es5-channel';
 import { buildDeleteIsdRKeySets, establishIsdRKeySet, finaliseIsdRHandover, SMSR_ISD_R_KVN } from '../src/es5/isd-r-key-establishment';
 
 const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });

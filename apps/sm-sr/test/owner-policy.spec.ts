@@ -10,15 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  buildDownloadCommands,
-  buildEstablishKeySetStep1,
-  buildEstablishKeySetStep2,
-  decodeResponseScript,
-  defaultIsdRKeySet,
-  encodeCommandScript,
-  parseEstablishKeySetStep1Response,
-} from '@rsp/card';
+import { buildDownloadCommands, buildEstablishKeySetStep1, buildEstablishKeySetStep2, decodeResponseScript, defaultIsdRKeySet, encodeCommandScript, parseEstablishKeySetStep1Response } from '@rsp/offcard';
 import { deviceStatusTopic, signConsent, type ConsentOperation, type DeviceStatus } from '@rsp/identity';
 import { generateIccid } from '@rsp/pki';
 import { buildDefaultTemplate, personaliseProfile } from '@rsp/saip';
@@ -28,7 +20,7 @@ import { Fleet } from '../../../simulator/src/fleet';
 import { registryKey } from '../../../libs/identity/test/support/registry-keys';
 import { startRegistryStandIn, type RegistryStandIn } from '../../../libs/identity/test/support/registry-stand-in';
 import { startSmSr, type SmSrHandle } from '../src/app';
-import { LocalEs5Channel } from '../src/es5';
+import { LocalEs5Channel } from './local-es5-channel';
 import { startTestBroker, type TestBroker } from '../../../test/support/brokers';
 import { connectAs, EUM_ID, header, MNO, OTHER_MNO, pki, PRINCIPALS, SMSR_ID, startSmdpStub, waitFor } from './support';
 

@@ -7,14 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import {
-  buildDownloadCommands,
-  buildEstablishKeySetStep1,
-  buildEstablishKeySetStep2,
-  decodeResponseScript,
-  encodeCommandScript,
-  parseEstablishKeySetStep1Response,
-} from '@rsp/card';
+import { buildDownloadCommands, buildEstablishKeySetStep1, buildEstablishKeySetStep2, decodeResponseScript, encodeCommandScript, parseEstablishKeySetStep1Response } from '@rsp/offcard';
 import { es3Pattern, mnoNotifyTopic, type Eis } from '@rsp/contracts';
 import { RspRequester } from '@rsp/mqtt-transport';
 import { generateIccid } from '@rsp/pki';

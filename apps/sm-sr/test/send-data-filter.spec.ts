@@ -5,20 +5,7 @@
  * profile-lifecycle.spec.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  buildDownloadCommands,
-  buildEstablishKeySetStep1,
-  buildInstallForPersonalization,
-  buildEstablishKeySetStep2,
-  confirmNotificationApdu,
-  createIsdpApdu,
-  deleteApdu,
-  enableApdu,
-  encodeCommandScript,
-  isdpAid as isdpAidOf,
-  storeData,
-  storeDataForScp03t,
-} from '@rsp/card';
+import { buildDownloadCommands, buildEstablishKeySetStep1, buildInstallForPersonalization, buildEstablishKeySetStep2, confirmNotificationApdu, createIsdpApdu, deleteApdu, enableApdu, encodeCommandScript, isdpAid as isdpAidOf, storeData, storeDataForScp03t } from '@rsp/offcard';
 import { StatusError } from '@rsp/contracts';
 import { generateIccid } from '@rsp/pki';
 import { encodeCommandApdu, type CommandApdu } from '@rsp/tlv';

@@ -10,14 +10,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { defaultIsdRKeySet } from '@rsp/card';
+import { defaultIsdRKeySet } from '@rsp/offcard';
 import { topicLevel, type BrokerPrincipal, type Eis } from '@rsp/contracts';
 import { connectMqtt, decodeRequest, encodeReply, parseRequestTopic } from '@rsp/mqtt-transport';
 import { generateTestPki, type TestPki } from '@rsp/pki';
 import { buildSignedEis } from '../../../simulator/src/eum';
 import { Fleet } from '../../../simulator/src/fleet';
 import { startSmSr, type SmSrHandle, type SmSrOptions } from '../src/app';
-import { LocalEs5Channel } from '../src/es5';
+import { LocalEs5Channel } from './local-es5-channel';
 import { principal, startTestBroker, type TestBroker } from '../../../test/support/brokers';
 
 export const SMSR_ID = 'smsr.test';

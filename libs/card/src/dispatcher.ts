@@ -18,7 +18,7 @@ import { isRspError } from '@rsp/errors';
 import { SW, decodeCommandApdu, encodeResponseApdu, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
 import type { CardContext, CardEnvironment, CardEvent, CommandHandler, VolatileState } from './context';
 import { ES5_SECURITY_LEVEL_FLOOR, includesSecurityLevel } from './es5-security-level';
-import { CardError, CardFailure, PowerLoss } from './errors';
+import { CardError, CardFailure, PowerLoss } from '@rsp/offcard';
 import type { CardState } from './model';
 
 export interface Transaction {

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { CardEnvironment, CardEvent, CardFaults, CommandHandler, VolatileState } from './context';
 import { dispatch } from './dispatcher';
-import { PowerLoss } from './errors';
+import { PowerLoss } from '@rsp/offcard';
 import { triggerFallback } from './fallback';
 import { CARD_COMMANDS } from './handlers';
 import type { CardState } from './model';

@@ -5,10 +5,11 @@
  * card must never be left without connectivity, so it ships with one enabled fall-back profile).
  */
 import type { KeyObject } from 'node:crypto';
-import { aesCmac, type CurveName } from '@rsp/crypto';
-import { eidToBytes, validateEid, type TestPki } from '@rsp/pki';
+import type { CurveName } from '@rsp/crypto';
+import { validateEid, type TestPki } from '@rsp/pki';
 import { RspError } from '@rsp/errors';
-import { isdpAid } from './aids';
+import { defaultIsdRKeySet, type IsdRKeySet } from '@rsp/offcard';
+import { isdpAid } from '@rsp/offcard';
 import { ES5_SECURITY_LEVEL_FLOOR, isEs5MinimumSecurityLevel, levelHex } from './es5-security-level';
 import { ISDP_LIFE_CYCLE, NOTIFICATION_TYPE, type CardState, type IsdpState, type KeySetState } from './model';
 import { appendNotification } from './notifications';
@@ -16,16 +17,6 @@ import { appendNotification } from './notifications';
 /** A manufacturing input is unusable (bad key length, duplicate KVN, memory too small …). */
 export class ManufactureError extends RspError {
   static override readonly code = 'ERR_CARD_MANUFACTURE';
-}
-
-/** One SCP03 key set as bytes (AES-128: 16-byte keys). */
-export interface IsdRKeySet {
-  kvn: number;
-  enc: Buffer;
-  mac: Buffer;
-  dek: Buffer;
-  /** Lowest ES5 security level accepted with this set: 0x33 when absent, 0x13 at the least (es5-security-level.ts). */
-  minimumSecurityLevel?: number;
 }
 
 /** The network-access data of the provisioning (bootstrap) profile. */
@@ -61,29 +52,6 @@ export const DEFAULT_MEMORY_BYTES = 512 * 1024;
 export const BOOTSTRAP_QUOTA_BYTES = 32 * 1024;
 /** Nominal size of the bootstrap profile (it has no SAIP package in the state). */
 const BOOTSTRAP_PROFILE_BYTES = 8 * 1024;
-/**
- * KVN of the default ISD-R key set. [U] GP Amd D reserves no KVN range we could verify; 0x30 is the
- * value commonly used for SCP03 key sets (our choice).
- */
-export const DEFAULT_ISD_R_KVN = 0x30;
-
-/**
- * TEST master key of {@link defaultIsdRKeySet}. It is public: key sets derived from it protect nothing
- * and exist only so an SM-SR and a simulated card agree without configuration. Never use on real cards.
- */
-const TEST_MASTER_KEY = Buffer.from('5445535420524f4f54204b4559202121', 'hex'); // "TEST ROOT KEY !!"
-
-/**
- * Deterministic **TEST** ES5 key set for the ISD-R of `eid`: each key is
- * AES-CMAC(TEST_MASTER_KEY, `01|02|03` ‖ EID as 16 BCD bytes) for ENC, MAC and DEK respectively, KVN
- * {@link DEFAULT_ISD_R_KVN}. Anyone can compute these keys: test and demo use only.
- */
-export function defaultIsdRKeySet(eid: string): IsdRKeySet {
-  const eidBytes = eidToBytes(eid);
-  const derive = (label: number): Buffer => aesCmac(TEST_MASTER_KEY, Buffer.concat([Buffer.of(label), eidBytes]));
-  return { kvn: DEFAULT_ISD_R_KVN, enc: derive(0x01), mac: derive(0x02), dek: derive(0x03) };
-}
-
 function keySetState(keySet: IsdRKeySet): KeySetState {
   for (const key of [keySet.enc, keySet.mac, keySet.dek]) {
     if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new ManufactureError('SCP03 keys are 16, 24 or 32 bytes');

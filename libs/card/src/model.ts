@@ -5,19 +5,11 @@
  * Secrets (marked @secret) live only here and in memory: never log a CardState; use
  * {@link redactCardState} for diagnostics.
  */
+import { ISDP_LIFE_CYCLE, NOTIFICATION_TYPE, type IsdpLifeCycle } from '@rsp/offcard';
 
-/** GP life-cycle states of an ISD-P (SGP.02 §2.2.1.2; GP CS §5.3.2) with their coding. */
-export const ISDP_LIFE_CYCLE = {
-  /** Created by INSTALL [for install and make selectable]. */
-  SELECTABLE: 0x07,
-  /** Keys established (Scenario#3) — ready for the profile download. */
-  PERSONALIZED: 0x0f,
-  /** Profile installed, not active. */
-  DISABLED: 0x1f,
-  /** Profile active: at most one ISD-P at a time. */
-  ENABLED: 0x3f,
-} as const;
-export type IsdpLifeCycle = (typeof ISDP_LIFE_CYCLE)[keyof typeof ISDP_LIFE_CYCLE];
+// The codings both ends share live in @rsp/offcard; the card's model re-exports them.
+export { ISDP_LIFE_CYCLE, NOTIFICATION_TYPE, type IsdpLifeCycle };
+
 
 /** An SCP03 key set (hex). @secret */
 export interface KeySetState {
@@ -69,14 +61,6 @@ export interface IsdpState {
   connectivityParameters?: string;
 }
 
-/** Notification types of SGP.02 (tag 4D). */
-export const NOTIFICATION_TYPE = {
-  EUICC_DECLARATION: 0x01,
-  PROFILE_CHANGE_SUCCEEDED: 0x02,
-  PROFILE_CHANGE_FAILED_ROLLED_BACK: 0x03,
-  VOID: 0x04,
-  PROFILE_CHANGE_AFTER_FALLBACK: 0x05,
-} as const;
 
 export interface NotificationState {
   seq: number;

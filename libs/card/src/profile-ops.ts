@@ -5,7 +5,7 @@
  * the fall-back profile is never deleted; POL1 rules unless explicitly overridden.
  */
 import type { CardContext } from './context';
-import { CardError } from './errors';
+import { CardError } from '@rsp/offcard';
 import { enabledIsdp, findIsdp, ISDP_LIFE_CYCLE, NOTIFICATION_TYPE, type IsdpState, type NotificationState } from './model';
 import { queueNotification } from './notifications';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateTestPki } from '@rsp/pki';
 import { decodeSingleTlv } from '@rsp/tlv';
-import { AID, MemoryCardStore, VirtualEuicc, defaultIsdRKeySet, manufactureFromTestPki, type CardState } from '../src';
+import { MemoryCardStore, VirtualEuicc, manufactureFromTestPki, type CardState } from '../src';
+import { AID, defaultIsdRKeySet } from '@rsp/offcard';
 import { BOOTSTRAP } from './support/card';
 import { openIsdR, transmit } from './support/es5';
 import { USIM_AID_PREFIX } from '../src/handlers/select';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { encodeCommandApdu, SW, type CommandApdu } from '@rsp/tlv';
-import { ES8_HEADER } from '../src/es8-layout';
-import { buildEstablishKeySetStep1, buildInstallForPersonalization } from '../src/off-card/es8';
+import { ES8_HEADER } from '@rsp/offcard';
+import { buildEstablishKeySetStep1, buildInstallForPersonalization } from '@rsp/offcard';
 import { ISDP_AID, makeEs8Card, openEs5, testPki } from './support/es8-fixture';
 
 interface Vectors {

@@ -6,14 +6,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildAutn, milenage, type CurveName } from '@rsp/crypto';
 import { SW, type CommandApdu } from '@rsp/tlv';
-import { isdpAid, ISDP_LIFE_CYCLE, MemoryCardStore, VirtualEuicc } from '../src';
-import { defaultIsdRKeySet, manufactureFromTestPki } from '../src/manufacture';
+import { ISDP_LIFE_CYCLE, MemoryCardStore, VirtualEuicc } from '../src';
+import { isdpAid } from '@rsp/offcard';
+import { manufactureFromTestPki } from '../src/manufacture';
+import { defaultIsdRKeySet } from '@rsp/offcard';
 import {
   buildDownloadCommands,
   buildEstablishKeySetStep1,
   buildEstablishKeySetStep2,
   parseEstablishKeySetStep1Response,
-} from '../src/off-card/es8';
+} from '@rsp/offcard';
 import { openIsdR, selectApdu, transmit } from './support/es5';
 import { testPki } from './support/es8-fixture';
 import { personalisedPackage, PROFILE } from './support/es8-flow';

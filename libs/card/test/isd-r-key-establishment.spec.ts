@@ -9,23 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTestPki, type TestPki } from '@rsp/pki';
 import { encodeTlv, SW, type CommandApdu } from '@rsp/tlv';
-import {
-  AID,
-  buildEstablishKeySetStep1,
-  buildEstablishKeySetStep2,
-  buildInstallForPersonalization,
-  DEFAULT_ISDP_CRT,
-  defaultIsdRKeySet,
-  FileCardStore,
-  ISD_R_DELETE_KEY_SET_TAG,
-  isdpAid,
-  ISDP_LIFE_CYCLE,
-  manufactureFromTestPki,
-  MemoryCardStore,
-  parseEstablishKeySetStep1Response,
-  VirtualEuicc,
-  type CardStore,
-} from '../src';
+import { FileCardStore, ISDP_LIFE_CYCLE, manufactureFromTestPki, MemoryCardStore, VirtualEuicc, type CardStore } from '../src';
+import { AID, buildEstablishKeySetStep1, buildEstablishKeySetStep2, buildInstallForPersonalization, DEFAULT_ISDP_CRT, defaultIsdRKeySet, ISD_R_DELETE_KEY_SET_TAG, isdpAid, parseEstablishKeySetStep1Response } from '@rsp/offcard';
 import { openIsdR, selectApdu, transmit } from './support/es5';
 import { createIsdpApdu } from './support/isd-r-commands';
 

@@ -3,16 +3,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTestPki } from '@rsp/pki';
-import {
-  defaultIsdRKeySet,
-  enabledIsdp,
-  FileCardStore,
-  isdpAid,
-  ISDP_LIFE_CYCLE,
-  manufactureFromTestPki,
-  pendingNotifications,
-  VirtualEuicc,
-} from '../src';
+import { enabledIsdp, FileCardStore, ISDP_LIFE_CYCLE, manufactureFromTestPki, pendingNotifications, VirtualEuicc } from '../src';
+import { defaultIsdRKeySet, isdpAid } from '@rsp/offcard';
 import { openIsdR } from './support/es5';
 import { confirmNotificationApdu, createIsdpApdu, enableApdu, installedIsdp, TEST_SET_1 } from './support/isd-r-commands';
 

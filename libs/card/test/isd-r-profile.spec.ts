@@ -1,19 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateTestPki } from '@rsp/pki';
 import { children, decodeTlvs, decodeSingleTlv, fromHex } from '@rsp/tlv';
-import {
-  enabledIsdp,
-  freeMemory,
-  isdpAid,
-  ISDP_LIFE_CYCLE,
-  masterDeleteToken,
-  NOTIFICATION_TYPE,
-  pendingNotifications,
-  POL1,
-  PowerLoss,
-  type CardFaults,
-  type CardState,
-} from '../src';
+import { enabledIsdp, freeMemory, ISDP_LIFE_CYCLE, masterDeleteToken, NOTIFICATION_TYPE, pendingNotifications, POL1, type CardFaults, type CardState } from '../src';
+import { isdpAid, PowerLoss } from '@rsp/offcard';
 import { expectAtMostOneEnabled, expectSw, ISDP1, ISDP2, ISDP3, lifeCycle, makeCard, makeCardWithProfile, type Card } from './support/card';
 import {
   confirmNotificationApdu,

@@ -8,21 +8,8 @@ import { describe, expect, it } from '@jest/globals';
 import { Scp03Card, Scp03Host } from '@rsp/crypto';
 import { generateTestPki } from '@rsp/pki';
 import { SW, type CommandApdu } from '@rsp/tlv';
-import {
-  AID,
-  CARD_COMMANDS,
-  defaultIsdRKeySet,
-  ES5_DEFAULT_MINIMUM_SECURITY_LEVEL,
-  ES5_SECURITY_LEVEL_FLOOR,
-  ISDP_LIFE_CYCLE,
-  ManufactureError,
-  manufactureFromTestPki,
-  MemoryCardStore,
-  ok,
-  VirtualEuicc,
-  type CardState,
-  type CommandHandler,
-} from '../src';
+import { CARD_COMMANDS, ES5_DEFAULT_MINIMUM_SECURITY_LEVEL, ES5_SECURITY_LEVEL_FLOOR, ISDP_LIFE_CYCLE, ManufactureError, manufactureFromTestPki, MemoryCardStore, ok, VirtualEuicc, type CardState, type CommandHandler } from '../src';
+import { AID, defaultIsdRKeySet } from '@rsp/offcard';
 import { ISDP2, ISDP3, lifeCycle, makeCard, type Card } from './support/card';
 import { selectApdu, transmit } from './support/es5';
 import { createIsdpApdu, deleteApdu, enableApdu, getStatusApdu, installedIsdp } from './support/isd-r-commands';

@@ -1,20 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateTestPki, eidToBytes } from '@rsp/pki';
 import { children, decodeSingleTlv, fromHex } from '@rsp/tlv';
-import {
-  AID,
-  defaultIsdRKeySet,
-  freeMemory,
-  ISDP_LIFE_CYCLE,
-  ManufactureError,
-  manufactureFromTestPki,
-  MemoryCardStore,
-  NOTIFICATION_TYPE,
-  pendingNotifications,
-  VirtualEuicc,
-  type CardFaults,
-  type CardState,
-} from '../src';
+import { freeMemory, ISDP_LIFE_CYCLE, ManufactureError, manufactureFromTestPki, MemoryCardStore, NOTIFICATION_TYPE, pendingNotifications, VirtualEuicc, type CardFaults, type CardState } from '../src';
+import { AID, defaultIsdRKeySet } from '@rsp/offcard';
 import { BOOTSTRAP, expectSw, ISDP1, ISDP2, ISDP3, makeCard, type Card } from './support/card';
 import { openIsdR, selectApdu, transmit } from './support/es5';
 import { createIsdpApdu, deleteApdu, getStatusApdu } from './support/isd-r-commands';

@@ -3,14 +3,8 @@ import { readFileSync } from 'node:fs';
 import { buildAutn, resyncSqnFromAuts } from '@rsp/crypto';
 import { generateTestPki } from '@rsp/pki';
 import { decodeSingleTlv, type CommandApdu } from '@rsp/tlv';
-import {
-  CardError,
-  manufactureFromTestPki,
-  MemoryCardStore,
-  VirtualEuicc,
-  type CardContext,
-  type CardEvent,
-} from '../src';
+import { manufactureFromTestPki, MemoryCardStore, VirtualEuicc, type CardContext, type CardEvent } from '../src';
+import { CardError } from '@rsp/offcard';
 import { NETWORK_COMMANDS } from '../src/handlers/network';
 import { selectApdu, transmit } from './support/es5';
 

@@ -7,18 +7,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateTestPki, type TestPki } from '@rsp/pki';
 import { SW, type CommandApdu } from '@rsp/tlv';
-import {
-  buildEstablishKeySetStep1,
-  buildEstablishKeySetStep2,
-  DEFAULT_ISDP_CRT,
-  defaultIsdRKeySet,
-  isdpAid,
-  ISDP_LIFE_CYCLE,
-  manufactureFromTestPki,
-  MemoryCardStore,
-  parseEstablishKeySetStep1Response,
-  VirtualEuicc,
-} from '../src';
+import { ISDP_LIFE_CYCLE, manufactureFromTestPki, MemoryCardStore, VirtualEuicc } from '../src';
+import { buildEstablishKeySetStep1, buildEstablishKeySetStep2, DEFAULT_ISDP_CRT, defaultIsdRKeySet, isdpAid, parseEstablishKeySetStep1Response } from '@rsp/offcard';
 import { openIsdR, type IsdRSession } from './support/es5';
 import { createIsdpApdu } from './support/isd-r-commands';
 import { FORGERIES, forgedStep2, type Forgery } from './support/scenario3-forgery';

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RspError } from '@rsp/errors';
-import { CardError } from '@rsp/card';
+import { CardError } from '@rsp/offcard';
 import { PkiError, validateEcasdChain } from '@rsp/pki';
 import { ContractError, ERROR_STATUS_MAP, REASON, STATUS_CODE, SUBJECT, StatusError, toExecutionStatus } from '../src';
 import { testPki } from './support';

@@ -4,7 +4,7 @@
  * it got from the card. Here: building the script, reading the answer back, and turning a refused
  * command's status word into the card error libs/contracts maps to SGP.02 codes.
  */
-import { CardError, CardFailure, decodeResponseScript, encodeCommandScript, statusWordOf } from '@rsp/card';
+import { CardError, CardFailure, decodeResponseScript, encodeCommandScript, statusWordOf } from '@rsp/offcard';
 import { StatusError } from '@rsp/contracts';
 import { encodeCommandApdu, formatSw, isSuccessSw, type CommandApdu } from '@rsp/tlv';
 import { SMDP_STATUS } from './status-codes';

@@ -20,13 +20,7 @@
  * - notify: at least once (the outbox may hold the notification twice after a crash at that point).
  */
 import type { KeyObject } from 'node:crypto';
-import {
-  buildDownloadCommands,
-  buildEstablishKeySetStep1,
-  buildEstablishKeySetStep2,
-  parseEstablishKeySetStep1Response,
-  type IsdpKeySet,
-} from '@rsp/card';
+import { buildDownloadCommands, buildEstablishKeySetStep1, buildEstablishKeySetStep2, parseEstablishKeySetStep1Response, type IsdpKeySet } from '@rsp/offcard';
 import { StatusError, toExecutionStatus, type FunctionExecutionStatus, type EisProfile } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import type { FlowContext, FlowDefinition, FlowStep, SecretBox, StepInfo } from '@rsp/persistence';

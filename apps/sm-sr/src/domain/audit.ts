@@ -9,7 +9,7 @@
  * | 3 | gone: registered profiles the card no longer holds are dropped | §3.4 |
  * | 4 | memory + lastAuditDate updated | Annex E |
  */
-import { getStatusApdu, ISDP_LIFE_CYCLE } from '@rsp/card';
+import { getStatusApdu, ISDP_LIFE_CYCLE } from '@rsp/offcard';
 import type { ProfileState } from '@rsp/contracts';
 import { decodeTlvs, findTlv, isSuccessSw, SW, type CommandApdu } from '@rsp/tlv';
 import type { CardGateway } from './card-gateway';

@@ -9,7 +9,7 @@
  * | 3 | follow: a change the SM-SR did not order (fall-back, type 05) updates the registry and notifies owners | §3.5 [U] |
  * | 4 | deleted: ISD-Ps the card deleted on confirmation (POL1 "delete when disabled") leave the registry | §3.2 |
  */
-import { confirmNotificationApdu, NOTIFICATION_TYPE } from '@rsp/card';
+import { confirmNotificationApdu, NOTIFICATION_TYPE } from '@rsp/offcard';
 import type { es5 } from '@rsp/contracts';
 import { decodeSingleTlv, decodeTlvs, findTlv, isSuccessSw, SW } from '@rsp/tlv';
 import type { CardGateway } from './card-gateway';

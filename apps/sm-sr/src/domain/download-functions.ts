@@ -17,7 +17,7 @@
  *
  * ProfileDownloadCompleted (§3.1.1 last step): Created → Disabled, with POL2, profile type, subscription address.
  */
-import { createIsdpApdu, decodeCommandScript, encodeResponseScript, isdpAid } from '@rsp/card';
+import { createIsdpApdu, decodeCommandScript, encodeResponseScript, isdpAid } from '@rsp/offcard';
 import { ContractError, STATUS_CODE, StatusError, type es3 } from '@rsp/contracts';
 import { decodeCommandApdu, encodeResponseApdu, SW, type CommandApdu } from '@rsp/tlv';
 import type { CardGateway } from './card-gateway';

@@ -59,7 +59,7 @@ export const SMSR_STATUS = {
   REQUESTER_NOT_ALLOWED: STATUS_CODE.REQUESTER_NOT_ALLOWED,
 } as const satisfies Record<string, StatusCodeData>;
 
-/** Card status words → the @rsp/card error code whose row in ERROR_STATUS_MAP reports them. */
+/** Card status words → the @rsp/offcard error code whose row in ERROR_STATUS_MAP reports them. */
 const SW_CODES: Readonly<Record<number, string>> = {
   [SW.CONDITIONS_NOT_SATISFIED]: 'ERR_CARD_CONDITIONS_NOT_SATISFIED',
   [SW.POLICY_RULE_VIOLATION]: 'ERR_CARD_POLICY_RULE',

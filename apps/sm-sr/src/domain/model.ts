@@ -3,7 +3,7 @@
  * the EIS registry (SGP.02 §5.5 / Annex E: the SM-SR keeps one EIS per eUICC it serves), the
  * outbox for notifications, and a clock. Adapters implement the ports (TypeORM, see adapters/).
  */
-import type { IsdRKeySet } from '@rsp/card';
+import type { IsdRKeySet } from '@rsp/offcard';
 import type { EumSignedInfo, PolicyRule, ProfileState } from '@rsp/contracts';
 
 /** One profile (ISD-P) of a registered eUICC, as the SM-SR records it (EIS ProfileInfo). */

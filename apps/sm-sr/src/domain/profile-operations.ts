@@ -14,7 +14,7 @@
  * | 8 | auto-delete: POL2 "delete when disabled" deletes the profile just disabled | §2.4.5 |
  */
 import { checkPol2, STATUS_CODE, StatusError, type PolicyRule, type ProfileOperation, type StatusCodeData } from '@rsp/contracts';
-import { deleteApdu, disableApdu, enableApdu } from '@rsp/card';
+import { deleteApdu, disableApdu, enableApdu } from '@rsp/offcard';
 import { SW } from '@rsp/tlv';
 import type { CardGateway } from './card-gateway';
 import { CardStatusError, SMSR_STATUS } from './errors';

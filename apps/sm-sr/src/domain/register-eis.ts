@@ -17,7 +17,7 @@
  * demo/test EUM manufactures every card with `defaultIsdRKeySet(eid)` (a public TEST derivation), so
  * that is what the SM-SR stores at registration (`initialIsdRKeys`, injectable).
  */
-import { defaultIsdRKeySet, type IsdRKeySet } from '@rsp/card';
+import { defaultIsdRKeySet, type IsdRKeySet } from '@rsp/offcard';
 import { EUM_SIGNED_FIELDS, STATUS_CODE, StatusError, verifyEisSignature, type Eis, type EumSignedInfo, type es1 } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import { eidMatchesPermittedEins, validateEcasdChain, validateEumCertificate, type ValidatedEum } from '@rsp/pki';

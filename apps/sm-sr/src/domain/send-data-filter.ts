@@ -15,7 +15,7 @@
  *
  * Anything else refuses the whole script before the card sees any of it (8.4 / 1.2, SMSR_STATUS).
  */
-import { buildInstallForPersonalization, ES8_HEADER, ES8_TAG } from '@rsp/card';
+import { buildInstallForPersonalization, ES8_HEADER, ES8_TAG } from '@rsp/offcard';
 import { Scp03tTag } from '@rsp/crypto';
 import { StatusError } from '@rsp/contracts';
 import type { CommandApdu } from '@rsp/tlv';

@@ -6,7 +6,7 @@
 import { es1, es3, es4, functionRow, FunctionFrame, type FunctionRow, type ProvenRequester, type RequestHeader } from '@rsp/contracts';
 import type { KeyObject } from 'node:crypto';
 import { requestFingerprint, type IdempotencyPort } from '@rsp/persistence';
-import type { IsdRKeySet } from '@rsp/card';
+import type { IsdRKeySet } from '@rsp/offcard';
 import type { Es5Channel } from '../es5/es5-channel';
 import { AuditFunction } from './audit';
 import { CardGateway } from './card-gateway';

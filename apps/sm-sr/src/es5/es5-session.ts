@@ -21,7 +21,7 @@
  * leaves a half-used MAC chain behind. Security level 0x33: C-MAC, C-DEC, R-MAC, R-ENC (Amd D §5.1).
  */
 import { Scp03Host } from '@rsp/crypto';
-import { AID, decodeResponseScript, encodeCommandScript, type IsdRKeySet } from '@rsp/card';
+import { AID, decodeResponseScript, encodeCommandScript, type IsdRKeySet } from '@rsp/offcard';
 import { isRspError } from '@rsp/errors';
 import { decodeResponseApdu, encodeCommandApdu, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
 import { Es5Error } from './errors';

@@ -15,14 +15,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { CryptoError } from '@rsp/crypto';
-import {
-  buildEstablishKeySetStep1,
-  buildEstablishKeySetStep2,
-  DEFAULT_ISDP_CRT,
-  ISD_R_DELETE_KEY_SET_TAG,
-  parseEstablishKeySetStep1Response,
-  type IsdRKeySet,
-} from '@rsp/card';
+import { buildEstablishKeySetStep1, buildEstablishKeySetStep2, DEFAULT_ISDP_CRT, ISD_R_DELETE_KEY_SET_TAG, parseEstablishKeySetStep1Response, type IsdRKeySet } from '@rsp/offcard';
 import { encodeTlv, isSuccessSw, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
 import { CardStatusError } from '../domain/errors';
 import type { Es5Channel } from './es5-channel';

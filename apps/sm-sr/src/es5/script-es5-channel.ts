@@ -10,7 +10,7 @@
  * manufacture (counter 0, so its first session uses 1). Wrong (an older card after a restart, another
  * instance spoke to the card, a reply was lost) costs one more round trip, never a failure.
  */
-import type { IsdRKeySet } from '@rsp/card';
+import type { IsdRKeySet } from '@rsp/offcard';
 import type { CommandApdu, ResponseApdu } from '@rsp/tlv';
 import type { Es5Channel, Es5RunOptions } from './es5-channel';
 import { Es5Error } from './errors';

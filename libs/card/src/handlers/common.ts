@@ -1,6 +1,6 @@
 /** Small parsing helpers shared by the ISD-R / ECASD / USIM command rows. */
 import { decodeTlvs, findTlv, type CommandApdu } from '@rsp/tlv';
-import { CardError } from '../errors';
+import { CardError } from '@rsp/offcard';
 import { findIsdp, type IsdpState } from '../model';
 import type { CardContext } from '../context';
 

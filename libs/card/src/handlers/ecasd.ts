@@ -9,7 +9,7 @@ import { eidToBytes } from '@rsp/pki';
 import { encodeTlv, type CommandApdu } from '@rsp/tlv';
 import type { CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
-import { CardError } from '../errors';
+import { CardError } from '@rsp/offcard';
 
 function getData(ctx: CardContext, apdu: CommandApdu) {
   const tag = (apdu.p1 << 8) | apdu.p2;

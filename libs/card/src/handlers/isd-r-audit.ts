@@ -5,7 +5,7 @@
 import { decodeTlvs, encodeTlv, findTlv, type CommandApdu } from '@rsp/tlv';
 import type { CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
-import { CardError } from '../errors';
+import { CardError } from '@rsp/offcard';
 import { freeMemory, type IsdpState } from '../model';
 import { aidHex, isCommand, requireIsdp, uint32 } from './common';
 

@@ -26,14 +26,13 @@
 import { decodeDgi, decodeTlvs, encodeTlv, type CommandApdu } from '@rsp/tlv';
 import type { CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
-import { CardError } from '../errors';
-import { ES8_CHALLENGE_LENGTH, ES8_HEADER, ES8_TAG, hasHeader } from '../es8-layout';
+import { CardError } from '@rsp/offcard';
+import { ES8_CHALLENGE_LENGTH, ES8_HEADER, ES8_TAG, hasHeader } from '@rsp/offcard';
+import { ISD_R_DELETE_KEY_SET_TAG } from '@rsp/offcard';
 import { isCommand } from './common';
 import { storeDataKeyEstablishment } from './isdp-key-establishment';
 import { agreeScenario3Keys, consumeChallenge, keySetOf, parsed, validateOffCardCertificate, verifyKeyEstablishment } from './scenario3-card';
 
-/** Tag of one key-set range in the FinaliseISDRhandover DELETE (SGP.02 v3.1 §4.1.1.9 via njiwa [U]). */
-export const ISD_R_DELETE_KEY_SET_TAG = 0xf2;
 /** Key identifiers of an SCP03 key set: S-ENC 01, S-MAC 02, DEK 03 (GP Amd D §4.1.1). */
 const SCP03_KEY_IDS = { first: 0x01, last: 0x03 } as const;
 

@@ -17,7 +17,7 @@ import { aesCmac } from '@rsp/crypto';
 import { decodeTlvs, findTlv } from '@rsp/tlv';
 import type { CardContext } from '../context';
 import { ok } from '../dispatcher';
-import { CardError } from '../errors';
+import { CardError } from '@rsp/offcard';
 import { checkDeletable, fallbackIsdp, isInstalled, POL1_ALL_RULES, removeIsdp } from '../profile-ops';
 import { requireAidTlv, requireIsdp } from './common';
 import type { StoreDataFunction } from './store-data';

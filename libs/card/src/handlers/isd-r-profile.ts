@@ -4,10 +4,10 @@
  * HandleNotificationConfirmation. All rows are secured (ES5 SCP03 session of the ISD-R).
  */
 import { encodeTlv, findTlv, decodeTlvs, type CommandApdu } from '@rsp/tlv';
-import { AID, isIsdpAid } from '../aids';
+import { AID, isIsdpAid } from '@rsp/offcard';
 import type { CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
-import { CardError } from '../errors';
+import { CardError } from '@rsp/offcard';
 import { findIsdp, freeMemory, ISDP_LIFE_CYCLE, type IsdpState } from '../model';
 import { deleteOnConfirmation, deleteProfile, disableProfile, enableProfile } from '../profile-ops';
 import { aidHex, isCommand, LvReader, requireAidTlv, requireIsdp } from './common';

@@ -22,8 +22,8 @@ import { encodeEuiccResponse, errorResponse, PE_STATUS, successResponse, summari
 import { decodeTlv, encodeTlv, TlvError } from '@rsp/tlv';
 import type { CardContext, CommandHandler, IsdpSession } from '../context';
 import { ok } from '../dispatcher';
-import { CardError } from '../errors';
-import { ES8_HEADER, hasHeader } from '../es8-layout';
+import { CardError } from '@rsp/offcard';
+import { ES8_HEADER, hasHeader } from '@rsp/offcard';
 import { ISDP_LIFE_CYCLE, type IsdpState } from '../model';
 import { personalizationTarget } from './isdp-personalization';
 

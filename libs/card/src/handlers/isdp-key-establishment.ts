@@ -22,8 +22,8 @@
 import { decodeDgi, encodeTlv, type CommandApdu } from '@rsp/tlv';
 import type { CardContext, CommandHandler, IsdpSession } from '../context';
 import { ok } from '../dispatcher';
-import { CardError } from '../errors';
-import { ES8_CHALLENGE_LENGTH, ES8_HEADER, ES8_TAG, hasHeader } from '../es8-layout';
+import { CardError } from '@rsp/offcard';
+import { ES8_CHALLENGE_LENGTH, ES8_HEADER, ES8_TAG, hasHeader } from '@rsp/offcard';
 import { ISDP_LIFE_CYCLE, type IsdpState } from '../model';
 import { personalizationTarget } from './isdp-personalization';
 import { agreeScenario3Keys, consumeChallenge, keySetOf, validateOffCardCertificate, verifyKeyEstablishment } from './scenario3-card';

@@ -8,8 +8,8 @@
  */
 import type { CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
-import { CardError } from '../errors';
-import { ES8_HEADER, hasHeader } from '../es8-layout';
+import { CardError } from '@rsp/offcard';
+import { ES8_HEADER, hasHeader } from '@rsp/offcard';
 import { findIsdp, ISDP_LIFE_CYCLE, type IsdpLifeCycle, type IsdpState } from '../model';
 
 /** Life-cycle states in which an ISD-P accepts ES8 personalization (key establishment, then download). */

@@ -13,7 +13,7 @@ import { verifyAutn } from '@rsp/crypto';
 import { encodeTlv, type CommandApdu } from '@rsp/tlv';
 import type { CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
-import { CardError } from '../errors';
+import { CardError } from '@rsp/offcard';
 import { enabledIsdp } from '../model';
 
 /** P2 81: specific reference data, 3G security context (TS 31.102 §7.1.2 Table). */

@@ -10,8 +10,8 @@ import { isRspError } from '@rsp/errors';
 import { parseGpCertificate, PkiError, validateSmCertificate } from '@rsp/pki';
 import { children, decodeDgi, decodeSingleTlv, decodeTlvs, encodeTlv, type Tlv } from '@rsp/tlv';
 import type { CardContext } from '../context';
-import { CardError } from '../errors';
-import { ES8_TAG } from '../es8-layout';
+import { CardError } from '@rsp/offcard';
+import { ES8_TAG } from '@rsp/offcard';
 import type { KeySetState } from '../model';
 
 /** TLV parsing errors of received data are 6A80 (a CardError from inside keeps its status word). */

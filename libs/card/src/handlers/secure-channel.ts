@@ -14,10 +14,10 @@
  */
 import { checkSecurityLevel, CryptoError, Scp03Card } from '@rsp/crypto';
 import type { CommandApdu } from '@rsp/tlv';
-import { AID } from '../aids';
+import { AID } from '@rsp/offcard';
 import type { CardContext, CommandHandler } from '../context';
 import { ES5_DEFAULT_MINIMUM_SECURITY_LEVEL, includesSecurityLevel, levelHex, requiredSecurityLevel } from '../es5-security-level';
-import { CardError } from '../errors';
+import { CardError } from '@rsp/offcard';
 import { isCommand } from './common';
 
 /** Maps a CryptoError from the channel to its status word (Amd D §7.1.1.3 / §7.1.2.3). */

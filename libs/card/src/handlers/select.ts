@@ -10,10 +10,10 @@
  * ISD-R secure channel session (GP CS v2.3 §10.2.3 [U]: a session ends when its SD is (re)selected).
  */
 import { encodeTlv, type CommandApdu } from '@rsp/tlv';
-import { AID } from '../aids';
+import { AID } from '@rsp/offcard';
 import type { CardApplication, CardContext, CommandHandler } from '../context';
 import { ok } from '../dispatcher';
-import { CardError } from '../errors';
+import { CardError } from '@rsp/offcard';
 import { enabledIsdp } from '../model';
 import { aidHex, isCommand } from './common';
 

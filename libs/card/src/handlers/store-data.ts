@@ -10,7 +10,7 @@
  */
 import { decodeDgis, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
 import type { CardContext, CommandHandler } from '../context';
-import { CardError } from '../errors';
+import { CardError } from '@rsp/offcard';
 import { isCommand } from './common';
 
 const INS_STORE_DATA = 0xe2;

@@ -2,17 +2,8 @@
 import { expect } from '@jest/globals';
 import type { TestPki } from '@rsp/pki';
 import type { CommandApdu } from '@rsp/tlv';
-import {
-  defaultIsdRKeySet,
-  isdpAid,
-  ISDP_LIFE_CYCLE,
-  manufactureFromTestPki,
-  MemoryCardStore,
-  VirtualEuicc,
-  type CardEvent,
-  type CardFaults,
-  type CardState,
-} from '../../src';
+import { ISDP_LIFE_CYCLE, manufactureFromTestPki, MemoryCardStore, VirtualEuicc, type CardEvent, type CardFaults, type CardState } from '../../src';
+import { defaultIsdRKeySet, isdpAid } from '@rsp/offcard';
 import { openIsdR, type IsdRSession } from './es5';
 import { installedIsdp, TEST_SET_1 } from './isd-r-commands';
 

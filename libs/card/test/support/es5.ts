@@ -5,7 +5,8 @@
  */
 import { Scp03Host, type Scp03StaticKeys } from '@rsp/crypto';
 import { decodeResponseApdu, encodeCommandApdu, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
-import { AID, type VirtualEuicc } from '../../src';
+import { type VirtualEuicc } from '../../src';
+import { AID } from '@rsp/offcard';
 
 /** Sends one plain command and decodes the R-APDU. */
 export function transmit(euicc: VirtualEuicc, apdu: CommandApdu): ResponseApdu {

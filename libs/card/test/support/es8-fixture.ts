@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Scp03Card, Scp03Host, type Scp03StaticKeys } from '@rsp/crypto';
 import { generateTestPki, type TestPki } from '@rsp/pki';
 import { decodeResponseApdu, encodeCommandApdu, encodeResponseApdu, SW, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
-import { AID } from '../../src/aids';
+import { AID } from '@rsp/offcard';
 import type { CardFaults, CommandHandler } from '../../src/context';
 import { ok } from '../../src/dispatcher';
 import { VirtualEuicc } from '../../src/euicc';

@@ -8,7 +8,7 @@ import {
   buildEstablishKeySetStep2,
   parseEstablishKeySetStep1Response,
   type IsdpKeySet,
-} from '../../src/off-card/es8';
+} from '@rsp/offcard';
 import { ISDP_AID, type Es5Session } from './es8-fixture';
 
 export const PROFILE = {

@@ -1,5 +1,5 @@
 /** Test helper: state fixtures and test data; the ES5 command builders are production code (src/off-card/es5.ts). */
-export * from '../../src/off-card/es5';
+export * from '@rsp/offcard';
 import { ISDP_LIFE_CYCLE, type IsdpLifeCycle, type IsdpState } from '../../src';
 
 /** TS 35.208 test set 1 (libs/crypto/test/vectors/milenage-ts35207-35208.json). */

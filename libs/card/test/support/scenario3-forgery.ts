@@ -5,7 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import { buildScenario3Crt, ecdsaSignPlain, exportRawPublicKey, generateEcKeyPair, GP_CURVE_REFERENCE, type CurveName } from '@rsp/crypto';
 import { encodeDgi, encodeTlv, type CommandApdu } from '@rsp/tlv';
-import { DEFAULT_ISDP_CRT, ES8_HEADER } from '../../src';
+import { DEFAULT_ISDP_CRT, ES8_HEADER } from '@rsp/offcard';
 
 /** What is wrong with the 3A02, and the status word the card answers it with. */
 export const FORGERIES = {

@@ -12,7 +12,7 @@
  * A read that overlaps a write of the same EID is not cached (a per-EID write count, `epochs`): it may
  * have read the database before the write committed.
  */
-import type { IsdRKeySet } from '@rsp/card';
+import type { IsdRKeySet } from '@rsp/offcard';
 import type { EisRegistry, EuiccRecord, IsdRKeyRecord, OutboundMessage, ProfileRecord, RegistryTransaction } from '../../domain/model';
 import { storedProfile, type TypeOrmEisRegistry } from './typeorm-registry';
 

@@ -4,7 +4,7 @@
  * they cause are committed together (transactional outbox).
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import type { IsdRKeySet } from '@rsp/card';
+import type { IsdRKeySet } from '@rsp/offcard';
 import { driverOf, findRowsBy, isUniqueViolation, persistenceEntities, persistenceMigrations, tableOf, updateRows, upsertRows, type Outbox, type SecretBox } from '@rsp/persistence';
 import { DuplicateEidError } from '../../domain/errors';
 import type { EisRegistry, EuiccRecord, IsdRKeyRecord, OutboundMessage, ProfileRecord, RegistryTransaction } from '../../domain/model';

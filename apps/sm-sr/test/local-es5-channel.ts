@@ -1,11 +1,12 @@
 /**
  * ES5 to cards in this process (a simulator {@link CardPool}): the same scripts and SCP03 session as over
- * MQTT, without a broker. For tests, benchmarks and single-process demos.
+ * MQTT, without a broker. Test-only (it carries test hooks: offline cards, script tampering), so it lives
+ * with the SM-SR's tests: the service itself never reaches the simulator (eslint.config.js).
  */
 import { executeScript } from '@rsp/card';
-import type { CardPool } from '../../../../simulator/src/card-host';
-import { Es5Error } from './errors';
-import { ScriptEs5Channel, type IsdRKeyProvider, type ScriptCarrier } from './script-es5-channel';
+import type { CardPool } from '../../../simulator/src/card-host';
+import { Es5Error } from '../src/es5/errors';
+import { ScriptEs5Channel, type IsdRKeyProvider, type ScriptCarrier } from '../src/es5/script-es5-channel';
 
 export class LocalScriptCarrier implements ScriptCarrier {
   /** EIDs taken offline by a test: their exchanges wait until the deadline, like an unreachable device. */

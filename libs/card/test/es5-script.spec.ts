@@ -5,9 +5,9 @@ import {
   decodeResponseScript,
   encodeCommandScript,
   encodeResponseScript,
-  executeScript,
   statusWordOf,
-} from '../src/es5-script';
+} from '@rsp/offcard';
+import { executeScript } from '../src/script-runner';
 
 const apdu = (hex: string) => Buffer.from(hex, 'hex');
 

@@ -21,7 +21,7 @@ import {
 import { parseGpCertificate } from '@rsp/pki';
 import { decodeEuiccResponse, type EuiccResponse } from '@rsp/saip';
 import { decodeSingleTlv, encodeDgi, encodeTlv, type CommandApdu } from '@rsp/tlv';
-import { ES8_HEADER, ES8_TAG } from '../es8-layout';
+import { ES8_HEADER, ES8_TAG } from './es8-layout';
 
 function command(header: { cla: number; ins: number; p1: number; p2: number }, data: Uint8Array): CommandApdu {
   return { ...header, data: Buffer.from(data) };

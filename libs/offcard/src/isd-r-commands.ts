@@ -4,11 +4,14 @@
  * They produce plain C-APDUs: the caller wraps them in its SCP03 session (ES5).
  */
 import { encodeDgi, encodeTlv, type CommandApdu } from '@rsp/tlv';
-import { AID } from '../aids';
+import { AID } from './aids';
 
 /** Length-value with a one-byte length (GP INSTALL parameters). */
 const lv = (value: Uint8Array) => Buffer.concat([Buffer.of(value.length), value]);
 const aidTlv = (aid: string) => encodeTlv(0x4f, Buffer.from(aid, 'hex'));
+
+/** Tag of one key-set range in the FinaliseISDRhandover DELETE (SGP.02 v3.1 §4.1.1.9 via njiwa [U]). */
+export const ISD_R_DELETE_KEY_SET_TAG = 0xf2;
 
 /** STORE DATA with one DGI (P1 88: last block, DGI format; 89 when a response is expected). */
 export function storeData(dgi: number, value: Uint8Array, p1 = 0x88): CommandApdu {

@@ -1,6 +1,6 @@
 /**
  * ES5 payloads: ETSI TS 102 226 "expanded" remote command / response scripts, as SGP.02 Annex K
- * (SM-SR ↔ eUICC over HTTPS/CAT_TP) carries them. Pure codec plus the card-side executor.
+ * (SM-SR ↔ eUICC over HTTPS/CAT_TP) carries them. Pure codec; the card-side executor is libs/card/src/script-runner.ts.
  *
  *   command script   AA L { [83 01 <chaining>] 22 L <C-APDU> 22 L <C-APDU> … }     TS 102 226 §5.2.1
  *   response script  AB L { 80 01 <number executed> 23 L <data ‖ SW1 SW2> … }       TS 102 226 §5.2.2
@@ -17,7 +17,7 @@
  * script is reported by the transport as a typed error, not as a `90` bad-format TLV [U].
  */
 import { RspError } from '@rsp/errors';
-import { decodeSingleTlv, decodeTlvs, encodeTlv, isSuccessSw, type Tlv } from '@rsp/tlv';
+import { decodeSingleTlv, decodeTlvs, encodeTlv, type Tlv } from '@rsp/tlv';
 
 /** A script that is not a well-formed TS 102 226 expanded script (stable code for the transport). */
 export class Es5ScriptMalformedError extends RspError {
@@ -53,11 +53,6 @@ export interface ResponseScript {
   executed: number;
   /** Each R-APDU: response data ‖ SW1 SW2. */
   responses: Buffer[];
-}
-
-/** Anything that takes a C-APDU and returns an R-APDU (a VirtualEuicc, or a stub in tests). */
-export interface ApduExecutor {
-  transmit(apdu: Uint8Array): Uint8Array;
 }
 
 export function encodeCommandScript(script: CommandScript): Buffer {
@@ -107,26 +102,6 @@ export function decodeResponseScript(bytes: Uint8Array): ResponseScript {
 export function statusWordOf(rApdu: Uint8Array): number {
   if (rApdu.length < 2) throw new Es5ScriptMalformedError('R-APDU shorter than a status word');
   return ((rApdu[rApdu.length - 2] as number) << 8) | (rApdu[rApdu.length - 1] as number);
-}
-
-/**
- * Runs a decoded script on the card: each C-APDU in order, stopping after the first non-success
- * status word (TS 102 226 §5.2.1). A thrown error (e.g. a power loss) ends the script with no
- * response at all, as a real card that lost power would send nothing.
- */
-export function runScript(card: ApduExecutor, script: CommandScript): ResponseScript {
-  const responses: Buffer[] = [];
-  for (const apdu of script.commands) {
-    const response = Buffer.from(card.transmit(apdu));
-    responses.push(response);
-    if (!isSuccessSw(statusWordOf(response))) break;
-  }
-  return { executed: responses.length, responses };
-}
-
-/** Decodes `scriptBytes` (an AA script), runs it on `euicc`, returns the encoded AB response script. */
-export function executeScript(euicc: ApduExecutor, scriptBytes: Uint8Array): Buffer {
-  return encodeResponseScript(runScript(euicc, decodeCommandScript(scriptBytes)));
 }
 
 function template(bytes: Uint8Array, tag: number, kind: string): Tlv[] {
