@@ -120,17 +120,74 @@ function functionLevel(name: string): string {
   return name;
 }
 
+/**
+ * True when `pattern` can be topic levels: the level alphabet, no wildcard, `$`, `.` or empty level, ≤ 200
+ * chars. With `handler`, it may also end in one `+` level (a handler serving every function under a path,
+ * `smsr/{id}/es3/+`).
+ */
+export function isServicePattern(pattern: unknown, options: { handler?: boolean } = {}): pattern is string {
+  if (typeof pattern !== 'string' || pattern.length > 200) return false;
+  const levels = options.handler && pattern.endsWith('/+') ? pattern.slice(0, -2) : pattern;
+  return PATTERN_PATTERN.test(levels);
+}
+
+/** True when `level` is one topic level written by {@link topicLevel}. */
+export function isTopicLevel(level: unknown): level is string {
+  return typeof level === 'string' && LEVEL_PATTERN.test(level);
+}
+
 /** Throws unless `pattern` is topic levels of the topic-level alphabet (no wildcard, no `.`, no empty level). */
 export function assertServicePattern(pattern: unknown): asserts pattern is string {
-  if (typeof pattern !== 'string' || pattern.length > 200 || !PATTERN_PATTERN.test(pattern)) {
+  if (!isServicePattern(pattern)) {
     throw new ContractError.InvalidParameter('pattern', 'levels of letters, digits, _ ~ : - separated by /');
   }
 }
 
 /** `rsp/v1/svc/{caller}/{pattern}`: a service request from `caller` (a service id), e.g. an SM-DP's ES3 call. */
 export function serviceTopic(caller: string, pattern: string): string {
+  return serviceRequestTopic(TOPIC_ROOT, caller, pattern);
+}
+
+// Service requests and replies under a prefix (`rsp/v1` unless a deployment sets its own): the one scheme
+// the MQTT transport (libs/mqtt-transport requester and server) builds and parses with.
+
+/** `{prefix}/svc/{caller}/{pattern}`: where `caller` publishes requests and events for `pattern`. */
+export function serviceRequestTopic(prefix: string, caller: string, pattern: string): string {
   assertServicePattern(pattern);
-  return `${TOPIC_ROOT}/svc/${topicLevel(caller, 'caller')}/${pattern}`;
+  return `${prefix}/svc/${topicLevel(caller, 'caller')}/${pattern}`;
+}
+
+/** `{prefix}/svc/+/{pattern}`: what a server subscribes for a handler `pattern` (any caller). */
+export function serviceRequestFilter(prefix: string, pattern: string): string {
+  if (!isServicePattern(pattern, { handler: true })) throw new ContractError.InvalidParameter('pattern', 'topic levels, optionally ending in /+');
+  return `${prefix}/svc/+/${pattern}`;
+}
+
+/** The caller id and pattern a request topic under `prefix` carries, or undefined when it is not one. */
+export function parseServiceRequestTopic(prefix: string, topic: string): { caller: string; pattern: string } | undefined {
+  const head = `${prefix}/svc/`;
+  if (!topic.startsWith(head)) return undefined;
+  const rest = topic.slice(head.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0) return undefined;
+  const caller = idOfTopicLevel(rest.slice(0, slash));
+  const pattern = rest.slice(slash + 1);
+  if (caller === undefined || !isServicePattern(pattern)) return undefined;
+  return { caller, pattern };
+}
+
+/** `{prefix}/reply/{caller}/{instanceId}`: the one stable reply topic of a requester instance of `caller`. */
+export function serviceReplyTopic(prefix: string, caller: string, instanceId: string): string {
+  return `${prefix}/reply/${topicLevel(caller, 'caller')}/${topicLevel(instanceId, 'instanceId')}`;
+}
+
+/**
+ * True when `topic` is a reply topic of `caller` under `prefix`: a server answers only into the reply tree
+ * of whoever the request topic proved sent it, so a request cannot aim the answer at someone else.
+ */
+export function isServiceReplyTopicOf(prefix: string, caller: string, topic: string): boolean {
+  const head = `${prefix}/reply/${topicLevel(caller, 'caller')}/`;
+  return topic.startsWith(head) && isTopicLevel(topic.slice(head.length));
 }
 
 /** Subscription filters (the only places wildcards appear, fixed here rather than built from input). */

@@ -120,3 +120,35 @@ describe('topic builders', () => {
     expect(parseEs5ReplyTopic('rsp/v1/reply/smsr-1')).toBeUndefined();
   });
 });
+
+describe('service requests and replies under a prefix (the transport builds only with these)', () => {
+  it('builds and parses a request topic both ways, the caller id written with ~', async () => {
+    const { serviceRequestTopic, parseServiceRequestTopic, serviceRequestFilter } = await import('../src');
+    const topic = serviceRequestTopic('rsp/v1', 'smdp.demo', 'smsr/smsr~demo/es3/GetEIS');
+    expect(topic).toBe('rsp/v1/svc/smdp~demo/smsr/smsr~demo/es3/GetEIS');
+    expect(parseServiceRequestTopic('rsp/v1', topic)).toEqual({ caller: 'smdp.demo', pattern: 'smsr/smsr~demo/es3/GetEIS' });
+    expect(serviceRequestFilter('rsp/v1', 'smsr/smsr~demo/es3/+')).toBe('rsp/v1/svc/+/smsr/smsr~demo/es3/+');
+  });
+
+  it('refuses what could widen a subscription or forge a level', async () => {
+    const { serviceRequestTopic, parseServiceRequestTopic, serviceRequestFilter, isServicePattern } = await import('../src');
+    for (const pattern of ['a/+', 'a/#', 'a//b', 'a.b', '$SYS/x', '', 'x'.repeat(201)]) {
+      expect(isServicePattern(pattern)).toBe(false);
+      expect(() => serviceRequestTopic('rsp/v1', 'smdp', pattern)).toThrow();
+    }
+    expect(() => serviceRequestFilter('rsp/v1', 'a/#')).toThrow();
+    expect(parseServiceRequestTopic('rsp/v1', 'rsp/v1/svc/smdp.demo/x')).toBeUndefined();
+    expect(parseServiceRequestTopic('rsp/v1', 'rsp/v1/svc/smdp/a/+')).toBeUndefined();
+    expect(parseServiceRequestTopic('rsp/v2', 'rsp/v1/svc/smdp/x')).toBeUndefined();
+  });
+
+  it('knows a caller’s reply tree and nothing else', async () => {
+    const { serviceReplyTopic, isServiceReplyTopicOf } = await import('../src');
+    const reply = serviceReplyTopic('rsp/v1', 'smdp.demo', 'i-1');
+    expect(reply).toBe('rsp/v1/reply/smdp~demo/i-1');
+    expect(isServiceReplyTopicOf('rsp/v1', 'smdp.demo', reply)).toBe(true);
+    expect(isServiceReplyTopicOf('rsp/v1', 'smdp.other', reply)).toBe(false);
+    expect(isServiceReplyTopicOf('rsp/v1', 'smdp.demo', `${reply}/extra`)).toBe(false);
+    expect(isServiceReplyTopicOf('rsp/v1', 'smdp.demo', 'rsp/v1/reply/smdp~demo/+')).toBe(false);
+  });
+});

@@ -3,7 +3,16 @@
  * Pure: no MQTT, no NestJS. The correlation id lives in the envelope (not only in MQTT 5 properties)
  * so the protocol works unchanged on MQTT 3.1.1 brokers such as the embedded aedes.
  */
-import { isId } from '@rsp/contracts';
+import {
+  isId,
+  isServicePattern,
+  isServiceReplyTopicOf,
+  parseServiceRequestTopic,
+  serviceReplyTopic,
+  serviceRequestFilter,
+  serviceRequestTopic,
+  topicLevel,
+} from '@rsp/contracts';
 import { RspError } from '@rsp/errors';
 import { TransportError } from './errors';
 
@@ -34,37 +43,33 @@ export interface ReplyErrorBody {
 
 export type ReplyEnvelope = { v: 1; id: string; ok: true; data: unknown } | { v: 1; id: string; ok: false; error: ReplyErrorBody };
 
-// Pattern = one or more topic levels of safe characters: no MQTT wildcards (+ #), no `$`, no empty level, and
-// no `.` (a clustered broker's MQTT listener, NATS, maps `/` to `.`; ids are written with `~`, see topicLevel).
-const PATTERN_RE = /^[A-Za-z0-9_~:-]+(\/[A-Za-z0-9_~:-]+)*$/;
+// The topic scheme (levels, patterns, request and reply topics) lives in @rsp/contracts topics.ts, the one
+// place both ends and the broker ACL build it from; here it only gets the transport's typed errors.
 const CODE_RE = /^[A-Z][A-Z0-9_]{0,127}$/;
 
 /** Throws TransportError.InvalidPattern unless `pattern` can be used as topic levels. */
 export function assertPattern(pattern: unknown): asserts pattern is string {
-  if (typeof pattern !== 'string' || pattern.length > 200 || !PATTERN_RE.test(pattern)) {
+  if (!isServicePattern(pattern)) {
     throw new TransportError.InvalidPattern(`message pattern ${JSON.stringify(pattern)} is not a valid topic path`);
   }
 }
 
-// A handler's pattern may also end in one `+` level: it serves every function under that path (`smsr/{id}/es3/+`).
-const HANDLER_PATTERN_RE = /^[A-Za-z0-9_~:-]+(\/[A-Za-z0-9_~:-]+)*(\/\+)?$/;
-
 /** As {@link assertPattern}, plus a trailing `+` level for a handler that serves every function under a path. */
 export function assertHandlerPattern(pattern: unknown): asserts pattern is string {
-  if (typeof pattern !== 'string' || pattern.length > 200 || !HANDLER_PATTERN_RE.test(pattern)) {
+  if (!isServicePattern(pattern, { handler: true })) {
     throw new TransportError.InvalidPattern(`handler pattern ${JSON.stringify(pattern)} is not a valid topic path`);
   }
 }
 
 /** Throws TransportError.InvalidOptions unless `prefix` is a wildcard-free topic path. */
 export function assertTopicPrefix(prefix: string): void {
-  if (!PATTERN_RE.test(prefix)) throw new TransportError.InvalidOptions(`topic prefix ${JSON.stringify(prefix)} is invalid`);
+  if (!isServicePattern(prefix)) throw new TransportError.InvalidOptions(`topic prefix ${JSON.stringify(prefix)} is invalid`);
 }
 
 /** The topic level of a caller / instance id (`.` → `~`); throws TransportError.InvalidOptions for a bad id. */
 export function idLevel(id: string, name: string): string {
   if (!isId(id)) throw new TransportError.InvalidOptions(`${name} must be 1–128 letters, digits, _ . : -`);
-  return id.replaceAll('.', '~');
+  return topicLevel(id, name);
 }
 
 /**
@@ -74,40 +79,32 @@ export function idLevel(id: string, name: string): string {
  */
 export function requestTopic(prefix: string, caller: string, pattern: string): string {
   assertPattern(pattern);
-  return `${prefix}/svc/${idLevel(caller, 'caller')}/${pattern}`;
+  idLevel(caller, 'caller');
+  return serviceRequestTopic(prefix, caller, pattern);
 }
 
 /** `{prefix}/svc/+/{pattern}`: what a server subscribes for `pattern` (any caller). */
 export function requestFilter(prefix: string, pattern: string): string {
   assertHandlerPattern(pattern);
-  return `${prefix}/svc/+/${pattern}`;
+  return serviceRequestFilter(prefix, pattern);
 }
 
 /** The caller and pattern a request topic carries, or undefined when `topic` is not one under `prefix`. */
 export function parseRequestTopic(prefix: string, topic: string): { caller: string; pattern: string } | undefined {
-  const head = `${prefix}/svc/`;
-  if (!topic.startsWith(head)) return undefined;
-  const rest = topic.slice(head.length);
-  const slash = rest.indexOf('/');
-  if (slash <= 0) return undefined;
-  const level = rest.slice(0, slash);
-  const pattern = rest.slice(slash + 1);
-  if (!/^[A-Za-z0-9_~:-]{1,128}$/.test(level) || !PATTERN_RE.test(pattern)) return undefined;
-  return { caller: level.replaceAll('~', '.'), pattern };
+  return parseServiceRequestTopic(prefix, topic);
 }
 
 /** `{prefix}/reply/{caller}/{instanceId}`: the one stable reply topic of a requester instance of `caller`. */
 export function replyTopic(prefix: string, caller: string, instanceId: string): string {
-  return `${prefix}/reply/${idLevel(caller, 'caller')}/${idLevel(instanceId, 'instanceId')}`;
+  idLevel(caller, 'caller');
+  idLevel(instanceId, 'instanceId');
+  return serviceReplyTopic(prefix, caller, instanceId);
 }
 
-/**
- * True when `topic` is a reply topic of `caller` under `prefix`: a server answers only into the reply tree
- * of whoever the request topic proved sent it, so a request cannot aim the answer at someone else.
- */
+/** True when `topic` is a reply topic of `caller` under `prefix` (a server answers only there). */
 export function isReplyTopicOf(prefix: string, caller: string, topic: string): boolean {
-  const head = `${prefix}/reply/${idLevel(caller, 'caller')}/`;
-  return topic.startsWith(head) && /^[A-Za-z0-9_~:-]{1,128}$/.test(topic.slice(head.length));
+  idLevel(caller, 'caller');
+  return isServiceReplyTopicOf(prefix, caller, topic);
 }
 
 export function encodeRequest(envelope: RequestEnvelope): Buffer {

@@ -9,6 +9,7 @@
 import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import { lastValueFrom } from 'rxjs';
+import { isTopicLevel } from '@rsp/contracts';
 import { disableNagle, mqttClientOptions, type MqttCredentials } from './connection';
 import { TransportError } from './errors';
 import {
@@ -96,7 +97,7 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
     super();
     this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
     assertTopicPrefix(this.prefix);
-    if (options.group !== undefined && !/^[A-Za-z0-9_~:-]{1,64}$/.test(options.group)) {
+    if (options.group !== undefined && !(isTopicLevel(options.group) && options.group.length <= 64)) {
       throw new TransportError.InvalidOptions('group must be a 1–64 character topic level (letters, digits, _ ~ : -)');
     }
     if (!options.client && !options.url) throw new TransportError.InvalidOptions('a server needs a shared client or a url');
