@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { enabledIsdp, type CardEvent, type CardState } from '@rsp/card';
 import { buildAutn, milenage } from '@rsp/crypto';
+import { lifeCycleName } from '@rsp/offcard';
 import { decodeResponseApdu, encodeCommandApdu } from '@rsp/tlv';
 import type { CardPool } from './card-host';
 
@@ -72,7 +73,10 @@ function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partia
 /** Public, secret-free view of a profile. */
 export interface ProfileSummary {
   aid: string;
+  /** GP coding (0x07, 0x0F, 0x1F, 0x3F) … */
   lifeCycle: number;
+  /** … and its name (SELECTABLE, PERSONALIZED, DISABLED, ENABLED). */
+  lifeCycleName: string;
   fallback: boolean;
   iccid?: string;
   imsi?: string;
@@ -92,6 +96,7 @@ export function summariseCard(state: CardState): Pick<DeviceInfo, 'enabled' | 'p
   const profiles = state.isdps.map((isdp): ProfileSummary => ({
     aid: isdp.aid,
     lifeCycle: isdp.lifeCycle,
+    lifeCycleName: lifeCycleName(isdp.lifeCycle),
     fallback: isdp.fallback,
     ...(isdp.profile ? { iccid: isdp.profile.iccid, imsi: isdp.profile.imsi } : {}),
   }));
@@ -116,6 +121,8 @@ export interface DeviceHandleOptions {
  * idle cards cost no device object.
  */
 export class DeviceHandle extends EventEmitter<{ event: [DeviceEvent] }> {
+  /** True while attach() runs (card events arrive synchronously inside its transmits). */
+  private attaching = false;
   private connectivity: Connectivity = { wifi: 'up', cellularCoverage: true };
   private readonly now: () => Date;
   private readonly random: (length: number) => Buffer;
@@ -191,6 +198,15 @@ export class DeviceHandle extends EventEmitter<{ event: [DeviceEvent] }> {
    * `00 88 00 81`, 3G context) to the USIM through `transmit`, and checks RES against XRES.
    */
   attach(): DeviceEvent {
+    this.attaching = true;
+    try {
+      return this.runAttach();
+    } finally {
+      this.attaching = false;
+    }
+  }
+
+  private runAttach(): DeviceEvent {
     const state = this.pool.snapshot(this.eid);
     const enabled = enabledIsdp(state);
     const result = (body: DeviceEventBody): DeviceEvent => {
@@ -229,6 +245,9 @@ export class DeviceHandle extends EventEmitter<{ event: [DeviceEvent] }> {
 
   /** Forwards a card event (wired by the fleet). */
   onCardEvent(event: CardEvent): void {
+    // The USIM reports its side of AUTHENTICATE; during the device's own attach the network's verdict
+    // (published by attach()) is the one event of that attach. A raw AUTHENTICATE still reports the card's.
+    if (event.type === 'attach' && this.attaching) return;
     this.publish(deviceEventFromCard(event));
   }
 }

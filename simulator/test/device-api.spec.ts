@@ -43,6 +43,11 @@ describe('device API', () => {
     const one = await call('GET', `/devices/${eid}`);
     expect(one.body).toMatchObject({ eid, model: 'oven', connectivity: { wifi: 'up', cellularCoverage: true }, enabled: { iccid: expect.any(String) } });
     expect(JSON.stringify(one.body)).not.toMatch(/"(ki|opc|privateKey|enc|mac|dek)"/);
+    // Lifecycle names beside the GP codes (issue 13: the API showed raw codes such as 31 and 63 only).
+    const profiles = (one.body as unknown as { profiles: Array<{ lifeCycle: number; lifeCycleName: string }> }).profiles;
+    expect(profiles.length).toBeGreaterThan(0);
+    for (const profile of profiles) expect(profile.lifeCycleName).toBe({ 7: 'SELECTABLE', 15: 'PERSONALIZED', 31: 'DISABLED', 63: 'ENABLED' }[profile.lifeCycle]);
+    expect(profiles.map((profile) => profile.lifeCycleName)).toContain('ENABLED');
   });
 
   it('raw APDU endpoint: JSON hex and octet-stream', async () => {

@@ -61,9 +61,23 @@ describe('device models', () => {
     const sqn1 = f.pool.snapshot(eid).isdps[0]?.profile?.sqnMs;
     expect(device.attach()).toMatchObject({ result: 'ok' });
     expect(f.pool.snapshot(eid).isdps[0]?.profile?.sqnMs).not.toBe(sqn1);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // card events that arrive late count too
+    // One event per attach: the network's verdict, not the card's AUTHENTICATE event as well (issue 13).
     expect(events.filter((e) => e.type === 'attach')).toHaveLength(2);
     device.setCoverage(false);
     expect(device.attach()).toMatchObject({ result: 'no-coverage' });
+  });
+
+  it('a real card: one attach event per attach, the network’s verdict (issue 13: each attach appeared twice)', async () => {
+    const f = await Fleet.create({ size: 1, model: 'bbq', pki: testPki(), now: new Date('2026-01-01T00:00:00Z') });
+    const eid = f.eids()[0] as string;
+    const device = f.device(eid)!;
+    const events: DeviceEvent[] = [];
+    device.watch((e) => events.push(e));
+    expect(device.attach()).toMatchObject({ type: 'attach', result: 'ok' });
+    expect(device.attach()).toMatchObject({ type: 'attach', result: 'ok' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(events.filter((e) => e.type === 'attach').map((e) => (e as { result: string }).result)).toEqual(['ok', 'ok']);
   });
 
   it('real card: losing coverage enables the fall-back profile and the device sees REFRESH', () => {

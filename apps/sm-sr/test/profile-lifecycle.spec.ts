@@ -155,6 +155,8 @@ describe('profile life cycle: ownership, POL2, notifications', () => {
     const before = bed.webhook.received.length;
     const enabledDelete = await post(url('deleteProfile'), { header: header(MNO.mnoId), eid, iccid: profile.iccid }, MNO.apiKey);
     expect(enabledDelete.body.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '8.2.1', reasonCode: '1.2' } });
+    // The refusal says what to do next (issue 13: "no hint to disable it first"); the codes stay SGP.02's.
+    expect(enabledDelete.body.header.functionExecutionStatus.statusCodeData.message).toMatch(/enabled.*first/i);
     const disabled = await post(url('disableProfile'), { header: header(MNO.mnoId), eid, iccid: profile.iccid }, MNO.apiKey);
     expect(disabled.body.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
     expect(bed.fleet.device(eid)?.identity()?.iccid).not.toBe(profile.iccid);

@@ -64,3 +64,12 @@ describe('ES5 expanded scripts (TS 102 226 §5.2, SGP.02 Annex K)', () => {
     expect(response).toEqual({ executed: 2, responses: [apdu('9000'), apdu('9000')] });
   });
 });
+
+describe('lifeCycleName (GP CS §5.3.2 codings, named for people)', () => {
+  it('names the four ISD-P states and never guesses an unknown one', async () => {
+    const { lifeCycleName, ISDP_LIFE_CYCLE } = await import('@rsp/offcard');
+    expect([0x07, 0x0f, 0x1f, 0x3f].map(lifeCycleName)).toEqual(['SELECTABLE', 'PERSONALIZED', 'DISABLED', 'ENABLED']);
+    expect(lifeCycleName(ISDP_LIFE_CYCLE.ENABLED)).toBe('ENABLED');
+    expect(lifeCycleName(0x03)).toBe('UNKNOWN (0x03)');
+  });
+});

@@ -25,3 +25,14 @@ export const NOTIFICATION_TYPE = {
   VOID: 0x04,
   PROFILE_CHANGE_AFTER_FALLBACK: 0x05,
 } as const;
+
+export type IsdpLifeCycleName = keyof typeof ISDP_LIFE_CYCLE;
+
+/**
+ * The GP name of an ISD-P life-cycle coding (GP CS §5.3.2 / §11.1.1 table 11-5, SGP.02 §2.2.1.2), for people:
+ * device API, CLI, console. An unknown coding reads `UNKNOWN (0xNN)`, never a guess.
+ */
+export function lifeCycleName(code: number): IsdpLifeCycleName | `UNKNOWN (0x${string})` {
+  for (const [name, value] of Object.entries(ISDP_LIFE_CYCLE)) if (value === code) return name as IsdpLifeCycleName;
+  return `UNKNOWN (0x${code.toString(16).toUpperCase().padStart(2, '0')})`;
+}

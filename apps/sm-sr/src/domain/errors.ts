@@ -39,6 +39,12 @@ export const SMSR_STATUS = {
   EUM_CERTIFICATE_INVALID: { subjectCode: SUBJECT.FUNCTION_REQUESTER, reasonCode: REASON.INVALID_CERTIFICATE, message: 'Invalid EUM certificate' },
   /** The profile belongs to another SM-DP / MNO (8.2.1 / 1.2). */
   PROFILE_NOT_OWNED: { subjectCode: SUBJECT.PROFILE_ICCID, reasonCode: REASON.NOT_ALLOWED, message: 'Profile not owned by the function requester' },
+  /** DeleteProfile on the enabled profile (8.2.1 / 1.2, SGP.02 §5.5.4): the card keeps one profile enabled. */
+  ENABLED_PROFILE_NOT_DELETABLE: {
+    subjectCode: SUBJECT.PROFILE_ICCID,
+    reasonCode: REASON.NOT_ALLOWED,
+    message: 'The profile is enabled: enable another profile (or disable this one) first, then delete it',
+  },
   /** POL2 forbids the operation [U: 8.2.3 / 3.8]. */
   POL2_REFUSED: { subjectCode: SUBJECT.POL2, reasonCode: REASON.REFUSED, message: 'Refused by a POL2 rule of the profile' },
   /** The fall-back profile cannot be deleted / is in the way (8.2.1 / 1.2). */

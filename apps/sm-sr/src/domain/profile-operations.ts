@@ -99,7 +99,7 @@ export class ProfileOperations {
     return this.deps.cards.exclusive(eid, async () => {
       const record = await this.requireEuicc(eid);
       const target = this.requireOwned(record, iccid, requester);
-      if (target.state === 'Enabled') throw new StatusError(STATUS_CODE.ICCID_WRONG_STATE, iccid); // 3
+      if (target.state === 'Enabled') throw new StatusError(SMSR_STATUS.ENABLED_PROFILE_NOT_DELETABLE, iccid); // 3
       if (target.fallback) throw new StatusError(SMSR_STATUS.FALLBACK_PROFILE, iccid);
       requirePol2(target, 'delete'); // 4
       await this.deleteOnCard(record, target, deadline);
