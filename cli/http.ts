@@ -13,6 +13,8 @@ export class CliTransportError extends RspError {
 
 export interface PostOptions {
   apiKey?: string;
+  /** An owner's consent token (docs/owner-registry.md), sent as `X-Owner-Consent`. */
+  ownerConsent?: string;
   timeoutMs: number;
   fetch?: typeof fetch;
 }
@@ -50,6 +52,7 @@ function networkReason(error: unknown): string {
 export async function postFunction(url: URL, body: unknown, options: PostOptions): Promise<ServiceAnswer> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (options.apiKey) headers['x-api-key'] = options.apiKey;
+  if (options.ownerConsent) headers['x-owner-consent'] = options.ownerConsent;
   const doFetch = options.fetch ?? fetch;
   let response: Response;
   let text: string;

@@ -11,6 +11,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ContractFailure } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import { CliTransportError, endpointUrl, postFunction } from './http';
+import { hintsFor } from './hints';
 import { EXIT, exitCodeFor, formatResponse } from './output';
 import * as requests from './requests';
 import type { BuiltRequest, HeaderOptions } from './requests';
@@ -35,6 +36,7 @@ interface GlobalOptions {
   smdpUrl: string;
   smsrUrl: string;
   apiKey?: string;
+  consent?: string;
   requester: string;
   callId?: string;
   validity?: number;
@@ -62,6 +64,8 @@ function buildProgram(io: RspIo, execute: (request: BuiltRequest, globals: Globa
     .option('--smsr-url <url>', 'SM-SR base URL (env RSP_SMSR_URL)', env.RSP_SMSR_URL ?? DEFAULT_SMSR_URL)
     // No commander default: help would print the key taken from the environment.
     .option('--api-key <key>', 'MNO API key sent as X-API-Key (env RSP_API_KEY)')
+    // No default either: a consent is a bearer token of its owner.
+    .option('--consent <token>', "an owner's consent for this device, sent as X-Owner-Consent with ES2 calls (env RSP_OWNER_CONSENT)")
     .option('--requester <id>', 'header.functionRequesterIdentifier (env RSP_REQUESTER_ID)', env.RSP_REQUESTER_ID ?? DEFAULT_REQUESTER)
     .option('--call-id <id>', 'header.functionCallIdentifier, the idempotency key (default: a fresh UUID)')
     .option('--validity <seconds>', 'header.validityPeriod in seconds', seconds)
@@ -178,13 +182,19 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
 
   const program = buildProgram(io, async (request, globals) => {
     const baseUrl = request.interface === 'es2' ? globals.smdpUrl : globals.smsrUrl;
+    // The consent goes to the SM-DP only (ES2 checks it, docs/owner-registry.md): no other service sees the token.
+    const ownerConsent = request.interface === 'es2' ? (globals.consent ?? io.env.RSP_OWNER_CONSENT) : undefined;
     const answer = await postFunction(endpointUrl(baseUrl, request.path), request.body, {
       apiKey: globals.apiKey ?? io.env.RSP_API_KEY,
+      ...(ownerConsent ? { ownerConsent } : {}),
       timeoutMs: timeoutMs(globals),
       ...(io.fetch ? { fetch: io.fetch } : {}),
     });
     if (globals.json) line(JSON.stringify(answer.body, null, 2));
-    else formatResponse(request.functionName, answer.status, answer.body).forEach(line);
+    else {
+      formatResponse(request.functionName, answer.status, answer.body).forEach(line);
+      for (const hint of hintsFor(request.functionName, answer.status, { consentSent: ownerConsent !== undefined })) io.stderr(`hint: ${hint}\n`);
+    }
     exitCode = exitCodeFor(answer.status);
   });
 

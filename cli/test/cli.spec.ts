@@ -281,3 +281,48 @@ describe('the installed launcher', () => {
     expect(run.stdout).toContain('update-subscription-address');
   });
 });
+
+describe('owner consents and hints (issue 13: a claimed device could only be reached with curl)', () => {
+  const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.consent.signature';
+
+  it('--consent goes to the SM-DP as X-Owner-Consent with ES2 calls, and never to the SM-SR', async () => {
+    const es2 = await rsp(['es2', 'disable-profile', '--eid', EID, '--iccid', ICCID, '--consent', TOKEN]);
+    expect(es2.code).toBe(0);
+    expect(smdp.requests[0]?.headers['x-owner-consent']).toBe(TOKEN);
+    const es4 = await rsp(['es4', 'disable-profile', '--eid', EID, '--iccid', ICCID, '--consent', TOKEN]);
+    expect(es4.code).toBe(0);
+    expect(smsr.requests[0]?.headers['x-owner-consent']).toBeUndefined();
+    expect(`${es2.stdout}${es2.stderr}${es4.stdout}${es4.stderr}`).not.toContain(TOKEN);
+  });
+
+  it('RSP_OWNER_CONSENT does the same; without either no header is sent', async () => {
+    await rsp(['es2', 'delete-profile', '--eid', EID, '--iccid', ICCID], { RSP_OWNER_CONSENT: TOKEN });
+    expect(smdp.requests[0]?.headers['x-owner-consent']).toBe(TOKEN);
+    await rsp(['es2', 'delete-profile', '--eid', EID, '--iccid', ICCID]);
+    expect(smdp.requests[1]?.headers['x-owner-consent']).toBeUndefined();
+  });
+
+  it('a consent refusal on an owned device says how to get past it; stdout keeps the SGP.02 line', async () => {
+    smdp.next = ok({}, failed({ subjectCode: '8.1.1', reasonCode: '1.2', message: 'Owner consent required' }, EID));
+    const run = await rsp(['es2', 'download-profile', '--eid', EID, '--profile-type', 'demo-iot']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/^Failed {2}8\.1\.1\/1\.2/);
+    expect(run.stderr).toMatch(/hint: .*--consent/);
+    smdp.next = ok({}, failed({ subjectCode: '8.1.1', reasonCode: '1.2', message: 'Owner consent required' }, EID));
+    const withConsent = await rsp(['es2', 'download-profile', '--eid', EID, '--profile-type', 'demo-iot', '--consent', TOKEN]);
+    expect(withConsent.stderr).not.toMatch(/--consent/);
+  });
+
+  it('deleting an enabled profile hints to disable it first', async () => {
+    smsr.next = ok({}, failed({ subjectCode: '8.2.1', reasonCode: '1.2', message: 'enabled' }, ICCID));
+    const run = await rsp(['es4', 'delete-profile', '--eid', EID, '--iccid', ICCID]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/hint: an enabled profile cannot be deleted: .*first/);
+  });
+
+  it('--json prints the body only, no hint', async () => {
+    smsr.next = ok({}, failed({ subjectCode: '8.2.1', reasonCode: '1.2', message: 'enabled' }, ICCID));
+    const run = await rsp(['--json', 'es4', 'delete-profile', '--eid', EID, '--iccid', ICCID]);
+    expect(run.stderr).toBe('');
+  });
+});

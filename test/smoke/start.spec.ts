@@ -36,6 +36,25 @@ function runStart(
   });
 }
 
+/**
+ * Runs docs/cli.md's tested block (the fenced sh block after its `run by test/smoke/start.spec.ts` marker)
+ * as a newcomer would in the repository root, with the test's data directory and ports.
+ */
+function runCliDocExample(startOutput: string, dataDir: string): string {
+  const doc = readFileSync('docs/cli.md', 'utf8');
+  const block = /<!-- the block below is run by test\/smoke\/start\.spec\.ts[^\n]*\n```sh\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!block) throw new Error('docs/cli.md lost its tested example block');
+  const smdp = /sm-dp +smdp\.demo: ES2 on (http:\/\/127\.0\.0\.1:\d+)/.exec(startOutput)?.[1];
+  const smsr = /sm-sr +smsr\.demo: ES1\/ES4 on (http:\/\/127\.0\.0\.1:\d+)/.exec(startOutput)?.[1];
+  if (!smdp || !smsr) throw new Error('no service URLs printed');
+  const script = block.replaceAll('data/', `${dataDir}/`).replaceAll('npx rsp ', `${process.execPath} cli/bin/rsp.js `);
+  return execFileSync('bash', ['-euo', 'pipefail', '-c', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, RSP_SMDP_URL: smdp, RSP_SMSR_URL: smsr },
+  });
+}
+
 /** CI's machine has Mosquitto's clients; elsewhere the printed line is only checked for its form. */
 const hasMosquittoSub = spawnSync('mosquitto_sub', ['--help']).error === undefined;
 
@@ -45,6 +64,7 @@ describe('npm start (embedded defaults)', () => {
     try {
       const ports = { RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0', RSP_SMDP_HTTP_PORT: '0', RSP_SMSR_HTTP_PORT: '0', RSP_OWNER_REGISTRY_HTTP_PORT: '0', RSP_DEV_IDP_PORT: '0' };
       let curlAnswer = '';
+      let docExample = '';
       let watched = '';
       const first = await runStart({ RSP_DATA_DIR: dataDir, ...ports }, /ready/, async (output) => {
         // The printed mosquitto_sub line: the demo MNO's own broker identity, waiting for its notifications.
@@ -65,6 +85,7 @@ describe('npm start (embedded defaults)', () => {
         if (!curl) throw new Error('no curl printed');
         curlAnswer = execFileSync('bash', ['-c', curl], { encoding: 'utf8', timeout: 30_000 });
         watched = await seen;
+        docExample = runCliDocExample(output, dataDir);
       });
       expect(first.output).toMatch(/sm-dp +smdp\.demo: ES2 on http:\/\/127\.0\.0\.1:\d+/);
       expect(first.output).toMatch(/sm-sr +smsr\.demo: ES1\/ES4 on http:\/\/127\.0\.0\.1:\d+/);
@@ -74,6 +95,10 @@ describe('npm start (embedded defaults)', () => {
       const codes = JSON.parse(readFileSync(join(dataDir, 'demo-claim-codes.json'), 'utf8')) as Record<string, { claimCode: string }>;
       for (const { claimCode } of Object.values(codes)) expect(first.output).not.toContain(claimCode);
       expect(JSON.parse(curlAnswer)).toMatchObject({ header: { functionExecutionStatus: { status: 'Executed-Success' } } });
+      // docs/cli.md's example, as written (a second profile on the oven, then its EIS through ES4).
+      expect(docExample).toMatch(/^Executed-Success {2}downloadProfile {2}iccid \d+/m);
+      expect(docExample).toMatch(/^Executed-Success {2}getEIS/m);
+      expect(docExample).toMatch(/profile \d+ {2}Enabled {2}mno mno\.demo {2}type demo-iot/);
       expect(first.output).toMatch(/pki +P-256: generated \d+ files/);
       expect(first.output).toMatch(/embedded aedes broker \(TLS client certificates, broker ACL\) on mqtts:\/\/127\.0\.0\.1:\d+/);
       // The mosquitto_sub line works as printed: it received the demo MNO's ES2 notification of the download.
