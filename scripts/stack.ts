@@ -4,7 +4,6 @@
  * the end-to-end tests and `npm run bench -- provisioning` all start it through {@link startStack}, so
  * the three exercise the same wiring. Each service stays separately deployable (`npm run start:sm-dp`…).
  */
-import { randomBytes } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
 import { join } from 'node:path';
 import { FileCardStore } from '@rsp/card';
@@ -26,7 +25,7 @@ import { startSmSr, type SmSrHandle } from '../apps/sm-sr/src/app';
 import { startOwnerRegistry, type OwnerRegistryHandle } from '../apps/owner-registry/src/app';
 import { OWNER_PORTAL_CLIENT_ID, startDevIdp, type DevIdp } from '../apps/owner-registry/src/dev-idp/dev-idp';
 import type { DeviceModel } from '../simulator/src/device';
-import { buildSignedEis } from '../simulator/src/eum';
+import { registerCard } from '../simulator/src/eum';
 import { Fleet } from '../simulator/src/fleet';
 
 export const DEMO_IDS = { smsrId: 'smsr.demo', smdpId: 'smdp.demo', mnoId: 'mno.demo', eumId: 'eum.demo' } as const;
@@ -361,19 +360,5 @@ export async function startStack(options: StackOptions): Promise<Stack> {
  * already knows (a restart with persisted states) is left as registered.
  */
 export async function registerWithSmSr(smsr: SmSrHandle, fleet: Fleet, eid: string, pki: TestPki): Promise<'registered' | 'known'> {
-  const state = fleet.pool.snapshot(eid);
-  const eis = buildSignedEis(state, { eumId: DEMO_IDS.eumId, smsrId: smsr.smsrId, eumPrivateKey: pki.eum.privateKey });
-  const response = await fetch(`${smsr.httpUrl}/gsma/es1/registerEIS`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      header: { functionRequesterIdentifier: DEMO_IDS.eumId, functionCallIdentifier: `register-${eid}-${randomBytes(4).toString('hex')}` },
-      eis,
-    }),
-  });
-  const body = (await response.json()) as { header?: { functionExecutionStatus?: { status?: string; statusCodeData?: { subjectCode?: string; reasonCode?: string; message?: string } } } };
-  const status = body.header?.functionExecutionStatus;
-  if (status?.status?.startsWith('Executed')) return 'registered';
-  if (status?.statusCodeData?.reasonCode === '3.3') return 'known';
-  throw new Error(`RegisterEIS of ${eid} failed: ${JSON.stringify(status)}`);
+  return registerCard({ smsrUrl: smsr.httpUrl, smsrId: smsr.smsrId, eumId: DEMO_IDS.eumId, eumPrivateKey: pki.eum.privateKey }, fleet.pool.snapshot(eid));
 }

@@ -14,7 +14,8 @@
  * The ISD-R key set itself is not part of the EIS (SGP.02 keeps key sets out of it); the demo EUM
  * manufactures every card with `defaultIsdRKeySet(eid)` and the SM-SR takes that as the initial set.
  */
-import type { KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
+import { RspError } from '@rsp/errors';
 import { ISDP_LIFE_CYCLE, freeMemory, type CardState, type IsdpState } from '@rsp/card';
 import { AID } from '@rsp/offcard';
 import { signEis, type Eis, type EisProfile, type EuiccCapabilities, type PolicyRule, type ProfileState, type UnsignedEis } from '@rsp/contracts';
@@ -96,4 +97,44 @@ export function buildUnsignedEis(state: CardState, options: BuildEisOptions): Un
 /** ES1: the signed EIS of a manufactured card, ready for `RegisterEIS`. */
 export function buildSignedEis(state: CardState, options: BuildEisOptions): Eis {
   return signEis(buildUnsignedEis(state, options), options.eumPrivateKey);
+}
+
+/** Where and as whom an EUM registers its cards (ES1 over the SM-SR's HTTP binding). */
+export interface Es1Target {
+  smsrUrl: string;
+  smsrId: string;
+  eumId: string;
+  eumPrivateKey: KeyObject;
+}
+
+/** A RegisterEIS the SM-SR refused: carries its SGP.02 status, named by the card's EID. */
+export class RegisterEisRefused extends RspError {
+  static override readonly code = 'ERR_SIM_REGISTER_EIS_REFUSED';
+}
+
+/**
+ * ES1.RegisterEIS of one manufactured card (SGP.02 §5.5.1): the signed EIS, POSTed to
+ * `{smsrUrl}/gsma/es1/registerEIS`. 'known' when the SM-SR already has it (8.1.1/3.3: a restart with
+ * persisted cards), so a registration can be repeated safely.
+ */
+export async function registerCard(target: Es1Target, state: CardState): Promise<'registered' | 'known'> {
+  const eis = buildSignedEis(state, { eumId: target.eumId, smsrId: target.smsrId, eumPrivateKey: target.eumPrivateKey });
+  const response = await fetch(`${target.smsrUrl.replace(/\/+$/, '')}/gsma/es1/registerEIS`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      header: { functionRequesterIdentifier: target.eumId, functionCallIdentifier: `register-${state.eid}-${randomBytes(4).toString('hex')}` },
+      eis,
+    }),
+  });
+  const body = (await response.json().catch(() => ({}))) as {
+    header?: { functionExecutionStatus?: { status?: string; statusCodeData?: { subjectCode?: string; reasonCode?: string; message?: string } } };
+  };
+  const status = body.header?.functionExecutionStatus;
+  if (status?.status?.startsWith('Executed')) return 'registered';
+  if (status?.statusCodeData?.reasonCode === '3.3') return 'known';
+  const code = status?.statusCodeData;
+  throw new RegisterEisRefused(
+    `RegisterEIS of ${state.eid} refused: ${status?.status ?? `HTTP ${response.status}`}${code ? ` ${code.subjectCode}/${code.reasonCode} ${code.message ?? ''}` : ''}`.trim(),
+  );
 }

@@ -82,6 +82,8 @@ export interface MqttEs5Options {
   onDeviceEvent?: (eid: string, event: DeviceEventBody) => void;
   /** False while the device has no path to the SM-SR: commands are lost, notifications wait. */
   reachable?: (eid: string) => boolean;
+  /** Connection progress (single mode: cards connected so far; gateway mode: the one connection). */
+  onProgress?: (done: number, total: number) => void;
   /** Replies remembered per card for duplicate envelope ids (default 8). */
   duplicateCacheSize?: number;
 }
@@ -118,9 +120,11 @@ export class MqttEs5Bridge {
     const bridge = new MqttEs5Bridge(options);
     const eids = options.eids ?? [...options.pool.eids()];
     if (options.mode === 'single') {
-      await Promise.all(eids.map((eid) => bridge.connectCard(eid)));
+      let connected = 0;
+      await Promise.all(eids.map((eid) => bridge.connectCard(eid).then(() => options.onProgress?.((connected += 1), eids.length))));
     } else {
       await bridge.connectGateway();
+      options.onProgress?.(1, 1);
     }
     if (options.announce ?? true) for (const eid of eids) bridge.pumpNotifications(eid);
     return bridge;
