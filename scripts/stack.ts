@@ -28,7 +28,7 @@ import type { DeviceModel } from '../simulator/src/device';
 import { registerCard } from '../simulator/src/eum';
 import { Fleet } from '../simulator/src/fleet';
 
-export const DEMO_IDS = { smsrId: 'smsr.demo', smdpId: 'smdp.demo', mnoId: 'mno.demo', eumId: 'eum.demo' } as const;
+export const DEMO_IDS = { smsrId: 'smsr.demo', smdpId: 'smdp.demo', mnoId: 'mno.demo', eumId: 'eum.demo', secondMnoId: 'mno.beta' } as const;
 
 /** Broker principals every stack lists besides its services (docs/security.md). */
 export const STACK_PRINCIPALS = {
@@ -167,7 +167,7 @@ export function stackPrincipals(
 
 /** The principals of `npm start` (scripts/start.ts): what `npm run mosquitto:config` lists by default. */
 export function demoStackPrincipals(): BrokerPrincipal[] {
-  return stackPrincipals({ mnos: [{ mnoId: DEMO_IDS.mnoId }] });
+  return stackPrincipals({ mnos: [{ mnoId: DEMO_IDS.mnoId }, { mnoId: DEMO_IDS.secondMnoId }] });
 }
 
 /** The gateway id of a stack fleet (several cards share one connection). */

@@ -48,6 +48,8 @@ export const stackSettings = {
   RSP_SECRET_BOX_KEYS: smSrSettings.RSP_SECRET_BOX_KEYS,
   RSP_DEMO_MNO_API_KEY: smDpSettings.RSP_DEMO_MNO_API_KEY,
   RSP_DEMO_MAKER_API_KEY: ownerRegistrySettings.RSP_DEMO_MAKER_API_KEY,
+  /** The second demo MNO (porting's recipient); production has none unless this is set. */
+  RSP_DEMO_SECOND_MNO_API_KEY: smDpSettings.RSP_DEMO_MNO_API_KEY,
   ...consentKeySettings,
 };
 export const stackSchema = z.object(stackSettings);
@@ -68,6 +70,8 @@ export interface StackConfig {
   demoMno: { apiKey: string; apiKeyFile?: string };
   /** @secret apiKey */
   demoMaker: { apiKey: string; apiKeyFile?: string };
+  /** The second demo MNO, so porting can be tried (none in production unless RSP_DEMO_SECOND_MNO_API_KEY is set). @secret apiKey */
+  secondMno?: { apiKey: string; apiKeyFile?: string };
   /** @secret signingKey */
   consentKeys: ConsentKeys;
   /** Start-up lines (development files used or generated: paths only). */
@@ -81,6 +85,10 @@ export function loadStackConfig(env: Environment = process.env): StackConfig {
   const secretBox = secretBoxKeysFrom(source, settings.RSP_SECRET_BOX_KEYS, 'secret-box-keys');
   const mnoKey = apiKeyFrom(source, 'RSP_DEMO_MNO_API_KEY', settings.RSP_DEMO_MNO_API_KEY, 'demo-mno-api-key');
   const makerKey = apiKeyFrom(source, 'RSP_DEMO_MAKER_API_KEY', settings.RSP_DEMO_MAKER_API_KEY, 'demo-maker-api-key');
+  const secondKey =
+    settings.RSP_ENV === 'production' && settings.RSP_DEMO_SECOND_MNO_API_KEY === undefined
+      ? undefined
+      : apiKeyFrom(source, 'RSP_DEMO_SECOND_MNO_API_KEY', settings.RSP_DEMO_SECOND_MNO_API_KEY, 'demo-second-mno-api-key');
   const consent = loadConsentKeys(source, settings);
   const registryPort = settings.RSP_OWNER_REGISTRY_HTTP_PORT;
   return {
@@ -94,11 +102,13 @@ export function loadStackConfig(env: Environment = process.env): StackConfig {
     secretBoxKeys: secretBox.value,
     demoMno: { apiKey: mnoKey.value, ...(mnoKey.file ? { apiKeyFile: mnoKey.file } : {}) },
     demoMaker: { apiKey: makerKey.value, ...(makerKey.file ? { apiKeyFile: makerKey.file } : {}) },
+    ...(secondKey ? { secondMno: { apiKey: secondKey.value, ...(secondKey.file ? { apiKeyFile: secondKey.file } : {}) } } : {}),
     consentKeys: consent.keys,
     notices: [
       secretNotice('RSP_SECRET_BOX_KEYS', secretBox),
       secretNotice('RSP_DEMO_MNO_API_KEY', mnoKey),
       secretNotice('RSP_DEMO_MAKER_API_KEY', makerKey),
+      secondKey ? secretNotice('RSP_DEMO_SECOND_MNO_API_KEY', secondKey) : undefined,
       secretNotice('RSP_CONSENT_SIGNING_KEY_FILE', consent),
     ].filter((line) => line !== undefined),
   };

@@ -24,6 +24,8 @@
  *   RSP_OWNER_REGISTRY_HTTP_PORT  owner registry and portal (default 8084); RSP_DEV_IDP_PORT dev IdP (default 8085)
  *   RSP_OWNER_REGISTRY_URL  the registry's public URL (consent `iss`, device URLs)
  *   RSP_DEMO_MNO_API_KEY, RSP_DEMO_MAKER_API_KEY  the demo MNO's and maker's API keys ({dir}/demo-*-api-key)
+ *   RSP_DEMO_SECOND_MNO_API_KEY  the second demo MNO mno.beta, porting's recipient ({dir}/demo-second-mno-api-key;
+ *                       production: no second MNO unless set)
  *   RSP_SECRET_BOX_KEYS   keys sealing secrets at rest ({dir}/secret-box-keys)
  *   RSP_CONSENT_SIGNING_KEY_FILE  the registry's consent-signing key ({dir}/owner-registry-consent-key.pem):
  *                       kept, so consents minted before a restart stay valid after it; RSP_CONSENT_SIGNING_KEY_ID,
@@ -79,6 +81,14 @@ async function registerDemoDevices(dataDir: string, registryHttpUrl: string, mak
   }
 }
 
+/** A demo MNO's profile type and 20 generated subscriptions (idempotent enough for a restart: more stock). */
+async function stockDemoMno(smdpUrl: string, apiKey: string, profileType: string, iccidPrefix: string): Promise<boolean> {
+  const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
+  await fetch(`${smdpUrl}/mno/profileTypes`, { method: 'POST', headers, body: JSON.stringify({ name: profileType }) });
+  const stock = await fetch(`${smdpUrl}/mno/subscriptions`, { method: 'POST', headers, body: JSON.stringify({ profileType, generate: 20, iccidPrefix }) });
+  return stock.ok;
+}
+
 async function main(): Promise<void> {
   // Every setting checked (and development keys read or generated once) before anything starts.
   const config: StackConfig = loadStackConfig();
@@ -98,7 +108,7 @@ async function main(): Promise<void> {
     database: config.database,
     smdpHttpPort: config.ports.smdp,
     smsrHttpPort: config.ports.smsr,
-    mnos: [{ mnoId: DEMO_IDS.mnoId, apiKey }],
+    mnos: [{ mnoId: DEMO_IDS.mnoId, apiKey }, ...(config.secondMno ? [{ mnoId: DEMO_IDS.secondMnoId, apiKey: config.secondMno.apiKey }] : [])],
     secretBoxKeys: config.secretBoxKeys,
     devices: [
       { model: 'oven', count: 1, firstSerial: DEMO_EID_FIRST_SERIAL },
@@ -123,23 +133,17 @@ async function main(): Promise<void> {
   console.log(`api      device and raw APDU API on ${api.url} (docs/device-api.md)`);
   await registerDemoDevices(dataDir, stack.registry?.httpUrl ?? '', makerKey, directory.list(0, directory.size));
   console.log(`owners   registry ${stack.registry?.httpUrl} (portal ${stack.registry?.httpUrl}/portal), dev IdP ${stack.idp?.issuer} (users alice / alice, bob / bob)`);
-  const stock = await fetch(`${stack.smdp.httpUrl}/mno/profileTypes`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
-    body: JSON.stringify({ name: 'demo-iot' }),
-  }).then(async () =>
-    fetch(`${stack.smdp.httpUrl}/mno/subscriptions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
-      body: JSON.stringify({ profileType: 'demo-iot', generate: 20, iccidPrefix: '8949999' }),
-    }),
-  );
-  if (!stock.ok) console.warn('mno      could not stock the demo MNO inventory');
+  if (!(await stockDemoMno(stack.smdp.httpUrl, apiKey, 'demo-iot', '8949999'))) console.warn('mno      could not stock the demo MNO inventory');
+  if (config.secondMno && !(await stockDemoMno(stack.smdp.httpUrl, config.secondMno.apiKey, 'beta-iot', '8949998'))) console.warn('mno      could not stock the second MNO inventory');
   const oven = stack.eids[0] ?? '';
   // The key's file (or the variable it came from) goes into the printed commands, never the key itself.
   const keyFile = config.demoMno.apiKeyFile;
   const apiKeyRef = keyFile ? `$(cat ${keyFile})` : '$RSP_DEMO_MNO_API_KEY';
   console.log(`mno      ${DEMO_IDS.mnoId}, API key ${keyFile ? `in ${keyFile}` : 'from RSP_DEMO_MNO_API_KEY'}; profile type demo-iot`);
+  if (config.secondMno) {
+    const secondFile = config.secondMno.apiKeyFile;
+    console.log(`mno      ${DEMO_IDS.secondMnoId} (porting's recipient), API key ${secondFile ? `in ${secondFile}` : 'from RSP_DEMO_SECOND_MNO_API_KEY'}; profile type beta-iot`);
+  }
   console.log('try      download and enable a profile on the oven:');
   console.log(
     `curl -s -X POST ${stack.smdp.httpUrl}/gsma/es2/downloadProfile -H 'content-type: application/json' -H "X-API-Key: ${apiKeyRef}" \\\n` +

@@ -110,11 +110,13 @@ describe('npm start (embedded defaults)', () => {
       expect(first.output).toMatch(/device +bbq +EID \d{32}/);
       expect(first.output).toMatch(/api +device and raw APDU API on http:\/\/127\.0\.0\.1:\d+/);
       // Development keys: generated once into the data directory (mode 600); their paths are printed, never the keys.
-      for (const file of ['secret-box-keys', 'demo-mno-api-key', 'demo-maker-api-key', 'owner-registry-consent-key.pem']) {
+      // The second operator for porting (issue 12): its own key file, its path printed, never the key.
+      expect(first.output).toMatch(/mno +mno\.beta \(porting's recipient\), API key in \S+demo-second-mno-api-key; profile type beta-iot/);
+      for (const file of ['secret-box-keys', 'demo-mno-api-key', 'demo-second-mno-api-key', 'demo-maker-api-key', 'owner-registry-consent-key.pem']) {
         expect(statSync(join(dataDir, file)).mode & 0o777).toBe(0o600);
         expect(first.output).toContain(join(dataDir, file));
       }
-      for (const file of ['secret-box-keys', 'demo-mno-api-key', 'demo-maker-api-key']) {
+      for (const file of ['secret-box-keys', 'demo-mno-api-key', 'demo-second-mno-api-key', 'demo-maker-api-key']) {
         const secret = readFileSync(join(dataDir, file), 'utf8').trim().replace(/^k1:/, '');
         expect(first.output).not.toContain(secret);
       }
