@@ -4,14 +4,15 @@
  * and prints one line per result (or the raw JSON with --json). Exit codes: 0 Executed-*, 2 Failed,
  * 3 Expired, 1 usage or transport error. See docs/cli.md.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ContractFailure } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import { CliTransportError, endpointUrl, postFunction } from './http';
 import { hintsFor } from './hints';
+import { LoginError, ownerLogin } from './login';
 import { EXIT, exitCodeFor, formatResponse } from './output';
 import * as requests from './requests';
 import type { BuiltRequest, HeaderOptions } from './requests';
@@ -20,6 +21,7 @@ export const DEFAULT_SMDP_URL = 'http://127.0.0.1:8081';
 export const DEFAULT_SMSR_URL = 'http://127.0.0.1:8082';
 export const DEFAULT_REQUESTER = 'mno.demo';
 export const DEFAULT_SMSR_ID = 'smsr.demo';
+export const DEFAULT_IDP_URL = 'http://127.0.0.1:8085';
 /** Seconds to wait for an answer when neither --timeout nor --validity is given. */
 export const DEFAULT_TIMEOUT_SECONDS = 120;
 
@@ -56,7 +58,11 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 type Builder = (input: never, header: HeaderOptions) => BuiltRequest;
 
 /** Builds the whole command tree; `execute` sends a built request and records the exit code. */
-function buildProgram(io: RspIo, execute: (request: BuiltRequest, globals: GlobalOptions) => Promise<void>): Command {
+function buildProgram(
+  io: RspIo,
+  execute: (request: BuiltRequest, globals: GlobalOptions) => Promise<void>,
+  login: (user: string, options: LoginOptions) => Promise<void>,
+): Command {
   const { env } = io;
   const program = new Command('rsp')
     .description('Operator CLI: SGP.02 ES2 (SM-DP), ES4 and ES1 (SM-SR) calls over the HTTP binding')
@@ -135,6 +141,16 @@ function buildProgram(io: RspIo, execute: (request: BuiltRequest, globals: Globa
     action(requests.es4UpdatePolicyRules),
   );
 
+  // Owners: an ID token without a browser (dev IdP, CIBA; cli/login.ts)
+  program
+    .command('login <user>')
+    .description("an owner's ID token from the dev IdP without a browser (written to a file, mode 600)")
+    .option('--idp <url>', 'the IdP issuer URL (env RSP_IDP_URL)', env.RSP_IDP_URL ?? DEFAULT_IDP_URL)
+    .option('--password <password>', "the user's password (env RSP_OWNER_PASSWORD; dev users: the user name)")
+    .option('--out <file>', 'where to write the token (default data/owner-token-<user>)')
+    .option('--print', 'also print the token on stdout (for a script: TOKEN=$(npx rsp login alice --print))')
+    .action((user: string, options: LoginOptions) => login(user, options));
+
   // ES1: EUM → SM-SR (SGP.02 §5.5)
   const es1 = program.command('es1').description('EUM → SM-SR functions (SGP.02 §5.5), sent to --smsr-url');
   es1
@@ -144,6 +160,13 @@ function buildProgram(io: RspIo, execute: (request: BuiltRequest, globals: Globa
     .action(action(requests.es1RegisterEis, (options) => readJsonFile(String(options.file))));
 
   return program;
+}
+
+interface LoginOptions {
+  idp: string;
+  password?: string;
+  out?: string;
+  print?: boolean;
 }
 
 /** A local problem the user can fix (bad file, bad option): one line, exit 1. */
@@ -196,6 +219,16 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
       for (const hint of hintsFor(request.functionName, answer.status, { consentSent: ownerConsent !== undefined })) io.stderr(`hint: ${hint}\n`);
     }
     exitCode = exitCodeFor(answer.status);
+  }, async (user, options) => {
+    const password = options.password ?? io.env.RSP_OWNER_PASSWORD;
+    if (password === undefined) throw new CliUsageError('pass --password (or RSP_OWNER_PASSWORD); the dev users alice and bob have their name as password');
+    const token = await ownerLogin({ issuer: options.idp, user, password, ...(io.fetch ? { fetch: io.fetch } : {}) });
+    const file = resolve(options.out ?? join('data', `owner-token-${user.replace(/[^A-Za-z0-9_.-]/g, '_')}`));
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600); // an existing file keeps its mode on write
+    io.stderr(`signed in as ${user} at ${options.idp}; ID token in ${file} (send it as Authorization: Bearer to the owner registry)\n`);
+    if (options.print) line(token);
   });
 
   try {
@@ -212,7 +245,7 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
 /** One line, never a stack trace. */
 function describeError(error: unknown): string {
   if (error instanceof ContractFailure) return `${error.message} (${error.subjectCode}/${error.reasonCode}; nothing sent)`;
-  if (error instanceof CliTransportError || error instanceof CliUsageError) return error.message;
+  if (error instanceof CliTransportError || error instanceof CliUsageError || error instanceof LoginError) return error.message;
   if (isRspError(error)) return `${error.code}: ${error.message}`;
   return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -23,7 +23,7 @@ import type { TestPki } from '@rsp/pki';
 import { startSmDp, type SmDpHandle } from '../apps/sm-dp/src/app';
 import { startSmSr, type SmSrHandle } from '../apps/sm-sr/src/app';
 import { startOwnerRegistry, type OwnerRegistryHandle } from '../apps/owner-registry/src/app';
-import { OWNER_PORTAL_CLIENT_ID, startDevIdp, type DevIdp } from '../apps/owner-registry/src/dev-idp/dev-idp';
+import { OWNER_CLI_CLIENT_ID, OWNER_PORTAL_CLIENT_ID, startDevIdp, type DevIdp } from '../apps/owner-registry/src/dev-idp/dev-idp';
 import type { DeviceModel } from '../simulator/src/device';
 import { registerCard } from '../simulator/src/eum';
 import { Fleet } from '../simulator/src/fleet';
@@ -314,7 +314,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         mqttUrl,
         mqttCredentials: credentialsFor(STACK_PRINCIPALS.registry),
         ...protocol,
-        trustedIssuers: [{ issuer: idp.issuer, audience: OWNER_PORTAL_CLIENT_ID }],
+        // The portal's sign-in and `npx rsp login`'s (CIBA): one issuer, one key, two client audiences.
+        trustedIssuers: [{ issuer: idp.issuer, audience: [OWNER_PORTAL_CLIENT_ID, OWNER_CLI_CLIENT_ID] }],
         makers: owners.makers,
         mnos: options.mnos.map((mno) => ({ ...mno, es2Url: smdp.httpUrl, es2ApiKey: mno.apiKey, smsrId, acceptsTransfers: true })),
         consentSigningKey: consent.keys.signingKey,

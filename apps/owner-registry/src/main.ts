@@ -27,7 +27,7 @@
 import { isRspError } from '@rsp/errors';
 import { startOwnerRegistry } from './app';
 import { loadOwnerRegistryConfig } from './config';
-import { startDevIdp, OWNER_PORTAL_CLIENT_ID, type DevIdp } from './dev-idp/dev-idp';
+import { startDevIdp, OWNER_CLI_CLIENT_ID, OWNER_PORTAL_CLIENT_ID, type DevIdp } from './dev-idp/dev-idp';
 
 async function main(): Promise<void> {
   const config = loadOwnerRegistryConfig();
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     devIdp = await startDevIdp({ port: config.identity.port, clients: [] });
     printed.push(`dev IdP  ${devIdp.issuer} (users alice / bob, password = user name)`);
   }
-  const trustedIssuers = devIdp ? [{ issuer: devIdp.issuer, audience: OWNER_PORTAL_CLIENT_ID }] : config.identity.kind === 'issuers' ? config.identity.trustedIssuers : [];
+  const trustedIssuers = devIdp ? [{ issuer: devIdp.issuer, audience: [OWNER_PORTAL_CLIENT_ID, OWNER_CLI_CLIENT_ID] }] : config.identity.kind === 'issuers' ? config.identity.trustedIssuers : [];
   const registry = await startOwnerRegistry({
     ...(config.registryUrl ? { registryUrl: config.registryUrl } : {}),
     httpPort: config.http.port,

@@ -7,7 +7,7 @@ import { VerifiedDeviceStatusCache } from '@rsp/identity';
 import { generateEid } from '@rsp/pki';
 import { connectMqtt } from '@rsp/mqtt-transport';
 import { principal, startTestBroker, type TestBroker } from '../../../test/support/brokers';
-import { startDevIdp, type DevIdp } from '../src/dev-idp/dev-idp';
+import { OWNER_CLI_CLIENT_ID, startDevIdp, type DevIdp } from '../src/dev-idp/dev-idp';
 import { startOwnerRegistry, type OwnerRegistryHandle, type OwnerRegistryOptions } from '../src/app';
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -97,7 +97,8 @@ export async function startFixture(overrides: Partial<OwnerRegistryOptions> = {}
     databaseUrl: 'sqlite::memory:',
     mqttUrl: broker.url,
     mqttCredentials: broker.credentialsFor('owner-registry'),
-    trustedIssuers: [{ issuer: idp.issuer, audience: AUDIENCE }],
+    // The portal's client and `npx rsp login`'s (CIBA), as npm start configures them.
+    trustedIssuers: [{ issuer: idp.issuer, audience: [AUDIENCE, OWNER_CLI_CLIENT_ID] }],
     makers: [{ makerId: 'oven-maker', makerDomain: 'oven-maker.example', apiKey: MAKER_KEY }],
     mnos: [
       { mnoId: 'mno.a', apiKey: MNO_A_KEY, es2Url: stubs['mno.a'].url, es2ApiKey: 'es2-key-a', smsrId: 'smsr.test', acceptsTransfers: false },

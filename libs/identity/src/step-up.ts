@@ -8,6 +8,9 @@ import type { OwnerIdentity } from './oidc';
 
 /** The `acr` our dev IdP (and a real one, configured so) asserts after a strong fresh login. */
 export const STEP_UP_ACR = 'urn:rsp:acr:step-up';
+
+/** The client id of `npx rsp login` at the dev IdP (CIBA; its ID tokens carry it as audience). */
+export const OWNER_CLI_CLIENT_ID = 'owner-cli';
 /** Default freshness of a login for step-up operations, in seconds. */
 export const STEP_UP_MAX_AGE_SECONDS = 300;
 

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import Provider from 'oidc-provider';
+import { cibaClientMetadata, cibaFeature, OWNER_CLI_CLIENT_ID, type CibaProviderRef } from './ciba';
 import { handleInteraction, isInteractionRequest, PASSWORD_ACR } from './interactions';
 import { DevIdpStore } from './memory-adapter';
 import { STEP_UP_ACR } from '@rsp/identity';
@@ -21,6 +22,8 @@ export interface DevIdpClient {
   redirectUris: string[];
   postLogoutRedirectUris?: string[];
 }
+
+export { OWNER_CLI_CLIENT_ID };
 
 export interface DevIdpOptions {
   /** TCP port; 0 (default) = ephemeral. */
@@ -82,8 +85,10 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     { clientId: OWNER_PORTAL_CLIENT_ID, redirectUris: options.redirectUris ?? [`${issuer}/callback`] },
   ];
   let provider: Provider;
+  const ciba: CibaProviderRef = {};
   try {
-    provider = new Provider(issuer, providerConfiguration({ users, privateJwk, store, clients }));
+    provider = new Provider(issuer, providerConfiguration({ users, privateJwk, store, clients, ciba }));
+    ciba.provider = provider as unknown as CibaProviderRef['provider'];
   } catch (error) {
     await closeServer(server);
     throw error;
@@ -142,11 +147,13 @@ function providerConfiguration(input: {
   privateJwk: JWK;
   store: DevIdpStore;
   clients: DevIdpClient[];
+  ciba: CibaProviderRef;
 }): Record<string, unknown> {
   const { users, privateJwk, store, clients } = input;
   return {
     adapter: store.adapterFactory(),
-    clients: clients.map(clientMetadata),
+    // The browser clients, plus `npx rsp login`'s (CIBA, ciba.ts).
+    clients: [...clients.map(clientMetadata), cibaClientMetadata({ clientId: OWNER_CLI_CLIENT_ID, redirectUris: [] })],
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
     jwks: { keys: [privateJwk] },
     enabledJWA: { idTokenSigningAlgValues: ['ES256'] },
@@ -161,6 +168,7 @@ function providerConfiguration(input: {
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: true },
+      ciba: cibaFeature(users, input.ciba),
     },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     cookies: { keys: [randomBytes(32).toString('base64url')] },

@@ -39,6 +39,13 @@ declare module 'oidc-provider' {
     revokeByGrantId(grantId: string): Promise<void>;
   }
 
+  /** The provider's OAuth / OIDC error classes (each with its `error` code). */
+  export const errors: Record<string, new (description?: string) => Error> & {
+    InvalidRequest: new (description?: string) => Error;
+    MissingUserCode: new (description?: string) => Error;
+    InvalidUserCode: new (description?: string) => Error;
+  };
+
   export default class Provider {
     constructor(issuer: string, configuration?: Record<string, unknown>);
     readonly issuer: string;
