@@ -13,6 +13,7 @@ import { isRspError } from '@rsp/errors';
 import { CliTransportError, endpointUrl, postFunction } from './http';
 import { hintsFor } from './hints';
 import { LoginError, ownerLogin } from './login';
+import { runScenarioCommand, type ScenarioRunOptions } from './scenario';
 import { EXIT, exitCodeFor, formatResponse } from './output';
 import * as requests from './requests';
 import type { BuiltRequest, HeaderOptions } from './requests';
@@ -62,6 +63,7 @@ function buildProgram(
   io: RspIo,
   execute: (request: BuiltRequest, globals: GlobalOptions) => Promise<void>,
   login: (user: string, options: LoginOptions) => Promise<void>,
+  scenario: (path: string, options: ScenarioRunOptions) => Promise<void>,
 ): Command {
   const { env } = io;
   const program = new Command('rsp')
@@ -151,6 +153,18 @@ function buildProgram(
     .option('--print', 'also print the token on stdout (for a script: TOKEN=$(npx rsp login alice --print))')
     .action((user: string, options: LoginOptions) => login(user, options));
 
+  // Scenarios: declarative provisioning scenarios on in-process stacks (docs/scenarios.md; cli/scenario.ts)
+  program
+    .command('scenario')
+    .description('integration scenarios (docs/scenarios.md)')
+    .command('run <path>')
+    .description('run scenario files (a file or a folder of *.yaml), each on its own in-process stack')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--html <file>', 'write an HTML report with each scenario\'s message sequence diagram')
+    .option('--seed <n>', 'override every scenario\'s seed', (text) => Number(text))
+    .option('--stack <kind>', 'where the scenarios run: embedded (an in-process stack per scenario)', 'embedded')
+    .action((path: string, options: ScenarioRunOptions) => scenario(path, options));
+
   // ES1: EUM → SM-SR (SGP.02 §5.5)
   const es1 = program.command('es1').description('EUM → SM-SR functions (SGP.02 §5.5), sent to --smsr-url');
   es1
@@ -229,6 +243,8 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
     chmodSync(file, 0o600); // an existing file keeps its mode on write
     io.stderr(`signed in as ${user} at ${options.idp}; ID token in ${file} (send it as Authorization: Bearer to the owner registry)\n`);
     if (options.print) line(token);
+  }, async (path, options) => {
+    exitCode = await runScenarioCommand(path, options, io.stdout);
   });
 
   try {

@@ -1,0 +1,168 @@
+/**
+ * Runs scenario files (docs/scenarios.md): each scenario on a testbed of its own (scripts/testbed.ts: the
+ * whole stack in this process, ephemeral ports), its steps in order, each answer checked against `expect`,
+ * captures carried forward. Returns one {@link ScenarioResult} per scenario for the reports.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { TestPki } from '@rsp/pki';
+import { generateTestPki } from '@rsp/pki';
+import { differences, interpolate, scenarioSchema, valueAt, type Scenario, type ScenarioResult, type ScenarioStep, type StepOutcome, type StepResult, type Values } from '@rsp/scenario';
+import { createTestbed, type CallResult, type Testbed } from './testbed';
+
+export interface LoadedScenario {
+  file: string;
+  scenario: Scenario;
+}
+
+/** Every `*.yaml` / `*.yml` under `path` (or the file itself), parsed and validated; a bad file throws naming it. */
+export function loadScenarios(path: string, root = process.cwd()): LoadedScenario[] {
+  const files = statSync(path).isDirectory() ? walk(path) : [path];
+  return files.map((file) => {
+    const parsed = scenarioSchema.safeParse(parseYaml(readFileSync(file, 'utf8')));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`${relative(root, file)}: ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid scenario'}`);
+    }
+    return { file: relative(root, file), scenario: parsed.data };
+  });
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.ya?ml$/.test(name) ? [full] : [];
+    });
+}
+
+export interface RunOptions {
+  /** Overrides every scenario's seed. */
+  seed?: number;
+  /** Told when a scenario ends (progress). */
+  onResult?: (result: ScenarioResult, index: number, total: number) => void;
+  pki?: TestPki;
+}
+
+export async function runScenarios(loaded: readonly LoadedScenario[], options: RunOptions = {}): Promise<ScenarioResult[]> {
+  const pki = options.pki ?? generateTestPki({ curve: 'P-256', euiccCount: 0 });
+  const results: ScenarioResult[] = [];
+  for (const [index, entry] of loaded.entries()) {
+    const result = await runScenario(entry, { ...options, pki });
+    results.push(result);
+    options.onResult?.(result, index, loaded.length);
+  }
+  return results;
+}
+
+export async function runScenario({ file, scenario }: LoadedScenario, options: RunOptions & { pki: TestPki }): Promise<ScenarioResult> {
+  const started = Date.now();
+  const base = { file, name: scenario.name, covers: scenario.covers };
+  let testbed: Testbed | undefined;
+  const steps: StepResult[] = [];
+  try {
+    testbed = await createTestbed({ devices: scenario.devices, operators: scenario.operators, seed: options.seed ?? scenario.seed, pki: options.pki });
+    const values: Values = { ...scenario.vars, smsrId: testbed.stack.smsr.smsrId, smdpId: testbed.stack.smdp.smdpId, devices: Object.fromEntries(Object.keys(scenario.devices).map((name) => [name, { eid: testbed?.eid(name) }])) };
+    let failed = false;
+    for (const step of scenario.steps) {
+      if (failed) break; // later steps depend on earlier ones: stop at the first failure
+      const result = await runStep(testbed, step, values);
+      steps.push(result);
+      failed = !result.ok;
+    }
+    const hops = [...testbed.hops];
+    await testbed.close();
+    testbed = undefined;
+    return { ...base, durationMs: Date.now() - started, ok: !failed, steps, hops };
+  } catch (error) {
+    const hops = testbed ? [...testbed.hops] : [];
+    await testbed?.close().catch(() => undefined);
+    return { ...base, durationMs: Date.now() - started, ok: false, steps, hops, error: (error as Error).message };
+  }
+}
+
+async function runStep(testbed: Testbed, rawStep: ScenarioStep, values: Values): Promise<StepResult> {
+  const started = Date.now();
+  let action = describe(rawStep);
+  try {
+    const step = interpolate(rawStep, values);
+    action = describe(step);
+    const outcome = await perform(testbed, step, values);
+    const failures = differences(step.expect, outcome);
+    for (const [name, path] of Object.entries(step.capture ?? {})) {
+      const value = valueAt(outcome.body, path);
+      if (value === undefined) failures.push(`capture ${name}: nothing at ${path}`);
+      else values[name] = value;
+    }
+    return { name: step.name, action, durationMs: Date.now() - started, ok: failures.length === 0, failures, ...(failures.length ? { answer: redact(outcome.body) } : {}) };
+  } catch (error) {
+    return { name: rawStep.name, action, durationMs: Date.now() - started, ok: false, failures: [`error: ${(error as Error).message}`] };
+  }
+}
+
+async function perform(testbed: Testbed, step: ScenarioStep, values: Values): Promise<StepOutcome> {
+  const fromCall = (result: CallResult): StepOutcome => ({ body: result.body, http: result.http });
+  const consentOf = (name: string | undefined) => (name === undefined ? undefined : String(values[name] ?? ''));
+  if ('es2' in step || 'es4' in step) {
+    const client = 'es2' in step ? testbed.es2 : testbed.es4;
+    const fn = 'es2' in step ? step.es2 : step.es4;
+    const consent = consentOf(step.consent);
+    return fromCall(await client.call(fn, step.with, { ...(step.as ? { as: step.as } : {}), ...(consent ? { consent } : {}) }));
+  }
+  if ('es1' in step) return fromCall(await testbed.es1.register(step.es1.device, step.es1.variant));
+  if ('device' in step) {
+    const { name, connectivity, attach } = step.device;
+    let body: unknown;
+    if (connectivity) body = (await testbed.device.connectivity(name, connectivity)).body;
+    if (attach) body = (await testbed.device.attach(name)).body;
+    const info = await testbed.device.get(name);
+    const profiles = Object.fromEntries(info.profiles.filter((profile) => profile.iccid).map((profile) => [profile.iccid as string, profile.lifeCycleName]));
+    return { body: body ?? info, enabled: info.enabled?.iccid ?? 'none', profiles };
+  }
+  if ('apdu' in step) {
+    const answer = await testbed.apdu(step.apdu.device, step.apdu.hex);
+    return { body: answer, sw: answer.sw };
+  }
+  if ('owner' in step) {
+    const command = step.owner;
+    if ('claim' in command) return fromCall(await testbed.owner.claim(command.by, command.claim));
+    if ('consent' in command) {
+      const result = await testbed.owner.consent(command.by, command.consent, command.for, command.operations, command.expiresInSeconds);
+      return fromCall(result);
+    }
+    if ('revoke' in command) return fromCall(await testbed.owner.revoke(command.by, command.revoke));
+    return fromCall(await testbed.owner.suspend(command.by, command.suspend, command.reason));
+  }
+  if ('notification' in step) {
+    const { to, interface: iface, timeoutMs } = step.notification;
+    const deadline = Date.now() + timeoutMs;
+    const wanted = step.expect?.fields ?? {};
+    for (;;) {
+      const found = testbed.notifications.find((entry) => entry.mnoId === to && String(entry.body.interface ?? '').toUpperCase() === iface && differences({ fields: wanted }, { body: entry.body }).length === 0);
+      if (found) return { body: found.body };
+      if (Date.now() > deadline) return { body: { received: testbed.notifications.filter((entry) => entry.mnoId === to).map((entry) => entry.body) } };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, step.wait));
+  return { body: {} };
+}
+
+function describe(step: ScenarioStep): string {
+  if ('es2' in step) return `ES2 ${step.es2}${step.as ? ` as ${step.as}` : ''}${step.consent ? ' with consent' : ''}`;
+  if ('es4' in step) return `ES4 ${step.es4}${step.as ? ` as ${step.as}` : ''}`;
+  if ('es1' in step) return `ES1 RegisterEIS (${step.es1.variant}) of ${step.es1.device}`;
+  if ('device' in step) return `device ${step.device.name}${step.device.connectivity ? ` connectivity ${JSON.stringify(step.device.connectivity)}` : ''}${step.device.attach ? ' attach' : ''}`;
+  if ('apdu' in step) return `APDU ${step.apdu.hex} to ${step.apdu.device}`;
+  if ('owner' in step) return `owner ${Object.entries(step.owner).map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`).join(' ')}`;
+  if ('notification' in step) return `wait for an ${step.notification.interface} notification to ${step.notification.to}`;
+  return `wait ${step.wait} ms`;
+}
+
+/** Consents and tokens never reach a report. */
+function redact(body: unknown): unknown {
+  return JSON.parse(JSON.stringify(body ?? null, (key, value: unknown) => (/^(consent|token|id_token|apiKey|claimCode|ki|opc)$/i.test(key) ? '[redacted]' : value)));
+}
