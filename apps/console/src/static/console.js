@@ -199,15 +199,17 @@ async function openDevice(eid) {
   const controller = new AbortController();
   stream = controller;
   const live = byTestId('device-live');
-  let previous = new Map();
+  let previous = null; // the first event is the starting point, not a change
   readEvents(
     `/api/smsr/mno/fleet/${eid}/events`,
     (name, device) => {
       if (name !== 'device' || device.eid !== openEid) return true;
       live.textContent = 'live';
       const states = new Map(device.profiles.map((profile) => [profile.iccid, profile.state]));
-      for (const [iccid, state] of states) if (previous.size > 0 && previous.get(iccid) !== state) note(`${eid.slice(-6)}: profile …${iccid.slice(-4)} is now ${state}${previous.has(iccid) ? '' : ' (new)'}`);
-      for (const iccid of previous.keys()) if (!states.has(iccid)) note(`${eid.slice(-6)}: profile …${iccid.slice(-4)} deleted`);
+      if (previous) {
+        for (const [iccid, state] of states) if (previous.get(iccid) !== state) note(`${eid.slice(-6)}: profile …${iccid.slice(-4)} is now ${state}${previous.has(iccid) ? '' : ' (new)'}`);
+        for (const iccid of previous.keys()) if (!states.has(iccid)) note(`${eid.slice(-6)}: profile …${iccid.slice(-4)} deleted`);
+      }
       previous = states;
       renderDevice(device);
       return true;
@@ -382,9 +384,12 @@ function bind() {
     const call = callFunction('smdp', 'es2', 'downloadProfile', params, byTestId('device-consent').value.trim());
     // Follow it live as soon as the SM-DP knows it (its transaction resource).
     const id = [...localTransactions.keys()].pop();
-    const follow = openTransaction(id).catch(() => undefined);
+    const follow = openTransaction(id).catch((error) => {
+      byTestId('tx-steps').replaceChildren(el('li', { 'data-testid': 'tx-unavailable' }, `No step stream for this call from the SM-DP (${error.code ?? 'unavailable'}).`));
+    });
     const { data } = await call;
     await follow;
+    await loadFleet();
     setStatus(`Download done: ICCID ${data?.iccid ?? '?'}.`, 'ok');
     note(`download on ${openEid.slice(-6)} finished: Executed-Success`);
   }));

@@ -1,9 +1,10 @@
 /**
- * What an MNO may see of a shared SM-SR (the operator console): only the eUICCs holding one of its own
- * profiles, and on them only its own profiles, as ES4 GetEIS shows them (SGP.02 §5.6 [U]: the MNO sees
- * the profiles it owns). The EID, the platform type (the device type the EUM declared) and the state of
- * the MNO's profiles; nothing about other operators' profiles, keys or the ISD-R. An EID the MNO has no
- * profile on answers exactly like an unknown one (no existence oracle).
+ * What an MNO may see of a shared SM-SR (the operator console): the list holds only the eUICCs with one
+ * of its own profiles; on any eUICC it sees only its own profiles, as ES4 GetEIS shows them (SGP.02 §5.6
+ * [U]: the MNO sees the profiles it owns). The EID, the platform type (the device type the EUM declared)
+ * and the state of the MNO's profiles; nothing about other operators' profiles, keys or the ISD-R. One
+ * device read by EID discloses no more than ES4 GetEIS already does to any MNO (that the EID is
+ * registered, its platform type), so an MNO can watch a device it is about to download to.
  */
 import type { EisRegistry, ProfileRecord } from './model';
 
@@ -44,9 +45,9 @@ export class FleetView {
     for (const profile of profiles) byEid.set(profile.eid, [...(byEid.get(profile.eid) ?? []), profile]);
     const devices: FleetDevice[] = [];
     let truncated = profiles.length >= FLEET_PROFILE_LIMIT;
-    for (const [eid, own] of byEid) {
-      const device = await this.device(mnoId, eid, own);
-      if (!device || !matches(device, query.trim())) continue;
+    for (const eid of byEid.keys()) {
+      const device = await this.device(mnoId, eid);
+      if (!device || device.profiles.length === 0 || !matches(device, query.trim())) continue;
       if (devices.length === FLEET_DEVICE_LIMIT) {
         truncated = true;
         break;
@@ -56,11 +57,11 @@ export class FleetView {
     return { devices, truncated };
   }
 
-  /** One device as the MNO may see it, or undefined (unknown, or none of its profiles on it). */
-  async device(mnoId: string, eid: string, known?: ProfileRecord[]): Promise<FleetDevice | undefined> {
+  /** One registered device as the MNO may see it (its own profiles only, maybe none), or undefined. */
+  async device(mnoId: string, eid: string): Promise<FleetDevice | undefined> {
     const record = await this.registry.find(eid);
-    const own = (known ? (record?.profiles.filter((profile) => profile.mnoId === mnoId) ?? known) : record?.profiles.filter((profile) => profile.mnoId === mnoId)) ?? [];
-    if (!record || own.length === 0) return undefined;
+    if (!record) return undefined;
+    const own = record.profiles.filter((profile) => profile.mnoId === mnoId);
     return { eid, platformType: record.signedInfo.platformType ?? null, profiles: own.sort((a, b) => a.iccid.localeCompare(b.iccid)).map(view) };
   }
 }

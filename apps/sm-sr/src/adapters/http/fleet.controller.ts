@@ -66,7 +66,7 @@ export class FleetController {
   private async device(apiKey: string | undefined, eid: string): Promise<{ mnoId: string; device: FleetDevice }> {
     const mnoId = this.mno(apiKey);
     const device = EID.test(eid) ? await this.fleet.device(mnoId, eid) : undefined;
-    if (!device) throw refuse(404, 'ERR_SMSR_NOT_FOUND', 'no device with a profile of yours');
+    if (!device) throw refuse(404, 'ERR_SMSR_NOT_FOUND', 'no such eUICC registered');
     return { mnoId, device };
   }
 
@@ -77,7 +77,7 @@ export class FleetController {
   }
 
   @Get(':eid')
-  @ApiOperation({ summary: 'One device as the MNO may see it (404 when none of its profiles is on it)' })
+  @ApiOperation({ summary: 'One registered device as the MNO may see it: only its own profiles (as ES4 GetEIS)' })
   one(@Headers('x-api-key') apiKey: string | undefined, @Param('eid') eid: string, @Res({ passthrough: true }) response: StreamResponse) {
     return answer(response, async () => (await this.device(apiKey, eid)).device);
   }
