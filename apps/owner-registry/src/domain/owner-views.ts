@@ -19,6 +19,8 @@ export interface ConsentView {
   createdAt: string;
   expiresAt: string;
   revokedAt: string | null;
+  /** Minted by the registry itself for a move or a sale it carries out (not by a person). */
+  givenByRegistry: boolean;
   /** `active`, or why it no longer works: `revoked`, `expired`, `superseded` (a sale bumped the epoch). */
   state: 'active' | 'revoked' | 'expired' | 'superseded';
 }
@@ -54,6 +56,7 @@ function consentView(consent: Consent, currentEpoch: number, now: Date): Consent
     createdAt: consent.createdAt.toISOString(),
     expiresAt: consent.expiresAt.toISOString(),
     revokedAt: consent.revokedAt?.toISOString() ?? null,
+    givenByRegistry: consent.givenBySub === null,
     state,
   };
 }

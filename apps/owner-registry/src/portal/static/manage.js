@@ -78,7 +78,7 @@ async function renderConsents(ctx, eid, role) {
       el(
         'li',
         { 'data-testid': 'consent', 'data-jti': consent.jti, 'data-state': consent.state, 'data-mno': consent.mnoId },
-        el('span', {}, `${consent.mnoId} may ${consent.operations.map((op) => OPERATION_WORDS[op] ?? op).join(', ')} · ${CONSENT_STATE_WORDS[consent.state] ?? consent.state} · until ${when(consent.expiresAt)}`),
+        el('span', {}, `${consent.mnoId} may ${consent.operations.map((op) => OPERATION_WORDS[op] ?? op).join(', ')} · ${CONSENT_STATE_WORDS[consent.state] ?? consent.state} · until ${when(consent.expiresAt)}${consent.givenByRegistry ? ' · for a move or sale you asked for' : ''}`),
         consent.state === 'active' ? el('button', { type: 'button', 'data-testid': 'consent-revoke', 'data-jti': consent.jti, 'aria-label': `Withdraw ${consent.mnoId}'s permission` }, 'Withdraw') : null,
       ),
     ),
