@@ -102,6 +102,32 @@ const KEY_B = randomBytes(16).toString('hex');
     expect((await smsrGet(`/mno/fleet/${stack.eids[1]}/events`)).status).toBe(401);
   });
 
+  it('one MNO cannot hold more than 16 device streams open; closing one frees its place', async () => {
+    const aborts: AbortController[] = [];
+    const open = async () => {
+      const abort = new AbortController();
+      aborts.push(abort);
+      return (await fetch(`${stack.smsr.httpUrl}/mno/fleet/${stack.eids[1]}/events`, { headers: { 'x-api-key': KEY_B }, signal: abort.signal })).status;
+    };
+    try {
+      const statuses = [];
+      for (let index = 0; index < 16; index += 1) statuses.push(await open());
+      expect(statuses.every((status) => status === 200)).toBe(true);
+      const refused = await fetch(`${stack.smsr.httpUrl}/mno/fleet/${stack.eids[1]}/events`, { headers: { 'x-api-key': KEY_B } });
+      expect({ status: refused.status, body: await refused.json() }).toEqual({ status: 429, body: { error: expect.objectContaining({ code: 'ERR_SMSR_TOO_MANY_STREAMS' }) } });
+      expect(await open()).toBe(429); // still full
+      aborts.shift()?.abort();
+      let again = 429;
+      for (let attempt = 0; attempt < 50 && again === 429; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        again = await open();
+      }
+      expect(again).toBe(200);
+    } finally {
+      for (const abort of aborts) abort.abort();
+    }
+  });
+
   it('a wrong key is refused beside the key form; the right one opens the console and is never shown back', async () => {
     await page.goto(consoleUrl);
     await statusMatches(/Enter your operator credentials/);

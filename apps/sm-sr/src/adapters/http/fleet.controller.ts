@@ -13,6 +13,8 @@ export const SMSR_FLEET = Symbol.for('rsp.smsr.fleet');
 
 /** How often the stream re-reads the device [U: a console refresh rate; the registry read is cached in `single`]. */
 const POLL_MS = 500;
+/** Open streams per MNO [U: a console's tabs, not a feed; each one re-reads its device every POLL_MS]. */
+export const MAX_STREAMS_PER_MNO = 16;
 const EID = /^\d{32}$/;
 
 interface StreamResponse {
@@ -57,6 +59,8 @@ export class FleetController {
     @Inject(SMSR_HTTP_AUTH) private readonly auth: SmSrHttpAuth,
   ) {}
 
+  private readonly openStreams = new Map<string, number>();
+
   private mno(apiKey: string | undefined): string {
     const mnoId = apiKey ? this.auth.mnos.identify(apiKey) : undefined;
     if (mnoId === undefined) throw refuse(401, 'ERR_SMSR_UNAUTHENTICATED', 'X-API-Key: an MNO API key');
@@ -97,6 +101,15 @@ export class FleetController {
       return;
     }
     const { mnoId, device } = found;
+    const open = this.openStreams.get(mnoId) ?? 0;
+    if (open >= MAX_STREAMS_PER_MNO) {
+      response.status(429);
+      response.setHeader('Content-Type', 'application/json; charset=utf-8');
+      response.write(JSON.stringify({ error: { code: 'ERR_SMSR_TOO_MANY_STREAMS', message: `at most ${MAX_STREAMS_PER_MNO} open device streams per MNO` } }));
+      response.end();
+      return;
+    }
+    this.openStreams.set(mnoId, open + 1);
     response.status(200);
     response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     response.setHeader('Cache-Control', 'no-store');
@@ -124,6 +137,9 @@ export class FleetController {
     timer.unref();
     request.on('close', () => {
       clearInterval(timer);
+      const left = (this.openStreams.get(mnoId) ?? 1) - 1;
+      if (left > 0) this.openStreams.set(mnoId, left);
+      else this.openStreams.delete(mnoId);
       response.end();
     });
   }
