@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { generateTestPki } from '@rsp/pki';
 import type { Stack } from '../../scripts/stack';
-import { chromiumRunnable, DOCS_IMG_DIR, launchChromium, watchPage, type BrowserGlobals } from '../support/chromium';
+import { chromiumRunnable, DOCS_IMG_DIR, launchChromium, lowestContrast, watchPage, type BrowserGlobals } from '../support/chromium';
 import { MnoClient, startE2eStack } from './support';
 
 const runnable = chromiumRunnable('test/e2e/console.spec.ts');
@@ -191,6 +191,11 @@ const KEY_B = randomBytes(16).toString('hex');
     await profileRow('Disabled').getByTestId('profile-delete').click();
     await page.waitForFunction(() => (globalThis as unknown as BrowserGlobals).document.querySelector('[data-testid="profile"]') === null);
     await page.locator('[data-testid="notification"]').filter({ hasText: 'deleted' }).first().waitFor();
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const lowest = await page.evaluate(lowestContrast, 'h1, h2, h3, p, label, button, th, td, code, span, strong, li, caption');
+      expect({ scheme, ...lowest, ok: lowest.ratio >= 4.5 }).toEqual({ scheme, ...lowest, ok: true }); // WCAG AA §1.4.3
+    }
     expect(seen).toEqual({ cspViolations: [], pageErrors: [] });
   }, STEP_MS);
 });

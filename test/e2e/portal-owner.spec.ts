@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { enabledIsdp } from '@rsp/card';
 import { generateTestPki } from '@rsp/pki';
 import type { Stack } from '../../scripts/stack';
-import { chromiumRunnable, DOCS_IMG_DIR, launchChromium, watchPage, type BrowserGlobals } from '../support/chromium';
+import { chromiumRunnable, DOCS_IMG_DIR, launchChromium, lowestContrast, watchPage, type BrowserGlobals } from '../support/chromium';
 import { apiClient, OwnerClient } from './owner-support';
 import { MnoClient, startE2eStack } from './support';
 
@@ -222,6 +222,14 @@ const SMSR_ID = `smsr.portal-${process.pid}`;
       const overflow = await phone.evaluate(() => (globalThis as unknown as BrowserGlobals).document.documentElement.scrollWidth - (globalThis as unknown as BrowserGlobals).document.documentElement.clientWidth);
       expect(overflow).toBeLessThanOrEqual(0);
       await phone.screenshot({ path: join(DOCS_IMG_DIR, 'portal-phone.png') });
+      // WCAG AA (§1.4.3): text at least 4.5:1 against its background, in light and dark colour schemes.
+      const TEXT = 'h1, h2, h3, p, label, button, a, summary, dt, dd, li, span, strong, code, legend, option';
+      for (const scheme of ['light', 'dark'] as const) {
+        await phone.emulateMedia({ colorScheme: scheme });
+        const lowest = await phone.evaluate(lowestContrast, TEXT);
+        expect({ scheme, ...lowest, ok: lowest.ratio >= 4.5 }).toEqual({ scheme, ...lowest, ok: true });
+        expect(lowest.element).not.toBe(''); // something was measured
+      }
       expect(phoneSeen).toEqual({ cspViolations: [], pageErrors: [] });
     } finally {
       await phone.close();

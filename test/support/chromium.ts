@@ -46,3 +46,51 @@ export interface BrowserGlobals {
   };
   sessionStorage: { setItem(key: string, value: string): void };
 }
+
+/**
+ * The lowest WCAG 2.x contrast ratio (§1.4.3) between the text colour and the first opaque background
+ * behind it, over the visible elements matching `selector`; with the element that has it. Runs in the page.
+ */
+export function lowestContrast(selector: string): { ratio: number; element: string } {
+  interface Styled {
+    color: string;
+    backgroundColor: string;
+  }
+  interface Node {
+    tagName: string;
+    className?: string;
+    textContent: string | null;
+    parentElement: Node | null;
+    getClientRects(): { length: number };
+    getAttribute(name: string): string | null;
+  }
+  const page = globalThis as unknown as { document: { querySelectorAll(selector: string): Iterable<Node> }; getComputedStyle(node: Node): Styled };
+  const parse = (value: string): [number, number, number, number] => {
+    const parts = (value.match(/[\d.]+/g) ?? ['0', '0', '0', '0']).map(Number);
+    return [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0, parts[3] ?? 1];
+  };
+  const luminance = ([r, g, b]: number[]): number => {
+    const channel = (c: number) => {
+      const s = c / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * channel(r ?? 0) + 0.7152 * channel(g ?? 0) + 0.0722 * channel(b ?? 0);
+  };
+  let lowest = { ratio: 21, element: '' };
+  for (const node of page.document.querySelectorAll(selector)) {
+    if (node.getClientRects().length === 0 || !(node.textContent ?? '').trim()) continue;
+    const fg = parse(page.getComputedStyle(node).color);
+    let background: [number, number, number, number] = [255, 255, 255, 1];
+    for (let at: Node | null = node; at; at = at.parentElement) {
+      const candidate = parse(page.getComputedStyle(at).backgroundColor);
+      if (candidate[3] >= 1) {
+        background = candidate;
+        break;
+      }
+    }
+    const [light, dark] = [luminance(fg), luminance(background)].sort((a, b) => b - a) as [number, number];
+    const ratio = (light + 0.05) / (dark + 0.05);
+    if (ratio < lowest.ratio) lowest = { ratio, element: `${node.tagName}.${node.className ?? ''} "${(node.textContent ?? '').trim().slice(0, 40)}"` };
+  }
+  return lowest;
+}
