@@ -117,7 +117,7 @@ const SMSR_ID = `smsr.portal-${process.pid}`;
     expect(visible).not.toContain(idp().issuer);
   }, STEP_MS);
 
-  it('alice gives carol access, then gives mno.a a permission and withdraws it', async () => {
+  it('alice gives carol access, gives mno.a a permission and withdraws it, makes a household, saves settings; the activity shows it all', async () => {
     const oven = ovens[0]!;
     await page.getByTestId('device-select').selectOption(oven.eid);
     await page.getByTestId('grant-sub').fill('carol');
@@ -138,6 +138,23 @@ const SMSR_ID = `smsr.portal-${process.pid}`;
     await active.getByTestId('consent-revoke').click();
     await statusMatches(/Permission withdrawn/);
     await page.locator(`[data-testid="consent"][data-jti="${jti}"][data-state="revoked"]`).waitFor();
+
+    // A household with dave in it, and the oven's settings; both show in the activity.
+    await page.getByTestId('group-name').fill('Kitchen');
+    await page.getByTestId('group-member').fill('dave');
+    await page.getByTestId('group-submit').click();
+    await statusMatches(/Household Kitchen created/);
+    await page.getByTestId('settings-json').fill('{ "temperatureUnit": "C" }');
+    await page.getByTestId('settings-submit').click();
+    await statusMatches(/Settings saved/);
+    await page.getByTestId('settings-json').fill('[1, 2]');
+    await page.getByTestId('settings-submit').click();
+    await page.getByTestId('settings-error').waitFor({ state: 'visible' });
+    expect(await page.getByTestId('settings-error-code').textContent()).toBe('ERR_PORTAL_BAD_SETTINGS');
+    await page.getByTestId('activity-refresh').click();
+    for (const action of ['group.device.add', 'device.settings', 'consent.revoke', 'grant.create', 'device.claim']) {
+      await page.locator(`[data-testid="activity-item"][data-action="${action}"]`).first().waitFor();
+    }
   }, STEP_MS);
 
   it('mno.a installs a profile (with a consent); the card shows the operator and plan; alice moves to mno.b with a PAC', async () => {
