@@ -4,7 +4,7 @@
  * side: no key, another MNO), the key is entered once and never shown back, a download started from the
  * console is followed live (the profile appears and turns Enabled on the device's event stream), the
  * fleet search, and the ES4 buttons (a refused delete shows beside the device; delete asks first).
- * Screenshots go to docs/img (console-*.png).
+ * Screenshots: console-*.png (docs/img with RSP_UPDATE_SCREENSHOTS=1).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { generateTestPki } from '@rsp/pki';
 import type { Stack } from '../../scripts/stack';
-import { chromiumRunnable, DOCS_IMG_DIR, launchChromium, lowestContrast, watchPage, type BrowserGlobals } from '../support/chromium';
+import { chromiumRunnable, SCREENSHOT_DIR, launchChromium, lowestContrast, watchPage, type BrowserGlobals } from '../support/chromium';
 import { MnoClient, startE2eStack } from './support';
 
 const runnable = chromiumRunnable('test/e2e/console.spec.ts');
@@ -131,7 +131,7 @@ const KEY_B = randomBytes(16).toString('hex');
   it('a wrong key is refused beside the key form; the right one opens the console and is never shown back', async () => {
     await page.goto(consoleUrl);
     await statusMatches(/Enter your operator credentials/);
-    await page.screenshot({ path: join(DOCS_IMG_DIR, 'console-sign-in.png') });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'console-sign-in.png') });
     await page.getByTestId('key-mno').fill('mno.a');
     await page.getByTestId('key-value').fill('wrong-key');
     await page.getByTestId('key-submit').click();
@@ -160,7 +160,7 @@ const KEY_B = randomBytes(16).toString('hex');
     await statusMatches(/Download done: ICCID \d+/);
     await page.locator('[data-testid="transaction"][data-status="Executed-Success"]').first().waitFor();
     await page.locator('[data-testid="notification"]').filter({ hasText: 'now Enabled' }).first().waitFor();
-    await page.screenshot({ path: join(DOCS_IMG_DIR, 'console-download.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'console-download.png'), fullPage: true });
   }, STEP_MS);
 
   it('the fleet search finds the device by profile type and state, and nothing for a stranger string', async () => {
@@ -168,7 +168,7 @@ const KEY_B = randomBytes(16).toString('hex');
     await page.getByTestId('fleet-search').click();
     await page.locator(`[data-testid="fleet-device"][data-eid="${stack.eids[0]}"]`).waitFor();
     expect(await page.locator('[data-testid="fleet-device"]').count()).toBe(1);
-    await page.locator('section[aria-labelledby="fleet-title"]').screenshot({ path: join(DOCS_IMG_DIR, 'console-fleet.png') });
+    await page.locator('section[aria-labelledby="fleet-title"]').screenshot({ path: join(SCREENSHOT_DIR, 'console-fleet.png') });
     await page.getByTestId('fleet-q').fill('no-such-thing');
     await page.getByTestId('fleet-search').click();
     await page.getByTestId('fleet-empty').waitFor({ state: 'visible' });
@@ -179,7 +179,7 @@ const KEY_B = randomBytes(16).toString('hex');
     await profileRow('Enabled').getByTestId('profile-delete').click();
     await page.getByTestId('device-error').waitFor({ state: 'visible' });
     expect(await page.getByTestId('device-error-code').textContent()).toMatch(/^Failed 8\.2\.1\//);
-    await page.locator('section[aria-labelledby="device-title"]').screenshot({ path: join(DOCS_IMG_DIR, 'console-error.png') });
+    await page.locator('section[aria-labelledby="device-title"]').screenshot({ path: join(SCREENSHOT_DIR, 'console-error.png') });
 
     await profileRow('Enabled').getByTestId('profile-disable').click();
     await profileRow('Disabled').waitFor();

@@ -4,7 +4,7 @@
  * (a wrong code first: the error shows beside the form), give carol access, give and withdraw an
  * operator permission, see the operator and plan the operators report, move to another operator with
  * a PAC, sell with a step-up sign-in that keeps the chosen fields, a phone-sized run, and a claim done
- * with the keyboard only. Screenshots go to docs/img (portal-*.png).
+ * with the keyboard only. Screenshots: portal-*.png (docs/img with RSP_UPDATE_SCREENSHOTS=1).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { enabledIsdp } from '@rsp/card';
 import { generateTestPki } from '@rsp/pki';
 import type { Stack } from '../../scripts/stack';
-import { chromiumRunnable, DOCS_IMG_DIR, launchChromium, lowestContrast, watchPage, type BrowserGlobals } from '../support/chromium';
+import { chromiumRunnable, SCREENSHOT_DIR, launchChromium, lowestContrast, watchPage, type BrowserGlobals } from '../support/chromium';
 import { apiClient, OwnerClient } from './owner-support';
 import { MnoClient, startE2eStack } from './support';
 
@@ -95,7 +95,7 @@ const SMSR_ID = `smsr.portal-${process.pid}`;
     const oven = ovens[0]!;
     await page.goto(portalUrl);
     await statusMatches(/^Signed out\.$/);
-    await page.screenshot({ path: join(DOCS_IMG_DIR, 'portal-sign-in.png') });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'portal-sign-in.png') });
     await logIn('alice');
     await page.getByTestId('claim-device-url').fill(oven.deviceUrl);
     await page.getByTestId('claim-code').fill('WRONG-CODE');
@@ -105,7 +105,7 @@ const SMSR_ID = `smsr.portal-${process.pid}`;
     expect(await error.textContent()).toContain('The claim code does not match this device');
     expect(await page.getByTestId('claim-error-code').textContent()).toBe('ERR_OWNER_CLAIM_CODE_INVALID');
     expect(await page.getByTestId('grant-error').isVisible()).toBe(false); // only beside the form that failed
-    await page.locator('form[data-testid="claim-form"]').screenshot({ path: join(DOCS_IMG_DIR, 'portal-error-beside-form.png') });
+    await page.locator('form[data-testid="claim-form"]').screenshot({ path: join(SCREENSHOT_DIR, 'portal-error-beside-form.png') });
 
     await page.getByTestId('claim-code').fill(oven.claimCode);
     await page.getByTestId('claim-submit').click();
@@ -133,7 +133,7 @@ const SMSR_ID = `smsr.portal-${process.pid}`;
     const active = page.locator('[data-testid="consent"][data-mno="mno.a"][data-state="active"]');
     await active.waitFor();
     expect(await active.textContent()).toContain('install, switch on, remove');
-    await page.getByTestId('consents').screenshot({ path: join(DOCS_IMG_DIR, 'portal-consents.png') });
+    await page.getByTestId('consents').screenshot({ path: join(SCREENSHOT_DIR, 'portal-consents.png') });
     const jti = await active.getAttribute('data-jti');
     await active.getByTestId('consent-revoke').click();
     await statusMatches(/Permission withdrawn/);
@@ -166,7 +166,7 @@ const SMSR_ID = `smsr.portal-${process.pid}`;
 
     await page.getByTestId('refresh-devices').click();
     await page.waitForFunction((eid) => /Operator mno\.a · plan a-iot · on/.test((globalThis as unknown as BrowserGlobals).document.querySelector(`[data-testid="device"][data-eid="${eid}"] [data-testid="device-profile"]`)?.textContent ?? ''), oven.eid);
-    await page.screenshot({ path: join(DOCS_IMG_DIR, 'portal-devices.png') });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'portal-devices.png') });
 
     const pac = await apiClient(registry().httpUrl, mnoA.apiKey).post('/mno/porting-codes', { eid: oven.eid, iccid: download.iccid });
     expect(pac.status).toBe(201);
@@ -195,7 +195,7 @@ const SMSR_ID = `smsr.portal-${process.pid}`;
     await page.getByTestId('transfer-submit').click();
     await page.getByTestId('transfer-error').waitFor({ state: 'visible' });
     expect(await page.getByTestId('transfer-error-code').textContent()).toBe('ERR_IDENTITY_STEP_UP_REQUIRED');
-    await page.locator('section[aria-labelledby="manage-title"]').screenshot({ path: join(DOCS_IMG_DIR, 'portal-step-up.png') });
+    await page.locator('section[aria-labelledby="manage-title"]').screenshot({ path: join(SCREENSHOT_DIR, 'portal-step-up.png') });
 
     await logIn('alice', 'transfer-step-up');
     expect(await page.getByTestId('device-select').inputValue()).toBe(oven.eid);
@@ -208,7 +208,7 @@ const SMSR_ID = `smsr.portal-${process.pid}`;
     await page.getByTestId('activity-refresh').click();
     await page.locator('[data-testid="activity-item"][data-action="transfer.start"][data-outcome="ok"]').first().waitFor();
     await page.locator('[data-testid="activity-item"][data-action="transfer.start"][data-outcome="ERR_IDENTITY_STEP_UP_REQUIRED"]').first().waitFor();
-    await page.screenshot({ path: join(DOCS_IMG_DIR, 'portal-sell.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'portal-sell.png'), fullPage: true });
     expect(seen).toEqual({ cspViolations: [], pageErrors: [] });
   }, STEP_MS);
 
@@ -238,7 +238,7 @@ const SMSR_ID = `smsr.portal-${process.pid}`;
       await phone.locator(`[data-testid="device"][data-eid="${oven.eid}"][data-role="owner"]`).waitFor();
       const overflow = await phone.evaluate(() => (globalThis as unknown as BrowserGlobals).document.documentElement.scrollWidth - (globalThis as unknown as BrowserGlobals).document.documentElement.clientWidth);
       expect(overflow).toBeLessThanOrEqual(0);
-      await phone.screenshot({ path: join(DOCS_IMG_DIR, 'portal-phone.png') });
+      await phone.screenshot({ path: join(SCREENSHOT_DIR, 'portal-phone.png') });
       // WCAG AA (§1.4.3): text at least 4.5:1 against its background, in light and dark colour schemes.
       const TEXT = 'h1, h2, h3, p, label, button, a, summary, dt, dd, li, span, strong, code, legend, option';
       for (const scheme of ['light', 'dark'] as const) {

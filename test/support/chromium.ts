@@ -1,15 +1,21 @@
 /**
  * Headless Chromium for the browser tests (playwright-core, Debian's chromium as in CI). In CI
  * (CI=true) a missing browser fails the suite, never skips it; elsewhere the suite is skipped with a
- * warning. Screenshots meant for the docs go to docs/img.
+ * warning. Screenshots go to docs/img with RSP_UPDATE_SCREENSHOTS=1 (`RSP_UPDATE_SCREENSHOTS=1 npm test --
+ * test/e2e/portal-owner.spec.ts test/e2e/console.spec.ts`), else to a temporary directory, so a test run
+ * leaves the working tree clean.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.RSP_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-export const DOCS_IMG_DIR = fileURLToPath(new URL('../../docs/img/', import.meta.url));
+export const SCREENSHOT_DIR =
+  process.env.RSP_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/img/', import.meta.url)) : join(tmpdir(), `rsp-screenshots-${process.pid}`);
+mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
 /** Whether the browser suite runs here; logs why not. */
 export function chromiumRunnable(suite: string): boolean {
