@@ -179,6 +179,7 @@ const KEY_B = randomBytes(16).toString('hex');
     await profileRow('Enabled').getByTestId('profile-delete').click();
     await page.getByTestId('device-error').waitFor({ state: 'visible' });
     expect(await page.getByTestId('device-error-code').textContent()).toMatch(/^Failed 8\.2\.1\//);
+    expect(await page.getByTestId('device-error').textContent()).toContain('disable it first');
     await page.locator('section[aria-labelledby="device-title"]').screenshot({ path: join(SCREENSHOT_DIR, 'console-error.png') });
 
     await profileRow('Enabled').getByTestId('profile-disable').click();

@@ -373,7 +373,13 @@ function bind() {
     if (action === 'deleteProfile' && !confirm(`Delete profile ${iccid} from this device? This cannot be undone.`)) return;
     clearError('device-error');
     setStatus(`${action} …${iccid.slice(-4)}…`, 'busy');
-    await callFunction('smsr', 'es4', action, { eid: openEid, iccid }, byTestId('device-consent').value.trim());
+    try {
+      await callFunction('smsr', 'es4', action, { eid: openEid, iccid }, byTestId('device-consent').value.trim());
+    } catch (error) {
+      // SGP.02 8.2.1/1.2 on delete: the profile is Enabled (§5.6 DeleteProfile needs it disabled).
+      if (action === 'deleteProfile' && /8\.2\.1\/1\.2$/.test(error.code ?? '')) error.message = `${error.message}: disable it first`;
+      throw error;
+    }
     setStatus(`${action} of …${iccid.slice(-4)}: Executed-Success.`, 'ok');
   }));
   byTestId('download-form').addEventListener('submit', guarded('download-error', async (event) => {
