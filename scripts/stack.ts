@@ -24,6 +24,7 @@ import { startSmDp, type SmDpHandle } from '../apps/sm-dp/src/app';
 import { startSmSr, type SmSrHandle } from '../apps/sm-sr/src/app';
 import { startOwnerRegistry, type OwnerRegistryHandle } from '../apps/owner-registry/src/app';
 import { OWNER_CLI_CLIENT_ID, OWNER_PORTAL_CLIENT_ID, startDevIdp, type DevIdp } from '../apps/owner-registry/src/dev-idp/dev-idp';
+import { startConsole, type ConsoleHandle } from '../apps/console/src/console-server';
 import type { DeviceModel } from '../simulator/src/device';
 import { registerCard } from '../simulator/src/eum';
 import { Fleet } from '../simulator/src/fleet';
@@ -96,6 +97,8 @@ export interface StackOptions {
     consentKeys?: ConsentKeys;
   };
   logger?: { log(message: string): void; warn(message: string): void; error(message: string): void };
+  /** The operator console (apps/console, docs/console.md), relaying to this stack's SM-DP and SM-SR. */
+  console?: { port?: number };
   /** How long a repeat of a call still running waits for it on every interface (the SGP.02 frame); default the services' 120 s. */
   replayWaitMs?: number;
 }
@@ -116,6 +119,8 @@ export interface Stack {
   /** Present with `owners`. */
   registry?: OwnerRegistryHandle;
   idp?: DevIdp;
+  /** Present with `console`. */
+  console?: ConsoleHandle;
   fleetOf(eid: string): Fleet;
   close(): Promise<void>;
 }
@@ -329,6 +334,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await idp.addClient({ clientId: OWNER_PORTAL_CLIENT_ID, redirectUris: [portalUrl], postLogoutRedirectUris: [portalUrl] });
     }
 
+    let operatorConsole: ConsoleHandle | undefined;
+    if (options.console) {
+      operatorConsole = await startConsole({ port: options.console.port ?? 0, ...(options.httpHost ? { host: options.httpHost } : {}), smdpUrl: smdp.httpUrl, smsrUrl: smsr.httpUrl });
+      closers.push(() => operatorConsole?.close() ?? Promise.resolve());
+    }
+
     return {
       mqttUrl,
       get broker() {
@@ -343,6 +354,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       eids,
       ...(registry ? { registry } : {}),
       ...(idp ? { idp } : {}),
+      ...(operatorConsole ? { console: operatorConsole } : {}),
       fleetOf(eid) {
         const fleet = fleets.find((candidate) => candidate.has(eid));
         if (!fleet) throw new Error(`no fleet holds ${eid}`);

@@ -44,6 +44,8 @@ export const stackSettings = {
   RSP_OWNER_REGISTRY_URL: ownerRegistrySettings.RSP_OWNER_REGISTRY_URL,
   RSP_DEV_IDP_PORT: ownerRegistrySettings.RSP_DEV_IDP_PORT,
   RSP_SIM_API_PORT: port(8083),
+  /** The operator console (docs/console.md). */
+  RSP_CONSOLE_PORT: port(8086),
   /** One SecretBox configuration for both services. */
   RSP_SECRET_BOX_KEYS: smSrSettings.RSP_SECRET_BOX_KEYS,
   RSP_DEMO_MNO_API_KEY: smDpSettings.RSP_DEMO_MNO_API_KEY,
@@ -61,7 +63,7 @@ export interface StackConfig {
   mqtt: { url: string | undefined; protocolVersion: 4 | 5; embedded: { port: number; host: string } };
   database: StackDatabase;
   ids: { smsrId: string; smdpId: string };
-  ports: { smdp: number; smsr: number; simApi: number; registry: number; devIdp: number };
+  ports: { smdp: number; smsr: number; simApi: number; registry: number; devIdp: number; console: number };
   /** The registry's public URL: consents' `iss` and device URL base, fixed before anything starts. */
   registryUrl: string;
   /** @secret */
@@ -97,7 +99,7 @@ export function loadStackConfig(env: Environment = process.env): StackConfig {
     mqtt: { ...mqttConfig(settings), embedded: { port: settings.RSP_MQTT_PORT, host: settings.RSP_MQTT_HOST } },
     database: settings.RSP_DATABASE_URL ? { kind: 'postgres', url: settings.RSP_DATABASE_URL } : { kind: 'sqlite', dir: settings.RSP_DATA_DIR },
     ids: { smsrId: settings.RSP_SMSR_ID, smdpId: settings.RSP_SMDP_ID },
-    ports: { smdp: settings.RSP_SMDP_HTTP_PORT, smsr: settings.RSP_SMSR_HTTP_PORT, simApi: settings.RSP_SIM_API_PORT, registry: registryPort, devIdp: settings.RSP_DEV_IDP_PORT },
+    ports: { smdp: settings.RSP_SMDP_HTTP_PORT, smsr: settings.RSP_SMSR_HTTP_PORT, simApi: settings.RSP_SIM_API_PORT, registry: registryPort, devIdp: settings.RSP_DEV_IDP_PORT, console: settings.RSP_CONSOLE_PORT },
     registryUrl: settings.RSP_OWNER_REGISTRY_URL ?? (registryPort === 0 ? 'https://owner-registry.rsp.invalid' : `http://127.0.0.1:${registryPort}`),
     secretBoxKeys: secretBox.value,
     demoMno: { apiKey: mnoKey.value, ...(mnoKey.file ? { apiKeyFile: mnoKey.file } : {}) },

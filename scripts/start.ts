@@ -22,6 +22,7 @@
  *   RSP_SMDP_ID, RSP_SMSR_ID  service ids (default smdp.demo, smsr.demo)
  *   RSP_SIM_API_PORT    device / raw APDU API port (default 8083; 0 = any free port)
  *   RSP_OWNER_REGISTRY_HTTP_PORT  owner registry and portal (default 8084); RSP_DEV_IDP_PORT dev IdP (default 8085)
+ *   RSP_CONSOLE_PORT              operator console (default 8086)
  *   RSP_OWNER_REGISTRY_URL  the registry's public URL (consent `iss`, device URLs)
  *   RSP_DEMO_MNO_API_KEY, RSP_DEMO_MAKER_API_KEY  the demo MNO's and maker's API keys ({dir}/demo-*-api-key)
  *   RSP_DEMO_SECOND_MNO_API_KEY  the second demo MNO mno.beta, porting's recipient ({dir}/demo-second-mno-api-key;
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
       makers: [{ makerId: 'oven-maker', makerDomain: 'oven-maker.example', apiKey: makerKey }],
       consentKeys: config.consentKeys,
     },
+    console: { port: config.ports.console },
   });
   console.log(`mqtt     ${stack.broker ? 'embedded aedes broker (TLS client certificates, broker ACL)' : 'broker'} on ${stack.mqttUrl}`);
   console.log(`sm-sr    ${smsrId}: ES1/ES4 on ${stack.smsr.httpUrl}/gsma/es4/{function} (OpenAPI ${stack.smsr.httpUrl}/docs)`);
@@ -132,6 +134,7 @@ async function main(): Promise<void> {
   for (const device of directory.list(0, directory.size)) console.log(`device   ${device.model.padEnd(5)} EID ${device.eid} (registered with ${smsrId})`);
   console.log(`api      device and raw APDU API on ${api.url} (docs/device-api.md)`);
   await registerDemoDevices(dataDir, stack.registry?.httpUrl ?? '', makerKey, directory.list(0, directory.size));
+  console.log(`console  operator console on ${stack.console?.url} (the demo MNO's id and API key; docs/console.md)`);
   console.log(`owners   registry ${stack.registry?.httpUrl} (portal ${stack.registry?.httpUrl}/portal), dev IdP ${stack.idp?.issuer} (users alice / alice, bob / bob)`);
   if (!(await stockDemoMno(stack.smdp.httpUrl, apiKey, 'demo-iot', '8949999'))) console.warn('mno      could not stock the demo MNO inventory');
   if (config.secondMno && !(await stockDemoMno(stack.smdp.httpUrl, config.secondMno.apiKey, 'beta-iot', '8949998'))) console.warn('mno      could not stock the second MNO inventory');

@@ -15,7 +15,7 @@ import { MnoClient, type FunctionResult } from './support';
 const dataDir = mkdtempSync(join(tmpdir(), 'rsp-restart-identity-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const PORTS = { RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0', RSP_SMDP_HTTP_PORT: '0', RSP_SMSR_HTTP_PORT: '0', RSP_OWNER_REGISTRY_HTTP_PORT: '0', RSP_DEV_IDP_PORT: '0' };
+const PORTS = { RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0', RSP_SMDP_HTTP_PORT: '0', RSP_SMSR_HTTP_PORT: '0', RSP_OWNER_REGISTRY_HTTP_PORT: '0', RSP_DEV_IDP_PORT: '0', RSP_CONSOLE_PORT: '0' };
 const ECASD_AID = 'A0000005591010FFFFFFFF8900000200';
 
 interface Running {

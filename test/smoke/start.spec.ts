@@ -62,7 +62,7 @@ describe('npm start (embedded defaults)', () => {
   it('generates the PKI, starts the broker and reports ready; a busy port names its setting', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rsp-start-'));
     try {
-      const ports = { RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0', RSP_SMDP_HTTP_PORT: '0', RSP_SMSR_HTTP_PORT: '0', RSP_OWNER_REGISTRY_HTTP_PORT: '0', RSP_DEV_IDP_PORT: '0' };
+      const ports = { RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0', RSP_SMDP_HTTP_PORT: '0', RSP_SMSR_HTTP_PORT: '0', RSP_OWNER_REGISTRY_HTTP_PORT: '0', RSP_DEV_IDP_PORT: '0', RSP_CONSOLE_PORT: '0' };
       let curlAnswer = '';
       let docExample = '';
       let watched = '';

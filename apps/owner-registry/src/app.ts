@@ -23,6 +23,7 @@ import { Es2HttpTransport } from './adapters/es2-http-transport';
 import { OwnerHttpExceptionFilter } from './adapters/http-exception.filter';
 import { ownerRegistryOutboxDelivery } from './adapters/outbox-delivery';
 import { OwnerController } from './adapters/owner.controller';
+import { OwnerViewsController } from './adapters/owner-views.controller';
 import { portalController, type PortalOptions } from './portal/portal.controller';
 import { ownerRegistryEntities, ownerRegistryMigrations } from './adapters/persistence';
 import { typeOrmRegistryStore } from './adapters/registry-store';
@@ -182,7 +183,7 @@ async function startHttp(
   class OwnerRegistryHttpModule {}
   const module: DynamicModule = {
     module: OwnerRegistryHttpModule,
-    controllers: [OwnerController, ClientsController, DeviceStatusController, ...(options.portal ? [portalController(options.portal)] : [])],
+    controllers: [OwnerController, OwnerViewsController, ClientsController, DeviceStatusController, ...(options.portal ? [portalController(options.portal)] : [])],
     providers: [
       { provide: REGISTRY, useValue: services.registry },
       { provide: AUTHENTICATOR, useValue: services.authenticator },

@@ -226,7 +226,7 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
       mnos: new ApiKeyDirectory(options.mnos.map((mno) => ({ id: mno.mnoId, apiKey: mno.apiKey }))),
       eums: new ApiKeyDirectory(options.eums.map((eum) => ({ id: eum.eumId, apiKey: eum.apiKey }))),
     };
-    const app = await NestFactory.create(SmSrModule.register({ smsrId: options.smsrId, service, auth }), new ExpressAdapter(), {
+    const app = await NestFactory.create(SmSrModule.register({ smsrId: options.smsrId, service, auth, registry }), new ExpressAdapter(), {
       logger: options.logger ? ['error', 'warn'] : false,
     });
     cleanup.push(() => app.close());

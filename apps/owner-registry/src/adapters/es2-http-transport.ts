@@ -4,19 +4,19 @@
  * `{ header: { functionExecutionStatus }, …output }`. Anything else is ERR_OWNER_ES2_UNREACHABLE.
  */
 import { OWNER_CONSENT_HEADER } from '@rsp/identity';
-import type { Es2Answer, Es2FunctionName, Es2Transport, FunctionExecutionStatus } from '../domain/es2';
+import type { Es2Answer, Es2FunctionName, Es2ReadFunctionName, Es2Transport, FunctionExecutionStatus } from '../domain/es2';
 import { OwnerError } from '../domain/errors';
 
 export class Es2HttpTransport implements Es2Transport {
   constructor(private readonly timeouts: { downloadMs: number; otherMs: number } = { downloadMs: 300_000, otherMs: 60_000 }) {}
 
-  async call(connector: { mnoId: string; es2Url: string; es2ApiKey: string }, fn: Es2FunctionName, body: unknown, consent: string): Promise<Es2Answer> {
+  async call(connector: { mnoId: string; es2Url: string; es2ApiKey: string }, fn: Es2FunctionName | Es2ReadFunctionName, body: unknown, consent: string | null): Promise<Es2Answer> {
     const url = `${connector.es2Url.replace(/\/+$/, '')}/gsma/es2/${fn}`;
     let response: Response;
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': connector.es2ApiKey, [OWNER_CONSENT_HEADER]: consent },
+        headers: { 'content-type': 'application/json', 'x-api-key': connector.es2ApiKey, ...(consent === null ? {} : { [OWNER_CONSENT_HEADER]: consent }) },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(fn === 'downloadProfile' ? this.timeouts.downloadMs : this.timeouts.otherMs),
       });

@@ -65,6 +65,7 @@ function unitOf(manager: EntityManager, outbox: Outbox): RegistryUnit {
     },
     consents: {
       byJti: (jti) => manager.findOneBy(ConsentRecord, { jti }),
+      ofDevice: (eid) => manager.find(ConsentRecord, { where: { eid }, order: { createdAt: 'DESC', jti: 'ASC' } }),
       insert: async (consent) => void (await manager.insert(ConsentRecord, consent as never)),
       revoke: async (jti, at) => void (await manager.update(ConsentRecord, { jti }, { revokedAt: at })),
       revokeAllOfDevice: async (eid, at) => void (await manager.update(ConsentRecord, { eid, revokedAt: IsNull() }, { revokedAt: at })),

@@ -18,6 +18,8 @@ import { OwnerError } from './errors';
 
 /** ES2 functions as the HTTP binding names them (`/gsma/es2/{fn}`, docs/services.md). */
 export type Es2FunctionName = 'downloadProfile' | 'enableProfile' | 'disableProfile' | 'deleteProfile';
+/** ES2 reads (SGP.02 §5.3 GetEIS): no owner consent needed ("reads stay allowed"). */
+export type Es2ReadFunctionName = 'getEIS';
 
 /** The consent operation of `fn`: its SGP.02 name in the owner-operation table of @rsp/identity. */
 function consentOperationOf(fn: Es2FunctionName): ConsentOperation {
@@ -36,7 +38,8 @@ export interface Es2Answer {
 
 /** The HTTP side: POST `{es2Url}/gsma/es2/{fn}`; throws Es2Unreachable on transport trouble. */
 export interface Es2Transport {
-  call(connector: Required<Pick<MnoConfig, 'mnoId' | 'es2Url' | 'es2ApiKey'>>, fn: Es2FunctionName, body: unknown, consent: string): Promise<Es2Answer>;
+  /** `consent` null: a read, sent without `X-Owner-Consent`. */
+  call(connector: Required<Pick<MnoConfig, 'mnoId' | 'es2Url' | 'es2ApiKey'>>, fn: Es2FunctionName | Es2ReadFunctionName, body: unknown, consent: string | null): Promise<Es2Answer>;
 }
 
 /** A queued ES2 call (outbox `es2:{mnoId}`), retried with backoff; void when the device's epoch moved on. */

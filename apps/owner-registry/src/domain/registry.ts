@@ -5,6 +5,7 @@ import type { RegistryDeps } from './context';
 import { DeviceStatusDocuments } from './device-status';
 import { Devices } from './devices';
 import { OnBehalfEs2, type Es2Transport } from './es2';
+import { OwnerViews } from './owner-views';
 import { Porting } from './porting';
 import { Quarantine } from './quarantine';
 import { Sharing } from './sharing';
@@ -20,6 +21,7 @@ export class OwnerRegistry {
   readonly quarantine: Quarantine;
   readonly es2: OnBehalfEs2;
   readonly statuses: DeviceStatusDocuments;
+  readonly views: OwnerViews;
 
   constructor(
     readonly deps: RegistryDeps,
@@ -34,5 +36,6 @@ export class OwnerRegistry {
     this.transfers = new Transfers(deps, this.audit);
     this.porting = new Porting(deps, this.audit, this.es2);
     this.quarantine = new Quarantine(deps, this.audit, this.consents);
+    this.views = new OwnerViews(deps, this.audit, es2Transport);
   }
 }

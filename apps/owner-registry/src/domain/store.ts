@@ -76,6 +76,8 @@ export interface OwnerAccountRepository {
 
 export interface ConsentRepository {
   byJti(jti: string): Promise<Consent | null>;
+  /** Every consent of the device (any epoch, revoked or not), newest first. */
+  ofDevice(eid: string): Promise<Consent[]>;
   insert(consent: Consent): Promise<void>;
   revoke(jti: string, at: Date): Promise<void>;
   revokeAllOfDevice(eid: string, at: Date): Promise<void>;

@@ -6,7 +6,7 @@
  * IdP (`portalController({ idpIssuer, clientId })`), like es3CallbacksController in the SM-DP.
  */
 import { readFileSync } from 'node:fs';
-import { Controller, Get, Res, type Type } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Res, type Type } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 
 export interface PortalOptions {
@@ -57,6 +57,9 @@ export function portalContentSecurityPolicy(idpIssuer: string): string {
   ].join('; ');
 }
 
+/** The page's ES modules (app.js imports the others). */
+const PORTAL_MODULES = ['app.js', 'api.js', 'dom.js', 'manage.js', 'oidc.js'];
+
 export function renderPortalPage(options: PortalOptions): string {
   return readStatic('index.html')
     .replace('{{IDP_ISSUER}}', escapeHtmlAttribute(options.idpIssuer))
@@ -67,17 +70,15 @@ export function portalController(options: PortalOptions): Type<unknown> {
   if (!options.clientId) throw new Error('portal.clientId is required');
   const csp = portalContentSecurityPolicy(options.idpIssuer);
   const page = renderPortalPage(options);
-  const assets = { app: readStatic('app.js'), oidc: readStatic('oidc.js'), css: readStatic('portal.css') };
+  // A fixed allow-list read once at start: no path from the request ever reaches the file system.
+  const assets = new Map<string, { body: string; type: string }>(
+    [...PORTAL_MODULES.map((name) => [name, 'text/javascript; charset=utf-8'] as const), ['portal.css', 'text/css; charset=utf-8'] as const].map(([name, type]) => [name, { body: readStatic(name), type }]),
+  );
 
   const common = (response: HeaderSink, contentType: string) => {
     response.setHeader('Content-Type', contentType);
     response.setHeader('X-Content-Type-Options', 'nosniff');
     response.setHeader('Referrer-Policy', 'no-referrer');
-  };
-  const asset = (response: HeaderSink, contentType: string, body: string) => {
-    common(response, contentType);
-    response.setHeader('Cache-Control', 'no-cache');
-    return body;
   };
 
   @ApiExcludeController()
@@ -93,19 +94,13 @@ export function portalController(options: PortalOptions): Type<unknown> {
       return page;
     }
 
-    @Get('app.js')
-    app(@Res({ passthrough: true }) response: HeaderSink): string {
-      return asset(response, 'text/javascript; charset=utf-8', assets.app);
-    }
-
-    @Get('oidc.js')
-    oidc(@Res({ passthrough: true }) response: HeaderSink): string {
-      return asset(response, 'text/javascript; charset=utf-8', assets.oidc);
-    }
-
-    @Get('portal.css')
-    css(@Res({ passthrough: true }) response: HeaderSink): string {
-      return asset(response, 'text/css; charset=utf-8', assets.css);
+    @Get(':file')
+    asset(@Param('file') file: string, @Res({ passthrough: true }) response: HeaderSink): string {
+      const found = assets.get(file);
+      if (!found) throw new NotFoundException();
+      common(response, found.type);
+      response.setHeader('Cache-Control', 'no-cache');
+      return found.body;
     }
   }
   return PortalController;

@@ -72,6 +72,8 @@ export interface EisRegistry {
   find(eid: string): Promise<EuiccRecord | undefined>;
   /** The eUICC holding `iccid`, if any (ICCIDs are unique across the registry). */
   findByIccid(iccid: string): Promise<ProfileRecord | undefined>;
+  /** Profiles of one MNO, by EID then ICCID, at most `limit` (the operator console's fleet, fleet.ts). */
+  profilesOfMno(mnoId: string, limit: number): Promise<ProfileRecord[]>;
   /** Inserts a new eUICC with its profiles and its ISD-R key set (sealed at rest). Throws {@link DuplicateEidError}. */
   register(record: EuiccRecord, isdRKeys: IsdRKeySet): Promise<void>;
   /** The ISD-R key set of `eid` (opened from its sealed form), for ES5. */

@@ -1,31 +1,22 @@
-/* global document, fetch, FormData, history, location, URLSearchParams */
+/* global CSS, document, history, location, sessionStorage, URLSearchParams */
 /**
- * The owner portal (docs/owner-registry.md): plain DOM, no framework. Every value from the IdP or the
- * API reaches the page through textContent / value / setAttribute, never innerHTML. API calls carry
- * the ID token as `Authorization: Bearer`; refusals show their stable `code` in the status area.
+ * The owner portal (docs/owner-registry.md): plain DOM, no framework, no inline script or style
+ * (strict CSP). Every value from the IdP or the API reaches the page as text, never HTML. A refusal
+ * shows next to the form that caused it, in plain words with its code, and in the status line.
  */
+import { ApiError, createApi, plainWords } from './api.js';
+import { byTestId, el, formValues } from './dom.js';
+import { bindManage, loadManage, resetManage, restoreTransferDraft } from './manage.js';
 import { OidcClient, OidcError } from './oidc.js';
 
 const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? '';
-const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 
-const oidc = new OidcClient({
-  issuer: meta('rsp-idp-issuer'),
-  clientId: meta('rsp-client-id'),
-  redirectUri: `${location.origin}/portal`,
-});
+const oidc = new OidcClient({ issuer: meta('rsp-idp-issuer'), clientId: meta('rsp-client-id'), redirectUri: `${location.origin}/portal` });
+const api = createApi(() => oidc.currentSession(), () => render());
 
-/** Devices of the last listing, by EID. */
+/** Devices of the last listing, by EID; profiles per EID as the operators last reported them. */
 let devices = new Map();
-
-class ApiError extends Error {
-  constructor(httpStatus, code, message, stepUpRequired) {
-    super(message);
-    this.httpStatus = httpStatus;
-    this.code = code;
-    this.stepUpRequired = stepUpRequired;
-  }
-}
+const profilesByEid = new Map();
 
 function setStatus(message, kind = 'info') {
   const status = byTestId('status');
@@ -33,148 +24,111 @@ function setStatus(message, kind = 'info') {
   status.dataset.kind = kind;
 }
 
-function showError(error) {
+/** Status line: `CODE: detail`; beside the form: the plain sentence and the code. */
+function showError(error, formKey) {
   const code = error && typeof error.code === 'string' ? error.code : 'ERR_PORTAL_UNEXPECTED';
   const message = error instanceof ApiError || error instanceof OidcError ? error.message : 'Something went wrong';
   setStatus(message && message !== code ? `${code}: ${message}` : code, 'error');
-}
-
-/** `el('li', { 'data-testid': 'x' }, 'text', child)`: text children become text nodes. */
-function el(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) if (value !== undefined && value !== null) element.setAttribute(name, String(value));
-  for (const child of children) element.append(typeof child === 'string' ? document.createTextNode(child) : child);
-  return element;
-}
-
-async function api(method, path, body) {
-  const session = oidc.currentSession();
-  if (!session) {
-    render(); // the ID token expired: back to the sign-in screen
-    throw new ApiError(401, 'ERR_PORTAL_SIGNED_OUT', 'Your sign-in expired: sign in again', false);
+  const box = formKey ? byTestId(`${formKey}-error`) : null;
+  if (box) {
+    box.replaceChildren(el('span', {}, plainWords(error)), ' ', el('code', { 'data-testid': `${formKey}-error-code` }, code));
+    box.hidden = false;
   }
-  const headers = { accept: 'application/json', authorization: `Bearer ${session.idToken}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      credentials: 'omit',
-      cache: 'no-store',
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch {
-    throw new ApiError(0, 'ERR_PORTAL_REGISTRY_UNREACHABLE', 'The registry cannot be reached', false);
-  }
-  const text = await response.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!response.ok) {
-    const problem = data && typeof data === 'object' ? (data.error && typeof data.error === 'object' ? data.error : data) : {};
-    const code = typeof problem.code === 'string' ? problem.code : `HTTP_${response.status}`;
-    const message = typeof problem.message === 'string' ? problem.message : '';
-    // RFC 9470 §3: insufficient_user_authentication asks for a fresh login.
-    const stepUp = code === 'ERR_IDENTITY_STEP_UP_REQUIRED' || /insufficient_user_authentication/.test(response.headers.get('www-authenticate') ?? '');
-    throw new ApiError(response.status, code, message, stepUp);
-  }
-  return data;
 }
 
-const eidPath = (eid) => encodeURIComponent(eid);
-
-/* ---------- rendering ---------- */
-
-function renderUser(session) {
-  const { claims } = session;
-  byTestId('user-iss').textContent = String(claims.iss ?? '');
-  byTestId('user-sub').textContent = String(claims.sub ?? '');
-  byTestId('user-auth-time').textContent = typeof claims.auth_time === 'number' ? new Date(claims.auth_time * 1000).toISOString() : 'unknown';
-  const grantIss = byTestId('grant-iss');
-  if (!grantIss.value) grantIss.value = String(claims.iss ?? '');
+function clearError(formKey) {
+  const box = byTestId(`${formKey}-error`);
+  if (box) {
+    box.hidden = true;
+    box.replaceChildren();
+  }
 }
 
-function grantSubject(grant) {
-  const subject = grant.subject && typeof grant.subject === 'object' ? grant.subject : grant;
-  return { iss: String(subject.iss ?? ''), sub: String(subject.sub ?? '') };
-}
+const STATUS_WORDS = { Active: 'working', Suspended: 'blocked', Revoked: 'retired' };
 
 function renderGrant(grant) {
-  const { iss, sub } = grantSubject(grant);
-  const via = grant.groupId ? ` via group ${grant.groupId}` : '';
-  return el(
-    'li',
-    { 'data-testid': 'grant', 'data-role': grant.role, 'data-sub': sub, 'data-iss': iss },
-    el('strong', {}, String(grant.role ?? '?')),
-    ` ${sub} @ ${iss}${via}`,
-  );
+  const sub = String(grant.sub ?? grant.subject?.sub ?? '');
+  const iss = String(grant.iss ?? grant.subject?.iss ?? '');
+  return el('li', { 'data-testid': 'grant', 'data-role': grant.role, 'data-sub': sub, 'data-iss': iss }, el('strong', {}, sub), ` · ${grant.role ?? '?'}${grant.groupId ? ' (household)' : ''}`);
+}
+
+function profileLine(eid) {
+  const known = profilesByEid.get(eid);
+  if (!known) return 'Checking the mobile operator…';
+  const enabled = known.profiles.find((profile) => profile.state === 'Enabled');
+  if (enabled) return `Operator ${enabled.mnoId} · plan ${enabled.profileType ?? 'unknown'} · on`;
+  if (known.profiles.length > 0) return `Operator ${known.profiles[0].mnoId} · profile off`;
+  return known.unavailable.length > 0 ? 'Operator not reachable right now' : 'No mobile operator yet';
 }
 
 function renderDevice(device, grants) {
   const session = oidc.currentSession();
-  const mine = grants.find((grant) => {
-    const subject = grantSubject(grant);
-    return session && subject.iss === session.claims.iss && subject.sub === session.claims.sub;
-  });
-  const myRole = device.role ?? device.myRole ?? mine?.role ?? '';
+  const mine = grants.find((grant) => session && grant.iss === session.claims.iss && grant.sub === session.claims.sub);
+  const myRole = device.role ?? mine?.role ?? '';
+  const status = String(device.status ?? '?');
   return el(
     'li',
-    { 'data-testid': 'device', 'data-eid': device.eid, 'data-role': myRole, 'data-status': device.status ?? '' },
-    el('div', { class: 'device-title' }, el('strong', { 'data-testid': 'device-model' }, String(device.model ?? 'device')), ' ', el('code', { 'data-testid': 'device-url' }, String(device.deviceUrl ?? ''))),
-    el(
-      'div',
-      {},
-      'EID ',
-      el('code', { 'data-testid': 'device-eid' }, String(device.eid ?? '')),
-      ' · status ',
-      el('span', { 'data-testid': 'device-status' }, String(device.status ?? '?')),
-      ' · my role ',
-      el('span', { 'data-testid': 'device-role' }, String(myRole || '?')),
-    ),
-    el('ul', { 'data-testid': 'grants', class: 'grants' }, ...grants.map(renderGrant)),
+    { 'data-testid': 'device', 'data-eid': device.eid, 'data-role': myRole, 'data-status': status, class: 'card' },
+    el('div', { class: 'device-title' }, el('strong', { 'data-testid': 'device-model' }, String(device.model ?? 'device')), el('span', { class: `badge badge-${status.toLowerCase()}`, 'data-testid': 'device-status', title: STATUS_WORDS[status] ?? '' }, status)),
+    el('p', { 'data-testid': 'device-profile', class: 'profile-line' }, profileLine(device.eid)),
+    el('p', { class: 'meta' }, 'You are ', el('span', { 'data-testid': 'device-role' }, String(myRole || '?')), ' · ', el('code', { 'data-testid': 'device-url' }, String(device.deviceUrl ?? ''))),
+    el('details', {}, el('summary', {}, 'People and identifiers'), el('ul', { 'data-testid': 'grants', class: 'grants' }, ...grants.map(renderGrant)), el('p', { class: 'meta' }, 'EID ', el('code', { 'data-testid': 'device-eid' }, String(device.eid ?? '')))),
+    el('button', { type: 'button', 'data-testid': 'device-manage', 'data-eid': device.eid }, `Manage ${device.model ?? 'device'}`),
   );
 }
 
-function renderDeviceSelect() {
-  const select = byTestId('device-select');
-  const previous = select.value;
-  select.replaceChildren(...[...devices.values()].map((device) => el('option', { value: device.eid }, `${device.model ?? 'device'} – ${device.deviceUrl ?? device.eid}`)));
-  if (devices.has(previous)) select.value = previous;
-}
-
-/** GET /me/devices, then each device's grants (GET /devices/{eid}) unless the listing has them. */
-async function refreshDevices() {
-  const listing = await api('GET', '/me/devices');
-  const list = Array.isArray(listing) ? listing : Array.isArray(listing?.devices) ? listing.devices : [];
-  const details = await Promise.all(
-    list.map(async (entry) => {
-      const device = entry.device && typeof entry.device === 'object' ? { ...entry.device, ...entry, device: undefined } : entry;
-      if (Array.isArray(entry.grants)) return { device, grants: entry.grants };
-      const detail = await api('GET', `/devices/${eidPath(device.eid)}`);
-      const merged = detail?.device && typeof detail.device === 'object' ? { ...device, ...detail.device } : { ...device, ...detail };
-      if (detail?.status && typeof detail.status === 'string') merged.status = detail.status;
-      return { device: merged, grants: Array.isArray(detail?.grants) ? detail.grants : [] };
+/** The operators' view of each device's profiles (ES2 GetEIS through the registry), in the background. */
+async function refreshProfiles(eids) {
+  await Promise.all(
+    eids.map(async (eid) => {
+      try {
+        profilesByEid.set(eid, await api('GET', `/devices/${encodeURIComponent(eid)}/profiles`));
+      } catch {
+        profilesByEid.set(eid, { profiles: [], unavailable: [{ mnoId: '?', reason: 'unreachable' }] });
+      }
+      const line = document.querySelector(`[data-testid="device"][data-eid="${CSS.escape(eid)}"] [data-testid="device-profile"]`);
+      if (line) line.textContent = profileLine(eid);
     }),
   );
-  devices = new Map(details.map(({ device }) => [device.eid, device]));
+}
+
+/** GET /me/devices, then each device's grants (GET /devices/{eid}). */
+async function refreshDevices({ profiles = false } = {}) {
+  const listing = await api('GET', '/me/devices');
+  const list = Array.isArray(listing?.devices) ? listing.devices : [];
+  const details = await Promise.all(
+    list.map(async (device) => {
+      const detail = await api('GET', `/devices/${encodeURIComponent(device.eid)}`);
+      return { device: { ...device, ...detail, grants: undefined }, grants: Array.isArray(detail?.grants) ? detail.grants : [] };
+    }),
+  );
+  devices = new Map(details.map(({ device, grants }) => [device.eid, { ...device, grants }]));
   byTestId('devices').replaceChildren(...details.map(({ device, grants }) => renderDevice(device, grants)));
   byTestId('devices-empty').hidden = details.length > 0;
-  renderDeviceSelect();
+  const select = byTestId('device-select');
+  const previous = select.value;
+  select.replaceChildren(...details.map(({ device }) => el('option', { value: device.eid }, `${device.model ?? 'device'} (${device.deviceId ?? device.eid})`)));
+  if (devices.has(previous)) select.value = previous;
+  await loadManage(context, select.value || null);
+  if (profiles || details.some(({ device }) => !profilesByEid.has(device.eid))) void refreshProfiles([...devices.keys()]).then(() => loadManage(context, select.value || null, { onlyProfiles: true }));
 }
 
 function render() {
   const session = oidc.currentSession();
   byTestId('signed-out').hidden = session !== null;
   byTestId('signed-in').hidden = session === null;
-  if (session) renderUser(session);
+  byTestId('account').hidden = session === null;
+  if (session) {
+    const { claims } = session;
+    byTestId('user-name').textContent = String(claims.preferred_username ?? claims.name ?? claims.sub ?? '');
+    byTestId('user-iss').textContent = String(claims.iss ?? '');
+    byTestId('user-sub').textContent = String(claims.sub ?? '');
+    byTestId('user-auth-time').textContent = typeof claims.auth_time === 'number' ? new Date(claims.auth_time * 1000).toISOString() : 'unknown';
+    const grantIss = byTestId('grant-iss');
+    if (!grantIss.value) grantIss.value = String(claims.iss ?? '');
+  }
   return session;
 }
-
-/* ---------- actions ---------- */
 
 function selectedEid() {
   const eid = byTestId('device-select').value;
@@ -182,23 +136,20 @@ function selectedEid() {
   return eid;
 }
 
-/** Runs an action with the status area as its outcome; refreshes the device list after a change. */
-function action(busyMessage, run) {
+/** A form's handler: its error box cleared, the outcome in the status line, the list refreshed after a change. */
+function action(formKey, busyMessage, run) {
   return async (event) => {
     event?.preventDefault();
+    clearError(formKey);
     setStatus(busyMessage, 'busy');
     try {
       const message = await run(event);
       if (oidc.currentSession()) await refreshDevices();
       setStatus(message, 'ok');
     } catch (error) {
-      showError(error);
+      showError(error, formKey);
     }
   };
-}
-
-function formValues(form) {
-  return Object.fromEntries([...new URLSearchParams(new FormData(form))].map(([name, value]) => [name, value.trim()]));
 }
 
 const startSignIn = (fresh, resume) => async () => {
@@ -210,96 +161,48 @@ const startSignIn = (fresh, resume) => async () => {
   }
 };
 
+const context = { api, action, showError, clearError, setStatus, selectedEid, startSignIn, devices: () => devices, profilesOf: (eid) => profilesByEid.get(eid), refreshDevices };
+
 function bind() {
   byTestId('sign-in').addEventListener('click', startSignIn(false));
   byTestId('fresh-login').addEventListener('click', startSignIn(true));
-  byTestId('transfer-step-up').addEventListener('click', () => {
-    const resume = { section: 'transfer', eid: byTestId('device-select').value, subscription: byTestId('transfer-subscription').value };
-    return startSignIn(true, resume)();
-  });
   byTestId('sign-out').addEventListener('click', async () => {
     const leaving = await oidc.signOut();
     devices = new Map();
+    profilesByEid.clear();
     byTestId('devices').replaceChildren();
-    byTestId('transfer-result').hidden = true;
-    byTestId('transfer-code').textContent = '';
-    byTestId('transfer-step-up-box').hidden = true;
     for (const form of document.querySelectorAll('form')) form.reset();
+    for (const box of document.querySelectorAll('.form-error')) box.hidden = true;
+    resetManage();
     byTestId('grant-iss').value = '';
+    sessionStorage.removeItem('rsp.portal.draft.transfer');
     render();
     setStatus(leaving ? 'Signing out at the identity provider…' : 'Signed out.', 'ok');
   });
-  byTestId('refresh-devices').addEventListener('click', action('Loading your devices…', async () => 'Devices refreshed.'));
-
-  byTestId('claim-form').addEventListener(
-    'submit',
-    action('Claiming…', async (event) => {
-      const { deviceUrl, claimCode } = formValues(event.target);
-      await api('POST', '/devices/claim', { deviceUrl, claimCode });
-      event.target.reset();
-      return 'Device claimed: you are its owner.';
-    }),
-  );
-
-  byTestId('grant-form').addEventListener(
-    'submit',
-    action('Adding…', async (event) => {
-      const { iss, sub, role } = formValues(event.target);
-      await api('POST', `/devices/${eidPath(selectedEid())}/grants`, { role, iss, sub });
-      byTestId('grant-sub').value = '';
-      return `Added ${sub} as ${role}.`;
-    }),
-  );
-
-  byTestId('transfer-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const stepUpBox = byTestId('transfer-step-up-box');
-    stepUpBox.hidden = true;
-    setStatus('Starting the transfer…', 'busy');
-    try {
-      const { subscription, mnoId, iccid } = formValues(event.target);
-      const body = { subscription, ...(mnoId ? { mnoId } : {}), ...(iccid ? { iccid } : {}) };
-      const result = await api('POST', `/devices/${eidPath(selectedEid())}/transfers`, body);
-      byTestId('transfer-code').textContent = String(result?.transferCode ?? '');
-      byTestId('transfer-expires').textContent = String(result?.expiresAt ?? '');
-      byTestId('transfer-result').hidden = false;
-      setStatus('Transfer started: give the code to the buyer. It works once and expires.', 'ok');
-    } catch (error) {
-      if (error instanceof ApiError && error.stepUpRequired) {
-        stepUpBox.hidden = false;
-        setStatus(`${error.code}: starting a transfer needs a fresh sign-in. Use “Sign in again (fresh login)”, then start the transfer again.`, 'error');
-      } else {
-        showError(error);
-      }
-    }
+  byTestId('refresh-devices').addEventListener('click', action('devices', 'Loading your devices…', async () => {
+    await refreshDevices({ profiles: true });
+    return 'Devices refreshed.';
+  }));
+  byTestId('devices').addEventListener('click', (event) => {
+    const button = event.target.closest('[data-testid="device-manage"]');
+    if (!button) return;
+    byTestId('device-select').value = button.dataset.eid;
+    void loadManage(context, button.dataset.eid);
+    byTestId('device-select').focus();
   });
-
-  byTestId('suspend-form').addEventListener(
-    'submit',
-    action('Suspending…', async (event) => {
-      const { reason } = formValues(event.target);
-      await api('POST', `/devices/${eidPath(selectedEid())}/suspend`, { reason });
-      return `Device suspended (${reason}).`;
-    }),
-  );
-
-  byTestId('redeem-form').addEventListener(
-    'submit',
-    action('Redeeming…', async (event) => {
-      const { deviceUrl, transferCode } = formValues(event.target);
-      await api('POST', '/transfers/redeem', { deviceUrl, transferCode });
-      event.target.reset();
-      return 'Transfer complete: the device is yours.';
-    }),
-  );
-}
-
-/** After a step-up started from the transfer form: same device and choice preselected, not resubmitted. */
-function applyResume(resume) {
-  if (!resume || resume.section !== 'transfer') return;
-  if (devices.has(resume.eid)) byTestId('device-select').value = resume.eid;
-  if (resume.subscription === 'leave' || resume.subscription === 'pass') byTestId('transfer-subscription').value = resume.subscription;
-  byTestId('transfer-submit').focus();
+  byTestId('claim-form').addEventListener('submit', action('claim', 'Adding the device…', async (event) => {
+    const { deviceUrl, claimCode } = formValues(event.target);
+    await api('POST', '/devices/claim', { deviceUrl, claimCode });
+    event.target.reset();
+    return 'Device claimed: you are its owner.';
+  }));
+  byTestId('redeem-form').addEventListener('submit', action('redeem', 'Taking ownership…', async (event) => {
+    const { deviceUrl, transferCode } = formValues(event.target);
+    await api('POST', '/transfers/redeem', { deviceUrl, transferCode });
+    event.target.reset();
+    return 'Transfer complete: the device is yours.';
+  }));
+  bindManage(context);
 }
 
 async function main() {
@@ -325,7 +228,7 @@ async function main() {
   }
   try {
     await refreshDevices();
-    applyResume(resume);
+    if (resume?.section === 'transfer') restoreTransferDraft(context);
     setStatus(signedInNow ? `Signed in as ${session.claims.sub}.` : `Welcome back, ${session.claims.sub}.`, 'ok');
   } catch (error) {
     showError(error);

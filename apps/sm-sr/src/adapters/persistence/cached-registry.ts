@@ -68,6 +68,11 @@ export class CachedEisRegistry implements EisRegistry {
     return record && structuredClone(record);
   }
 
+  /** Not cached: a console read, straight from the database every write goes through. */
+  profilesOfMno(mnoId: string, limit: number): Promise<ProfileRecord[]> {
+    return this.inner.profilesOfMno(mnoId, limit);
+  }
+
   async findByIccid(iccid: string): Promise<ProfileRecord | undefined> {
     const eid = this.eidOfIccid.get(iccid);
     if (eid === undefined && this.complete) return undefined;

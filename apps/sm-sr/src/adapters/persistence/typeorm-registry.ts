@@ -55,6 +55,11 @@ export class TypeOrmEisRegistry implements EisRegistry {
     return row ? toProfile(row) : undefined;
   }
 
+  async profilesOfMno(mnoId: string, limit: number): Promise<ProfileRecord[]> {
+    const rows = await this.dataSource.getRepository(SmsrProfileEntity).find({ where: { mnoId }, order: { eid: 'ASC', iccid: 'ASC' }, take: limit });
+    return rows.map(toProfile);
+  }
+
   /** Every profile's ICCID and EID (cached-registry.ts builds its complete ICCID index from it at start). */
   async profileLocations(): Promise<Array<{ iccid: string; eid: string }>> {
     return (await this.dataSource.query(`SELECT "iccid", "eid" FROM ${tableOf(this.dataSource, SmsrProfileEntity)}`)) as Array<{ iccid: string; eid: string }>;
