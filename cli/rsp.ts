@@ -12,6 +12,7 @@ import { ContractFailure } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import { CliTransportError, endpointUrl, postFunction } from './http';
 import { hintsFor } from './hints';
+import { watchTransaction } from './watch';
 import { LoginError, ownerLogin } from './login';
 import { runScenarioCommand, type ScenarioRunOptions } from './scenario';
 import { EXIT, exitCodeFor, formatResponse } from './output';
@@ -40,6 +41,7 @@ interface GlobalOptions {
   smsrUrl: string;
   apiKey?: string;
   consent?: string;
+  watch?: boolean;
   requester: string;
   callId?: string;
   validity?: number;
@@ -78,6 +80,7 @@ function buildProgram(
     .option('--call-id <id>', 'header.functionCallIdentifier, the idempotency key (default: a fresh UUID)')
     .option('--validity <seconds>', 'header.validityPeriod in seconds', seconds)
     .option('--json', 'print the raw JSON response')
+    .option('--watch', "follow an ES2 call's steps while it runs (on stderr), from the SM-DP's transaction stream")
     .option('--timeout <seconds>', `seconds to wait for the answer (default: validity + 10, else ${DEFAULT_TIMEOUT_SECONDS})`, positiveSeconds)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
@@ -221,12 +224,28 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
     const baseUrl = request.interface === 'es2' ? globals.smdpUrl : globals.smsrUrl;
     // The consent goes to the SM-DP only (ES2 checks it, docs/owner-registry.md): no other service sees the token.
     const ownerConsent = request.interface === 'es2' ? (globals.consent ?? io.env.RSP_OWNER_CONSENT) : undefined;
-    const answer = await postFunction(endpointUrl(baseUrl, request.path), request.body, {
-      apiKey: globals.apiKey ?? io.env.RSP_API_KEY,
-      ...(ownerConsent ? { ownerConsent } : {}),
-      timeoutMs: timeoutMs(globals),
-      ...(io.fetch ? { fetch: io.fetch } : {}),
-    });
+    const apiKey = globals.apiKey ?? io.env.RSP_API_KEY;
+    // --watch: the progress stream is opened beside the call and closed once the answer is in.
+    const stopWatching = new AbortController();
+    const callId = (request.body as { header?: { functionCallIdentifier?: string } }).header?.functionCallIdentifier;
+    const watching =
+      globals.watch && request.interface === 'es2' && callId
+        ? watchTransaction({ smdpUrl: globals.smdpUrl, apiKey, callId, progress: (text) => io.stderr(`${text}\n`), signal: stopWatching.signal, ...(io.fetch ? { fetch: io.fetch } : {}) })
+        : undefined;
+    let answer;
+    try {
+      answer = await postFunction(endpointUrl(baseUrl, request.path), request.body, {
+        apiKey,
+        ...(ownerConsent ? { ownerConsent } : {}),
+        timeoutMs: timeoutMs(globals),
+        ...(io.fetch ? { fetch: io.fetch } : {}),
+      });
+    } finally {
+      // Let the stream print its last step (it ends by itself at "done"), then stop it.
+      if (watching) await Promise.race([watching, new Promise((resolve) => setTimeout(resolve, 500))]);
+      stopWatching.abort();
+      await watching;
+    }
     if (globals.json) line(JSON.stringify(answer.body, null, 2));
     else {
       formatResponse(request.functionName, answer.status, answer.body).forEach(line);

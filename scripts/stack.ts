@@ -8,7 +8,7 @@ import type { JSONWebKeySet } from 'jose';
 import { join } from 'node:path';
 import { FileCardStore } from '@rsp/card';
 import { consentJwks, freshConsentKeys, type ConsentKeys } from '@rsp/config';
-import type { BrokerPrincipal } from '@rsp/contracts';
+import type { BrokerPrincipal, SequenceHop } from '@rsp/contracts';
 import {
   MqttCredentialStore,
   brokerTlsFromPki,
@@ -25,6 +25,7 @@ import { startSmSr, type SmSrHandle } from '../apps/sm-sr/src/app';
 import { startOwnerRegistry, type OwnerRegistryHandle } from '../apps/owner-registry/src/app';
 import { OWNER_CLI_CLIENT_ID, OWNER_PORTAL_CLIENT_ID, startDevIdp, type DevIdp } from '../apps/owner-registry/src/dev-idp/dev-idp';
 import { startConsole, type ConsoleHandle } from '../apps/console/src/console-server';
+import { renderSequenceSvg } from '@rsp/scenario';
 import type { DeviceModel } from '../simulator/src/device';
 import { registerCard } from '../simulator/src/eum';
 import { Fleet } from '../simulator/src/fleet';
@@ -336,7 +337,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     let operatorConsole: ConsoleHandle | undefined;
     if (options.console) {
-      operatorConsole = await startConsole({ port: options.console.port ?? 0, ...(options.httpHost ? { host: options.httpHost } : {}), smdpUrl: smdp.httpUrl, smsrUrl: smsr.httpUrl });
+      operatorConsole = await startConsole({
+        port: options.console.port ?? 0,
+        ...(options.httpHost ? { host: options.httpHost } : {}),
+        smdpUrl: smdp.httpUrl,
+        smsrUrl: smsr.httpUrl,
+        // The SM-DP's transaction hops as a message sequence diagram (the scenario reports' renderer).
+        renderSequence: (hops) => renderSequenceSvg(hops as SequenceHop[], { title: 'transaction' }),
+      });
       closers.push(() => operatorConsole?.close() ?? Promise.resolve());
     }
 

@@ -52,6 +52,8 @@ export interface Testbed {
   readonly stack: Stack;
   /** The EID of a named device. */
   eid(device: string): string;
+  /** An operator's API key (a test key of this testbed), for tools under test such as the CLI. */
+  apiKey(mnoId: string): string;
   readonly hops: SequenceHop[];
   es2: { call(functionName: string, params: Record<string, unknown>, options?: CallOptions): Promise<CallResult> };
   es4: { call(functionName: string, params: Record<string, unknown>, options?: CallOptions): Promise<CallResult> };
@@ -146,6 +148,11 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
     stack,
     hops,
     eid,
+    apiKey: (mnoId) => {
+      const key = keyOf.get(mnoId);
+      if (!key) throw new Error(`no operator ${mnoId}`);
+      return key;
+    },
     notifications,
     logs,
     es2: gsma('ES2', stack.smdp.httpUrl),

@@ -160,6 +160,13 @@ const KEY_B = randomBytes(16).toString('hex');
     await statusMatches(/Download done: ICCID \d+/);
     await page.locator('[data-testid="transaction"][data-status="Executed-Success"]').first().waitFor();
     await page.locator('[data-testid="notification"]').filter({ hasText: 'now Enabled' }).first().waitFor();
+    // The download was followed step by step (the SM-DP's transaction stream) and is drawn as a sequence diagram.
+    await page.locator('[data-testid="tx-step"]').filter({ hasText: 'es3.SendData' }).first().waitFor();
+    await page.locator('[data-testid="hop"][data-interface="ES3"]').first().waitFor();
+    await page.waitForFunction(() => {
+      const image = (globalThis as unknown as BrowserGlobals).document.querySelector('[data-testid="tx-diagram"]') as unknown as { complete: boolean; naturalWidth: number; hidden: boolean } | null;
+      return image !== null && !image.hidden && image.complete && image.naturalWidth > 0;
+    });
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'console-download.png'), fullPage: true });
   }, STEP_MS);
 

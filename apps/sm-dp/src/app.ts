@@ -24,12 +24,14 @@ import { FunctionStatusExceptionFilter } from './adapters/http-exception.filter'
 import { InventoryController } from './adapters/inventory.controller';
 import { DeviceStatusSubscriber } from '@rsp/mqtt-transport';
 import { MqttEs3Client } from './adapters/mqtt-es3-client';
+import { TransactionLog, tracedEs3Client } from './adapters/traced-es3-client';
+import { TransactionsController } from './adapters/transactions.controller';
 import { outboxNotificationQueue } from './adapters/notification-queue';
 import { openApiComponents } from './adapters/openapi';
 import { smDpOutboxDelivery } from './adapters/outbox-delivery';
 import { smdpEntities, smdpMigrations } from './adapters/persistence';
 import { typeOrmInventoryStore } from './adapters/typeorm-inventory-store';
-import { ES2_SERVICE, INVENTORY_API, NOTIFIER } from './adapters/tokens';
+import { ES2_SERVICE, INVENTORY_API, NOTIFIER, TRANSACTION_LOG } from './adapters/tokens';
 import { DownloadService, type Logger } from './domain/download-service';
 import { Es2Service } from './domain/es2-service';
 import type { Es3Client } from './domain/es3-client';
@@ -167,7 +169,8 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
 
     const outbox = new Outbox(dataSource, options.outboxBackoff ? { backoff: options.outboxBackoff } : {});
     const notifier = new Notifier(outboxNotificationQueue(outbox, dataSource), inventory, options.smdpId, options.topicPrefix ?? TOPIC_ROOT);
-    const es3 = new Es3Gateway(es3Client, options.smdpId, options.es3TimeoutMs ?? 30_000);
+    const transactions = new TransactionLog();
+    const es3 = new Es3Gateway(tracedEs3Client(es3Client, transactions), options.smdpId, options.es3TimeoutMs ?? 30_000);
     const downloads = new DownloadService(
       (flows, flowOptions) => new StateMachine(dataSource, flows, flowOptions),
       {
@@ -201,7 +204,7 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
       ...(options.replayWaitMs !== undefined ? { maxReplayWaitMs: options.replayWaitMs } : {}),
     });
 
-    const http = await startHttp(options, { es2, inventoryApi: new InventoryApi(inventory) }, nestLogger);
+    const http = await startHttp(options, { es2, inventoryApi: new InventoryApi(inventory), transactions }, nestLogger);
     closers.push(() => http.close());
     const callbacks = await startCallbacks(options, publisher, notifier, nestLogger);
     closers.push(() => callbacks.close());
@@ -241,16 +244,17 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
 
 async function startHttp(
   options: SmDpOptions,
-  services: { es2: Es2Service; inventoryApi: InventoryApi },
+  services: { es2: Es2Service; inventoryApi: InventoryApi; transactions: TransactionLog },
   logger: LoggerService,
 ): Promise<INestApplication> {
   @Module({})
   class SmDpHttpModule {}
   const module: DynamicModule = {
     module: SmDpHttpModule,
-    controllers: [Es2Controller, InventoryController],
+    controllers: [Es2Controller, InventoryController, TransactionsController],
     providers: [
       { provide: ES2_SERVICE, useValue: services.es2 },
+      { provide: TRANSACTION_LOG, useValue: services.transactions },
       { provide: INVENTORY_API, useValue: services.inventoryApi },
     ],
   };

@@ -103,6 +103,8 @@ export const ERROR_STATUS_MAP: Readonly<Record<string, Row>> = {
   // A card's non-volatile memory (the simulator's store) unreadable: the card is out of order
   ERR_CARD_STORE_INVALID_EID: EXECUTION_ERROR,
   ERR_CARD_STORE_CORRUPT: row(SUBJECT.EUICC, REASON.INACCESSIBLE, 'eUICC unreachable'),
+  // @rsp/scenario: a scenario file names a value it never defined (a test author's mistake, never a service's)
+  ERR_SCENARIO_VALUE: EXECUTION_ERROR,
   // @rsp/mqtt-transport (service requests; a Remote error carries the remote code, mapped by its own row)
   ERR_MQTT_BROKER_PORT_IN_USE: EXECUTION_ERROR,
   // Broker identities (docs/security.md): a deployment fault, never the requester's

@@ -8,7 +8,6 @@
 
 const KEY = 'rsp.console.credentials';
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
-const TERMINAL = new Set(['Executed-Success', 'Executed-WithWarning', 'Failed', 'Expired']);
 
 /** Calls started from this tab (kept with the SM-DP's list, which may not name them all). */
 const localTransactions = new Map();
@@ -310,7 +309,8 @@ async function openTransaction(id) {
     const label = typeof data === 'object' && data ? (data.step ?? data.name ?? data.label ?? name) : String(data);
     const state = typeof data === 'object' && data ? (data.status?.status ?? data.status ?? data.state ?? '') : '';
     byTestId('tx-steps').append(el('li', { 'data-testid': 'tx-step' }, `${label}${state ? `: ${state}` : ''}`));
-    return !(TERMINAL.has(state) || name === 'end' || name === 'done');
+    // A step's own status (an ES3 call that ended) is not the transaction's end: only "done" is.
+    return !(label === 'done' || name === 'end' || name === 'done');
   });
   await finish();
 }

@@ -1,0 +1,59 @@
+/**
+ * `--watch`: follows an ES2 call while it runs, from the SM-DP's transaction stream
+ * (`GET /transactions/{functionCallIdentifier}/events`, Server-Sent Events; docs/services.md "Transactions"),
+ * and prints each step on stderr as it starts and ends (stdout keeps the SGP.02 result line for scripts).
+ */
+export interface WatchOptions {
+  smdpUrl: string;
+  apiKey: string | undefined;
+  callId: string;
+  /** Where progress lines go. */
+  progress: (line: string) => void;
+  fetch?: typeof fetch;
+  /** Aborted once the call itself has answered. */
+  signal: AbortSignal;
+}
+
+/** Prints the steps until the stream says `done`, the call answers, or the stream is unavailable. */
+export async function watchTransaction(options: WatchOptions): Promise<void> {
+  const doFetch = options.fetch ?? fetch;
+  const started = Date.now();
+  const since = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s`;
+  let response: Response;
+  try {
+    response = await doFetch(`${options.smdpUrl.replace(/\/+$/, '')}/transactions/${encodeURIComponent(options.callId)}/events`, {
+      headers: { accept: 'text/event-stream', ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) },
+      signal: options.signal,
+    });
+  } catch {
+    return; // the call answered first, or the SM-DP is unreachable (the call itself reports that)
+  }
+  if (!response.ok || !response.body) {
+    options.progress(`  (no progress stream from the SM-DP: HTTP ${response.status})`);
+    return;
+  }
+  options.progress(`  following ${options.callId}`);
+  const decoder = new TextDecoder();
+  let buffered = '';
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const event = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const data = event.split('\n').find((line) => line.startsWith('data: '));
+        if (!data) continue;
+        const step = JSON.parse(data.slice(6)) as { step?: string; state?: string; status?: string; durationMs?: number };
+        if (step.step === 'done') {
+          options.progress(`${since()}  done: ${step.status ?? '?'}`);
+          return;
+        }
+        const mark = step.state === 'running' ? '…' : step.state === 'done' ? '✔' : '✘';
+        options.progress(`${since()}  ${mark} ${step.step}${step.state !== 'running' && step.status ? `  ${step.status}` : ''}${step.durationMs !== undefined ? ` (${step.durationMs} ms)` : ''}`);
+      }
+    }
+  } catch {
+    // aborted once the answer is in: nothing more to show
+  }
+}
