@@ -15,7 +15,7 @@ import { generateTestPki, OID, REVOKED_TEST_SERIAL, type TestPki } from '../src'
 const crypto = new Crypto();
 x509.cryptoProvider.set(crypto);
 
-const policies = (certificate: x509.X509Certificate): string[] =>
+const policies = (certificate: x509.X509Certificate): readonly string[] =>
   certificate.getExtension(x509.CertificatePolicyExtension)?.policies ?? [];
 
 describe.each(['P-256', 'brainpoolP256r1'] as const)('the %s test PKI read by @peculiar/x509', (curve) => {
