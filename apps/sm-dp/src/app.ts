@@ -13,7 +13,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { MqttClient } from 'mqtt';
 import type { DataSource } from 'typeorm';
-import { TOPIC_ROOT, isId, type FunctionFrame } from '@rsp/contracts';
+import { TOPIC_ROOT, functionPaths, isId, type FunctionFrame } from '@rsp/contracts';
 import { ConsentVerifier, HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '@rsp/identity';
 import type { JSONWebKeySet } from 'jose';
 import { IdempotencyStore, Outbox, OutboxRelay, SecretBox, StateMachine, openDataSource, type BackoffPolicy } from '@rsp/persistence';
@@ -269,6 +269,9 @@ async function startHttp(
     .build();
   const document = SwaggerModule.createDocument(app, config);
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...openApiComponents } };
+  // One operation per ES2 function, its schemas from the contracts' own checks (libs/contracts openapi.ts); the
+  // generic `{functionName}` form stays listed after them for clients that route by name.
+  document.paths = { ...(functionPaths('ES2', 'X-API-Key') as typeof document.paths), ...document.paths };
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   await app.listen(options.httpPort, options.httpHost ?? '127.0.0.1');
   return app;

@@ -11,7 +11,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
-import { ContractError, topicLevel } from '@rsp/contracts';
+import { ContractError, functionPaths, topicLevel } from '@rsp/contracts';
 import { connectMqtt, RspMqttServer, RspRequester, type MqttCredentials } from '@rsp/mqtt-transport';
 import { driverOf, IdempotencyStore, MemoryIdempotencyStore, openDataSource, Outbox, OutboxRelay, SecretBox, type BackoffPolicy } from '@rsp/persistence';
 import type { IsdRKeySet } from '@rsp/offcard';
@@ -240,7 +240,14 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
         .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'X-API-Key')
         .build(),
     );
-    SwaggerModule.setup('docs', app, document);
+    // One operation per ES1 and ES4 function, their schemas from the contracts' own checks (libs/contracts
+    // openapi.ts); the generic `{functionName}` forms stay listed after them for clients that route by name.
+    document.paths = {
+      ...(functionPaths('ES1', 'X-API-Key') as typeof document.paths),
+      ...(functionPaths('ES4', 'X-API-Key') as typeof document.paths),
+      ...document.paths,
+    };
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
     const requestServer = new RspMqttServer({
       client: mqtt,
       protocolVersion,

@@ -26,7 +26,7 @@ import type { KeyObject } from 'node:crypto';
 import { ecdsaSignPlain, ecdsaVerifyPlain } from '@rsp/crypto';
 import { ContractError } from './errors';
 import { policyRules, type PolicyRule } from './policy';
-import { aid, arrayOf, boolean, dateTime, eid, hex, iccid, identifier, integer, object, oneOf, optional, string, type Check } from './schema';
+import { aid, arrayOf, boolean, dateTime, eid, hex, iccid, identifier, integer, object, oneOf, optional, string, jsonSchemaOf, withSchema, type Check } from './schema';
 
 /** A security domain as the EIS lists it (ISD-R, ECASD). Key sets are not carried. */
 export interface SecurityDomainInfo {
@@ -193,7 +193,7 @@ const eisShape = object({
  * enforces the SGP.02 invariants: at most one Enabled profile, at most one fall-back profile, and
  * unique ICCIDs and ISD-P AIDs.
  */
-export const eis: Check<Eis> = (value, path) => {
+export const eis: Check<Eis> = withSchema((value: unknown, path: string): Eis => {
   const parsed = eisShape(value, path);
   const at = (index: number, field: string) => `${path ? `${path}.` : ''}profiles[${index}].${field}`;
   const unique = (field: 'iccid' | 'isdpAid') => {
@@ -213,4 +213,4 @@ export const eis: Check<Eis> = (value, path) => {
   atMostOne((profile) => profile.state === 'Enabled', 'state', 'at most one Enabled profile');
   atMostOne((profile) => profile.fallbackAttribute, 'fallbackAttribute', 'at most one fall-back profile');
   return parsed;
-};
+}, jsonSchemaOf(eisShape));

@@ -15,7 +15,7 @@
  * ENABLE/Not-Allowed exists in njiwa's enum; it is kept (it blocks enabling) but SGP.02 may not use it [U].
  */
 import { ContractError } from './errors';
-import { arrayOf, object, oneOf, type Check } from './schema';
+import { arrayOf, jsonSchemaOf, object, oneOf, withSchema, type Check } from './schema';
 
 export const POLICY_SUBJECTS = ['PROFILE'] as const;
 export const POLICY_ACTIONS = ['ENABLE', 'DISABLE', 'DELETE'] as const;
@@ -104,12 +104,13 @@ export const policyRule: Check<PolicyRule> = object({
 });
 
 /** Runtime validator of a rule list: at most one rule per action, so a list cannot contradict itself. */
-export const policyRules: Check<PolicyRule[]> = (value, path) => {
-  const rules = arrayOf(policyRule, { max: POLICY_ACTIONS.length })(value, path);
+const policyRuleList = arrayOf(policyRule, { max: POLICY_ACTIONS.length });
+export const policyRules: Check<PolicyRule[]> = withSchema((value: unknown, path: string): PolicyRule[] => {
+  const rules = policyRuleList(value, path);
   const seen = new Set<PolicyAction>();
   rules.forEach((rule, index) => {
     if (seen.has(rule.action)) throw new ContractError.InvalidParameter(`${path}[${index}].action`, 'at most one rule per action');
     seen.add(rule.action);
   });
   return rules;
-};
+}, { ...jsonSchemaOf(policyRuleList), description: 'POL2 rules, at most one per action (SGP.02 POL2)' });

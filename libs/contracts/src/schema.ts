@@ -6,8 +6,25 @@
 import { isValidEid, isValidIccid } from '@rsp/pki';
 import { ContractError } from './errors';
 
-/** Parses `value` found at `path`; throws ContractError on a contract breach. */
-export type Check<T> = ((value: unknown, path: string) => T) & { readonly optional?: boolean };
+/** A JSON Schema (draft 2020-12 / OpenAPI 3.1) fragment. */
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * Parses `value` found at `path`; throws ContractError on a contract breach. A check made by the combinators
+ * below also carries the JSON Schema of what it accepts (`schema`), so the OpenAPI documents come from the
+ * very checks the services run and cannot drift from them.
+ */
+export type Check<T> = ((value: unknown, path: string) => T) & { readonly optional?: boolean; readonly schema?: JsonSchema };
+
+/** Attaches the JSON Schema of what `check` accepts (for checks written by hand). */
+export function withSchema<C extends Check<unknown>>(check: C, schema: JsonSchema): C {
+  return Object.assign(check, { schema });
+}
+
+/** The JSON Schema of a check (`{}`: anything, for a check that declares none). */
+export function jsonSchemaOf(check: Check<unknown>): JsonSchema {
+  return check.schema ?? {};
+}
 /** A check that also accepts an absent (undefined) value. */
 export type OptionalCheck<T> = Check<T | undefined> & { readonly optional: true };
 
@@ -25,12 +42,18 @@ const invalid = (path: string, expected: string): never => {
 /** Marks a check optional: undefined passes (and the key is left out); null is refused like any bad value. */
 export function optional<T>(check: Check<T>): OptionalCheck<T> {
   const wrapped = (value: unknown, path: string) => (value === undefined ? undefined : check(value, path));
-  return Object.assign(wrapped, { optional: true as const });
+  return Object.assign(wrapped, { optional: true as const, ...(check.schema ? { schema: check.schema } : {}) });
 }
 
 /** An object with the given fields; missing mandatory fields raise MandatoryElementMissing. */
 export function object<S extends Shape>(shape: S): Check<Infer<S>> {
-  return (value, path) => {
+  const schema: JsonSchema = {
+    type: 'object',
+    properties: Object.fromEntries(Object.entries(shape).map(([key, check]) => [key, jsonSchemaOf(check)])),
+  };
+  const required = Object.entries(shape).filter(([, check]) => !check.optional).map(([key]) => key);
+  if (required.length > 0) schema.required = required; // OpenAPI 3.0 refuses an empty list
+  return withSchema((value: unknown, path: string): Infer<S> => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid(path || 'body', 'an object');
     const source = value as Record<string, unknown>;
     const result: Record<string, unknown> = {};
@@ -42,45 +65,47 @@ export function object<S extends Shape>(shape: S): Check<Infer<S>> {
       if (parsed !== undefined) result[key] = parsed;
     }
     return result as Infer<S>;
-  };
+  }, schema);
 }
 
 /** An array whose items all pass `item`, with optional bounds on its length. */
 export function arrayOf<T>(item: Check<T>, bounds: { min?: number; max?: number } = {}): Check<T[]> {
   const { min = 0, max = 1024 } = bounds;
-  return (value, path) => {
+  return withSchema((value: unknown, path: string): T[] => {
     if (!Array.isArray(value)) return invalid(path, 'an array');
     if (value.length < min || value.length > max) return invalid(path, `between ${min} and ${max} items`);
     return value.map((entry, index) => item(entry, `${path}[${index}]`));
-  };
+  }, { type: 'array', items: jsonSchemaOf(item), minItems: min, maxItems: max });
 }
 
 /** A string of 1..maxLength characters, optionally matching `pattern` (described by `expected`). */
 export function string(options: { maxLength?: number; pattern?: RegExp; expected?: string } = {}): Check<string> {
   const { maxLength = 256, pattern, expected = 'a non-empty string' } = options;
-  return (value, path) => {
+  return withSchema((value: unknown, path: string): string => {
     if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) return invalid(path, expected);
     if (pattern !== undefined && !pattern.test(value)) return invalid(path, expected);
     return value;
-  };
+  }, { type: 'string', minLength: 1, maxLength, ...(pattern ? { pattern: pattern.source } : {}), description: expected });
 }
 
 /** One of a fixed set of string literals. */
 export function oneOf<const T extends readonly string[]>(values: T): Check<T[number]> {
-  return (value, path) =>
-    typeof value === 'string' && (values as readonly string[]).includes(value)
-      ? (value as T[number])
-      : invalid(path, `one of ${values.join(', ')}`);
+  return withSchema(
+    (value: unknown, path: string): T[number] =>
+      typeof value === 'string' && (values as readonly string[]).includes(value) ? (value as T[number]) : invalid(path, `one of ${values.join(', ')}`),
+    { type: 'string', enum: [...values] },
+  );
 }
 
-export const boolean: Check<boolean> = (value, path) => (typeof value === 'boolean' ? value : invalid(path, 'a boolean'));
+export const boolean: Check<boolean> = withSchema((value: unknown, path: string): boolean => (typeof value === 'boolean' ? value : invalid(path, 'a boolean')), { type: 'boolean' });
 
 /** A safe integer within [min, max]. */
 export function integer(min = 0, max = Number.MAX_SAFE_INTEGER): Check<number> {
-  return (value, path) =>
-    typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max
-      ? value
-      : invalid(path, `an integer in [${min}, ${max}]`);
+  return withSchema(
+    (value: unknown, path: string): number =>
+      typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max ? value : invalid(path, `an integer in [${min}, ${max}]`),
+    { type: 'integer', minimum: min, maximum: max },
+  );
 }
 
 /** Even-length hexadecimal (upper or lower case), 1..maxBytes bytes. */
@@ -89,12 +114,16 @@ export function hex(maxBytes = 65536): Check<string> {
 }
 
 /** SGP.02 §2.2.2 / Annex J: 32 digits, 89 prefix, MOD 97-10 check digits (delegated to @rsp/pki). */
-export const eid: Check<string> = (value, path) =>
-  typeof value === 'string' && isValidEid(value) ? value : invalid(path, 'a 32-digit EID with valid check digits');
+export const eid: Check<string> = withSchema(
+  (value: unknown, path: string): string => (typeof value === 'string' && isValidEid(value) ? value : invalid(path, 'a 32-digit EID with valid check digits')),
+  { type: 'string', pattern: '^89[0-9]{30}$', description: 'EID: 32 digits, MOD 97-10 check digits (SGP.02 §2.2.2)', example: '89049032123451234512345678901235' },
+);
 
 /** ITU-T E.118 ICCID: 19–20 digits with a Luhn check digit (delegated to @rsp/pki). */
-export const iccid: Check<string> = (value, path) =>
-  typeof value === 'string' && isValidIccid(value) ? value : invalid(path, 'an ICCID with a valid Luhn digit');
+export const iccid: Check<string> = withSchema(
+  (value: unknown, path: string): string => (typeof value === 'string' && isValidIccid(value) ? value : invalid(path, 'an ICCID with a valid Luhn digit')),
+  { type: 'string', pattern: '^89[0-9]{17,18}$', description: 'ICCID: 19 or 20 digits with a Luhn check digit (ITU-T E.118)', example: '89882119900000000012' },
+);
 
 /** ISO/IEC 7816-5 AID: 5..16 bytes as hex. */
 export const aid: Check<string> = string({ maxLength: 32, pattern: /^(?:[0-9A-Fa-f]{2}){5,16}$/, expected: 'a 5..16-byte AID in hex' });
@@ -103,12 +132,12 @@ export const aid: Check<string> = string({ maxLength: 32, pattern: /^(?:[0-9A-Fa
 export const identifier: Check<string> = string({ maxLength: 128, pattern: /^[\x21-\x7E]+$/, expected: 'a printable identifier' });
 
 /** ISO 8601 / XML dateTime or date, e.g. `2026-11-22` or `2026-11-22T05:00:00Z`. */
-export const dateTime: Check<string> = (value, path) =>
-  typeof value === 'string' &&
-  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))?$/.test(value) &&
-  !Number.isNaN(Date.parse(value))
-    ? value
-    : invalid(path, 'an ISO 8601 date or dateTime');
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))?$/;
+export const dateTime: Check<string> = withSchema(
+  (value: unknown, path: string): string =>
+    typeof value === 'string' && DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)) ? value : invalid(path, 'an ISO 8601 date or dateTime'),
+  { type: 'string', pattern: DATE_TIME.source, description: 'ISO 8601 date or dateTime' },
+);
 
 /**
  * Runs `check` on a whole message. The single entry point services use: `parse(es2.downloadProfileRequest, body)`.

@@ -11,7 +11,7 @@
  */
 import { EXECUTION_STATUS, type FunctionExecutionStatus, type StatusCodeData } from '../status';
 import { ContractError } from '../errors';
-import { identifier, integer, object, oneOf, optional, string, type Check, type Infer } from '../schema';
+import { identifier, integer, jsonSchemaOf, object, oneOf, optional, string, withSchema, type Check, type Infer } from '../schema';
 
 export interface RequestHeader {
   /** Who calls (SOAP: WS-Addressing From); checked against the authenticated peer by the service. */
@@ -50,13 +50,14 @@ export const statusCodeData: Check<StatusCodeData> = object({
 });
 
 /** Validates a FunctionExecutionStatus; a Failed or Expired status must carry statusCodeData. */
-export const functionExecutionStatus: Check<FunctionExecutionStatus> = (value, path) => {
-  const parsed = object({ status: oneOf(EXECUTION_STATUS), statusCodeData: optional(statusCodeData) })(value, path);
+const executionStatusShape = object({ status: oneOf(EXECUTION_STATUS), statusCodeData: optional(statusCodeData) });
+export const functionExecutionStatus: Check<FunctionExecutionStatus> = withSchema((value: unknown, path: string): FunctionExecutionStatus => {
+  const parsed = executionStatusShape(value, path);
   if ((parsed.status === 'Failed' || parsed.status === 'Expired') && parsed.statusCodeData === undefined) {
     throw new ContractError.MandatoryElementMissing(`${path ? `${path}.` : ''}statusCodeData`);
   }
   return parsed;
-};
+}, { ...jsonSchemaOf(executionStatusShape), description: 'SGP.02 §5.1 functionExecutionStatus; Failed and Expired carry statusCodeData' });
 
 export const responseHeader: Check<ResponseHeader> = object({ functionExecutionStatus });
 
@@ -76,11 +77,12 @@ export function response<S extends Shape>(output: S): Check<FunctionResponse<Par
   const whenExecuted = object({ header: responseHeader, ...output });
   const optionalOutput = Object.fromEntries(Object.entries(output).map(([key, check]) => [key, optional(check)]));
   const whenNot = object({ header: responseHeader, ...optionalOutput });
-  return (value, path) => {
+  // The document shows the outputs as optional: a Failed or Expired answer leaves them out.
+  return withSchema((value: unknown, path: string): FunctionResponse<Partial<Infer<S>>> => {
     const header = object({ header: responseHeader })(value, path).header;
     const executed = header.functionExecutionStatus.status.startsWith('Executed');
     return (executed ? whenExecuted : whenNot)(value, path) as FunctionResponse<Partial<Infer<S>>>;
-  };
+  }, jsonSchemaOf(whenNot));
 }
 
 /** The fields every notification of a profile change carries (SGP.02 §5.x Handle*Notification). */

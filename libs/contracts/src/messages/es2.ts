@@ -15,7 +15,7 @@ import { ContractError } from '../errors';
 import type { Eis } from '../eis';
 import { eis } from '../eis';
 import { policyRules, type PolicyRule } from '../policy';
-import { boolean, eid, hex, iccid, identifier, object, optional, string, type Check } from '../schema';
+import { boolean, eid, hex, iccid, identifier, jsonSchemaOf, object, optional, string, withSchema, type Check } from '../schema';
 import { request, response, type FunctionRequest, type FunctionResponse } from './common';
 
 export { NOTIFICATIONS } from './notifications';
@@ -74,14 +74,14 @@ const downloadProfileShape = request({
 });
 
 /** DownloadProfile: iccid and profileType are alternatives; none → 2.3, both → 2.1 (ambiguous). */
-export const downloadProfileRequest: Check<DownloadProfileRequest> = (value, path) => {
+export const downloadProfileRequest: Check<DownloadProfileRequest> = withSchema((value: unknown, path: string): DownloadProfileRequest => {
   const parsed = downloadProfileShape(value, path);
   if (parsed.iccid === undefined && parsed.profileType === undefined) throw new ContractError.ConditionalElementMissing('iccid|profileType');
   if (parsed.iccid !== undefined && parsed.profileType !== undefined) {
     throw new ContractError.InvalidParameter('profileType', 'either iccid or profileType, not both');
   }
   return parsed;
-};
+}, { ...jsonSchemaOf(downloadProfileShape), description: 'Either iccid or profileType (not both)' });
 export const downloadProfileResponse: Check<DownloadProfileResponse> = response({ iccid, euiccResponseData: optional(hex()) });
 
 export const updatePolicyRulesRequest: Check<UpdatePolicyRulesRequest> = request({ eid, iccid, smsrId: identifier, pol2: policyRules });
