@@ -110,7 +110,7 @@ async function perform(testbed: Testbed, step: ScenarioStep, values: Values): Pr
     const client = 'es2' in step ? testbed.es2 : testbed.es4;
     const fn = 'es2' in step ? step.es2 : step.es4;
     const consent = consentOf(step.consent);
-    return fromCall(await client.call(fn, step.with, { ...(step.as ? { as: step.as } : {}), ...(consent ? { consent } : {}) }));
+    return fromCall(await client.call(fn, step.with, { ...(step.as ? { as: step.as } : {}), ...(consent ? { consent } : {}), ...(step.callId ? { callId: step.callId } : {}) }));
   }
   if ('es1' in step) return fromCall(await testbed.es1.register(step.es1.device, step.es1.variant));
   if ('device' in step) {

@@ -60,6 +60,8 @@ const callOptions = {
   with: z.record(z.string(), z.unknown()).default({}),
   /** Send the consent captured under this name as X-Owner-Consent (ES2). */
   consent: z.string().optional(),
+  /** header.functionCallIdentifier (default a fresh one per call): reuse one to test idempotency. */
+  callId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).optional(),
 };
 
 const common = {
