@@ -29,6 +29,7 @@ import { renderSequenceSvg } from '@rsp/scenario';
 import type { DeviceModel } from '../simulator/src/device';
 import { registerCard } from '../simulator/src/eum';
 import { Fleet } from '../simulator/src/fleet';
+import type { FaultPlan } from '../simulator/src/faults';
 
 export const DEMO_IDS = { smsrId: 'smsr.demo', smdpId: 'smdp.demo', mnoId: 'mno.demo', eumId: 'eum.demo', secondMnoId: 'mno.beta' } as const;
 
@@ -81,7 +82,8 @@ export interface StackOptions {
   /** SecretBox key configuration shared by both services (see SecretBox.fromConfig); default a fresh key. */
   secretBoxKeys?: string;
   /** Device fleets to start and register with the SM-SR. */
-  devices?: Array<{ model: DeviceModel; count: number; firstSerial: number }>;
+  /** Device groups; `faults` is a fault plan for the group's cards (simulator/src/faults.ts, docs/device-api.md). */
+  devices?: Array<{ model: DeviceModel; count: number; firstSerial: number; faults?: FaultPlan }>;
   /** Keep card states as files here (restarts keep profiles); default in memory. */
   cardStateDir?: string;
   /**
@@ -267,6 +269,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         model: group.model,
         pki: options.pki,
         firstSerial: group.firstSerial,
+        ...(group.faults ? { faults: group.faults } : {}),
         ...(options.cardStateDir ? { backingStore: new FileCardStore(options.cardStateDir) } : {}),
       });
       closers.push(() => fleet.close());

@@ -18,14 +18,15 @@ import { connectMqtt } from '@rsp/mqtt-transport';
 import { generateEid, generateTestPki, type TestPki } from '@rsp/pki';
 import { ownerLogin } from '../cli/login';
 import type { DeviceInfo, DeviceModel } from '../simulator/src/device';
+import { parseFaultPlan, type FaultPlan } from '../simulator/src/faults';
 import { buildSignedEis, buildUnsignedEis } from '../simulator/src/eum';
 import { signEis } from '@rsp/contracts';
 import { observeBroker } from './testbed-tap';
 import { DEMO_IDS, STACK_PRINCIPALS, startStack, type Stack } from './stack';
 
 export interface TestbedOptions {
-  /** Device name → model (default one oven named `oven`). */
-  devices?: Record<string, { type: DeviceModel }>;
+  /** Device name → model and an optional fault plan (default one oven named `oven`). */
+  devices?: Record<string, { type: DeviceModel; faults?: Omit<FaultPlan, 'seed'> & { seed?: number } }>;
   /** Operator id → profile type → subscriptions to stock (default `mno.a` with 4 of `a-iot`). */
   operators?: Record<string, { profileTypes: Record<string, number> }>;
   /** Makes EIDs the same on every run (default 1). */
@@ -96,7 +97,13 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
     pki,
     database: { kind: 'sqlite-memory' },
     mnos: operators.map(([mnoId]) => ({ mnoId, apiKey: keyOf.get(mnoId) as string, webhookUrl: `${webhook.url}/${encodeURIComponent(mnoId)}` })),
-    devices: devices.map(([, device], index) => ({ model: device.type, count: 1, firstSerial: firstSerial + index })),
+    devices: devices.map(([, device], index) => ({
+      model: device.type,
+      count: 1,
+      firstSerial: firstSerial + index,
+      // A fault plan is validated like `npm run sim --faults`; its seed defaults to the testbed's.
+      ...(device.faults ? { faults: parseFaultPlan({ seed, ...device.faults }) } : {}),
+    })),
     owners: { makers: [{ ...MAKER, apiKey: makerKey }] },
     // The services' log lines are kept for the test, not printed between its results.
     logger: { log: (line: string) => void logs.push(line), warn: (line: string) => void logs.push(line), error: (line: string) => void logs.push(line) },

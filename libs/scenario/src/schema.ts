@@ -113,8 +113,24 @@ export const scenarioSchema = z.strictObject({
   tags: z.array(z.string()).default([]),
   /** Makes EIDs and call identifiers the same on every run. */
   seed: z.number().int().nonnegative().default(1),
-  /** Device name → model. */
-  devices: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), z.strictObject({ type: z.enum(['oven', 'bbq', 'generic']) })).default({ oven: { type: 'oven' } }),
+  /** Device name → model, and a fault plan for its card (docs/device-api.md "Fault plans"; validated when the scenario starts). */
+  devices: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9-]*$/),
+      z.strictObject({
+        type: z.enum(['oven', 'bbq', 'generic']),
+        faults: z
+          .strictObject({
+            seed: z.number().int().nonnegative().optional(),
+            es5: z.record(z.string(), z.unknown()).optional(),
+            powerLossAt: z.array(z.string()).optional(),
+            memoryFull: z.boolean().optional(),
+            connectivityLossAtMs: z.number().int().positive().optional(),
+          })
+          .optional(),
+      }),
+    )
+    .default({ oven: { type: 'oven' } }),
   /** Operator id → its profile types and how many subscriptions each. */
   operators: z
     .record(z.string(), z.strictObject({ profileTypes: z.record(z.string(), z.number().int().positive().max(50)) }))
