@@ -39,7 +39,7 @@ afterAll(async () => {
 describe('the case library scenarios/sgp02', () => {
   it('runs green, each scenario on its own stack', async () => {
     const loaded = loadScenarios('scenarios/sgp02');
-    expect(loaded.length).toBeGreaterThanOrEqual(20);
+    expect(loaded.length).toBeGreaterThanOrEqual(60);
     const results = await runScenarios(loaded, { pki: generateTestPki({ curve: 'P-256', euiccCount: 0 }) });
     const failed = results.filter((result) => !result.ok).map((result) => `${result.file}: ${result.error ?? result.steps.find((step) => !step.ok)?.failures.join('; ')}`);
     expect(failed).toEqual([]);
