@@ -46,7 +46,7 @@ describe('the case library scenarios/sgp02', () => {
     // Every scenario's diagram shows the hops it caused; no consent or token ever reaches a hop.
     for (const result of results) expect(result.hops.length).toBeGreaterThan(0);
     expect(JSON.stringify(results)).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\./);
-  }, 240_000);
+  }, 480_000);
 
   it('the JSON Schema and the coverage table are what the code generates (npm run scenarios:docs)', () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(renderedSchema());
