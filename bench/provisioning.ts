@@ -43,6 +43,8 @@ interface Options {
   concurrency: number;
   stack: 'embedded' | 'mosquitto-postgres';
   sweep: boolean;
+  /** Where the virtual cards run: a worker thread of their own (default), or the services' thread. */
+  cards: 'worker' | 'main';
 }
 
 function options(): Options {
@@ -53,6 +55,7 @@ function options(): Options {
       concurrency: { type: 'string' },
       stack: { type: 'string' },
       sweep: { type: 'boolean' },
+      cards: { type: 'string' },
     },
     strict: false,
   });
@@ -62,7 +65,9 @@ function options(): Options {
   if (stack !== 'embedded' && stack !== 'mosquitto-postgres') throw new Error('--stack must be embedded or mosquitto-postgres');
   const concurrency = Number(values.concurrency ?? devices);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
-  return { devices, concurrency, stack, sweep: values.sweep === true };
+  const cards = String(values.cards ?? 'worker');
+  if (cards !== 'worker' && cards !== 'main') throw new Error('--cards must be worker or main');
+  return { devices, concurrency, stack, sweep: values.sweep === true, cards };
 }
 
 /** BENCH_SQL_TRACE=1: the statements of the first provisioning, grouped by text, most frequent first. */
@@ -104,6 +109,7 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
   const latencies: number[] = [];
   let ok = 0;
   const cpuBefore = process.cpuUsage();
+  const cardsBefore = await cardThreadsCpuMs(stack);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(inFlight, queue.length) }, async () => {
@@ -116,7 +122,27 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
   );
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  return { ok, total: eids.length, seconds, rate: ok / seconds, cpuMs: (cpu.user + cpu.system) / 1000 / Math.max(1, eids.length), latencies };
+  const cardsAfter = await cardThreadsCpuMs(stack);
+  const per = (ms: number): number => ms / Math.max(1, eids.length);
+  const processMs = (cpu.user + cpu.system) / 1000;
+  // With the cards on their own thread: services = the whole process minus that thread (GC helpers included).
+  const cardsMs = cardsBefore !== undefined && cardsAfter !== undefined ? cardsAfter - cardsBefore : undefined;
+  return {
+    ok,
+    total: eids.length,
+    seconds,
+    rate: ok / seconds,
+    cpuMs: per(processMs),
+    ...(cardsMs !== undefined ? { split: { servicesMs: per(processMs - cardsMs), cardsMs: per(cardsMs) } } : {}),
+    latencies,
+  };
+}
+
+/** CPU ms used so far by the stack's card threads together; undefined without card threads or off Linux. */
+async function cardThreadsCpuMs(stack: Stack): Promise<number | undefined> {
+  if (stack.cardThreads.length === 0) return undefined;
+  const readings = await Promise.all(stack.cardThreads.map((thread) => thread.cpuMs()));
+  return readings.every((ms) => ms !== undefined) ? readings.reduce<number>((sum, ms) => sum + (ms ?? 0), 0) : undefined;
 }
 
 /** Starts one provisioning every 1/rate s (an open loop), whatever the answers do; returns the latencies. */
@@ -154,7 +180,7 @@ export async function runProvisioningBench(): Promise<void> {
         ? { kind: 'sqlite-memory' }
         : { kind: 'postgres', url: process.env.RSP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schemaPrefix: `bench_${randomBytes(3).toString('hex')}_` },
     mnos: [{ mnoId: 'mno.bench', apiKey }],
-    devices: [{ model: 'generic', count: cards, firstSerial: 50_000_000 }],
+    devices: [{ model: 'generic', count: cards, firstSerial: 50_000_000, thread: o.cards }],
   };
   const setupStart = performance.now();
   const mosquitto = o.stack === 'mosquitto-postgres' ? await startSecureMosquitto({ principals: stackPrincipals(stackOptions), pki }) : undefined;
@@ -164,7 +190,8 @@ export async function runProvisioningBench(): Promise<void> {
       fetch(`${stack.smdp.httpUrl}/mno/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify(body) });
     await post('profileTypes', { name: 'bench' });
     await post('subscriptions', { profileType: 'bench', generate: cards, iccidPrefix: '8949777' });
-    const stackName = o.stack === 'embedded' ? 'aedes + SQLite in memory, one process' : 'Mosquitto (shipped configuration, set_tcp_nodelay) + PostgreSQL';
+    const where = o.cards === 'worker' ? 'cards on a worker thread' : 'cards on the services\' thread';
+    const stackName = `${o.stack === 'embedded' ? 'aedes + SQLite in memory, one process' : 'Mosquitto (shipped configuration, set_tcp_nodelay) + PostgreSQL'}, ${where}`;
     console.log(`\n## provisioning — ${stackName}; TLS identities and the broker ACL on`);
     console.log(`set-up ${((performance.now() - setupStart) / 1000).toFixed(1)} s: ${cards} cards, ${cards} subscriptions`);
 
@@ -214,6 +241,10 @@ export async function runProvisioningBench(): Promise<void> {
     console.log(`| one provisioning alone (cold card, warm stack) | ${alone.ms.toFixed(0)} ms (${alone.status}) |`);
     console.log(`| ${o.devices} provisionings, ${o.concurrency} in flight (warm) | ${warm.rate.toFixed(1)} /s (${warm.ok}/${warm.total} Executed-Success, ${warm.seconds.toFixed(2)} s) |`);
     console.log(`| CPU per provisioning, services and cards together (one process) | ${warm.cpuMs.toFixed(1)} ms |`);
+    if (warm.split) {
+      console.log(`| … of which the services (the process minus the card thread) | ${warm.split.servicesMs.toFixed(1)} ms |`);
+      console.log(`| … of which the cards (their worker thread, /proc/thread-self) | ${warm.split.cardsMs.toFixed(1)} ms |`);
+    }
     console.log(`| latency p50 / p99 in that run | ${percentile(warm.latencies, 50).toFixed(0)} / ${percentile(warm.latencies, 99).toFixed(0)} ms |`);
     console.log(`| ES5 scripts (MQTT round trips to the card) per first provisioning | ${seen.es5} |`);
     console.log(`| broker messages per first provisioning (every hop and notification) | ${seen.messages} |`);

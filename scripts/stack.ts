@@ -29,6 +29,7 @@ import { renderSequenceSvg } from '@rsp/scenario';
 import type { DeviceModel } from '../simulator/src/device';
 import { registerCard } from '../simulator/src/eum';
 import { Fleet } from '../simulator/src/fleet';
+import { FleetThread } from '../simulator/src/fleet-thread';
 import type { FaultPlan } from '../simulator/src/faults';
 
 export const DEMO_IDS = { smsrId: 'smsr.demo', smdpId: 'smdp.demo', mnoId: 'mno.demo', eumId: 'eum.demo', secondMnoId: 'mno.beta' } as const;
@@ -83,7 +84,12 @@ export interface StackOptions {
   secretBoxKeys?: string;
   /** Device fleets to start and register with the SM-SR. */
   /** Device groups; `faults` is a fault plan for the group's cards (simulator/src/faults.ts, docs/device-api.md). */
-  devices?: Array<{ model: DeviceModel; count: number; firstSerial: number; faults?: FaultPlan }>;
+  /**
+   * `thread: 'worker'` runs a group of several cards on a worker thread of its own (simulator/src/fleet-thread.ts),
+   * as separate devices would: the services' thread then does only the services' work. Such cards are
+   * reached over the broker only (they are in `eids` and `cardThreads`, not in `fleets`).
+   */
+  devices?: Array<{ model: DeviceModel; count: number; firstSerial: number; faults?: FaultPlan; thread?: 'main' | 'worker' }>;
   /** Keep card states as files here (restarts keep profiles); default in memory. */
   cardStateDir?: string;
   /**
@@ -118,6 +124,8 @@ export interface Stack {
   smsr: SmSrHandle;
   smdp: SmDpHandle;
   fleets: Fleet[];
+  /** Device groups started with `thread: 'worker'`. */
+  cardThreads: FleetThread[];
   eids: string[];
   /** Present with `owners`. */
   registry?: OwnerRegistryHandle;
@@ -262,8 +270,31 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     // The cards before the SM-DP: at start it resumes download flows a crash interrupted (they need the cards online).
     const fleets: Fleet[] = [];
+    const cardThreads: FleetThread[] = [];
     const eids: string[] = [];
     for (const group of options.devices ?? []) {
+      if (group.thread === 'worker' && group.count > 1) {
+        if (options.cardStateDir) throw new Error("a device group with thread 'worker' keeps its cards in memory: cardStateDir is not supported with it");
+        const cardThread = await FleetThread.start({
+          model: group.model,
+          count: group.count,
+          firstSerial: group.firstSerial,
+          ...(group.faults ? { faults: group.faults } : {}),
+          pki: options.pki,
+          mqtt: {
+            url: mqttUrl,
+            credentials: credentialsFor(fleetGatewayId(group)),
+            gatewayId: fleetGatewayId(group),
+            smsrId,
+            ...(options.mqttProtocolVersion ? { protocolVersion: options.mqttProtocolVersion } : {}),
+          },
+          register: { smsrUrl: smsr.httpUrl, smsrId: smsr.smsrId, eumId: DEMO_IDS.eumId },
+        });
+        closers.push(() => cardThread.close());
+        cardThreads.push(cardThread);
+        eids.push(...cardThread.eids);
+        continue;
+      }
       const fleet = await Fleet.create({
         size: group.count,
         model: group.model,
@@ -362,13 +393,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       smsr,
       smdp,
       fleets,
+      cardThreads,
       eids,
       ...(registry ? { registry } : {}),
       ...(idp ? { idp } : {}),
       ...(operatorConsole ? { console: operatorConsole } : {}),
       fleetOf(eid) {
         const fleet = fleets.find((candidate) => candidate.has(eid));
-        if (!fleet) throw new Error(`no fleet holds ${eid}`);
+        if (!fleet) throw new Error(`no fleet in this thread holds ${eid}${cardThreads.some((thread) => thread.eids.includes(eid)) ? ' (it runs on a card thread: reach it over the broker)' : ''}`);
         return fleet;
       },
       close,
