@@ -135,14 +135,20 @@ export function es2UpdatePolicyRules(input: Es2ProfileInput & PolicyInput, heade
   });
 }
 
+/** --imsi / --msisdn as the newSubscriptionAddress of UpdateSubscriptionAddress (at least one: 1.6 / 2.3). */
+function subscriptionAddressFrom(input: { imsi?: string; msisdn?: string }): Record<string, string> {
+  const address: Record<string, string> = {};
+  if (input.imsi !== undefined) address.imsi = input.imsi;
+  if (input.msisdn !== undefined) address.msisdn = input.msisdn;
+  if (Object.keys(address).length === 0) throw new ContractError.ConditionalElementMissing('newSubscriptionAddress.imsi|msisdn');
+  return address;
+}
+
 export function es2UpdateSubscriptionAddress(
   input: SubscriptionAddressInput,
   header: HeaderOptions,
 ): BuiltRequest<es2.UpdateSubscriptionAddressRequest> {
-  const newSubscriptionAddress: Record<string, string> = {};
-  if (input.imsi !== undefined) newSubscriptionAddress.imsi = input.imsi;
-  if (input.msisdn !== undefined) newSubscriptionAddress.msisdn = input.msisdn;
-  if (Object.keys(newSubscriptionAddress).length === 0) throw new ContractError.ConditionalElementMissing('newSubscriptionAddress.imsi|msisdn');
+  const newSubscriptionAddress = subscriptionAddressFrom(input);
   return build('es2', 'updateSubscriptionAddress', es2.updateSubscriptionAddressRequest, {
     header: requestHeader(header),
     eid: input.eid,
@@ -188,6 +194,18 @@ export function es4UpdatePolicyRules(input: ProfileInput & PolicyInput, header: 
     eid: input.eid,
     iccid: input.iccid,
     pol2: policyRulesFrom(input),
+  });
+}
+
+export function es4UpdateSubscriptionAddress(
+  input: Omit<SubscriptionAddressInput, 'smsrId'>,
+  header: HeaderOptions,
+): BuiltRequest<es4.UpdateSubscriptionAddressRequest> {
+  return build('es4', 'updateSubscriptionAddress', es4.updateSubscriptionAddressRequest, {
+    header: requestHeader(header),
+    eid: input.eid,
+    iccid: input.iccid,
+    newSubscriptionAddress: subscriptionAddressFrom(input),
   });
 }
 

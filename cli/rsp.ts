@@ -145,6 +145,10 @@ function buildProgram(
   policy(iccid(eid(es4.command('update-policy-rules').description('ES4.UpdatePolicyRules: replace POL2 of a profile')))).action(
     action(requests.es4UpdatePolicyRules),
   );
+  iccid(eid(es4.command('update-subscription-address').description('ES4.UpdateSubscriptionAddress: new IMSI / MSISDN of a profile in the EIS')))
+    .option('--imsi <imsi>', 'new IMSI')
+    .option('--msisdn <msisdn>', 'new MSISDN')
+    .action(action(requests.es4UpdateSubscriptionAddress));
 
   // Owners: an ID token without a browser (dev IdP, CIBA; cli/login.ts)
   program

@@ -39,6 +39,7 @@ export const EXAMPLE_PARAMETERS: Record<HttpInterface, Record<string, Record<str
     DisableProfile: { eid: EID, iccid: ICCID },
     DeleteProfile: { eid: EID, iccid: ICCID },
     UpdatePolicyRules: { eid: EID, iccid: ICCID, pol2: [] },
+    UpdateSubscriptionAddress: { eid: EID, iccid: ICCID, newSubscriptionAddress: { msisdn: '447700900123' } },
   },
 };
 

@@ -26,6 +26,7 @@ export const OWNER_OPERATIONS = {
     SendData: 'DownloadProfile',
     ProfileDownloadCompleted: 'DownloadProfile',
     UpdatePolicyRules: 'OtherProfileChange',
+    UpdateSubscriptionAddress: 'OtherProfileChange',
     EnableProfile: 'EnableProfile',
     DisableProfile: 'DisableProfile',
     DeleteISDP: 'DeleteProfile',
@@ -37,6 +38,7 @@ export const OWNER_OPERATIONS = {
     DisableProfile: 'DisableProfile',
     DeleteProfile: 'DeleteProfile',
     UpdatePolicyRules: 'OtherProfileChange',
+    UpdateSubscriptionAddress: 'OtherProfileChange',
   },
 } as const satisfies Readonly<Record<string, Readonly<Record<string, OwnerPolicyOperation>>>>;
 

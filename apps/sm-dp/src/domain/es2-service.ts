@@ -7,7 +7,6 @@
  */
 import {
   FunctionFrame,
-  StatusError,
   es2,
   functionRow,
   type CallContext,
@@ -21,7 +20,6 @@ import type { DownloadService, Logger } from './download-service';
 import type { Es3CallContext, Es3Gateway } from './es3-gateway';
 import type { Inventory } from './inventory';
 import type { OwnerConsentCheck } from './owner-consent';
-import { SMDP_STATUS } from './status-codes';
 
 /** ES2 functions by their HTTP name (lowerCamelCase, docs/services.md "HTTP binding"). */
 export const ES2_FUNCTIONS = {
@@ -125,10 +123,12 @@ export class Es2Service {
     return SUCCESS;
   }
 
+  /** SGP.02 §5.3 ES2.UpdateSubscriptionAddress [U numbering]: the MNO's own profile; the SM-SR updates the EIS (ES3). */
   private async updateSubscriptionAddress(request: es2.UpdateSubscriptionAddressRequest, call: CallContext): Promise<Record<string, unknown>> {
-    // ES3 has no UpdateSubscriptionAddress in this project's contract: checked, then refused.
-    await this.inventory.ownedSubscription(call.requester, request.iccid);
-    throw new StatusError(SMDP_STATUS.FUNCTION_NOT_SUPPORTED, 'UpdateSubscriptionAddress');
+    const { eid, iccid, smsrId, newSubscriptionAddress } = request;
+    await this.inventory.ownedSubscription(call.requester, iccid);
+    await this.es3.call('UpdateSubscriptionAddress', smsrId, { eid, iccid, newSubscriptionAddress }, es3Call(call));
+    return SUCCESS;
   }
 
   private async profileFunction(fn: 'EnableProfile' | 'DisableProfile' | 'DeleteProfile', request: es2.ProfileRequest, call: CallContext): Promise<Record<string, unknown>> {

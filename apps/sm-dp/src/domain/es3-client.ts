@@ -14,6 +14,7 @@ export interface Es3RequestMap {
   SendData: es3.SendDataRequest;
   ProfileDownloadCompleted: es3.ProfileDownloadCompletedRequest;
   UpdatePolicyRules: es3.UpdatePolicyRulesRequest;
+  UpdateSubscriptionAddress: es3.UpdateSubscriptionAddressRequest;
   EnableProfile: es3.ProfileRequest;
   DisableProfile: es3.ProfileRequest;
   DeleteISDP: es3.ProfileRequest;
@@ -26,6 +27,7 @@ export interface Es3ResponseMap {
   SendData: es3.EuiccDataResponse;
   ProfileDownloadCompleted: es3.EmptyResponse;
   UpdatePolicyRules: es3.EmptyResponse;
+  UpdateSubscriptionAddress: es3.EmptyResponse;
   EnableProfile: es3.EuiccDataResponse;
   DisableProfile: es3.EuiccDataResponse;
   DeleteISDP: es3.EuiccDataResponse;

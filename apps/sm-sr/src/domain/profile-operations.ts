@@ -117,6 +117,21 @@ export class ProfileOperations {
     });
   }
 
+  /**
+   * UpdateSubscriptionAddress (ES3 / ES4, SGP.02 §5.4 / §5.6 [U numbering]): the SM-SR records the new
+   * IMSI and/or MSISDN of the profile in the EIS. The address is how the network reaches the profile (SMS
+   * to the card); nothing on the card changes, so there is no ES5 exchange. What is not given is kept.
+   */
+  updateSubscriptionAddress(eid: string, iccid: string, address: { imsi?: string; msisdn?: string }, requester: Requester): Promise<Record<string, never>> {
+    return this.deps.cards.exclusive(eid, async () => {
+      const record = await this.requireEuicc(eid); // 1
+      const target = this.requireOwned(record, iccid, requester); // 2
+      const subscriptionAddress = { ...target.subscriptionAddress, ...address };
+      await this.deps.registry.transaction((tx) => tx.saveProfile({ ...target, subscriptionAddress }));
+      return {};
+    });
+  }
+
   /** The card runs DELETE; the registry drops the profile and gets its memory back; owners are told. */
   private async deleteOnCard(record: EuiccRecord, target: ProfileRecord, deadline?: number): Promise<void> {
     try {

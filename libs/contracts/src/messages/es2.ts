@@ -31,6 +31,19 @@ export const subscriptionAddress: Check<SubscriptionAddress> = object({
   msisdn: optional(string({ maxLength: 15, pattern: /^\d{1,15}$/, expected: 'an MSISDN of up to 15 digits' })),
 });
 
+/**
+ * The `newSubscriptionAddress` of UpdateSubscriptionAddress (ES2, ES3, ES4): a subscription address that
+ * names at least one of IMSI / MSISDN — an empty one would change nothing (1.6 / 2.3 conditional element).
+ */
+export const newSubscriptionAddress: Check<SubscriptionAddress> = withSchema(
+  (value: unknown, path: string): SubscriptionAddress => {
+    const address = subscriptionAddress(value, path);
+    if (address.imsi === undefined && address.msisdn === undefined) throw new ContractError.ConditionalElementMissing(`${path}.imsi`);
+    return address;
+  },
+  { ...jsonSchemaOf(subscriptionAddress), minProperties: 1 },
+);
+
 export type GetEisRequest = FunctionRequest<{ eid: string; smsrId: string }>;
 export type GetEisResponse = FunctionResponse<{ eis?: Eis }>;
 
@@ -89,7 +102,7 @@ export const updateSubscriptionAddressRequest: Check<UpdateSubscriptionAddressRe
   eid,
   iccid,
   smsrId: identifier,
-  newSubscriptionAddress: subscriptionAddress,
+  newSubscriptionAddress,
 });
 const profileRequest: Check<ProfileRequest> = request({ eid, iccid, smsrId: identifier });
 export const enableProfileRequest: Check<EnableProfileRequest> = profileRequest;

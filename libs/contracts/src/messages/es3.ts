@@ -11,6 +11,7 @@
  * SendData                     ::= { eid, sdAid, data, moreToDo? }                  → { euiccResponseData? }
  * ProfileDownloadCompleted     ::= { eid, iccid, profileType?, subscriptionAddress?, pol2? } → {}
  * UpdatePolicyRules            ::= { eid, iccid, pol2 }                             → {}
+ * UpdateSubscriptionAddress    ::= { eid, iccid, newSubscriptionAddress }           → {}
  * UpdateConnectivityParameters ::= { eid, iccid, connectivityParameters }           → { euiccResponseData? }
  * EnableProfile / DisableProfile / DeleteISDP ::= { eid, iccid }                    → { euiccResponseData? }
  * ```
@@ -21,7 +22,7 @@ import type { Eis } from '../eis';
 import { policyRules, type PolicyRule } from '../policy';
 import { aid, arrayOf, boolean, eid, hex, iccid, identifier, integer, optional, string, type Check } from '../schema';
 import { request, response, type FunctionRequest, type FunctionResponse } from './common';
-import { emptyResponse, euiccDataResponse, subscriptionAddress, type EmptyResponse, type EuiccDataResponse, type SubscriptionAddress } from './es2';
+import { emptyResponse, euiccDataResponse, newSubscriptionAddress, subscriptionAddress, type EmptyResponse, type EuiccDataResponse, type SubscriptionAddress } from './es2';
 
 export { NOTIFICATIONS } from './notifications';
 
@@ -54,6 +55,7 @@ export type ProfileDownloadCompletedRequest = FunctionRequest<{
   pol2?: PolicyRule[];
 }>;
 export type UpdatePolicyRulesRequest = FunctionRequest<{ eid: string; iccid: string; pol2: PolicyRule[] }>;
+export type UpdateSubscriptionAddressRequest = FunctionRequest<{ eid: string; iccid: string; newSubscriptionAddress: SubscriptionAddress }>;
 export type UpdateConnectivityParametersRequest = FunctionRequest<{ eid: string; iccid: string; connectivityParameters: string }>;
 export type ProfileRequest = FunctionRequest<{ eid: string; iccid: string }>;
 export type { EmptyResponse, EuiccDataResponse };
@@ -78,6 +80,7 @@ export const profileDownloadCompletedRequest: Check<ProfileDownloadCompletedRequ
   pol2: optional(policyRules),
 });
 export const updatePolicyRulesRequest: Check<UpdatePolicyRulesRequest> = request({ eid, iccid, pol2: policyRules });
+export const updateSubscriptionAddressRequest: Check<UpdateSubscriptionAddressRequest> = request({ eid, iccid, newSubscriptionAddress });
 export const updateConnectivityParametersRequest: Check<UpdateConnectivityParametersRequest> = request({
   eid,
   iccid,
@@ -96,6 +99,7 @@ export const ES3_REQUESTS = {
   SendData: sendDataRequest,
   ProfileDownloadCompleted: profileDownloadCompletedRequest,
   UpdatePolicyRules: updatePolicyRulesRequest,
+  UpdateSubscriptionAddress: updateSubscriptionAddressRequest,
   UpdateConnectivityParameters: updateConnectivityParametersRequest,
   EnableProfile: enableProfileRequest,
   DisableProfile: disableProfileRequest,
@@ -110,6 +114,7 @@ export const ES3_RESPONSES = {
   SendData: euiccDataResponse,
   ProfileDownloadCompleted: emptyResponse,
   UpdatePolicyRules: emptyResponse,
+  UpdateSubscriptionAddress: emptyResponse,
   UpdateConnectivityParameters: euiccDataResponse,
   EnableProfile: euiccDataResponse,
   DisableProfile: euiccDataResponse,
