@@ -229,7 +229,12 @@ export class Fleet {
     if (!this.pool.has(eid)) return undefined;
     let device = this.devices.get(eid);
     if (!device) {
-      device = new DeviceHandle(eid, this.model, this.pool);
+      const created = new DeviceHandle(eid, this.model, this.pool);
+      // Back in coverage (or on Wi-Fi): what the card could not send while offline goes out now.
+      created.watch((event) => {
+        if (event.type === 'connectivity' && created.reachable()) this.bridge?.resumeNotifications(eid);
+      });
+      device = created;
       this.devices.set(eid, device);
     }
     return device;

@@ -296,6 +296,25 @@ export class MqttEs5Bridge {
     }
   }
 
+  /**
+   * The device can reach the network again (coverage or Wi-Fi back): a modem retries what waits as soon as
+   * it is registered, not at the next tick of a backoff that grew while it was offline. Each pending
+   * notification is sent now and its backoff starts again from the first delay.
+   */
+  resumeNotifications(eid: string): void {
+    if (this.closed) return;
+    const initial = this.options.notificationRetry?.initialMs ?? 2000;
+    const flights = this.inFlight.get(eid);
+    for (const notification of this.options.pool.pendingNotifications(eid)) {
+      const flight = flights?.get(notification.seq);
+      if (!flight) continue;
+      clearTimeout(flight.timer);
+      flight.delayMs = initial;
+      this.sendNotification(eid, notification.seq, notification.tlv, flight);
+    }
+    this.pumpNotifications(eid); // and any not yet in flight
+  }
+
   private sendNotification(eid: string, seq: number, tlv: string, flight: InFlight): void {
     const stillPending = this.options.pool.pendingNotifications(eid).some((n) => n.seq === seq);
     if (this.closed || !stillPending) return this.settle(eid, seq);

@@ -138,6 +138,29 @@ function suite(name: string, start: () => Promise<TestBroker>, protocolVersion: 
       }
     });
 
+    it('sends what waited offline as soon as the device reaches the network again, not at the next backoff tick', async () => {
+      const url = getUrl();
+      if (!url) return;
+      const { pool, eids } = stubPool(1);
+      const eid = eids[0] as string;
+      const sr = await smsr(broker, protocolVersion);
+      await sr.client.subscribeAsync(topics.notify(eid), { qos: 1 });
+      let online = false;
+      // A first retry 5 s away: without the resume, nothing would arrive within the 2 s below.
+      const bridge = await MqttEs5Bridge.start({ ...served(broker), pool, mode, protocolVersion, reachable: () => online, notificationRetry: { initialMs: 5000, maxMs: 60_000 } });
+      try {
+        await new Promise((r) => setTimeout(r, 150));
+        expect(sr.notifications).toEqual([]); // offline: nothing sent, the notification waits in flight
+        expect(bridge.notificationsInFlight(eid)).toEqual([1]);
+        online = true;
+        bridge.resumeNotifications(eid);
+        await waitFor(() => sr.notifications.some((n) => n.seq === 1), 2000);
+      } finally {
+        await sr.client.endAsync();
+        await bridge.close();
+      }
+    });
+
     it('publishes retained presence and the broker delivers the last will on a crash', async () => {
       const url = getUrl();
       if (!url) return;
