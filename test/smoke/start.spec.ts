@@ -26,6 +26,8 @@ function runStart(
       output += chunk.toString();
       if (reached || !until.test(output)) return;
       reached = true;
+      // A failed start exits by itself (code 1): killing it as soon as its line shows would race that exit.
+      if (/start failed/.test(until.source)) return;
       whileRunning(output)
         .catch((error: unknown) => (output += `\nwhileRunning failed: ${(error as Error).message}`))
         .finally(() => child.kill('SIGTERM'));
