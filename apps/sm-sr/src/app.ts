@@ -4,33 +4,34 @@
  * notifications, and the outbox worker delivering Handle*Notification callbacks.
  */
 import 'reflect-metadata';
-import { randomUUID, type KeyObject } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { NestFactory } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import type { MicroserviceOptions } from '@nestjs/microservices';
+import type { KeyObject } from 'node:crypto';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { MqttClient } from 'mqtt';
 import type { DataSource } from 'typeorm';
-import { ContractError, functionPaths, topicLevel } from '@rsp/contracts';
-import { connectMqtt, RspMqttServer, RspRequester, type MqttCredentials } from '@rsp/mqtt-transport';
-import { driverOf, IdempotencyStore, MemoryIdempotencyStore, openDataSource, Outbox, OutboxRelay, SecretBox, type BackoffPolicy } from '@rsp/persistence';
+import { ContractError, functionPaths } from '@rsp/contracts';
+import type { VerifiedDeviceStatusCache } from '@rsp/identity';
+import { RspMqttServer, type MqttCredentials } from '@rsp/mqtt-transport';
 import type { IsdRKeySet } from '@rsp/offcard';
-import { ConsentVerifier, HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '@rsp/identity';
+import type { BackoffPolicy, OutboxRelay } from '@rsp/persistence';
+import { StartupScope, startServiceApp } from '@rsp/service-kit';
 import type { JSONWebKeySet } from 'jose';
 import { SILENT_LOGGER, type EisRegistry, type SmSrLogger } from './domain/model';
-import { OwnerPolicyGuard } from './domain/owner-policy';
-import { SmSrService } from './domain/sm-sr-service';
-import { ApiKeyDirectory } from './adapters/http/auth';
+import type { SmSrService } from './domain/sm-sr-service';
+import { SMSR_SERVICE } from './adapters/http/auth';
 import { SmSrExceptionFilter } from './adapters/http/exception-filter';
-import { CardNotificationListener } from './adapters/mqtt/card-notification-listener';
-import { DeviceStatusSubscriber } from '@rsp/mqtt-transport';
-import { smSrOutboxDelivery } from './adapters/outbox-delivery';
-import { SqlCardLeaseStore } from './adapters/persistence/card-lease-store';
-import { CardLease } from './domain/card-lease';
-import { CachedEisRegistry } from './adapters/persistence/cached-registry';
-import { smSrEntities, smSrMigrations, TypeOrmEisRegistry } from './adapters/persistence/typeorm-registry';
-import { SmSrModule } from './adapters/sm-sr.module';
-import { Es5Error, MqttEs5Channel, type Es5Channel } from './es5/index';
+import {
+  instanceGroupOf,
+  SMSR_DATA_SOURCE,
+  SMSR_MQTT,
+  SMSR_OUTBOX_RELAY,
+  SMSR_OWNER_CHECKS,
+  SMSR_STORAGE,
+  SmSrModule,
+  type SmSrOwnerChecks,
+  type SmSrStorage,
+} from './adapters/sm-sr.module';
+import type { Es5Channel } from './es5/index';
 
 export interface SmSrOptions {
   smsrId: string;
@@ -120,6 +121,8 @@ export interface SmSrOptions {
 export interface SmSrHandle {
   httpUrl: string;
   smsrId: string;
+  /** The Nest application: `close()` is `app.close()`; main.ts calls `app.enableShutdownHooks()`. */
+  app: NestExpressApplication;
   service: SmSrService;
   registry: EisRegistry;
   dataSource: DataSource;
@@ -136,147 +139,55 @@ export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
   if ((options.smsrCertificate === undefined) !== (options.smsrPrivateKey === undefined)) {
     throw new ContractError.InvalidParameter('smsrCertificate', 'both smsrCertificate and smsrPrivateKey, or neither');
   }
-  const secrets = SecretBox.fromConfig(options.secretBoxKeys);
-  const cleanup: Array<() => Promise<unknown>> = [];
-  const closeAll = async () => {
-    for (const step of cleanup.reverse()) await step().catch((error: unknown) => logger.warn(`close: ${(error as Error).message}`));
-  };
-  try {
-    const dataSource = await openDataSource({
-      url: options.databaseUrl,
-      entities: smSrEntities,
-      migrations: smSrMigrations,
-      ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
-    });
-    cleanup.push(() => dataSource.destroy());
-    const outbox = new Outbox(dataSource, options.outboxBackoff ? { backoff: options.outboxBackoff } : {});
-    const single = (options.instances ?? (driverOf(dataSource) === 'postgres' ? 'shared' : 'single')) === 'single';
-    const stored = new TypeOrmEisRegistry(dataSource, secrets, outbox);
-    const registry: EisRegistry = single ? await new CachedEisRegistry(stored).load() : stored;
-    const protocolVersion = options.mqttProtocolVersion ?? 4;
-    const instanceGroup = options.instanceGroup ?? `smsr-${topicLevel(options.smsrId, 'smsrId')}`.slice(0, 64);
-    // ONE broker connection for every part (client id = the certificate's principal, connection.ts).
-    const mqtt = await connectMqtt({ url: options.mqttUrl, ...(options.mqttCredentials ? { credentials: options.mqttCredentials } : {}), protocolVersion });
-    cleanup.push(() => mqtt.endAsync());
-    const instanceId = `smsr-${randomUUID()}`;
-    const cardLease =
-      single || options.cardLeaseMs === 0
-        ? undefined
-        : new CardLease({ store: new SqlCardLeaseStore(dataSource), instanceId, logger, ...(options.cardLeaseMs !== undefined ? { ttlMs: options.cardLeaseMs } : {}) });
-
-    let es5 = options.es5Channel;
-    if (!es5) {
-      const channel = await MqttEs5Channel.connect({
-        client: mqtt,
-        smsrId: options.smsrId,
+  const protocolVersion = options.mqttProtocolVersion ?? 4;
+  let requestServer: RspMqttServer | undefined;
+  const scope = new StartupScope();
+  const { app, httpUrl } = await startServiceApp(SmSrModule.forRoot(options, scope), scope, {
+    logger: options.logger ? ['error', 'warn'] : false,
+    filters: [new SmSrExceptionFilter(logger)],
+    openApi: (created) => openApiDocument(created, options.smsrId),
+    // ES3 over MQTT service requests, split between the instances of a group on MQTT 5 ($share).
+    mqttServer: (created) =>
+      (requestServer = new RspMqttServer({
+        client: created.get<MqttClient>(SMSR_MQTT),
         protocolVersion,
-        instanceId: `es5-${randomUUID()}`,
-        keys: async (eid) => {
-          const keys = await registry.isdRKeys(eid);
-          if (!keys) throw new Es5Error.CardUnreachable(`no ISD-R keys for ${eid}`);
-          return keys;
-        },
-      });
-      cleanup.push(() => channel.close());
-      es5 = channel;
-    }
+        ...(protocolVersion === 5 ? { group: instanceGroupOf(options) } : {}),
+        ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),
+      })),
+    port: options.httpPort,
+    host: options.httpHost ?? '127.0.0.1',
+  });
+  logger.log(`SM-SR ${options.smsrId}: HTTP ${httpUrl} (docs ${httpUrl}/docs), ES3 on ${options.mqttUrl}`);
+  return {
+    httpUrl,
+    smsrId: options.smsrId,
+    app,
+    service: app.get<SmSrService>(SMSR_SERVICE),
+    registry: app.get<SmSrStorage>(SMSR_STORAGE).registry,
+    dataSource: app.get<DataSource>(SMSR_DATA_SOURCE),
+    outbox: app.get<OutboxRelay>(SMSR_OUTBOX_RELAY),
+    deviceStatuses: app.get<SmSrOwnerChecks | undefined>(SMSR_OWNER_CHECKS)?.statuses,
+    servedRequests: () => requestServer?.handlerExecutions ?? 0,
+    close: () => app.close(),
+  };
+}
 
-    let ownerPolicy: OwnerPolicyGuard | undefined;
-    let deviceStatuses: VerifiedDeviceStatusCache | undefined;
-    if (options.ownerRegistry) {
-      const { issuer, jwks, statusUrl } = options.ownerRegistry;
-      const verifier = new ConsentVerifier({ issuer, jwks });
-      // Only registry-signed statuses count; a device without one is fetched from the registry, else refused.
-      deviceStatuses = new VerifiedDeviceStatusCache({ issuer, jwks, source: new HttpDeviceStatusSource({ registryUrl: statusUrl ?? issuer }), logger });
-      const subscriber = await DeviceStatusSubscriber.attach({ client: mqtt, statuses: deviceStatuses });
-      cleanup.push(() => subscriber.close());
-      ownerPolicy = new OwnerPolicyGuard(verifier, deviceStatuses, logger);
-    }
-
-    const service = new SmSrService({
-      smsrId: options.smsrId,
-      registry,
-      idempotency: new IdempotencyStore(dataSource),
-      ...(single ? { internalIdempotency: new MemoryIdempotencyStore() } : {}),
-      es5,
-      ciCertificate: options.ciCertificate,
-      eums: new Map(options.eums.map((eum) => [eum.eumId, eum.certificate])),
-      mnos: new Map(options.mnos.map((mno) => [mno.mnoId, { mnoId: mno.mnoId, ...(mno.webhookUrl ? { webhookUrl: mno.webhookUrl } : {}) }])),
-      logger,
-      ...(options.initialIsdRKeys ? { initialIsdRKeys: options.initialIsdRKeys } : {}),
-      ...(options.smsrCertificate && options.smsrPrivateKey
-        ? { isdRHandover: { smsrCertificate: options.smsrCertificate, smsrPrivateKey: options.smsrPrivateKey } }
-        : {}),
-      ...(ownerPolicy ? { ownerPolicy } : {}),
-      ...(cardLease ? { cardLease } : {}),
-      ...(options.replayWaitMs !== undefined ? { replayWaitMs: options.replayWaitMs } : {}),
-    });
-
-    // Callbacks to SM-DPs go out under this SM-SR's own name, which the broker proves to them.
-    const requester = new RspRequester({ client: mqtt, caller: options.smsrId, protocolVersion, ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}) });
-    cleanup.push(() => requester.close());
-    const worker = new OutboxRelay({ outbox, deliver: smSrOutboxDelivery({ requester, mqtt }), logger, ...(options.outboxPollMs !== undefined ? { pollMs: options.outboxPollMs } : {}) });
-    worker.start();
-    cleanup.push(() => worker.stop());
-    const listener = new CardNotificationListener(mqtt, service.cardNotifications, logger, { protocolVersion, group: instanceGroup });
-    await listener.start();
-    cleanup.push(async () => listener.stop());
-
-    const auth = {
-      mnos: new ApiKeyDirectory(options.mnos.map((mno) => ({ id: mno.mnoId, apiKey: mno.apiKey }))),
-      eums: new ApiKeyDirectory(options.eums.map((eum) => ({ id: eum.eumId, apiKey: eum.apiKey }))),
-    };
-    const app = await NestFactory.create(SmSrModule.register({ smsrId: options.smsrId, service, auth, registry }), new ExpressAdapter(), {
-      logger: options.logger ? ['error', 'warn'] : false,
-    });
-    cleanup.push(() => app.close());
-    app.useGlobalFilters(new SmSrExceptionFilter(logger));
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle(`SM-SR ${options.smsrId}`)
-        .setDescription('SGP.02 SM-SR: ES1 (EUM) and ES4 (MNO) over HTTP; ES3 over MQTT service requests `smsr/{smsrId}/es3/{Function}`')
-        .setVersion('1')
-        .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'X-API-Key')
-        .build(),
-    );
-    // One operation per ES1 and ES4 function, their schemas from the contracts' own checks (libs/contracts
-    // openapi.ts); the generic `{functionName}` forms stay listed after them for clients that route by name.
-    document.paths = {
-      ...(functionPaths('ES1', 'X-API-Key') as typeof document.paths),
-      ...(functionPaths('ES4', 'X-API-Key') as typeof document.paths),
-      ...document.paths,
-    };
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-    const requestServer = new RspMqttServer({
-      client: mqtt,
-      protocolVersion,
-      ...(protocolVersion === 5 ? { group: instanceGroup } : {}),
-      ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),
-    });
-    app.connectMicroservice<MicroserviceOptions>(
-      { strategy: requestServer },
-      { inheritAppConfig: true }, // the global filter answers RPC failures through RspRpcExceptionFilter
-    );
-    await app.startAllMicroservices();
-    const host = options.httpHost ?? '127.0.0.1';
-    await app.listen(options.httpPort, host);
-    const address = app.getHttpServer().address() as AddressInfo;
-    const httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-    logger.log(`SM-SR ${options.smsrId}: HTTP ${httpUrl} (docs ${httpUrl}/docs), ES3 on ${options.mqttUrl}`);
-    return {
-      httpUrl,
-      smsrId: options.smsrId,
-      service,
-      registry,
-      dataSource,
-      outbox: worker,
-      deviceStatuses,
-      servedRequests: () => requestServer.handlerExecutions,
-      close: closeAll,
-    };
-  } catch (error) {
-    await closeAll();
-    throw error;
-  }
+function openApiDocument(app: NestExpressApplication, smsrId: string) {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(`SM-SR ${smsrId}`)
+      .setDescription('SGP.02 SM-SR: ES1 (EUM) and ES4 (MNO) over HTTP; ES3 over MQTT service requests `smsr/{smsrId}/es3/{Function}`')
+      .setVersion('1')
+      .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'X-API-Key')
+      .build(),
+  );
+  // One operation per ES1 and ES4 function, their schemas from the contracts' own checks (libs/contracts
+  // openapi.ts); the generic `{functionName}` forms stay listed after them for clients that route by name.
+  document.paths = {
+    ...(functionPaths('ES1', 'X-API-Key') as typeof document.paths),
+    ...(functionPaths('ES4', 'X-API-Key') as typeof document.paths),
+    ...document.paths,
+  };
+  return document;
 }

@@ -53,12 +53,7 @@ async function main(): Promise<void> {
   });
   console.log(`sm-sr    ${handle.smsrId} on ${handle.httpUrl} (OpenAPI ${handle.httpUrl}/docs)`);
   if (config.demoMno.apiKeyFile) console.log(`sm-sr    ES4 API key of ${config.demoMno.mnoId} in ${config.demoMno.apiKeyFile}`);
-  const stop = async (): Promise<void> => {
-    await handle.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  handle.app.enableShutdownHooks(); // SIGINT / SIGTERM run the lifecycle hooks (sm-sr.module.ts), then exit
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,6 @@
+/**
+ * @rsp/service-kit — the shape every service app shares (docs/architecture.md "One shape"): resources and
+ * workers as Nest factory providers with lifecycle hooks, and one hybrid application per service.
+ */
+export * from './lifecycle';
+export * from './service-app';
