@@ -4,34 +4,20 @@
  * by X-API-Key), the consent-signing JWKS, the signed device statuses (retained on MQTT and at
  * `GET /device-status/{eid}`) and the outbox relay. `npm run start:owner-registry`, `npm start` and the tests use it.
  */
-import { createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { Module, type DynamicModule, type INestApplication, type LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { exportJWK } from 'jose';
-import { connectMqtt, type MqttCredentials } from '@rsp/mqtt-transport';
 import type { DataSource } from 'typeorm';
 import { isId } from '@rsp/contracts';
-import { OidcVerifier, hashApiKey, type TrustedIssuer } from '@rsp/identity';
-import { Outbox, OutboxRelay, openDataSource, type BackoffPolicy } from '@rsp/persistence';
-import { Authenticator } from './adapters/authenticator';
-import { ClientsController } from './adapters/clients.controller';
-import { DeviceStatusController } from './adapters/device-status.controller';
-import { Es2HttpTransport } from './adapters/es2-http-transport';
+import type { TrustedIssuer } from '@rsp/identity';
+import type { MqttCredentials } from '@rsp/mqtt-transport';
+import type { BackoffPolicy } from '@rsp/persistence';
+import { StartupScope, startServiceApp } from '@rsp/service-kit';
 import { OwnerHttpExceptionFilter } from './adapters/http-exception.filter';
-import { ownerRegistryOutboxDelivery } from './adapters/outbox-delivery';
-import { OwnerController } from './adapters/owner.controller';
-import { OwnerViewsController } from './adapters/owner-views.controller';
-import { portalController, type PortalOptions } from './portal/portal.controller';
-import { ownerRegistryEntities, ownerRegistryMigrations } from './adapters/persistence';
-import { typeOrmRegistryStore } from './adapters/registry-store';
-import { AUTHENTICATOR, JWKS, REGISTRY } from './adapters/tokens';
-import type { ConsentSigningKey, Logger, MakerConfig, MnoConfig, RegistryDeps } from './domain/context';
-import { upsertApiClient } from './domain/devices';
+import { OwnerRegistryModule, REGISTRY_CONFIG, REGISTRY_DATA_SOURCE, REGISTRY_RELAY, type RegistryRelay, type RegistryRuntimeConfig } from './adapters/owner-registry.module';
+import type { PortalOptions } from './portal/portal.controller';
+import type { ConsentSigningKey, Logger, MakerConfig, MnoConfig } from './domain/context';
 import type { Es2Transport } from './domain/es2';
-import { OwnerRegistry } from './domain/registry';
 
 export type { ConsentSigningKey, MakerConfig, MnoConfig } from './domain/context';
 
@@ -72,6 +58,8 @@ export interface OwnerRegistryOptions {
 
 export interface OwnerRegistryHandle {
   httpUrl: string;
+  /** The Nest application: `close()` is `app.close()`; main.ts calls `app.enableShutdownHooks()`. */
+  app: NestExpressApplication;
   registryUrl: string;
   jwksUrl: string;
   dataSource: DataSource;
@@ -89,110 +77,40 @@ export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise
   }
   for (const mno of options.mnos) if (!isId(mno.mnoId)) throw new Error(`mnoId "${mno.mnoId}" must be letters, digits, _ . : - (1..128)`);
   const logger: Logger = options.logger ?? console;
-  const now = options.now ?? (() => new Date());
-  const closers: Array<() => Promise<unknown>> = [];
-  const close = async () => {
-    for (const closer of closers.reverse()) await closer().catch((error: unknown) => logger.warn(`close: ${(error as Error).message}`));
-    closers.length = 0;
-  };
-
+  const scope = new StartupScope();
+  const { app, httpUrl } = await startServiceApp(OwnerRegistryModule.forRoot(options, scope, logger), scope, {
+    logger: options.logger ? (options.logger as LoggerService) : silentNest,
+    jsonBodyLimit: '256kb',
+    filters: [new OwnerHttpExceptionFilter()],
+    openApi: openApiDocument,
+    port: options.httpPort,
+    host: options.httpHost ?? '127.0.0.1',
+  });
   try {
-    const dataSource = await openDataSource({
-      url: options.databaseUrl,
-      ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
-      entities: ownerRegistryEntities,
-      migrations: ownerRegistryMigrations,
-    });
-    closers.push(() => dataSource.destroy());
-    const outbox = new Outbox(dataSource, { ...(options.outboxBackoff ? { backoff: options.outboxBackoff } : {}), now });
-    const store = typeOrmRegistryStore(dataSource, outbox);
-    await store.transaction(async (tx) => {
-      for (const maker of options.makers) await upsertApiClient(tx, 'maker', maker.makerId, hashApiKey(maker.apiKey), now());
-      for (const mno of options.mnos) await upsertApiClient(tx, 'mno', mno.mnoId, hashApiKey(mno.apiKey), now());
-    });
-
-    // The registry's one broker identity: the only publisher of owner statuses (broker-acl.ts).
-    const publisher = await connectMqtt({
-      url: options.mqttUrl,
-      ...(options.mqttCredentials ? { credentials: options.mqttCredentials } : {}),
-      protocolVersion: options.mqttProtocolVersion ?? 4,
-    });
-    closers.push(() => publisher.endAsync());
-
-    const consentKey = options.consentSigningKey ?? generatedKey();
-    const jwks = { keys: [await publicJwk(consentKey), ...(options.consentPreviousPublicKeys ?? [])] };
-
-    // The registry URL may default to the HTTP URL, known only once listening: resolved lazily.
-    const config = { registryUrl: options.registryUrl ?? '', makers: new Map(options.makers.map((m) => [m.makerId, m])), mnos: new Map(options.mnos.map((m) => [m.mnoId, m])), consentKey };
-    const kick: { relay?: OutboxRelay } = {};
-    const deps: RegistryDeps = { store, config, now, logger, kickOutbox: () => kick.relay?.kick() };
-    const registry = new OwnerRegistry(deps, options.es2Transport ?? new Es2HttpTransport());
-    const authenticator = new Authenticator(new OidcVerifier(options.trustedIssuers, { now }), store.apiClients, registry.audit);
-
-    const http = await startHttp(options, { registry, authenticator, jwks }, options.logger ? (options.logger as LoggerService) : silentNest);
-    closers.push(() => http.close());
-    const address = http.getHttpServer().address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const httpUrl = `http://${host}:${address.port}`;
+    // The registry URL may default to the HTTP URL, known only now; then the statuses can be signed and sent.
+    const config = app.get<RegistryRuntimeConfig>(REGISTRY_CONFIG);
     config.registryUrl = (options.registryUrl ?? httpUrl).replace(/\/+$/, '');
-
-    const delivery = ownerRegistryOutboxDelivery({ mqtt: publisher, statuses: registry.statuses, es2: registry.es2 });
-    // Every status at start-up, signed and retained: a service (re)connecting gets them all (a broker may have forgotten them).
-    for (const eid of await store.devices.allEids()) await delivery.publishStatus(eid);
-    const relay = new OutboxRelay({ outbox, deliver: delivery.deliver, logger, pollMs: options.outboxIntervalMs ?? 500 });
+    const { relay, publishAllStatuses } = app.get<RegistryRelay>(REGISTRY_RELAY);
+    await publishAllStatuses();
     relay.start();
-    kick.relay = relay;
-    closers.push(() => relay.stop());
-
     return {
       httpUrl,
+      app,
       registryUrl: config.registryUrl,
       jwksUrl: `${httpUrl}/.well-known/jwks.json`,
-      dataSource,
+      dataSource: app.get<DataSource>(REGISTRY_DATA_SOURCE),
       drainOutbox: async () => {
         await relay.drain();
       },
-      close,
+      close: () => app.close(),
     };
   } catch (error) {
-    await close();
+    await app.close().catch(() => undefined);
     throw error;
   }
 }
 
-function generatedKey(): ConsentSigningKey {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { privateKey, kid: `consent-${randomUUID()}` };
-}
-
-async function publicJwk(key: ConsentSigningKey): Promise<Record<string, unknown>> {
-  const jwk =
-    'asymmetricKeyType' in key.privateKey
-      ? (createPublicKey(key.privateKey as KeyObject).export({ format: 'jwk' }) as Record<string, unknown>)
-      : ({ ...(await exportJWK(key.privateKey)) } as Record<string, unknown>);
-  delete jwk.d;
-  return { ...jwk, kid: key.kid, alg: 'ES256', use: 'sig' };
-}
-
-async function startHttp(
-  options: OwnerRegistryOptions,
-  services: { registry: OwnerRegistry; authenticator: Authenticator; jwks: { keys: unknown[] } },
-  logger: LoggerService,
-): Promise<INestApplication> {
-  @Module({})
-  class OwnerRegistryHttpModule {}
-  const module: DynamicModule = {
-    module: OwnerRegistryHttpModule,
-    controllers: [OwnerController, OwnerViewsController, ClientsController, DeviceStatusController, ...(options.portal ? [portalController(options.portal)] : [])],
-    providers: [
-      { provide: REGISTRY, useValue: services.registry },
-      { provide: AUTHENTICATOR, useValue: services.authenticator },
-      { provide: JWKS, useValue: services.jwks },
-    ],
-  };
-  const app = await NestFactory.create<NestExpressApplication>(module, { logger, bodyParser: false });
-  app.useBodyParser('json', { limit: '256kb' });
-  app.useGlobalFilters(new OwnerHttpExceptionFilter());
+function openApiDocument(app: NestExpressApplication) {
   const config = new DocumentBuilder()
     .setTitle('Owner registry')
     .setDescription('Who owns a device, who may act on it, which operators may touch its eUICC (docs/owner-registry.md)')
@@ -201,7 +119,5 @@ async function startHttp(
     .build();
   const document = SwaggerModule.createDocument(app, config);
   document.paths = Object.fromEntries(Object.entries(document.paths).filter(([path]) => !path.startsWith('/portal'))); // the portal's static files
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  await app.listen(options.httpPort, options.httpHost ?? '127.0.0.1');
-  return app;
+  return document;
 }

@@ -68,13 +68,9 @@ async function main(): Promise<void> {
   for (const { clientId, file } of config.apiKeyFiles) printed.push(`registry ${clientId} X-API-Key in ${file}`);
   console.log(`registry ${registry.registryUrl}: HTTP ${registry.httpUrl}, consent keys ${registry.jwksUrl}`);
   for (const line of printed) console.log(line);
-  const stop = async (): Promise<void> => {
-    await registry.close();
-    await devIdp?.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  // SIGINT / SIGTERM run the registry's lifecycle hooks (owner-registry.module.ts); the dev IdP keeps
+  // nothing worth a graceful stop (its state is in memory) and ends with the process.
+  registry.app.enableShutdownHooks();
 }
 
 main().catch((error: unknown) => {

@@ -63,8 +63,11 @@ type Factory<T> = (...dependencies: any[]) => Promise<T> | T;
 export function resource<T>(definition: { provide: Token; inject?: Token[]; open: Factory<T>; close: (value: T) => Promise<unknown> | unknown }): Provider[] {
   @Injectable()
   class CloseOnShutdown implements OnApplicationShutdown {
+    private closed = false;
     constructor(@Inject(definition.provide) private readonly value: T) {}
     async onApplicationShutdown(): Promise<void> {
+      if (this.closed) return; // a second app.close() finds it released
+      this.closed = true;
       await definition.close(this.value);
     }
   }
@@ -96,7 +99,7 @@ export function worker<T>(definition: {
       await definition.start?.(this.value);
     }
     async onModuleDestroy(): Promise<void> {
-      await definition.stop(this.value);
+      await definition.stop(this.value); // stop() of a stopped or never started worker is a no-op
     }
   }
   return [
