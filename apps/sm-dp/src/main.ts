@@ -52,12 +52,7 @@ async function main(): Promise<void> {
   }
   console.log(`sm-dp    ${smdp.smdpId}: ES2 on ${smdp.httpUrl}/gsma/es2/{function}, OpenAPI ${smdp.httpUrl}/docs`);
   if (config.demoMno.apiKeyFile) console.log(`sm-dp    ${config.demoMno.mnoId} X-API-Key in ${config.demoMno.apiKeyFile}`);
-  const stop = async (): Promise<void> => {
-    await smdp.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  smdp.app.enableShutdownHooks(); // SIGINT / SIGTERM run the lifecycle hooks (sm-dp.module.ts), then exit
 }
 
 main().catch((error: unknown) => {

@@ -21,6 +21,8 @@ export interface ServiceAppOptions {
   openApi: (app: NestExpressApplication) => OpenAPIObject;
   /** The MQTT request server (RspMqttServer), when the service answers service requests (ES3, callbacks); built from the app's providers. */
   mqttServer?: (app: NestExpressApplication) => CustomStrategy['strategy'];
+  /** Filters of the MQTT side when the HTTP filters cannot answer service requests; absent: it inherits `filters`. */
+  mqttFilters?: ExceptionFilter[];
   port: number;
   host: string;
 }
@@ -53,8 +55,9 @@ export async function startServiceApp(module: DynamicModule, scope: StartupScope
     app.useGlobalFilters(...options.filters);
     SwaggerModule.setup('docs', app, options.openApi(app), { jsonDocumentUrl: 'docs-json' });
     if (options.mqttServer) {
-      // inheritAppConfig: the global filters also answer RPC failures.
-      app.connectMicroservice({ strategy: options.mqttServer(app) }, { inheritAppConfig: true });
+      // inheritAppConfig: the global filters also answer the service requests' failures, unless it has its own.
+      const microservice = app.connectMicroservice({ strategy: options.mqttServer(app) }, { inheritAppConfig: !options.mqttFilters });
+      if (options.mqttFilters) microservice.useGlobalFilters(...options.mqttFilters);
       await app.startAllMicroservices();
     }
     await app.listen(options.port, options.host);
