@@ -4,3 +4,4 @@
  */
 export * from './lifecycle';
 export * from './service-app';
+export * from './owner-status-feed';

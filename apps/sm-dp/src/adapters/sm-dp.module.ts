@@ -9,10 +9,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { MqttClient } from 'mqtt';
 import type { DataSource } from 'typeorm';
 import { TOPIC_ROOT } from '@rsp/contracts';
-import { ConsentVerifier, HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '@rsp/identity';
-import { connectMqtt, DeviceStatusSubscriber } from '@rsp/mqtt-transport';
+import { connectMqtt } from '@rsp/mqtt-transport';
 import { IdempotencyStore, Outbox, OutboxRelay, SecretBox, StateMachine, openDataSource } from '@rsp/persistence';
-import { resource, STARTUP_SCOPE, worker, type StartupScope } from '@rsp/service-kit';
+import { openOwnerStatusFeed, resource, STARTUP_SCOPE, worker, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
 import type { SmDpOptions } from '../app';
 import { DownloadService, type Logger } from '../domain/download-service';
 import { Es2Service } from '../domain/es2-service';
@@ -44,11 +43,9 @@ export const SMDP_OWNER_CHECKS = Symbol('SmDpOwnerChecks');
 export const SMDP_OUTBOX_RELAY = Symbol('SmDpOutboxRelay');
 const SMDP_SECRETS = Symbol('SmDpSecretBox');
 
-/** Present with `ownerRegistry`: the consent check and the registry-signed device statuses (kept current from MQTT). */
-export interface SmDpOwnerChecks {
+/** Present with `ownerRegistry`: the consent check on top of the registry's status feed. */
+export interface SmDpOwnerChecks extends OwnerStatusFeed {
   consent: OwnerConsentCheck;
-  statuses: VerifiedDeviceStatusCache;
-  subscriber: DeviceStatusSubscriber;
 }
 
 @Module({})
@@ -146,11 +143,8 @@ export class SmDpModule {
           inject: [SMDP_MQTT],
           open: async (mqtt: MqttClient) => {
             if (!options.ownerRegistry) return undefined;
-            const { issuer, jwks, statusUrl } = options.ownerRegistry;
-            // Only registry-signed statuses count; a device without one is fetched from the registry, else refused.
-            const statuses = new VerifiedDeviceStatusCache({ issuer, jwks, source: new HttpDeviceStatusSource({ registryUrl: statusUrl ?? issuer }), logger });
-            const subscriber = await DeviceStatusSubscriber.attach({ client: mqtt, statuses });
-            return { consent: new OwnerConsentCheck(new ConsentVerifier({ issuer, jwks }), statuses, logger), statuses, subscriber };
+            const feed = await openOwnerStatusFeed(mqtt, options.ownerRegistry, logger);
+            return { ...feed, consent: new OwnerConsentCheck(feed.consents, feed.statuses, logger) };
           },
           close: (checks) => checks?.subscriber.close(),
         }),

@@ -10,10 +10,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { MqttClient } from 'mqtt';
 import { topicLevel } from '@rsp/contracts';
-import { ConsentVerifier, HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '@rsp/identity';
-import { connectMqtt, DeviceStatusSubscriber, RspRequester } from '@rsp/mqtt-transport';
+import { connectMqtt, RspRequester } from '@rsp/mqtt-transport';
 import { driverOf, IdempotencyStore, MemoryIdempotencyStore, openDataSource, Outbox, OutboxRelay, SecretBox } from '@rsp/persistence';
-import { resource, STARTUP_SCOPE, worker, type StartupScope } from '@rsp/service-kit';
+import { openOwnerStatusFeed, resource, STARTUP_SCOPE, worker, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
 import type { SmSrOptions } from '../app';
 import { CardLease } from '../domain/card-lease';
 import { FleetView } from '../domain/fleet';
@@ -49,11 +48,9 @@ export interface SmSrStorage {
   single: boolean;
 }
 
-/** Present with `ownerRegistry`: the consent check and the registry-signed device statuses (kept current from MQTT). */
-export interface SmSrOwnerChecks {
+/** Present with `ownerRegistry`: the owner policy on top of the registry's status feed. */
+export interface SmSrOwnerChecks extends OwnerStatusFeed {
   policy: OwnerPolicyGuard;
-  statuses: VerifiedDeviceStatusCache;
-  subscriber: DeviceStatusSubscriber;
 }
 
 const instanceGroupOf = (options: SmSrOptions): string => options.instanceGroup ?? `smsr-${topicLevel(options.smsrId, 'smsrId')}`.slice(0, 64);
@@ -124,11 +121,8 @@ export class SmSrModule {
           inject: [SMSR_MQTT, SMSR_LOGGER],
           open: async (mqtt: MqttClient, logger: SmSrLogger) => {
             if (!options.ownerRegistry) return undefined;
-            const { issuer, jwks, statusUrl } = options.ownerRegistry;
-            // Only registry-signed statuses count; a device without one is fetched from the registry, else refused.
-            const statuses = new VerifiedDeviceStatusCache({ issuer, jwks, source: new HttpDeviceStatusSource({ registryUrl: statusUrl ?? issuer }), logger });
-            const subscriber = await DeviceStatusSubscriber.attach({ client: mqtt, statuses });
-            return { policy: new OwnerPolicyGuard(new ConsentVerifier({ issuer, jwks }), statuses, logger), statuses, subscriber };
+            const feed = await openOwnerStatusFeed(mqtt, options.ownerRegistry, logger);
+            return { ...feed, policy: new OwnerPolicyGuard(feed.consents, feed.statuses, logger) };
           },
           close: (checks) => checks?.subscriber.close(),
         }),
