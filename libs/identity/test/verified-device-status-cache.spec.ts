@@ -31,12 +31,13 @@ async function failure(promise: Promise<unknown>): Promise<string> {
 }
 
 /** A registry stand-in answering fetchSigned from a map, counting calls; `down` makes it fail. */
-function fakeRegistry(documents: Map<string, string>) {
+/** `answerAfter`: the registry's answer waits for it (a test decides what happens meanwhile); default 10 ms. */
+function fakeRegistry(documents: Map<string, string>, answerAfter?: Promise<unknown>) {
   const state = { calls: 0, down: false };
   const source: SignedDeviceStatusSource = {
     fetchSigned: async (wanted) => {
       state.calls += 1;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await (answerAfter ?? new Promise((resolve) => setTimeout(resolve, 10)));
       if (state.down) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ERR_DEVICE_STATUS_REGISTRY_UNREACHABLE' });
       const document = documents.get(wanted);
       if (!document) throw new Error('no document');
@@ -153,10 +154,14 @@ describe('VerifiedDeviceStatusCache.resolve (cache misses, fail closed)', () => 
   });
 
   it('an HTTP answer older than what MQTT brought meanwhile loses: the highest version is returned', async () => {
-    const registry = fakeRegistry(new Map([[eid, await signStatus(statusOf(eid, 1, { owned: false }), key)]]));
+    // The HTTP answer is released only once MQTT's newer status was applied: a fixed delay raced the signing under load.
+    let release: () => void = () => undefined;
+    const meanwhile = new Promise<void>((resolve) => (release = resolve));
+    const registry = fakeRegistry(new Map([[eid, await signStatus(statusOf(eid, 1, { owned: false }), key)]]), meanwhile);
     const { cache } = newCache({ source: registry.source });
     const resolving = cache.resolve(eid);
     await cache.applySigned(await signStatus(statusOf(eid, 2), key), eid);
+    release();
     expect(await resolving).toMatchObject({ version: 2, owned: true });
   });
 
