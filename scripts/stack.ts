@@ -8,7 +8,7 @@ import type { JSONWebKeySet } from 'jose';
 import { join } from 'node:path';
 import { FileCardStore } from '@rsp/card';
 import { consentJwks, freshConsentKeys, type ConsentKeys } from '@rsp/config';
-import type { BrokerPrincipal, SequenceHop } from '@rsp/contracts';
+import type { BrokerPrincipal, RspLogger, SequenceHop } from '@rsp/contracts';
 import {
   MqttCredentialStore,
   brokerTlsFromPki,
@@ -19,6 +19,7 @@ import {
   type MqttCredentials,
 } from '@rsp/mqtt-transport';
 import { createSchema, SecretBox } from '@rsp/persistence';
+import { isPinoLogger, type PinoLogger } from '@rsp/service-kit';
 import type { TestPki } from '@rsp/pki';
 import { startSmDp, type SmDpHandle } from '../apps/sm-dp/src/app';
 import { startSmSr, type SmSrHandle } from '../apps/sm-sr/src/app';
@@ -105,7 +106,8 @@ export interface StackOptions {
     /** The consent-signing key and older keys still accepted (@rsp/config loadConsentKeys); default a fresh key per start. @secret */
     consentKeys?: ConsentKeys;
   };
-  logger?: { log(message: string): void; warn(message: string): void; error(message: string): void };
+  /** A pino logger (each service logs to a child named after it), or a console-like port shared by all. */
+  logger?: PinoLogger | RspLogger;
   /** The operator console (apps/console, docs/console.md), relaying to this stack's SM-DP and SM-SR. */
   console?: { port?: number };
   /** How long a repeat of a call still running waits for it on every interface (the SGP.02 frame); default the services' 120 s. */
@@ -233,7 +235,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const secretBoxKeys = options.secretBoxKeys ?? freshSecretBoxKeys();
     const protocol = options.mqttProtocolVersion === undefined ? {} : { mqttProtocolVersion: options.mqttProtocolVersion };
     const host = options.httpHost === undefined ? {} : { httpHost: options.httpHost };
-    const logger = options.logger === undefined ? {} : { logger: options.logger };
+    const loggerOf = (service: string) => (options.logger === undefined ? {} : { logger: isPinoLogger(options.logger) ? options.logger.child({ service }) : options.logger });
     const replayWait = options.replayWaitMs === undefined ? {} : { replayWaitMs: options.replayWaitMs };
     const smsrId = options.ids?.smsrId ?? DEMO_IDS.smsrId;
     const smdpId = options.ids?.smdpId ?? DEMO_IDS.smdpId;
@@ -263,7 +265,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       mnos: options.mnos,
       secretBoxKeys,
       ...ownerRegistry,
-      ...logger,
+      ...loggerOf('sm-sr'),
       ...replayWait,
     });
     closers.push(() => smsr.close());
@@ -335,7 +337,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       mnos: options.mnos,
       secretBoxKeys,
       ...ownerRegistry,
-      ...logger,
+      ...loggerOf('sm-dp'),
       ...replayWait,
     });
     closers.push(() => smdp.close());
@@ -361,7 +363,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         consentSigningKey: consent.keys.signingKey,
         consentPreviousPublicKeys: consent.keys.previousPublicKeys,
         portal: { idpIssuer: idp.issuer, clientId: OWNER_PORTAL_CLIENT_ID },
-        ...logger,
+        ...loggerOf('owner-registry'),
       });
       closers.push(() => registry?.close() ?? Promise.resolve());
       registryHttpUrl = registry.httpUrl;

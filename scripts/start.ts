@@ -44,6 +44,7 @@ import { startDeviceApi } from '../simulator/src/device-api';
 import { CombinedDirectory } from '../simulator/src/demo';
 import { loadStackConfig, type StackConfig } from './start-config';
 import { DEMO_IDS, startStack } from './stack';
+import { createServiceLogger } from '@rsp/service-kit';
 
 function ensurePki(curve: CurveName, dir: string): TestPki {
   const suffix = curve === 'P-256' ? 'NIST' : 'BRP';
@@ -125,6 +126,8 @@ async function main(): Promise<void> {
       consentKeys: config.consentKeys,
     },
     console: { port: config.ports.console },
+    // The services' JSON log lines (pino), each with its `service`; RSP_LOG_LEVEL sets the level (default info).
+    logger: createServiceLogger(undefined),
   });
   console.log(`mqtt     ${stack.broker ? 'embedded aedes broker (TLS client certificates, broker ACL)' : 'broker'} on ${stack.mqttUrl}`);
   console.log(`sm-sr    ${smsrId}: ES1/ES4 on ${stack.smsr.httpUrl}/gsma/es4/{function} (OpenAPI ${stack.smsr.httpUrl}/docs)`);

@@ -4,7 +4,6 @@
  * by X-API-Key), the consent-signing JWKS, the signed device statuses (retained on MQTT and at
  * `GET /device-status/{eid}`) and the outbox relay. `npm run start:owner-registry`, `npm start` and the tests use it.
  */
-import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DataSource } from 'typeorm';
@@ -12,7 +11,7 @@ import { isId } from '@rsp/contracts';
 import type { TrustedIssuer } from '@rsp/identity';
 import type { MqttCredentials } from '@rsp/mqtt-transport';
 import type { BackoffPolicy } from '@rsp/persistence';
-import { StartupScope, startServiceApp } from '@rsp/service-kit';
+import { StartupScope, serviceLogging, startServiceApp, type PinoLogger } from '@rsp/service-kit';
 import { OwnerHttpExceptionFilter } from './adapters/http-exception.filter';
 import { OwnerRegistryModule, REGISTRY_CONFIG, REGISTRY_DATA_SOURCE, REGISTRY_RELAY, type RegistryRelay, type RegistryRuntimeConfig } from './adapters/owner-registry.module';
 import type { PortalOptions } from './portal/portal.controller';
@@ -44,7 +43,8 @@ export interface OwnerRegistryOptions {
   consentPreviousPublicKeys?: ReadonlyArray<Record<string, unknown>>;
   /** Accepted for symmetry with the other services; the registry keeps no sealed secret (codes are hashed). @secret */
   secretBoxKeys?: string;
-  logger?: Logger;
+  /** A pino logger (JSON lines, HTTP request logs; what main.ts passes), or a console-like port (tests); none: silent. */
+  logger?: PinoLogger | Logger;
   /** Replaces the HTTP ES2 client (tests). */
   es2Transport?: Es2Transport;
   /** Outbox poll period (ms). Default 500. */
@@ -68,7 +68,6 @@ export interface OwnerRegistryHandle {
   close(): Promise<void>;
 }
 
-const silentNest: LoggerService = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const DOMAIN = /^[A-Za-z0-9.-]{1,128}$/;
 
 export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise<OwnerRegistryHandle> {
@@ -76,10 +75,11 @@ export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise
     if (!isId(maker.makerId) || !DOMAIN.test(maker.makerDomain)) throw new Error(`maker "${maker.makerId}": makerId letters, digits, _ . : -; makerDomain a host name`);
   }
   for (const mno of options.mnos) if (!isId(mno.mnoId)) throw new Error(`mnoId "${mno.mnoId}" must be letters, digits, _ . : - (1..128)`);
-  const logger: Logger = options.logger ?? console;
+  const logging = serviceLogging(options.logger);
+  const logger = logging.port;
   const scope = new StartupScope();
   const { app, httpUrl } = await startServiceApp(OwnerRegistryModule.forRoot(options, scope, logger), scope, {
-    logger: options.logger ? (options.logger as LoggerService) : silentNest,
+    logging,
     jsonBodyLimit: '256kb',
     filters: [new OwnerHttpExceptionFilter()],
     openApi: openApiDocument,

@@ -25,6 +25,7 @@
  *   RSP_DATA_DIR                  data directory (default ./data)
  */
 import { isRspError } from '@rsp/errors';
+import { createServiceLogger } from '@rsp/service-kit';
 import { startOwnerRegistry } from './app';
 import { loadOwnerRegistryConfig } from './config';
 import { startDevIdp, OWNER_CLI_CLIENT_ID, OWNER_PORTAL_CLIENT_ID, type DevIdp } from './dev-idp/dev-idp';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     consentSigningKey: config.consentKeys.signingKey,
     consentPreviousPublicKeys: config.consentKeys.previousPublicKeys,
     ...(devIdp ? { portal: { idpIssuer: devIdp.issuer, clientId: OWNER_PORTAL_CLIENT_ID } } : {}),
+    logger: createServiceLogger('owner-registry'), // JSON lines on stdout; RSP_LOG_LEVEL sets the level
   }).catch(async (error: unknown) => {
     await devIdp?.close();
     throw error;

@@ -5,7 +5,6 @@
  * outbox worker delivering ES2 notifications. `npm start`, the tests and the benchmark use it.
  */
 import type { KeyObject } from 'node:crypto';
-import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { MqttClient } from 'mqtt';
@@ -14,8 +13,8 @@ import { functionPaths, isId, type FunctionFrame } from '@rsp/contracts';
 import type { VerifiedDeviceStatusCache } from '@rsp/identity';
 import type { JSONWebKeySet } from 'jose';
 import type { BackoffPolicy, OutboxRelay } from '@rsp/persistence';
-import { RspMqttServer, RspRpcExceptionFilter, type MqttCredentials } from '@rsp/mqtt-transport';
-import { StartupScope, startServiceApp } from '@rsp/service-kit';
+import { RspMqttServer, type MqttCredentials } from '@rsp/mqtt-transport';
+import { StartupScope, serviceLogging, startServiceApp, type PinoLogger } from '@rsp/service-kit';
 import { FunctionStatusExceptionFilter } from './adapters/http-exception.filter';
 import { openApiComponents } from './adapters/openapi';
 import { SMDP_DATA_SOURCE, SMDP_DOWNLOADS, SMDP_INVENTORY, SMDP_MQTT, SMDP_OUTBOX_RELAY, SMDP_OWNER_CHECKS, SmDpModule, type SmDpOwnerChecks } from './adapters/sm-dp.module';
@@ -60,7 +59,8 @@ export interface SmDpOptions {
   secretBoxKeys: string;
   /** Replaces the MQTT ES3 client (tests). */
   es3?: Es3Client;
-  logger?: Logger;
+  /** A pino logger (JSON lines, HTTP request logs; what main.ts passes), or a console-like port (tests); none: silent. */
+  logger?: PinoLogger | Logger;
   /** ES3 reply timeout (ms). Default 30 000. */
   es3TimeoutMs?: number;
   /** Outbox poll period (ms). Default 500. */
@@ -106,15 +106,14 @@ export interface SmDpHandle {
   close(): Promise<void>;
 }
 
-const silentNest: LoggerService = { log: () => undefined, warn: () => undefined, error: () => undefined };
-
 export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
   if (!isId(options.smdpId)) throw new Error('smdpId must be letters, digits, _ . : - (1..128)');
   for (const mno of options.mnos) if (!isId(mno.mnoId)) throw new Error(`mnoId "${mno.mnoId}" must be letters, digits, _ . : - (1..128)`);
-  const logger: Logger = options.logger ?? console;
+  const logging = serviceLogging(options.logger);
+  const logger = logging.port;
   const scope = new StartupScope();
   const { app, httpUrl } = await startServiceApp(SmDpModule.forRoot(options, scope, logger), scope, {
-    logger: options.logger ?? silentNest,
+    logging,
     jsonBodyLimit: '5mb',
     filters: [new FunctionStatusExceptionFilter()],
     openApi: (created) => openApiDocument(created, options.smdpId),
@@ -125,7 +124,6 @@ export async function startSmDp(options: SmDpOptions): Promise<SmDpHandle> {
         ...(options.topicPrefix ? { topicPrefix: options.topicPrefix } : {}),
         protocolVersion: options.mqttProtocolVersion ?? 4,
       }),
-    mqttFilters: [new RspRpcExceptionFilter()],
     port: options.httpPort,
     host: options.httpHost ?? '127.0.0.1',
   });

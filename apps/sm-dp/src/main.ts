@@ -22,6 +22,7 @@
  *                         RSP_OWNER_REGISTRY_JWKS_URL (default {registry}/.well-known/jwks.json)
  */
 import { isRspError } from '@rsp/errors';
+import { createServiceLogger } from '@rsp/service-kit';
 import { startSmDp } from './app';
 import { loadSmDpConfig } from './config';
 
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     mnos: [{ mnoId: config.demoMno.mnoId, apiKey: config.demoMno.apiKey }],
     secretBoxKeys: config.secretBoxKeys,
     ...(config.ownerRegistry ? { ownerRegistry: config.ownerRegistry } : {}),
+    logger: createServiceLogger('sm-dp'), // JSON lines on stdout; RSP_LOG_LEVEL sets the level
   });
   // Demo stock: a default profile type and 10 subscriptions on first start (credentials not printed).
   if ((await smdp.inventory.listProfileTypes(config.demoMno.mnoId)).length === 0) {

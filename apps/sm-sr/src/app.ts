@@ -14,9 +14,9 @@ import type { VerifiedDeviceStatusCache } from '@rsp/identity';
 import { RspMqttServer, type MqttCredentials } from '@rsp/mqtt-transport';
 import type { IsdRKeySet } from '@rsp/offcard';
 import type { BackoffPolicy, OutboxRelay } from '@rsp/persistence';
-import { StartupScope, startServiceApp } from '@rsp/service-kit';
+import { StartupScope, serviceLogging, startServiceApp, type PinoLogger } from '@rsp/service-kit';
 import type { JSONWebKeySet } from 'jose';
-import { SILENT_LOGGER, type EisRegistry, type SmSrLogger } from './domain/model';
+import type { EisRegistry, SmSrLogger } from './domain/model';
 import type { SmSrService } from './domain/sm-sr-service';
 import { SMSR_SERVICE } from './adapters/http/auth';
 import { SmSrExceptionFilter } from './adapters/http/exception-filter';
@@ -96,7 +96,8 @@ export interface SmSrOptions {
   smsrCertificate?: Uint8Array;
   /** @secret */
   smsrPrivateKey?: KeyObject;
-  logger?: SmSrLogger;
+  /** A pino logger (JSON lines, HTTP request logs; what main.ts passes), or a console-like port (tests); none: silent. */
+  logger?: PinoLogger | SmSrLogger;
   /** Outbox retry policy (default @rsp/persistence DEFAULT_BACKOFF) and poll period. */
   outboxBackoff?: BackoffPolicy;
   outboxPollMs?: number;
@@ -135,15 +136,16 @@ export interface SmSrHandle {
 }
 
 export async function startSmSr(options: SmSrOptions): Promise<SmSrHandle> {
-  const logger = options.logger ?? SILENT_LOGGER;
+  const logging = serviceLogging(options.logger);
+  const logger = logging.port;
   if ((options.smsrCertificate === undefined) !== (options.smsrPrivateKey === undefined)) {
     throw new ContractError.InvalidParameter('smsrCertificate', 'both smsrCertificate and smsrPrivateKey, or neither');
   }
   const protocolVersion = options.mqttProtocolVersion ?? 4;
   let requestServer: RspMqttServer | undefined;
   const scope = new StartupScope();
-  const { app, httpUrl } = await startServiceApp(SmSrModule.forRoot(options, scope), scope, {
-    logger: options.logger ? ['error', 'warn'] : false,
+  const { app, httpUrl } = await startServiceApp(SmSrModule.forRoot(options, scope, logger), scope, {
+    logging,
     filters: [new SmSrExceptionFilter(logger)],
     openApi: (created) => openApiDocument(created, options.smsrId),
     // ES3 over MQTT service requests, split between the instances of a group on MQTT 5 ($share).

@@ -27,6 +27,7 @@
  *                               RSP_OWNER_REGISTRY_JWKS_URL (default {registry}/.well-known/jwks.json)
  */
 import { isRspError } from '@rsp/errors';
+import { createServiceLogger } from '@rsp/service-kit';
 import { startSmSr } from './app';
 import { loadSmSrConfig } from './config';
 
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     secretBoxKeys: config.secretBoxKeys,
     ...(config.pki.isdRHandover ? { smsrCertificate: config.pki.isdRHandover.certificate, smsrPrivateKey: config.pki.isdRHandover.privateKey } : {}),
     ...(config.ownerRegistry ? { ownerRegistry: config.ownerRegistry } : {}),
-    logger: console,
+    logger: createServiceLogger('sm-sr'), // JSON lines on stdout; RSP_LOG_LEVEL sets the level
   });
   console.log(`sm-sr    ${handle.smsrId} on ${handle.httpUrl} (OpenAPI ${handle.httpUrl}/docs)`);
   if (config.demoMno.apiKeyFile) console.log(`sm-sr    ES4 API key of ${config.demoMno.mnoId} in ${config.demoMno.apiKeyFile}`);

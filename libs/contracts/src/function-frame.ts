@@ -29,6 +29,7 @@
 import { isRspError } from '@rsp/errors';
 import { statusCodeFor, toExecutionStatus } from './error-mapping';
 import { ContractFailure, StatusError } from './errors';
+import type { LogFields, RspLogger } from './logger';
 import type { RequestHeader } from './messages/common';
 import { parse, type Check } from './schema';
 import { REASON, STATUS_CODE, SUBJECT, executedSuccess, expired, failed, type FunctionExecutionStatus, type StatusCodeData } from './status';
@@ -133,10 +134,7 @@ export interface FrameClock {
   sleep(ms: number): Promise<void>;
 }
 
-export interface FrameLogger {
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type FrameLogger = Pick<RspLogger, 'warn' | 'error'>;
 
 /** Maps a handler's or guard's error to the status answered (the default: {@link toExecutionStatus}). */
 export type ErrorStatusMapper = (error: unknown, context: { now: number; deadline?: number; subjectIdentifier?: string }) => FunctionExecutionStatus;
@@ -174,6 +172,7 @@ export const CALL_ID_REUSED = {
 export const FUNCTION_UNSUPPORTED = { subjectCode: SUBJECT.FUNCTION, reasonCode: REASON.UNSUPPORTED, message: 'Function not supported' } as const satisfies StatusCodeData;
 
 export const DEFAULT_REPLAY_WAIT_MS = 120_000;
+const CALL_ID_REUSED_CODE = `${CALL_ID_REUSED.subjectCode}/${CALL_ID_REUSED.reasonCode}`;
 /** The wait for a running call ends this long before the transport deadline, so the answer still arrives. */
 const TRANSPORT_MARGIN_MS = 250;
 const FIRST_POLL_MS = 20;
@@ -310,7 +309,7 @@ export class FunctionFrame {
         if (outcome.status === 'succeeded') return outcome.response;
         if (outcome.status === 'conflict') {
           // A replay attempt or a client bug: worth a line (names only; the request stays out of the log).
-          this.logger.warn(`${what} from ${context.requester}: functionCallIdentifier reused with another request, refused`);
+          this.logger.warn(`${what} from ${context.requester}: functionCallIdentifier reused with another request, refused`, this.fieldsOf(context, CALL_ID_REUSED_CODE));
           return statusOnly(failed(CALL_ID_REUSED, 'header.functionCallIdentifier'));
         }
         if (outcome.status === 'failed') return statusOnly(failed(statusCodeFor(outcome.errorCode) ?? STATUS_CODE.EXECUTION_ERROR));
@@ -320,7 +319,7 @@ export class FunctionFrame {
         pause = Math.min(pause * 2, MAX_POLL_MS);
       }
     } catch (error) {
-      this.logger.error(`${what}: idempotency store failed: ${describeError(error)}`);
+      this.logger.error(`${what}: idempotency store failed: ${describeError(error)}`, this.fieldsOf(context));
       return statusOnly(failed(STATUS_CODE.EXECUTION_ERROR));
     }
   }
@@ -333,10 +332,21 @@ export class FunctionFrame {
     } catch (error) {
       // A refusal the function decided (StatusError, ContractFailure) is no news; anything else is worth a line.
       if (!(error instanceof StatusError) && !(error instanceof ContractFailure)) {
-        this.logger.warn(`${table.iface}.${row.name} from ${context.requester} failed: ${describeError(error)}`);
+        this.logger.warn(`${table.iface}.${row.name} from ${context.requester} failed: ${describeError(error)}`, this.fieldsOf(context, isRspError(error) ? error.code : undefined));
       }
       return statusOnly(this.statusOf(table, error, context.deadline, subject));
     }
+  }
+
+  /** The correlation ids of a call's log line (issue 10 item 6). */
+  private fieldsOf(context: CallContext, code?: string): LogFields {
+    const eid = (context.body as { eid?: unknown } | undefined)?.eid;
+    return {
+      functionCallIdentifier: context.functionCallIdentifier,
+      requester: context.requester,
+      ...(typeof eid === 'string' ? { eid } : {}),
+      ...(code !== undefined ? { code } : {}),
+    };
   }
 
   private statusOf(table: InterfaceTable, error: unknown, deadline: number | undefined, subjectIdentifier: string | undefined): FunctionExecutionStatus {

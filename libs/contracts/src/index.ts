@@ -37,6 +37,7 @@ export * from './broker-acl';
 export * from './function-frame';
 export * from './function-frame-http';
 export * from './sequence';
+export * from './logger';
 export * from './openapi';
 export * from './messages/common';
 export * from './messages/notifications';

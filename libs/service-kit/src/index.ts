@@ -5,3 +5,4 @@
 export * from './lifecycle';
 export * from './service-app';
 export * from './owner-status-feed';
+export * from './logging';

@@ -4,16 +4,17 @@
  * module, with its OpenAPI document at /docs and /docs-json, listening on its configured port.
  */
 import type { AddressInfo } from 'node:net';
-import type { DynamicModule, ExceptionFilter, LoggerService, LogLevel } from '@nestjs/common';
+import type { DynamicModule, ExceptionFilter } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { StartupScope } from './lifecycle';
+import type { ServiceLogging } from './logging';
 
 export interface ServiceAppOptions {
-  /** Nest's own logger: a LoggerService, the levels to print, or false for none. */
-  logger: LoggerService | LogLevel[] | false;
+  /** The service's logging (serviceLogging): Nest's own logger, and the HTTP request logger when pino is in use. */
+  logging: ServiceLogging;
   /** JSON body limit (Express `limit`); undefined keeps Nest's default parser. */
   jsonBodyLimit?: string;
   filters: ExceptionFilter[];
@@ -21,8 +22,6 @@ export interface ServiceAppOptions {
   openApi: (app: NestExpressApplication) => OpenAPIObject;
   /** The MQTT request server (RspMqttServer), when the service answers service requests (ES3, callbacks); built from the app's providers. */
   mqttServer?: (app: NestExpressApplication) => CustomStrategy['strategy'];
-  /** Filters of the MQTT side when the HTTP filters cannot answer service requests; absent: it inherits `filters`. */
-  mqttFilters?: ExceptionFilter[];
   port: number;
   host: string;
 }
@@ -41,7 +40,7 @@ export async function startServiceApp(module: DynamicModule, scope: StartupScope
   let app: NestExpressApplication;
   try {
     app = await NestFactory.create<NestExpressApplication>(module, {
-      logger: options.logger,
+      logger: options.logging.nest,
       abortOnError: false, // throw to the caller instead of aborting the process
       ...(options.jsonBodyLimit ? { bodyParser: false } : {}),
     });
@@ -51,13 +50,15 @@ export async function startServiceApp(module: DynamicModule, scope: StartupScope
   }
   scope.commit();
   try {
+    if (options.logging.httpMiddleware) app.use(options.logging.httpMiddleware);
     if (options.jsonBodyLimit) app.useBodyParser('json', { limit: options.jsonBodyLimit });
     app.useGlobalFilters(...options.filters);
     SwaggerModule.setup('docs', app, options.openApi(app), { jsonDocumentUrl: 'docs-json' });
     if (options.mqttServer) {
-      // inheritAppConfig: the global filters also answer the service requests' failures, unless it has its own.
-      const microservice = app.connectMicroservice({ strategy: options.mqttServer(app) }, { inheritAppConfig: !options.mqttFilters });
-      if (options.mqttFilters) microservice.useGlobalFilters(...options.mqttFilters);
+      // inheritAppConfig: the global filters also answer the service requests' failures. A controller that
+      // needs another answer carries its own @UseFilters: a connected microservice is initialised at once,
+      // so global filters registered on it afterwards would never reach its handlers.
+      app.connectMicroservice({ strategy: options.mqttServer(app) }, { inheritAppConfig: true });
       await app.startAllMicroservices();
     }
     await app.listen(options.port, options.host);

@@ -1,13 +1,11 @@
 /** What every use case gets: the store (records and outbox, domain/store.ts), the clock, the configuration and the callers. */
 import type { KeyObject, webcrypto } from 'node:crypto';
+import type { RspLogger } from '@rsp/contracts';
 import type { OwnerIdentity } from '@rsp/identity';
 import type { RegistryStore } from './store';
 
-export interface Logger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+/** The shared logger port (a message plus correlation ids). */
+export type Logger = RspLogger;
 
 export interface MakerConfig {
   makerId: string;

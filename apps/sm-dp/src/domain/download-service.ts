@@ -9,17 +9,25 @@
  * running, and compensate failed ones whose compensation the crash cut short.
  */
 import { randomUUID } from 'node:crypto';
-import { executedSuccess, expired, toExecutionStatus, type es2 } from '@rsp/contracts';
+import { executedSuccess, expired, toExecutionStatus, type es2, type LogFields, type RspLogger } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import type { FlowContext, FlowDefinition, StateMachine, StateMachineOptions, StepInfo, TransactionRecord } from '@rsp/persistence';
 import { DOWNLOAD_FLOW, downloadFlow, isIccidUnknown, stepIndex, type DownloadContext, type DownloadDependencies } from './download-flow';
 import type { Es3Gateway } from './es3-gateway';
 import type { Inventory } from './inventory';
 
-export interface Logger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+/** The shared logger port (a message plus correlation ids). */
+export type Logger = RspLogger;
+
+/** The correlation ids of a download's log line: its transaction, the EID, the MNO's call id and the ICCID once reserved. */
+function downloadFields(transactionId: string, context: Readonly<DownloadContext> | undefined, code?: string): LogFields {
+  return {
+    transactionId,
+    ...(context?.eid ? { eid: context.eid } : {}),
+    ...(context?.replay ? { functionCallIdentifier: context.replay.callId } : {}),
+    ...(context?.iccid ? { iccid: context.iccid } : {}),
+    ...(code !== undefined ? { code } : {}),
+  };
 }
 
 /** Timeout of the compensating DeleteISDP (runs after the deadline too). */
@@ -68,14 +76,14 @@ export class DownloadService {
         ...step,
         run: async (ctx: Readonly<DownloadContext>, info: StepInfo) => {
           if (this.options.pauseAtStep === step.name && info.attempt === 1) { // a resumed flow runs on
-            this.logger.warn(`RSP_TEST_PAUSE_AT_STEP: download ${info.transactionId} paused before ${step.name}`);
+            this.logger.warn(`RSP_TEST_PAUSE_AT_STEP: download ${info.transactionId} paused before ${step.name}`, downloadFields(info.transactionId, ctx));
             await new Promise<never>(() => undefined);
           }
           try {
             return await step.run(ctx, info);
           } catch (error) {
-            if (!isRspError(error)) this.logger.error(`download ${info.transactionId} step ${step.name}: ${String((error as Error)?.message ?? error)}`);
-            else this.logger.warn(`download ${info.transactionId} step ${step.name} failed: ${error.code}`);
+            if (!isRspError(error)) this.logger.error(`download ${info.transactionId} step ${step.name}: ${String((error as Error)?.message ?? error)}`, downloadFields(info.transactionId, ctx));
+            else this.logger.warn(`download ${info.transactionId} step ${step.name} failed: ${error.code}`, downloadFields(info.transactionId, ctx, error.code));
             if (isRspError(error)) throw error;
             // A programming fault: end the flow as Failed 1.2 / 4.2 rather than leave it running.
             throw Object.assign(new Error('step failed'), { code: 'ERR_PERSISTENCE_STEP_FAILED' });
@@ -133,15 +141,15 @@ export class DownloadService {
     const id = stale.id;
     try {
       if (stale.deadline) this.deadlines.set(id, stale.deadline);
-      this.logger.log(`download ${id}: ${stale.status === 'running' ? `resuming at step ${stale.stepName ?? '(end)'}` : `compensating (${stale.status})`}`);
+      this.logger.log(`download ${id}: ${stale.status === 'running' ? `resuming at step ${stale.stepName ?? '(end)'}` : `compensating (${stale.status})`}`, downloadFields(id, stale.context as DownloadContext));
       const record = await this.machine.resume(id); // a finished one comes back as is
       if (record.status === 'running') return; // another worker holds it
       const context = record.context as DownloadContext;
       const response = await this.conclude(record);
       if (context.replay) await settle(context.mnoId, context.replay, response);
-      this.logger.log(`download ${id}: resumed flow ended ${record.status}`);
+      this.logger.log(`download ${id}: resumed flow ended ${record.status}`, downloadFields(id, context));
     } catch (error) {
-      this.logger.error(`download ${id}: resume failed (${isRspError(error) ? error.code : String((error as Error)?.message ?? error)})`);
+      this.logger.error(`download ${id}: resume failed (${isRspError(error) ? error.code : String((error as Error)?.message ?? error)})`, downloadFields(id, stale.context as DownloadContext));
     } finally {
       this.deadlines.delete(id);
     }
@@ -193,7 +201,7 @@ export class DownloadService {
         // An ISD-P that never got created is "unknown" to the SM-SR: nothing left on the card.
         if (!isIccidUnknown(error)) {
           const code = isRspError(error) ? error.code : 'unknown';
-          this.logger.error(`download ${record.id}: compensating DeleteISDP failed (${code}); ICCID ${context.iccid} stays reserved`);
+          this.logger.error(`download ${record.id}: compensating DeleteISDP failed (${code}); ICCID ${context.iccid} stays reserved`, downloadFields(record.id, context, code));
           outcome = 'isdp-kept';
         }
       }

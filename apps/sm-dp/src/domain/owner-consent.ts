@@ -32,7 +32,7 @@ export class OwnerConsentCheck {
       await authorizeOwnerOperation({ statuses: this.statuses, operation: OWNER_OPERATIONS.ES2[fn], eid, mnoId, consent, checkConsent: true, verifier: this.verifier });
       return undefined;
     } catch (error) {
-      this.logger.log(`ES2 ${fn} for ${mnoId} on ${eid} refused: ${(error as { code?: string }).code ?? 'unexpected error'}`);
+      this.logger.log(`ES2 ${fn} for ${mnoId} on ${eid} refused: ${(error as { code?: string }).code ?? 'unexpected error'}`, { eid });
       return toExecutionStatus(error, eid);
     }
   }

@@ -16,7 +16,7 @@ import { openOwnerStatusFeed, resource, STARTUP_SCOPE, worker, type OwnerStatusF
 import type { SmSrOptions } from '../app';
 import { CardLease } from '../domain/card-lease';
 import { FleetView } from '../domain/fleet';
-import { SILENT_LOGGER, type EisRegistry, type SmSrLogger } from '../domain/model';
+import type { EisRegistry, SmSrLogger } from '../domain/model';
 import { OwnerPolicyGuard } from '../domain/owner-policy';
 import { SmSrService } from '../domain/sm-sr-service';
 import { Es5Error, MqttEs5Channel, type Es5Channel } from '../es5/index';
@@ -57,7 +57,7 @@ const instanceGroupOf = (options: SmSrOptions): string => options.instanceGroup 
 
 @Module({})
 export class SmSrModule {
-  static forRoot(options: SmSrOptions, scope: StartupScope): DynamicModule {
+  static forRoot(options: SmSrOptions, scope: StartupScope, logger: SmSrLogger): DynamicModule {
     const protocolVersion = options.mqttProtocolVersion ?? 4;
     return {
       module: SmSrModule,
@@ -65,7 +65,7 @@ export class SmSrModule {
       providers: [
         { provide: STARTUP_SCOPE, useValue: scope },
         { provide: SMSR_OPTIONS, useValue: options },
-        { provide: SMSR_LOGGER, useValue: options.logger ?? SILENT_LOGGER },
+        { provide: SMSR_LOGGER, useValue: logger },
         ...resource<DataSource>({
           provide: SMSR_DATA_SOURCE,
           open: () =>

@@ -83,7 +83,7 @@ export class AuditFunction {
       await tx.updateEuicc(record.eid, { remainingMemory: free, availableMemoryForProfiles: free, lastAuditDate: auditedAt }); // 4
     });
     const known = new Set(record.profiles.map((profile) => profile.isdpAid.toUpperCase()));
-    for (const aid of onCard.keys()) if (!known.has(aid)) this.logger.warn(`audit ${record.eid}: ISD-P ${aid} is not in the registry`);
+    for (const aid of onCard.keys()) if (!known.has(aid)) this.logger.warn(`audit ${record.eid}: ISD-P ${aid} is not in the registry`, { eid: record.eid });
     return (await this.registry.find(record.eid)) ?? record;
   }
 }

@@ -63,7 +63,7 @@ export class CardLease {
     } finally {
       clearInterval(renewal);
       await this.options.store.release(eid, holder).catch((error: unknown) => {
-        this.options.logger.warn(`card lease of ${eid} not released (expires by itself): ${(error as Error).message}`);
+        this.options.logger.warn(`card lease of ${eid} not released (expires by itself): ${(error as Error).message}`, { eid });
       });
     }
   }
@@ -86,10 +86,10 @@ export class CardLease {
   private async renew(eid: string, holder: string): Promise<void> {
     try {
       if (!(await this.options.store.renew(eid, holder, this.now() + this.ttlMs))) {
-        this.options.logger.warn(`card lease of ${eid} lost (expired and taken over) during an exchange`);
+        this.options.logger.warn(`card lease of ${eid} lost (expired and taken over) during an exchange`, { eid });
       }
     } catch (error) {
-      this.options.logger.warn(`card lease of ${eid} not renewed: ${(error as Error).message}`);
+      this.options.logger.warn(`card lease of ${eid} not renewed: ${(error as Error).message}`, { eid });
     }
   }
 }

@@ -48,12 +48,12 @@ export class CardNotificationHandler {
 
   async handle(envelope: es5.Es5NotificationEnvelope): Promise<CardNotificationOutcome> {
     if (!(await this.registry.find(envelope.eid))) {
-      this.logger.warn(`card notification from unregistered EID ${envelope.eid} ignored`); // 1
+      this.logger.warn(`card notification from unregistered EID ${envelope.eid} ignored`, { eid: envelope.eid }); // 1
       return 'unknown-eid';
     }
     const decoded = decodeCardNotification(envelope.tlv);
     const seq = decoded.seq >= 0 ? decoded.seq : envelope.seq;
-    this.logger.log(`card ${envelope.eid} notification #${seq}: ${TYPE_NAMES[decoded.type] ?? `type ${decoded.type}`}${decoded.aid ? ` (${decoded.aid})` : ''}`);
+    this.logger.log(`card ${envelope.eid} notification #${seq}: ${TYPE_NAMES[decoded.type] ?? `type ${decoded.type}`}${decoded.aid ? ` (${decoded.aid})` : ''}`, { eid: envelope.eid });
     return this.cards.exclusive(envelope.eid, async () => {
       const [response] = await this.cards.raw(envelope.eid, [confirmNotificationApdu(seq)]); // 2
       if (!response) throw new CardStatusError(0x6f00, 'HandleNotificationConfirmation');

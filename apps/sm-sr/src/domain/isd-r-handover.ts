@@ -89,7 +89,7 @@ export class IsdRKeyHandover {
     if (!(await registry.replaceIsdRKeys(eid, next, current.revision))) {
       throw new IsdRKeysChangedError(`the ISD-R key set of ${eid} changed during the handover`); // 2 lost the race
     }
-    this.options.logger.log(`ISD-R of ${eid}: key set KVN ${hex(kvn)} established (Scenario#3), KVN ${hex(current.keys.kvn)} to retire`);
+    this.options.logger.log(`ISD-R of ${eid}: key set KVN ${hex(kvn)} established (Scenario#3), KVN ${hex(current.keys.kvn)} to retire`, { eid });
     const stored = await registry.isdRKeyRecord(eid);
     if (!stored) throw new IsdRKeysChangedError(`EID ${eid} left the registry during the ISD-R handover`);
     return stored;
@@ -105,7 +105,7 @@ export class IsdRKeyHandover {
     if (!(await this.options.registry.replaceIsdRKeys(eid, { ...state, retireKvns: [] }, state.revision))) {
       throw new IsdRKeysChangedError(`the ISD-R key set of ${eid} changed during the handover`); // 4
     }
-    this.options.logger.log(`ISD-R of ${eid}: KVN ${state.retireKvns.map(hex).join(', ')} deleted (FinaliseISDRhandover)`);
+    this.options.logger.log(`ISD-R of ${eid}: KVN ${state.retireKvns.map(hex).join(', ')} deleted (FinaliseISDRhandover)`, { eid });
   }
 }
 

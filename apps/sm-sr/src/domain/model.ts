@@ -4,7 +4,7 @@
  * outbox for notifications, and a clock. Adapters implement the ports (TypeORM, see adapters/).
  */
 import type { IsdRKeySet } from '@rsp/offcard';
-import type { EumSignedInfo, PolicyRule, ProfileState } from '@rsp/contracts';
+import { SILENT_LOGGER, type EumSignedInfo, type PolicyRule, type ProfileState, type RspLogger } from '@rsp/contracts';
 
 /** One profile (ISD-P) of a registered eUICC, as the SM-SR records it (EIS ProfileInfo). */
 export interface ProfileRecord {
@@ -88,11 +88,6 @@ export interface EisRegistry {
   transaction<T>(work: (tx: RegistryTransaction) => Promise<T>): Promise<T>;
 }
 
-/** The SM-SR's logger (a subset of console); never given secrets. */
-export interface SmSrLogger {
-  log(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export const SILENT_LOGGER: SmSrLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+/** The SM-SR's logger: the shared port (a message plus correlation ids); never given secrets. */
+export type SmSrLogger = RspLogger;
+export { SILENT_LOGGER };

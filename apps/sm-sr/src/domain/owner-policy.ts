@@ -33,7 +33,7 @@ export class OwnerPolicyGuard {
     try {
       await authorizeOwnerOperation({ statuses: this.statuses, operation, eid, mnoId: requester, consent, checkConsent: iface === 'ES4', verifier: this.verifier });
     } catch (error) {
-      this.logger.log(`${iface}.${fn} by ${requester} on ${eid} refused: ${(error as { code?: string }).code ?? 'unexpected error'}`);
+      this.logger.log(`${iface}.${fn} by ${requester} on ${eid} refused: ${(error as { code?: string }).code ?? 'unexpected error'}`, { eid });
       throw error;
     }
   }

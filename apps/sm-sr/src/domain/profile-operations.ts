@@ -152,7 +152,7 @@ export class ProfileOperations {
     try {
       await this.deleteOnCard(record, { ...profile, state: 'Disabled' }, deadline);
     } catch (error) {
-      this.deps.logger.warn(`POL2 auto-delete of ${profile.iccid} on ${record.eid} failed: ${describe(error)}`);
+      this.deps.logger.warn(`POL2 auto-delete of ${profile.iccid} on ${record.eid} failed: ${describe(error)}`, { eid: record.eid });
     }
   }
 
