@@ -2,7 +2,7 @@
  * `npm run bench -- crypto`: our protocol operations against the raw node:crypto work they cannot
  * avoid, measured in the same run, so the overhead reads as a ratio (1.00 = no overhead at all).
  */
-import { createCipheriv, diffieHellman, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createCipheriv, createPublicKey, diffieHellman, generateKeyPairSync, sign, verify } from 'node:crypto';
 import {
   Scp03Card,
   Scp03Host,
@@ -11,11 +11,38 @@ import {
   cardEstablish,
   computeOpc,
   generateEcKeyPair,
+  importRawPublicKey,
   milenage,
   offCardEstablish,
   type CurveName,
 } from '@rsp/crypto';
+import * as asn1js from 'asn1js';
 import { measure, printComparisons, type Comparison } from './harness';
+
+/**
+ * importRawPublicKey (libs/crypto ec.ts) wraps each received point in a SubjectPublicKeyInfo, several
+ * times per provisioning. Built with asn1js, or by hand as it is; both beside node's own import of it.
+ */
+function derAssemblyRows(): Comparison[] {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const reference = publicKey.export({ type: 'spki', format: 'der' });
+  const point = reference.subarray(reference.length - 65);
+  const byAsn1js = () =>
+    Buffer.from(
+      new asn1js.Sequence({
+        value: [
+          new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '1.2.840.10045.2.1' }), new asn1js.ObjectIdentifier({ value: '1.2.840.10045.3.1.7' })] }),
+          new asn1js.BitString({ valueHex: point }),
+        ],
+      }).toBER(),
+    );
+  if (!byAsn1js().equals(reference)) throw new Error('asn1js SPKI differs from node\'s');
+  const nodeImport = measure('createPublicKey(SPKI DER)', () => createPublicKey({ key: reference, format: 'der', type: 'spki' }));
+  return [
+    { ours: measure('SPKI built with asn1js', byAsn1js), raw: nodeImport },
+    { ours: measure('importRawPublicKey (SPKI by hand + createPublicKey)', () => importRawPublicKey('P-256', point)), raw: nodeImport },
+  ];
+}
 
 const NODE_CURVE: Record<CurveName, string> = { 'P-256': 'prime256v1', brainpoolP256r1: 'brainpoolP256r1' };
 
@@ -132,5 +159,6 @@ export function runCryptoBench(): void {
   printComparisons('GP Scenario#3 key establishment', [...scenario3Rows('P-256'), ...scenario3Rows('brainpoolP256r1')]);
   printComparisons('SCP03 (GP Amd D), AES-128, security level 0x33', scp03Rows());
   printComparisons('Milenage', milenageRows());
+  printComparisons('DER assembly on the key-import hot path (issue 10 item 7: asn1js, or by hand?)', derAssemblyRows());
   ecdsaFigures();
 }

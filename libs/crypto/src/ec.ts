@@ -14,6 +14,7 @@ import {
   type ECDH,
   type KeyObject,
 } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { CryptoError } from './errors';
 
 /** The curves of SGP.02 §2.3 / SGP.26 test certificates. */
@@ -27,6 +28,8 @@ const CURVE_OID_DER: Record<CurveName, Buffer> = {
   'P-256': Buffer.from('06082a8648ce3d030107', 'hex'),
   brainpoolP256r1: Buffer.from('06092b2403030208010107', 'hex'),
 };
+/** The namedCurve OIDs, dotted. */
+const CURVE_OID: Record<CurveName, string> = { 'P-256': '1.2.840.10045.3.1.7', brainpoolP256r1: '1.3.36.3.3.2.8.1.1.7' };
 /** DER of AlgorithmIdentifier id-ecPublicKey (1.2.840.10045.2.1). */
 const EC_PUBLIC_KEY_OID_DER = Buffer.from('06072a8648ce3d0201', 'hex');
 
@@ -78,6 +81,8 @@ export function importRawPublicKey(curve: CurveName, point: Uint8Array): KeyObje
   if (point.length !== 1 + 2 * FIELD_BYTES || point[0] !== 0x04) {
     throw new CryptoError.InvalidKey(`public key must be an uncompressed ${1 + 2 * FIELD_BYTES}-byte point`);
   }
+  // SubjectPublicKeyInfo (RFC 5480 §2) by hand, not with asn1js: this runs several times per
+  // provisioning, and asn1js would add about 60% to the import (`npm run bench -- crypto`, "DER assembly").
   const algorithm = der(0x30, EC_PUBLIC_KEY_OID_DER, CURVE_OID_DER[curve]);
   const spki = der(0x30, algorithm, der(0x03, Buffer.of(0x00), point));
   try {
@@ -94,15 +99,17 @@ export function importRawPrivateKey(curve: CurveName, d: Uint8Array): KeyObject 
     const ecdh = createECDH(NODE_CURVE[curve]);
     ecdh.setPrivateKey(d);
     const point = ecdh.getPublicKey();
-    // ECPrivateKey (RFC 5915 §3): version 1, privateKey, [0] parameters, [1] publicKey.
-    const sec1 = der(
-      0x30,
-      Buffer.from('020101', 'hex'),
-      der(0x04, d),
-      der(0xa0, CURVE_OID_DER[curve]),
-      der(0xa1, der(0x03, Buffer.of(0x00), point)),
-    );
-    return createPrivateKey({ key: sec1, format: 'der', type: 'sec1' });
+    // ECPrivateKey ::= SEQUENCE { version INTEGER (1), privateKey OCTET STRING,
+    //   parameters [0] ECParameters OPTIONAL, publicKey [1] BIT STRING OPTIONAL }   (RFC 5915 §3)
+    const sec1 = new asn1js.Sequence({
+      value: [
+        new asn1js.Integer({ value: 1 }),
+        new asn1js.OctetString({ valueHex: d }),
+        new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.ObjectIdentifier({ value: CURVE_OID[curve] })] }),
+        new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 1 }, value: [new asn1js.BitString({ valueHex: point })] }),
+      ],
+    }).toBER();
+    return createPrivateKey({ key: Buffer.from(sec1), format: 'der', type: 'sec1' });
   } catch (cause) {
     throw new CryptoError.InvalidKey('invalid private key', { cause });
   }

@@ -1,22 +1,26 @@
 /**
  * X.509 v2 CRLs (RFC 5280 §5) for the CI and the EUM: issuing, parsing, and the revocation check
- * used by chain validation. Signatures are checked over the tbsCertList bytes as received.
+ * used by chain validation. Signatures are checked over the tbsCertList bytes as received. The CRL's
+ * extensions are built with @peculiar/x509 (authorityKeyIdentifier) and asn1js (cRLNumber, which
+ * @peculiar/x509 has no class for); TBSCertList is assembled with @peculiar/asn1-x509 and signed with
+ * node:crypto, like the certificates (x509-builder.ts says why).
  */
+import 'reflect-metadata'; // @peculiar/x509 resolves its extension classes through tsyringe, which needs the Reflect polyfill
 import { sign as nodeSign, type KeyObject } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
-  AuthorityKeyIdentifier,
   CertificateList,
   Extension,
-  KeyIdentifier,
   Name,
   RevokedCertificate,
   TBSCertList,
   Time,
   Version,
 } from '@peculiar/asn1-x509';
-import { decodeSingleTlv, decodeTlv, encodeTlv } from '@rsp/tlv';
+import * as x509 from '@peculiar/x509';
+import * as asn1js from 'asn1js';
+import { decodeSingleTlv, decodeTlv } from '@rsp/tlv';
 import { PkiError } from './errors';
 import { OID } from './oids';
 import { integerBytes } from './x509-builder';
@@ -37,7 +41,9 @@ export interface CrlSpec {
 export function issueCrl(spec: CrlSpec, issuerPrivateKey: KeyObject): Buffer {
   if (!spec.issuer.subjectKeyId) throw new PkiError.Malformed('CRL issuer certificate has no subjectKeyIdentifier');
   const algorithm = new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 });
-  const aki = new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(spec.issuer.subjectKeyId) });
+  const aki = new x509.AuthorityKeyIdentifierExtension(spec.issuer.subjectKeyId.toString('hex'), false);
+  // CRLNumber ::= INTEGER (0..MAX) (RFC 5280 §5.2.3)
+  const crlNumber = new x509.Extension(EXTENSION_OID.crlNumber, false, new asn1js.Integer({ valueHex: integerBytes(spec.crlNumber) }).toBER());
   const revoked = (spec.revoked ?? []).map((entry) => {
     if (entry.serialNumber.length === 0) throw new PkiError.Malformed('revoked serial number is empty');
     return new RevokedCertificate({
@@ -51,18 +57,7 @@ export function issueCrl(spec: CrlSpec, issuerPrivateKey: KeyObject): Buffer {
     issuer: AsnConvert.parse(spec.issuer.subject, Name),
     thisUpdate: new Time(spec.thisUpdate),
     nextUpdate: new Time(spec.nextUpdate),
-    crlExtensions: [
-      new Extension({
-        extnID: EXTENSION_OID.authorityKeyIdentifier,
-        critical: false,
-        extnValue: new OctetString(AsnConvert.serialize(aki)),
-      }),
-      new Extension({
-        extnID: EXTENSION_OID.crlNumber,
-        critical: false,
-        extnValue: new OctetString(encodeTlv(0x02, Buffer.from(integerBytes(spec.crlNumber)))),
-      }),
-    ],
+    crlExtensions: [aki, crlNumber].map((extension) => AsnConvert.parse(extension.rawData, Extension)),
   });
   // RFC 5280 §5.1.2.6: omit revokedCertificates when the list is empty.
   if (revoked.length) tbs.revokedCertificates = revoked;
@@ -122,8 +117,8 @@ export function parseCrl(der: Uint8Array): ParsedCrl {
   for (const extension of tbs.crlExtensions ?? []) {
     const value = Buffer.from(extension.extnValue.buffer);
     if (extension.extnID === EXTENSION_OID.authorityKeyIdentifier) {
-      const aki = guarded('CRL authorityKeyIdentifier', () => AsnConvert.parse(value, AuthorityKeyIdentifier));
-      if (aki.keyIdentifier) parsed.authorityKeyId = Buffer.from(aki.keyIdentifier.buffer);
+      const keyId = guarded('CRL authorityKeyIdentifier', () => new x509.AuthorityKeyIdentifierExtension(AsnConvert.serialize(extension)).keyId);
+      if (keyId) parsed.authorityKeyId = Buffer.from(keyId, 'hex');
     } else if (extension.extnID === EXTENSION_OID.crlNumber) {
       const integer = guarded('cRLNumber', () => decodeSingleTlv(value));
       parsed.crlNumber = BigInt(`0x${integer.value.toString('hex') || '0'}`);

@@ -1,42 +1,35 @@
 /**
- * Issues X.509 v3 certificates (RFC 5280) for the SGP.02 test PKI, signed with node:crypto
- * (ECDSA with SHA-256 on P-256 or brainpoolP256r1). The TBSCertificate is encoded with
- * @peculiar/asn1-x509; the signature is computed over exactly the encoded TBS bytes.
+ * Issues X.509 v3 certificates (RFC 5280) for the SGP.02 test PKI. Names and extensions are built with
+ * @peculiar/x509 (its typed extension classes: basicConstraints, keyUsage, certificatePolicies with the
+ * GSMA role OIDs, key identifiers, EKU, SAN, CRL distribution points); the TBSCertificate is assembled
+ * with @peculiar/asn1-x509, the schema layer under it, and signed with node:crypto over exactly the
+ * encoded TBS bytes. Why not X509CertificateGenerator: it signs through WebCrypto and is async, while
+ * the test PKI is built synchronously (about 60 test, simulator and script files build one at load time), and
+ * node:crypto signs brainpoolP256r1 without a WebCrypto provider (docs/architecture.md "Packages").
  *
  * The extension helpers take explicit `critical` flags so tests can build deliberately bad
  * certificates (non-critical basicConstraints, wrong role, missing keyCertSign, ...).
  */
+import 'reflect-metadata'; // @peculiar/x509 resolves its extension classes through tsyringe, which needs the Reflect polyfill
 import { createHash, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
-  AttributeTypeAndValue,
-  AttributeValue,
-  AuthorityKeyIdentifier,
-  BasicConstraints,
   Certificate,
-  CertificatePolicies,
-  CRLDistributionPoints,
   DistributionPoint,
   DistributionPointName,
-  ExtendedKeyUsage,
   Extension,
   Extensions,
   GeneralName,
-  KeyIdentifier,
-  KeyUsage,
   Name,
-  PolicyInformation,
-  RelativeDistinguishedName,
-  SubjectAlternativeName,
-  SubjectKeyIdentifier,
   SubjectPublicKeyInfo,
   TBSCertificate,
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
+import * as x509 from '@peculiar/x509';
+import * as asn1js from 'asn1js';
 import { exportRawPublicKey } from '@rsp/crypto';
-import { encodeTlv } from '@rsp/tlv';
 import { PkiError } from './errors';
 import { EXTENSION_OID } from './x509-parse';
 import { OID } from './oids';
@@ -70,14 +63,10 @@ export interface X509CertificateSpec {
 
 /** Encodes a DN; C and serialNumber are PrintableString (X.520), the rest UTF8String (RFC 5280 §4.1.2.4). */
 export function encodeName(dn: DistinguishedName): Buffer {
-  const rdns = dn.map(([attribute, text]) => {
-    const value =
-      attribute === 'C' || attribute === 'serialNumber'
-        ? new AttributeValue({ printableString: text })
-        : new AttributeValue({ utf8String: text });
-    return new RelativeDistinguishedName([new AttributeTypeAndValue({ type: NAME_ATTRIBUTE_OID[attribute], value })]);
-  });
-  return Buffer.from(AsnConvert.serialize(new Name(rdns)));
+  const rdns: x509.JsonNameParams = dn.map(([attribute, text]) => ({
+    [NAME_ATTRIBUTE_OID[attribute]]: [attribute === 'C' || attribute === 'serialNumber' ? { printableString: text } : { utf8String: text }],
+  }));
+  return Buffer.from(new x509.Name(rdns).toArrayBuffer());
 }
 
 /**
@@ -131,63 +120,58 @@ function toArrayBuffer(bytes: Buffer): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-function serialize(value: object): Buffer {
-  return Buffer.from(AsnConvert.serialize(value));
+/** An @peculiar/x509 extension as this lib's spec (its extnValue contents). */
+function specOf(extension: x509.Extension): ExtensionSpec {
+  return { oid: extension.type, critical: extension.critical, value: Buffer.from(extension.value) };
 }
 
 /** Extension builders (RFC 5280 §4.2.1; GSMA SGP.22 §4.5.2 for permittedEins). */
 export const ext = {
   basicConstraints(cA: boolean, pathLen?: number, critical = true): ExtensionSpec {
-    const value = new BasicConstraints({ cA });
-    if (pathLen !== undefined) value.pathLenConstraint = pathLen;
-    return { oid: EXTENSION_OID.basicConstraints, critical, value: serialize(value) };
+    return specOf(new x509.BasicConstraintsExtension(cA, pathLen, critical));
   },
-  /** `bits` from KEY_USAGE, e.g. KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign. */
+  /** `bits` from KEY_USAGE, e.g. KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign (the x509.KeyUsageFlags values). */
   keyUsage(bits: number, critical = true): ExtensionSpec {
-    return { oid: EXTENSION_OID.keyUsage, critical, value: serialize(new KeyUsage(bits)) };
+    return specOf(new x509.KeyUsagesExtension(bits as x509.KeyUsageFlags, critical));
   },
   /** GSMA role OIDs as certificate policies (SGP.22 §4.5.2.1; SGP.26 marks them critical). */
   certificatePolicies(oids: readonly string[], critical = true): ExtensionSpec {
-    const value = new CertificatePolicies(oids.map((policyIdentifier) => new PolicyInformation({ policyIdentifier })));
-    return { oid: EXTENSION_OID.certificatePolicies, critical, value: serialize(value) };
+    return specOf(new x509.CertificatePolicyExtension([...oids], critical));
   },
   subjectKeyId(keyId: Buffer): ExtensionSpec {
-    return { oid: EXTENSION_OID.subjectKeyIdentifier, critical: false, value: serialize(new SubjectKeyIdentifier(keyId)) };
+    return specOf(new x509.SubjectKeyIdentifierExtension(keyId.toString('hex'), false));
   },
   authorityKeyId(keyId: Buffer): ExtensionSpec {
-    const value = new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId) });
-    return { oid: EXTENSION_OID.authorityKeyIdentifier, critical: false, value: serialize(value) };
+    return specOf(new x509.AuthorityKeyIdentifierExtension(keyId.toString('hex'), false));
   },
   /** Extended key usage, e.g. EKU.serverAuth / EKU.clientAuth. */
   extKeyUsage(oids: readonly string[], critical = false): ExtensionSpec {
-    return { oid: EXTENSION_OID.extKeyUsage, critical, value: serialize(new ExtendedKeyUsage([...oids])) };
+    return specOf(new x509.ExtendedKeyUsageExtension([...oids], critical));
   },
   subjectAltName(names: { dns?: readonly string[]; ip?: readonly string[] }): ExtensionSpec {
-    const general = [
-      ...(names.dns ?? []).map((dNSName) => new GeneralName({ dNSName })),
-      ...(names.ip ?? []).map((iPAddress) => new GeneralName({ iPAddress })),
+    const general: x509.JsonGeneralNames = [
+      ...(names.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
+      ...(names.ip ?? []).map((value) => ({ type: 'ip' as const, value })),
     ];
-    return { oid: EXTENSION_OID.subjectAltName, critical: false, value: serialize(new SubjectAlternativeName(general)) };
+    return specOf(new x509.SubjectAlternativeNameExtension(general, false));
   },
   crlDistributionPoints(urls: readonly string[]): ExtensionSpec {
     const points = urls.map(
-      (uniformResourceIdentifier) =>
-        new DistributionPoint({
-          distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier })] }),
-        }),
+      (uniformResourceIdentifier) => new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier })] }) }),
     );
-    return { oid: EXTENSION_OID.crlDistributionPoints, critical: false, value: serialize(new CRLDistributionPoints(points)) };
+    return specOf(new x509.CRLDistributionPointsExtension(points, false));
   },
   /**
    * permittedEins (OID 2.23.146.1.2.2.0): `PermittedEins ::= SEQUENCE OF PrintableString`, each an
-   * EID prefix (IIN) the EUM may certify (SGP.22 §4.5.2.1.0.2; structure as pySim parses it).
+   * EID prefix (IIN) the EUM may certify (SGP.22 §4.5.2.1.0.2; structure as pySim parses it). No
+   * library knows this GSMA extension: its value is encoded with asn1js.
    */
   permittedEins(prefixes: readonly string[], critical = false): ExtensionSpec {
     for (const prefix of prefixes) {
       if (!/^[0-9]{1,32}$/.test(prefix)) throw new PkiError.InvalidEid(`permittedEins prefix "${prefix}" is not digits`);
     }
-    const items = prefixes.map((prefix) => encodeTlv(0x13, Buffer.from(prefix, 'ascii')));
-    return { oid: EXTENSION_OID.permittedEins, critical, value: encodeTlv(0x30, ...items) };
+    const value = new asn1js.Sequence({ value: prefixes.map((prefix) => new asn1js.PrintableString({ value: prefix })) }).toBER();
+    return specOf(new x509.Extension(EXTENSION_OID.permittedEins, critical, value));
   },
 };
 

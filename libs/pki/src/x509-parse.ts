@@ -3,19 +3,14 @@
  *
  * The outer `Certificate` SEQUENCE is split with the BER-TLV reader, so `tbsRaw` is the exact
  * tbsCertificate bytes as received: signatures are verified over them, never over a re-encoding.
- * The extensions are decoded with @peculiar/asn1-x509 schemas.
+ * The TBSCertificate is decoded with @peculiar/asn1-x509 schemas and the extensions this lib reads with
+ * @peculiar/x509's typed extension classes.
  */
+import 'reflect-metadata'; // @peculiar/x509 resolves its extension classes through tsyringe, which needs the Reflect polyfill
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  CertificatePolicies,
-  ExtendedKeyUsage,
-  KeyUsage,
-  SubjectKeyIdentifier,
-  TBSCertificate,
-} from '@peculiar/asn1-x509';
+import { TBSCertificate } from '@peculiar/asn1-x509';
+import * as x509 from '@peculiar/x509';
 import { curveOf, type CurveName } from '@rsp/crypto';
 import { children, decodeSingleTlv, type Tlv } from '@rsp/tlv';
 import { PkiError } from './errors';
@@ -50,6 +45,8 @@ export interface X509Extension {
   critical: boolean;
   /** Contents of extnValue (the DER of the extension's own structure). */
   value: Buffer;
+  /** The whole Extension SEQUENCE (what @peculiar/x509's extension classes read). */
+  der: Buffer;
 }
 
 /** A parsed X.509 certificate, keeping the received bytes of every signed part. */
@@ -205,7 +202,7 @@ function readExtensions(tbs: TBSCertificate): Map<string, X509Extension> {
   for (const ext of tbs.extensions ?? []) {
     // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular extension."
     if (map.has(ext.extnID)) throw new PkiError.Malformed(`duplicate extension ${ext.extnID}`);
-    map.set(ext.extnID, { oid: ext.extnID, critical: ext.critical, value: Buffer.from(ext.extnValue.buffer) });
+    map.set(ext.extnID, { oid: ext.extnID, critical: ext.critical, value: Buffer.from(ext.extnValue.buffer), der: Buffer.from(AsnConvert.serialize(ext)) });
   }
   return map;
 }
@@ -219,31 +216,22 @@ function decodeKnownExtensions(extensions: ReadonlyMap<string, X509Extension>): 
   const result: KnownExtensions = { policies: [], extKeyUsage: [] };
   const bc = extensions.get(EXTENSION_OID.basicConstraints);
   if (bc) {
-    const value = guarded('basicConstraints', () => AsnConvert.parse(bc.value, BasicConstraints));
-    result.basicConstraints = { cA: value.cA, critical: bc.critical };
-    if (value.pathLenConstraint !== undefined) result.basicConstraints.pathLen = value.pathLenConstraint;
+    const value = guarded('basicConstraints', () => new x509.BasicConstraintsExtension(bc.der));
+    result.basicConstraints = { cA: value.ca, critical: bc.critical };
+    if (value.pathLength !== undefined) result.basicConstraints.pathLen = value.pathLength;
   }
   const ku = extensions.get(EXTENSION_OID.keyUsage);
-  if (ku) {
-    const value = guarded('keyUsage', () => AsnConvert.parse(ku.value, KeyUsage));
-    result.keyUsage = { bits: value.toNumber(), critical: ku.critical };
-  }
+  if (ku) result.keyUsage = { bits: guarded('keyUsage', () => new x509.KeyUsagesExtension(ku.der)).usages, critical: ku.critical };
   const policies = extensions.get(EXTENSION_OID.certificatePolicies);
-  if (policies) {
-    const value = guarded('certificatePolicies', () => AsnConvert.parse(policies.value, CertificatePolicies));
-    result.policies = value.map((p) => p.policyIdentifier);
-  }
+  if (policies) result.policies = [...guarded('certificatePolicies', () => new x509.CertificatePolicyExtension(policies.der)).policies];
   const ski = extensions.get(EXTENSION_OID.subjectKeyIdentifier);
-  if (ski) {
-    const value = guarded('subjectKeyIdentifier', () => AsnConvert.parse(ski.value, SubjectKeyIdentifier));
-    result.subjectKeyId = Buffer.from(value.buffer);
-  }
+  if (ski) result.subjectKeyId = Buffer.from(guarded('subjectKeyIdentifier', () => new x509.SubjectKeyIdentifierExtension(ski.der)).keyId, 'hex');
   const aki = extensions.get(EXTENSION_OID.authorityKeyIdentifier);
   if (aki) {
-    const value = guarded('authorityKeyIdentifier', () => AsnConvert.parse(aki.value, AuthorityKeyIdentifier));
-    if (value.keyIdentifier) result.authorityKeyId = Buffer.from(value.keyIdentifier.buffer);
+    const keyId = guarded('authorityKeyIdentifier', () => new x509.AuthorityKeyIdentifierExtension(aki.der)).keyId;
+    if (keyId) result.authorityKeyId = Buffer.from(keyId, 'hex');
   }
   const eku = extensions.get(EXTENSION_OID.extKeyUsage);
-  if (eku) result.extKeyUsage = [...guarded('extKeyUsage', () => AsnConvert.parse(eku.value, ExtendedKeyUsage))];
+  if (eku) result.extKeyUsage = guarded('extKeyUsage', () => new x509.ExtendedKeyUsageExtension(eku.der)).usages.map(String);
   return result;
 }

@@ -1,7 +1,8 @@
 /**
- * An independent reading of the test PKI: the X.509 certificates and CRLs libs/pki builds by hand (asn1-schema)
- * are parsed and their signatures verified by another implementation, @peculiar/x509, with
- * @peculiar/webcrypto as its crypto provider (node's WebCrypto has no brainpoolP256r1). On both curves:
+ * A second reading of the test PKI: libs/pki signs its X.509 certificates and CRLs with node:crypto
+ * (OpenSSL); here @peculiar/x509 reads them whole and verifies every signature through another crypto
+ * implementation, @peculiar/webcrypto (node's WebCrypto has no brainpoolP256r1). openssl-interop.spec.ts
+ * is the reading independent of @peculiar/x509's encoders too. On both curves:
  * the CI is self-signed, the EUM and the TLS leaves verify under their issuers, the GSMA role policy OIDs
  * (SGP.22 §A / SGP.26, libs/pki/src/oids.ts) and the EUM's permittedEins extension are where they belong,
  * and the CI CRL verifies under the CI and lists the revoked test serial.
