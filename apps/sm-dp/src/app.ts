@@ -11,10 +11,9 @@ import type { MqttClient } from 'mqtt';
 import type { DataSource } from 'typeorm';
 import { functionPaths, isId, type FunctionFrame } from '@rsp/contracts';
 import type { VerifiedDeviceStatusCache } from '@rsp/identity';
-import type { JSONWebKeySet } from 'jose';
 import type { BackoffPolicy, OutboxRelay } from '@rsp/persistence';
 import { RspMqttServer, type MqttCredentials } from '@rsp/mqtt-transport';
-import { StartupScope, serviceLogging, startServiceApp, type PinoLogger } from '@rsp/service-kit';
+import { StartupScope, serviceLogging, startServiceApp, type OwnerRegistryLink, type PinoLogger } from '@rsp/service-kit';
 import { FunctionStatusExceptionFilter } from './adapters/http-exception.filter';
 import { openApiComponents } from './adapters/openapi';
 import { SMDP_DATA_SOURCE, SMDP_DOWNLOADS, SMDP_INVENTORY, SMDP_MQTT, SMDP_OUTBOX_RELAY, SMDP_OWNER_CHECKS, SmDpModule, type SmDpOwnerChecks } from './adapters/sm-dp.module';
@@ -79,14 +78,8 @@ export interface SmDpOptions {
    * Suspended device refuses all but DeleteProfile; registry-signed device statuses come from the retained MQTT topics
    * `rsp/v1/owner/device/+/status` on mqttUrl. Absent: no owner checks at all.
    */
-  ownerRegistry?: {
-    /** The registry URL, `iss` of its consents. */
-    issuer: string;
-    /** Its JWKS URL (`{registry}/.well-known/jwks.json`) or the key set itself; it also verifies the signed device statuses. */
-    jwks: string | JSONWebKeySet;
-    /** HTTP base URL answering `GET /device-status/{eid}` for a device with no verified status (default `issuer`); a function is read per request. */
-    statusUrl?: string | (() => string | undefined);
-  };
+  /** The owner registry whose consents and signed device statuses this service verifies (@rsp/service-kit OwnerRegistryLink). */
+  ownerRegistry?: OwnerRegistryLink;
 }
 
 export interface SmDpHandle {

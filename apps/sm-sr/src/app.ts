@@ -14,8 +14,7 @@ import type { VerifiedDeviceStatusCache } from '@rsp/identity';
 import { RspMqttServer, type MqttCredentials } from '@rsp/mqtt-transport';
 import type { IsdRKeySet } from '@rsp/offcard';
 import type { BackoffPolicy, OutboxRelay } from '@rsp/persistence';
-import { StartupScope, serviceLogging, startServiceApp, type PinoLogger } from '@rsp/service-kit';
-import type { JSONWebKeySet } from 'jose';
+import { StartupScope, serviceLogging, startServiceApp, type OwnerRegistryLink, type PinoLogger } from '@rsp/service-kit';
 import type { EisRegistry, SmSrLogger } from './domain/model';
 import type { SmSrService } from './domain/sm-sr-service';
 import { SMSR_SERVICE } from './adapters/http/auth';
@@ -109,14 +108,8 @@ export interface SmSrOptions {
    * ES3 and ES4 refuse every profile function but DeleteISDP / DeleteProfile; registry-signed device statuses come from
    * the retained MQTT topics `rsp/v1/owner/device/+/status` on mqttUrl. Absent: no owner checks at all.
    */
-  ownerRegistry?: {
-    /** The registry URL, `iss` of its consents. */
-    issuer: string;
-    /** Its JWKS URL (`{registry}/.well-known/jwks.json`) or the key set itself; it also verifies the signed device statuses. */
-    jwks: string | JSONWebKeySet;
-    /** HTTP base URL answering `GET /device-status/{eid}` for a device with no verified status (default `issuer`); a function is read per request. */
-    statusUrl?: string | (() => string | undefined);
-  };
+  /** The owner registry whose consents and signed device statuses this service verifies (@rsp/service-kit OwnerRegistryLink). */
+  ownerRegistry?: OwnerRegistryLink;
 }
 
 export interface SmSrHandle {

@@ -94,12 +94,15 @@ export function worker<T>(definition: {
 }): Provider[] {
   @Injectable()
   class RunWhileUp implements OnApplicationBootstrap, OnModuleDestroy {
+    private stopped = false;
     constructor(@Inject(definition.provide) private readonly value: T) {}
     async onApplicationBootstrap(): Promise<void> {
       await definition.start?.(this.value);
     }
     async onModuleDestroy(): Promise<void> {
-      await definition.stop(this.value); // stop() of a stopped or never started worker is a no-op
+      if (this.stopped) return; // a second app.close() finds it stopped
+      this.stopped = true;
+      await definition.stop(this.value); // stop() of a never started worker is a no-op
     }
   }
   return [
