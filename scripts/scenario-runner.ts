@@ -120,7 +120,7 @@ async function perform(testbed: Testbed, step: ScenarioStep, values: Values): Pr
     if (attach) body = (await testbed.device.attach(name)).body;
     const info = await testbed.device.get(name);
     const profiles = Object.fromEntries(info.profiles.filter((profile) => profile.iccid).map((profile) => [profile.iccid as string, profile.lifeCycleName]));
-    return { body: body ?? info, enabled: info.enabled?.iccid ?? 'none', profiles };
+    return { body: body ?? info, enabled: info.enabled?.iccid ?? 'none', profiles, events: testbed.device.events(name) as ReadonlyArray<Record<string, unknown>> };
   }
   if ('apdu' in step) {
     const answer = await testbed.apdu(step.apdu.device, step.apdu.hex);
@@ -134,7 +134,16 @@ async function perform(testbed: Testbed, step: ScenarioStep, values: Values): Pr
       return fromCall(result);
     }
     if ('revoke' in command) return fromCall(await testbed.owner.revoke(command.by, command.revoke));
-    return fromCall(await testbed.owner.suspend(command.by, command.suspend, command.reason));
+    if ('suspend' in command) return fromCall(await testbed.owner.suspend(command.by, command.suspend, command.reason));
+    if ('reinstate' in command) return fromCall(await testbed.owner.reinstate(command.by, command.reinstate));
+    if ('read' in command) return fromCall(await testbed.owner.read(command.by, command.read));
+    if ('transfer' in command) {
+      const { subscription, mnoId, iccid } = command;
+      return fromCall(await testbed.owner.transfer(command.by, command.transfer, { subscription, ...(mnoId ? { mnoId } : {}), ...(iccid ? { iccid } : {}) }));
+    }
+    if ('redeem' in command) return fromCall(await testbed.owner.redeem(command.by, command.redeem, command.code));
+    if ('issuePac' in command) return fromCall(await testbed.pac(command.from, command.issuePac, command.iccid));
+    return fromCall(await testbed.owner.port(command.by, command.port, { pac: command.pac, recipientMnoId: command.to, profileType: command.profileType }));
   }
   if ('notification' in step) {
     const { to, interface: iface, timeoutMs } = step.notification;
@@ -157,12 +166,16 @@ function describe(step: ScenarioStep): string {
   if ('es1' in step) return `ES1 RegisterEIS (${step.es1.variant}) of ${step.es1.device}`;
   if ('device' in step) return `device ${step.device.name}${step.device.connectivity ? ` connectivity ${JSON.stringify(step.device.connectivity)}` : ''}${step.device.attach ? ' attach' : ''}`;
   if ('apdu' in step) return `APDU ${step.apdu.hex} to ${step.apdu.device}`;
-  if ('owner' in step) return `owner ${Object.entries(step.owner).map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`).join(' ')}`;
+  // Codes are secrets: a transfer code or a PAC never reaches a report, even as a step's description.
+  if ('owner' in step) return `owner ${Object.entries(step.owner).map(([key, value]) => `${key} ${key === 'code' || key === 'pac' ? '[redacted]' : Array.isArray(value) ? value.join(',') : String(value)}`).join(' ')}`;
   if ('notification' in step) return `wait for an ${step.notification.interface} notification to ${step.notification.to}`;
   return `wait ${step.wait} ms`;
 }
 
-/** Consents and tokens never reach a report. */
+/** Keys whose values are secrets: consents, tokens, codes, subscriber keys. */
+const SECRET_KEY = /^(consent|token|id_token|apiKey|claimCode|transferCode|code|pac|ki|opc)$/i;
+
+/** Consents, tokens and codes never reach a report. */
 function redact(body: unknown): unknown {
-  return JSON.parse(JSON.stringify(body ?? null, (key, value: unknown) => (/^(consent|token|id_token|apiKey|claimCode|ki|opc)$/i.test(key) ? '[redacted]' : value)));
+  return JSON.parse(JSON.stringify(body ?? null, (key, value: unknown) => (SECRET_KEY.test(key) ? '[redacted]' : value)));
 }

@@ -17,7 +17,7 @@ import type { SequenceActor, SequenceHop } from '@rsp/contracts';
 import { connectMqtt } from '@rsp/mqtt-transport';
 import { generateEid, generateTestPki, type TestPki } from '@rsp/pki';
 import { ownerLogin } from '../cli/login';
-import type { DeviceInfo, DeviceModel } from '../simulator/src/device';
+import type { DeviceEvent, DeviceInfo, DeviceModel } from '../simulator/src/device';
 import { parseFaultPlan, type FaultPlan } from '../simulator/src/faults';
 import { buildSignedEis, buildUnsignedEis } from '../simulator/src/eum';
 import { signEis } from '@rsp/contracts';
@@ -63,6 +63,8 @@ export interface Testbed {
     get(device: string): Promise<DeviceInfo>;
     connectivity(device: string, change: { wifi?: boolean; cellular?: boolean }): Promise<CallResult>;
     attach(device: string): Promise<CallResult>;
+    /** The events the device published since the testbed started (docs/device-api.md "Events"), oldest first. */
+    events(device: string): readonly DeviceEvent[];
   };
   apdu(device: string, hex: string): Promise<{ response: string; sw: string }>;
   owner: {
@@ -72,7 +74,19 @@ export interface Testbed {
     consent(user: string, device: string, mnoId: string, operations: string[], expiresInSeconds?: number): Promise<CallResult>;
     revoke(user: string, jti: string): Promise<CallResult>;
     suspend(user: string, device: string, reason: 'lost' | 'stolen' | 'compromised'): Promise<CallResult>;
+    /** Reinstates a suspended device (a fresh login first: step-up). */
+    reinstate(user: string, device: string): Promise<CallResult>;
+    /** The device as `user` sees it (GET /devices/{eid}): a 404 once a sale took their access. */
+    read(user: string, device: string): Promise<CallResult>;
+    /** Starts a resale (a fresh login first: step-up) → `{ transferCode, … }`. */
+    transfer(user: string, device: string, subscription: { subscription: 'leave' | 'pass'; mnoId?: string; iccid?: string }): Promise<CallResult>;
+    /** The buyer redeems the transfer code; done once the services hold the new owner's status. */
+    redeem(user: string, device: string, transferCode: string): Promise<CallResult>;
+    /** Ports the subscription to `recipientMnoId` with the donor's PAC. */
+    port(user: string, device: string, port: { pac: string; recipientMnoId: string; profileType: string }): Promise<CallResult>;
   };
+  /** The donor operator issues a porting code (PAC) for one of its profiles on a device (X-API-Key). */
+  pac(mnoId: string, device: string, iccid: string): Promise<CallResult>;
   /** Notifications the operators' webhooks received, oldest first. */
   readonly notifications: Array<{ mnoId: string; body: Record<string, unknown>; at: number }>;
   /** The services' log lines (they are not printed). */
@@ -127,6 +141,13 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
     return value;
   };
   const record = (hop: SequenceHop) => void hops.push(hop);
+  // What each device publishes (its SSE stream in the device API), kept for the scenarios' `events` expectations.
+  const eventsOf = new Map<string, DeviceEvent[]>();
+  for (const [name] of devices) {
+    const seen: DeviceEvent[] = [];
+    eventsOf.set(name, seen);
+    stack.fleetOf(eid(name)).device(eid(name))?.watch((event) => void seen.push(event));
+  }
 
   const gsma = (iface: 'ES2' | 'ES4', baseUrl: string) => ({
     async call(functionName: string, params: Record<string, unknown>, callOptions: CallOptions = {}): Promise<CallResult> {
@@ -199,6 +220,7 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
         record({ from: 'Network', to: 'eUICC', interface: 'Network', label: `attach: ${event && 'result' in event ? String(event.result) : '?'}`, kind: 'request', at: Date.now() });
         return { http: 200, body: { ...(event ?? {}) } };
       },
+      events: (device) => eventsOf.get(device) ?? [],
     },
     async apdu(device, hex) {
       const fleet = stack.fleetOf(eid(device));
@@ -237,7 +259,30 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
         if (result.http < 300) await settled(stack, eid(device), (status) => status?.status !== 'Active');
         return result;
       },
+      reinstate: async (user, device) => {
+        await testbed.owner.login(user); // step-up: a login within max_age (300 s)
+        const result = await ownerCall(user, 'POST', `/devices/${eid(device)}/reinstate`, 'reinstate');
+        if (result.http < 300) await settled(stack, eid(device), (status) => status?.status === 'Active');
+        return result;
+      },
+      read: (user, device) => ownerCall(user, 'GET', `/devices/${eid(device)}`, 'read device'),
+      transfer: async (user, device, subscription) => {
+        await testbed.owner.login(user); // step-up: a login within max_age (300 s)
+        return ownerCall(user, 'POST', `/devices/${eid(device)}/transfers`, `transfer (${subscription.subscription})`, subscription);
+      },
+      redeem: async (user, device, transferCode) => {
+        const before = stack.smdp.deviceStatuses?.get(eid(device))?.consentEpoch ?? 0;
+        const result = await ownerCall(user, 'POST', '/transfers/redeem', 'redeem transfer code', { deviceUrl: claimCodes.get(device)?.deviceUrl ?? '', transferCode });
+        // The sale bumps the consent epoch (every consent the seller gave dies): wait until the services see it.
+        if (result.http < 300) await settled(stack, eid(device), (status) => (status?.consentEpoch ?? 0) > before);
+        return result;
+      },
+      port: (user, device, port) => ownerCall(user, 'POST', `/devices/${eid(device)}/port`, `port to ${port.recipientMnoId}`, port),
     },
+    pac: (mnoId, device, iccid) =>
+      timed(record, { from: 'MNO', to: 'Registry', interface: 'Owner', label: 'issue PAC' }, () =>
+        requestJson('POST', `${registryUrl}/mno/porting-codes`, { eid: eid(device), iccid }, { 'x-api-key': testbed.apiKey(mnoId) }),
+      ),
     async close() {
       await tap.close();
       await monitor.endAsync().catch(() => undefined);

@@ -46,6 +46,10 @@ describe('the case library scenarios/sgp02', () => {
     // Every scenario's diagram shows the hops it caused; no consent or token ever reaches a hop.
     for (const result of results) expect(result.hops.length).toBeGreaterThan(0);
     expect(JSON.stringify(results)).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\./);
+    // Nor a transfer code (XXXX-XXXX-XXXX) or a PAC (3 letters, 6 digits) in a step's description.
+    const actions = results.flatMap((result) => result.steps.map((step) => step.action));
+    expect(actions.filter((action) => /^owner (redeem|port)/.test(action))).not.toHaveLength(0);
+    expect(actions.filter((action) => /\b[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}\b|\b[A-Z]{3}\d{6}\b/.test(action))).toEqual([]);
   }, 480_000);
 
   it('the JSON Schema and the coverage table are what the code generates (npm run scenarios:docs)', () => {

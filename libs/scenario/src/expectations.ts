@@ -14,6 +14,8 @@ export interface StepOutcome {
   enabled?: string;
   profiles?: Record<string, string>;
   sw?: string;
+  /** Device steps: the events the device published since the scenario started, oldest first. */
+  events?: ReadonlyArray<Record<string, unknown>>;
 }
 
 /** The differences between `expected` and `outcome` (empty when it matches). */
@@ -35,7 +37,22 @@ export function differences(expected: StepExpectation | undefined, outcome: Step
     if (actual !== state) out.push(`profile ${iccid}: expected ${state}, got ${actual}`);
   }
   if (expected.sw !== undefined && expected.sw.toUpperCase() !== outcome.sw) out.push(`status word: expected ${expected.sw.toUpperCase()}, got ${outcome.sw ?? 'none'}`);
+  if (expected.events !== undefined) out.push(...eventDifferences(expected.events, outcome.events ?? []));
   return out;
+}
+
+/** The expected events as an ordered subsequence of what the device published; the first one missing is named. */
+function eventDifferences(expected: ReadonlyArray<Record<string, Matcher>>, actual: ReadonlyArray<Record<string, unknown>>): string[] {
+  let from = 0;
+  for (const [index, wanted] of expected.entries()) {
+    const at = actual.findIndex((event, position) => position >= from && Object.entries(wanted).every(([key, matcher]) => mismatch(matcher, valueAt(event, key)) === undefined));
+    if (at < 0) {
+      const seen = actual.slice(from).map((event) => String(event['type'])).join(', ') || 'none';
+      return [`event ${index + 1} ${JSON.stringify(wanted)}: not published after the previous one (then: ${seen})`];
+    }
+    from = at + 1;
+  }
+  return [];
 }
 
 function statusDifferences(expected: NonNullable<StepExpectation['status']>, actual: unknown): string[] {

@@ -52,6 +52,11 @@ export const expectSchema = z.strictObject({
   profiles: z.record(z.string(), z.string()).optional(),
   /** APDU steps: the status word (hex). */
   sw: z.string().regex(/^[0-9A-Fa-f]{4}$/).optional(),
+  /**
+   * Device steps: events the device published since the scenario started (docs/device-api.md "Events"),
+   * in this order, others allowed between them; each is `{ type, field: matcher … }`.
+   */
+  events: z.array(z.record(z.string(), matcherSchema).and(z.object({ type: z.string() }))).optional(),
 });
 
 const callOptions = {
@@ -96,6 +101,18 @@ export const stepSchema = z.union([
       z.strictObject({ consent: z.string(), by: z.string(), for: z.string(), operations: z.array(z.string()).min(1), expiresInSeconds: z.number().int().positive().optional() }),
       z.strictObject({ revoke: z.string(), by: z.string() }),
       z.strictObject({ suspend: z.string(), by: z.string(), reason: z.enum(['lost', 'stolen', 'compromised']) }),
+      /** Reinstate a suspended device (step-up: a fresh login is made first). */
+      z.strictObject({ reinstate: z.string(), by: z.string() }),
+      /** Read the device as this user (GET /devices/{eid}): 200 with a grant, 404 without (no sign it exists). */
+      z.strictObject({ read: z.string(), by: z.string() }),
+      /** Start a resale (step-up): `leave` the subscription with its operator or `pass` it (mnoId, iccid) to the buyer. Capture `transferCode`. */
+      z.strictObject({ transfer: z.string(), by: z.string(), subscription: z.enum(['leave', 'pass']), mnoId: z.string().optional(), iccid: z.string().optional() }),
+      /** The buyer redeems a captured transfer code; the step ends once the services hold the new owner. */
+      z.strictObject({ redeem: z.string(), by: z.string(), code: z.string() }),
+      /** The donor operator `from` issues a porting code for one of its profiles. Capture `pac`. */
+      z.strictObject({ issuePac: z.string(), from: z.string(), iccid: z.string() }),
+      /** The owner ports the subscription to operator `to` with a PAC, as profile type `profileType`. */
+      z.strictObject({ port: z.string(), by: z.string(), to: z.string(), pac: z.string(), profileType: z.string() }),
     ]),
   }),
   z.strictObject({
