@@ -8,6 +8,7 @@
  *   GET  /devices/{eid}/events            Server-Sent Events (text/event-stream), one DeviceEvent per event
  *   POST /euicc/{eid}/apdu                { "apdu": "hex" } → { "response": "hex", "sw": "9000" }
  *                                         or application/octet-stream C-APDU → octet-stream R-APDU
+ *   GET  /openapi.json                    the OpenAPI 3.0 document of these routes (device-api-openapi.ts)
  *
  * Errors are JSON `{ error: { code, message } }`: 400 bad input, 404 unknown EID / route, 409 when the card
  * lost power (fault plan) and sent nothing, 405 wrong method.
@@ -17,6 +18,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { isRspError } from '@rsp/errors';
 import { PowerLoss } from '@rsp/offcard';
 import type { DeviceHandle, DeviceModel } from './device';
+import { DEVICE_API_OPENAPI } from './device-api-openapi';
 
 /** What the API needs from a fleet. */
 export interface DeviceDirectory {
@@ -80,6 +82,10 @@ async function route(directory: DeviceDirectory, req: IncomingMessage, res: Serv
   const parts = url.pathname.split('/').filter(Boolean);
   const method = req.method ?? 'GET';
 
+  if (parts[0] === 'openapi.json' && parts.length === 1) {
+    requireMethod(method, 'GET');
+    return sendJson(res, 200, DEVICE_API_OPENAPI);
+  }
   if (parts[0] === 'devices' && parts.length === 1) {
     requireMethod(method, 'GET');
     const offset = Number(url.searchParams.get('offset') ?? 0);

@@ -110,12 +110,27 @@ export async function startOwnerRegistry(options: OwnerRegistryOptions): Promise
   }
 }
 
+const OWNER_TOKEN_HOWTO =
+  'An OpenID Connect ID token of a trusted issuer. With `npm start` (dev IdP, users alice / alice and bob / bob): ' +
+  '`npx rsp login alice --password alice --print` prints one (CIBA, no browser; docs/cli.md "An owner\'s token"); paste it here without "Bearer". ' +
+  'Steps that need a recent login (start a sale, reinstate) want a token at most 5 minutes old: log in again.';
+const API_KEY_HOWTO =
+  "A maker's or an MNO's key. `npm start` writes them to files and prints their paths, never the keys: " +
+  'data/demo-maker-api-key (the maker oven-maker), data/demo-mno-api-key (mno.demo), data/demo-second-mno-api-key (mno.beta).';
+const OPENAPI_DESCRIPTION = [
+  'Who owns a device, who may act on it, which operators may touch its eUICC (docs/owner-registry.md).',
+  '',
+  '**Authorize**: owners use `owner-id-token` (' + OWNER_TOKEN_HOWTO + ') Makers and MNOs use `X-API-Key` (' + API_KEY_HOWTO + ')',
+  '',
+  'Every refusal is `{ error: { code, message } }` with a stable code (ERR_OWNER_*, ERR_IDENTITY_*). Codes (claim, transfer, PAC) and consents are shown once and stored only as hashes.',
+].join('\n');
+
 function openApiDocument(app: NestExpressApplication) {
   const config = new DocumentBuilder()
     .setTitle('Owner registry')
-    .setDescription('Who owns a device, who may act on it, which operators may touch its eUICC (docs/owner-registry.md)')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An OpenID Connect ID token of a trusted issuer' }, 'owner-id-token')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'X-API-Key')
+    .setDescription(OPENAPI_DESCRIPTION)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: OWNER_TOKEN_HOWTO }, 'owner-id-token')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: API_KEY_HOWTO }, 'X-API-Key')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   document.paths = Object.fromEntries(Object.entries(document.paths).filter(([path]) => !path.startsWith('/portal'))); // the portal's static files

@@ -3,7 +3,7 @@ import { Body, Controller, Get, Headers, Inject, Post } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { OwnerRegistry } from '../domain/registry';
 import type { Authenticator } from './authenticator';
-import { portingCodeBody, registerDeviceBody } from './openapi-schemas';
+import { answers, pacIssued, portingCodeBody, refusals, registerDeviceBody, registeredDevice } from './openapi-schemas';
 import { AUTHENTICATOR, JWKS, REGISTRY } from './tokens';
 
 @ApiTags('Makers and MNOs')
@@ -15,6 +15,8 @@ export class ClientsController {
     @Inject(JWKS) private readonly jwks: { keys: unknown[] },
   ) {}
 
+  @answers(201, registeredDevice)
+  @refusals()
   @Post('makers/devices')
   @ApiOperation({ summary: 'Registers a device (maker); only a hash of the claim code is stored' })
   @ApiBody(registerDeviceBody)
@@ -24,6 +26,8 @@ export class ClientsController {
     return this.registry.devices.register(await this.auth.client(apiKey, ['maker'], 'device.register'), body);
   }
 
+  @answers(201, pacIssued)
+  @refusals()
   @Post('mno/porting-codes')
   @ApiOperation({ summary: 'Issues a PAC for (eid, iccid) (donor MNO; 9 characters, 30 days, hashed)' })
   @ApiBody(portingCodeBody)
@@ -34,6 +38,7 @@ export class ClientsController {
   }
 
   @Get('.well-known/jwks.json')
+  @answers(200, { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: { type: 'object', description: 'a public JWK (EC P-256, kid, alg ES256)' } } } })
   @ApiOperation({ summary: 'The consent-signing public keys (anyone)' })
   keys() {
     return this.jwks;

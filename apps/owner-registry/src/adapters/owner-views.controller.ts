@@ -8,14 +8,17 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { OwnerRegistry } from '../domain/registry';
 import type { OwnerCaller } from '../domain/context';
 import { Owner, OwnerAuth } from './owner-auth.guard';
+import { answers, consentList, operatorList, profilesOfDevice, refusals } from './openapi-schemas';
 import { REGISTRY } from './tokens';
 
 @ApiTags('Owners')
 @ApiBearerAuth('owner-id-token')
+@refusals()
 @Controller()
 export class OwnerViewsController {
   constructor(@Inject(REGISTRY) private readonly registry: OwnerRegistry) {}
 
+  @answers(200, consentList)
   @Get('devices/:eid/consents')
   @ApiOperation({ summary: 'Consents given on the device, newest first, with their state (owner); never the tokens' })
   @OwnerAuth('consent.list')
@@ -23,6 +26,7 @@ export class OwnerViewsController {
     return { consents: await this.registry.views.consents(caller, eid) };
   }
 
+  @answers(200, profilesOfDevice)
   @Get('devices/:eid/profiles')
   @ApiOperation({ summary: "The device's profiles as each connected operator reports them (ES2 GetEIS; grant holders)" })
   @OwnerAuth('device.profiles.read')
@@ -30,6 +34,7 @@ export class OwnerViewsController {
     return this.registry.views.profiles(caller, eid);
   }
 
+  @answers(200, operatorList)
   @Get('operators')
   @ApiOperation({ summary: 'The operators (MNO ids) an owner can give consents to or port to; no credentials' })
   @OwnerAuth('operators.read')
