@@ -1,7 +1,7 @@
 /**
  * Transactions that can be followed (issue 13): each ES2 call is a resource of its MNO at the SM-DP, with
  * its steps (the ES3 calls, their outcome and time), final status and hops, and a Server-Sent Events
- * stream; `npx rsp es2 download-profile … --consent "$C" --watch` follows a download on a claimed device.
+ * stream; each ES4 call is one at the SM-SR, its steps the ES5 scripts it ran on the card; `npx rsp es2 download-profile … --consent "$C" --watch` follows a download on a claimed device.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runRsp } from '../../cli/rsp';
@@ -73,5 +73,49 @@ describe('ES2 transactions', () => {
     const text = await response.text(); // the stream ends by itself at "done"
     expect(text).toContain('"step":"es3.CreateISDP"');
     expect(text).toMatch(/"step":"done","status":"Executed-Success"/);
+  });
+});
+
+describe('ES4 transactions', () => {
+  const smsr = (path: string, mnoId?: string) => fetch(`${bed.stack.smsr.httpUrl}${path}`, { headers: mnoId ? { 'x-api-key': bed.apiKey(mnoId) } : {} });
+
+  it('GET /transactions/{id} at the SM-SR: the ES5 scripts of a DisableProfile with their status words, MNO → SM-SR → eUICC hops; only for its MNO', async () => {
+    const eis = await bed.es4.call('GetEIS', { eid: bed.eid('oven') }, { as: 'mno.a' });
+    const enabled = ((eis.body.eis as { profiles: Array<{ iccid: string; state: string; mno?: string }> }).profiles).find((profile) => profile.state === 'Enabled' && profile.iccid.startsWith('8949'));
+    expect(enabled).toBeDefined();
+    const consent = await bed.owner.consent('alice', 'oven', 'mno.a', ['DisableProfile']);
+    const result = await bed.es4.call('DisableProfile', { eid: bed.eid('oven'), iccid: enabled?.iccid }, { as: 'mno.a', consent: String(consent.body.consent), callId: 'es4-disable-1' });
+    expect(result.body).toMatchObject({ header: { functionExecutionStatus: { status: 'Executed-Success' } } });
+
+    // A script that started during the call (the card's notification being confirmed) may end just after the answer.
+    type Es4Transaction = {
+      state: string;
+      status: string;
+      steps: Array<{ step: string; state: string; status: string; durationMs: number }>;
+      hops: Array<{ from: string; to: string; interface: string; kind: string; status?: string }>;
+    };
+    const read = async (): Promise<Es4Transaction> => {
+      const response = await smsr('/transactions/es4-disable-1', 'mno.a');
+      expect(response.status).toBe(200);
+      return (await response.json()) as Es4Transaction;
+    };
+    let transaction = await read();
+    for (let tries = 0; tries < 50 && transaction.steps.some((step) => step.state === 'running'); tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      transaction = await read();
+    }
+    expect(transaction).toMatchObject({ state: 'done', status: 'Executed-Success', functionName: 'disableProfile', eid: bed.eid('oven') });
+    expect(transaction.steps.length).toBeGreaterThan(0);
+    for (const step of transaction.steps) expect(step).toMatchObject({ step: expect.stringMatching(/^es5\./), state: 'done', status: '9000', durationMs: expect.any(Number) });
+    expect(transaction.hops[0]).toMatchObject({ from: 'MNO', to: 'SM-SR', interface: 'ES4', kind: 'request' });
+    expect(transaction.hops.filter((hop) => hop.from === 'SM-SR' && hop.to === 'eUICC' && hop.interface === 'ES5').length).toBe(transaction.steps.length);
+    expect(transaction.hops.find((hop) => hop.to === 'MNO')).toMatchObject({ from: 'SM-SR', interface: 'ES4', kind: 'response', status: 'Executed-Success' });
+    expect(JSON.stringify(transaction)).not.toMatch(/eyJ[A-Za-z0-9_-]{20,}\./);
+
+    expect((await smsr('/transactions/es4-disable-1', 'mno.b')).status).toBe(404);
+    const anonymous = await smsr('/transactions/es4-disable-1');
+    expect([anonymous.status, await anonymous.json()]).toEqual([401, { error: { code: 'ERR_SMSR_UNAUTHENTICATED', message: expect.any(String) } }]);
+    const stream = await (await smsr('/transactions/es4-disable-1/events', 'mno.a')).text();
+    expect(stream).toMatch(/"step":"done","status":"Executed-Success"/);
   });
 });

@@ -6,3 +6,5 @@ export * from './lifecycle';
 export * from './service-app';
 export * from './owner-status-feed';
 export * from './logging';
+export * from './transaction-log';
+export * from './transactions.controller';

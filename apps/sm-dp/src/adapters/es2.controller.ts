@@ -7,7 +7,7 @@ import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags, Api
 import type { HttpResponse as Response } from './http-response';
 import { ES2_FUNCTIONS, type Es2Service } from '../domain/es2-service';
 import { ES2_SERVICE, TRANSACTION_LOG } from './tokens';
-import { statusLine, type TransactionLog } from './transaction-log';
+import { statusLine, type TransactionLog } from '@rsp/service-kit';
 
 @ApiTags('ES2 (MNO → SM-DP)')
 @Controller('gsma/es2')

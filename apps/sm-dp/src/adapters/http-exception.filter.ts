@@ -26,6 +26,12 @@ export class FunctionStatusExceptionFilter implements ExceptionFilter {
       response.status(answer.httpStatus).json(answer.response);
       return;
     }
+    // A refusal the controller worded (transactions: `{ error: { code, message } }`) keeps its body.
+    const worded = exception instanceof HttpException ? (exception.getResponse() as { error?: { code?: unknown } }) : undefined;
+    if (rejectedWith !== undefined && typeof worded?.error?.code === 'string') {
+      response.status(rejectedWith).json(worded);
+      return;
+    }
     let status = failed(STATUS_CODE.EXECUTION_ERROR);
     if (rejectedWith === 404) status = failed(FUNCTION_UNSUPPORTED);
     else if (rejectedWith !== undefined && rejectedWith < 500) status = failed(STATUS_CODE.INVALID_PARAMETER, 'body');

@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import { TOPIC_ROOT } from '@rsp/contracts';
 import { connectMqtt } from '@rsp/mqtt-transport';
 import { IdempotencyStore, Outbox, OutboxRelay, SecretBox, StateMachine, openDataSource } from '@rsp/persistence';
-import { openOwnerStatusFeed, resource, STARTUP_SCOPE, worker, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
+import { openOwnerStatusFeed, resource, STARTUP_SCOPE, transactionsController, worker, type MnoOfApiKey, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
 import type { SmDpOptions } from '../app';
 import { DownloadService, type Logger } from '../domain/download-service';
 import { Es2Service } from '../domain/es2-service';
@@ -28,9 +28,8 @@ import { MqttEs3Client } from './mqtt-es3-client';
 import { outboxNotificationQueue } from './notification-queue';
 import { smDpOutboxDelivery } from './outbox-delivery';
 import { smdpEntities, smdpMigrations } from './persistence';
-import { ES2_SERVICE, INVENTORY_API, NOTIFIER, TRANSACTION_LOG } from './tokens';
+import { ES2_SERVICE, INVENTORY_API, MNO_OF_API_KEY, NOTIFIER, TRANSACTION_LOG } from './tokens';
 import { TransactionLog, tracedEs3Client } from './traced-es3-client';
-import { TransactionsController } from './transactions.controller';
 import { typeOrmInventoryStore } from './typeorm-inventory-store';
 
 export const SMDP_DATA_SOURCE = Symbol('SmDpDataSource');
@@ -54,7 +53,12 @@ export class SmDpModule {
     const es3TimeoutMs = options.es3TimeoutMs ?? 30_000;
     return {
       module: SmDpModule,
-      controllers: [Es2Controller, InventoryController, TransactionsController, es3CallbacksController(options.smdpId)],
+      controllers: [
+        Es2Controller,
+        InventoryController,
+        transactionsController({ logToken: TRANSACTION_LOG, mnoOfApiKeyToken: MNO_OF_API_KEY, iface: 'ES2', codePrefix: 'ERR_SMDP' }),
+        es3CallbacksController(options.smdpId),
+      ],
       providers: [
         { provide: STARTUP_SCOPE, useValue: scope },
         { provide: SMDP_SECRETS, useFactory: () => SecretBox.fromConfig(options.secretBoxKeys) },
@@ -103,7 +107,15 @@ export class SmDpModule {
           // A client given in the options belongs to its caller.
           close: (client) => (client instanceof MqttEs3Client ? client.close() : undefined),
         }),
-        { provide: TRANSACTION_LOG, useFactory: () => new TransactionLog() },
+        { provide: TRANSACTION_LOG, useFactory: () => new TransactionLog({ service: 'SM-DP', iface: 'ES2' }) },
+        {
+          provide: MNO_OF_API_KEY,
+          inject: [ES2_SERVICE],
+          useFactory: (es2: Es2Service): MnoOfApiKey => async (apiKey) => {
+            const requester = await es2.identify(apiKey);
+            return requester.kind === 'proven' ? requester.id : undefined;
+          },
+        },
         { provide: SMDP_OUTBOX, inject: [SMDP_DATA_SOURCE], useFactory: (dataSource: DataSource) => new Outbox(dataSource, options.outboxBackoff ? { backoff: options.outboxBackoff } : {}) },
         {
           provide: NOTIFIER,

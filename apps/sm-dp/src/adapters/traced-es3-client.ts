@@ -4,7 +4,7 @@
  */
 import { isRspError } from '@rsp/errors';
 import type { Es3CallOptions, Es3Client, Es3Function, Es3RequestMap, Es3ResponseMap } from '../domain/es3-client';
-import { statusLine, TransactionLog } from './transaction-log';
+import { statusLine, TransactionLog } from '@rsp/service-kit';
 
 export { TransactionLog };
 

@@ -12,7 +12,7 @@ import type { MqttClient } from 'mqtt';
 import { topicLevel } from '@rsp/contracts';
 import { connectMqtt, RspRequester } from '@rsp/mqtt-transport';
 import { driverOf, IdempotencyStore, MemoryIdempotencyStore, openDataSource, Outbox, OutboxRelay, SecretBox } from '@rsp/persistence';
-import { openOwnerStatusFeed, resource, STARTUP_SCOPE, worker, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
+import { openOwnerStatusFeed, resource, STARTUP_SCOPE, TransactionLog, transactionsController, worker, type MnoOfApiKey, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
 import type { SmSrOptions } from '../app';
 import { CardLease } from '../domain/card-lease';
 import { FleetView } from '../domain/fleet';
@@ -20,7 +20,8 @@ import type { EisRegistry, SmSrLogger } from '../domain/model';
 import { OwnerPolicyGuard } from '../domain/owner-policy';
 import { SmSrService } from '../domain/sm-sr-service';
 import { Es5Error, MqttEs5Channel, type Es5Channel } from '../es5/index';
-import { ApiKeyDirectory, SMSR_HTTP_AUTH, SMSR_SERVICE } from './http/auth';
+import { ApiKeyDirectory, SMSR_HTTP_AUTH, SMSR_MNO_OF_API_KEY, SMSR_SERVICE, SMSR_TRANSACTION_LOG, type SmSrHttpAuth } from './http/auth';
+import { tracedEs5Channel } from './traced-es5-channel';
 import { Es1HttpController, Es4HttpController } from './http/controllers';
 import { FleetController, SMSR_FLEET } from './http/fleet.controller';
 import { CardNotificationListener } from './mqtt/card-notification-listener';
@@ -61,7 +62,13 @@ export class SmSrModule {
     const protocolVersion = options.mqttProtocolVersion ?? 4;
     return {
       module: SmSrModule,
-      controllers: [Es1HttpController, Es4HttpController, FleetController, es3MqttController(options.smsrId)],
+      controllers: [
+        Es1HttpController,
+        Es4HttpController,
+        FleetController,
+        transactionsController({ logToken: SMSR_TRANSACTION_LOG, mnoOfApiKeyToken: SMSR_MNO_OF_API_KEY, iface: 'ES4', codePrefix: 'ERR_SMSR' }),
+        es3MqttController(options.smsrId),
+      ],
       providers: [
         { provide: STARTUP_SCOPE, useValue: scope },
         { provide: SMSR_OPTIONS, useValue: options },
@@ -128,8 +135,8 @@ export class SmSrModule {
         }),
         {
           provide: SMSR_SERVICE,
-          inject: [SMSR_DATA_SOURCE, SMSR_STORAGE, SMSR_ES5, SMSR_OWNER_CHECKS, SMSR_LOGGER],
-          useFactory: (dataSource: DataSource, storage: SmSrStorage, es5: Es5Channel, owner: SmSrOwnerChecks | undefined, logger: SmSrLogger) => {
+          inject: [SMSR_DATA_SOURCE, SMSR_STORAGE, SMSR_ES5, SMSR_OWNER_CHECKS, SMSR_LOGGER, SMSR_TRANSACTION_LOG],
+          useFactory: (dataSource: DataSource, storage: SmSrStorage, es5: Es5Channel, owner: SmSrOwnerChecks | undefined, logger: SmSrLogger, transactions: TransactionLog) => {
             const cardLease =
               storage.single || options.cardLeaseMs === 0
                 ? undefined
@@ -139,7 +146,7 @@ export class SmSrModule {
               registry: storage.registry,
               idempotency: new IdempotencyStore(dataSource),
               ...(storage.single ? { internalIdempotency: new MemoryIdempotencyStore() } : {}),
-              es5,
+              es5: tracedEs5Channel(es5, transactions),
               ciCertificate: options.ciCertificate,
               eums: new Map(options.eums.map((eum) => [eum.eumId, eum.certificate])),
               mnos: new Map(options.mnos.map((mno) => [mno.mnoId, { mnoId: mno.mnoId, ...(mno.webhookUrl ? { webhookUrl: mno.webhookUrl } : {}) }])),
@@ -185,6 +192,12 @@ export class SmSrModule {
           },
         },
         { provide: SMSR_FLEET, inject: [SMSR_STORAGE], useFactory: (storage: SmSrStorage) => new FleetView(storage.registry) },
+        { provide: SMSR_TRANSACTION_LOG, useFactory: () => new TransactionLog({ service: 'SM-SR', iface: 'ES4' }) },
+        {
+          provide: SMSR_MNO_OF_API_KEY,
+          inject: [SMSR_HTTP_AUTH],
+          useFactory: (auth: SmSrHttpAuth): MnoOfApiKey => (apiKey) => (apiKey ? auth.mnos.identify(apiKey) : undefined),
+        },
       ],
     };
   }

@@ -9,6 +9,8 @@ import { hashApiKey } from '@rsp/identity';
 
 export const SMSR_SERVICE = Symbol.for('rsp.smsr.service');
 export const SMSR_HTTP_AUTH = Symbol.for('rsp.smsr.http-auth');
+export const SMSR_TRANSACTION_LOG = Symbol.for('rsp.smsr.transaction-log');
+export const SMSR_MNO_OF_API_KEY = Symbol.for('rsp.smsr.mno-of-api-key');
 
 /** id → SHA-256 of its API key; lookups compare digests in constant time. */
 export class ApiKeyDirectory {

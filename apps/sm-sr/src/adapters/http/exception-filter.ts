@@ -26,9 +26,20 @@ export class SmSrExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): unknown {
     if (host.getType() !== 'http') return this.rpc.catch(exception);
     const response = host.switchToHttp().getResponse<Response>();
+    // Outside the SGP.02 routes (transactions, fleet), a refusal the controller worded keeps its status and body.
+    const path = host.switchToHttp().getRequest<{ path?: string }>().path ?? '';
+    if (!path.startsWith('/gsma/') && exception instanceof HttpException && hasErrorBody(exception.getResponse())) {
+      response.status(exception.getStatus()).json(exception.getResponse());
+      return undefined;
+    }
     const answer = httpAnswerBeforeFrame(exception instanceof HttpException ? exception.getStatus() : undefined);
     if (answer.httpStatus >= 500) this.logger.error(`HTTP handler failed: ${describe(exception)}`);
     response.status(answer.httpStatus).json(answer.response);
     return undefined;
   }
+}
+
+/** `{ error: { code, message } }`, as the non-SGP.02 routes word their refusals. */
+function hasErrorBody(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && typeof (body as { error?: { code?: unknown } }).error?.code === 'string';
 }

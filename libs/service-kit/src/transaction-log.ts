@@ -1,14 +1,15 @@
 /**
- * Transactions an MNO can follow (issue 13; docs/services.md "Transactions"): each ES2 call, by its
- * functionCallIdentifier, with its state, the steps it went through (the ES3 calls it made, with their
- * outcome and time), its final functionExecutionStatus, and its hops as {@link SequenceHop}s for the
- * console's diagram. Kept in memory, the most recent 2000: a record of what happened, not the state of
- * record (the flow table holds that, and survives a restart; this log does not).
+ * Transactions an MNO can follow (issue 13; docs/services.md "Transactions"): each ES2 call to the SM-DP,
+ * or ES4 call to the SM-SR, by its functionCallIdentifier, with its state, the steps it went through (the
+ * SM-DP's ES3 calls, the SM-SR's ES5 / ES8 scripts, with their outcome and time), its final
+ * functionExecutionStatus, and its hops as {@link SequenceHop}s for the console's diagram. Kept in memory,
+ * the most recent 2000: a record of what happened, not the state of record (the flow table holds that, and
+ * survives a restart; this log does not).
  *
- * ES3 calls are tied to the ES2 call running for the same EID (the SM-SR serialises a card's calls, and the
- * SM-DP one download per card), which costs a map lookup on the hot path and nothing else.
+ * Downstream calls are tied to the MNO's call running for the same EID (the SM-SR serialises a card's
+ * calls, and the SM-DP runs one download per card), which costs a map lookup on the hot path and nothing else.
  */
-import type { SequenceHop } from '@rsp/contracts';
+import type { SequenceActor, SequenceHop, SequenceInterface } from '@rsp/contracts';
 
 export interface TransactionStep {
   step: string;
@@ -42,9 +43,21 @@ interface Entry {
 
 const CAPACITY = 2000;
 
+/** A call the service makes while an MNO's call runs: a step, and a request / response hop pair. */
+export interface DownstreamCall {
+  /** The step's name, e.g. `es3.CreateISDP` or `es5.STORE DATA`. */
+  step: string;
+  to: SequenceActor;
+  iface: SequenceInterface;
+  label: string;
+}
+
 export class TransactionLog {
   private readonly entries = new Map<string, Entry>();
   private readonly runningByEid = new Map<string, Entry>();
+
+  /** `service`: the SM-DP (ES2) or the SM-SR (ES4), whose MNO-facing interface is `iface`. */
+  constructor(private readonly edge: { service: SequenceActor; iface: SequenceInterface } = { service: 'SM-DP', iface: 'ES2' }) {}
 
   private key(mnoId: string, callId: string): string {
     return `${mnoId}\u0000${callId}`;
@@ -66,7 +79,7 @@ export class TransactionLog {
         state: 'running',
         startedAt: new Date(now).toISOString(),
         steps: [],
-        hops: [{ from: 'MNO', to: 'SM-DP', interface: 'ES2', label: call.functionName, kind: 'request', at: now, correlationId: call.callId }],
+        hops: [{ from: 'MNO', to: this.edge.service, interface: this.edge.iface, label: call.functionName, kind: 'request', at: now, correlationId: call.callId }],
       },
     };
     this.entries.set(key, entry);
@@ -74,21 +87,34 @@ export class TransactionLog {
     if (this.entries.size > CAPACITY) this.entries.delete(this.entries.keys().next().value as string);
   }
 
+  /** Whether an MNO's call on `eid` is running (what a tracer checks before describing its call). */
+  running(eid: string): boolean {
+    return this.runningByEid.has(eid);
+  }
+
   /** An ES3 call leaves for `eid`; the returned function records its outcome. */
   es3(eid: string | undefined, functionName: string): (status: string) => void {
+    return this.downstream(eid, { step: `es3.${functionName}`, to: 'SM-SR', iface: 'ES3', label: functionName });
+  }
+
+  /**
+   * A call leaves for `eid` while an MNO's call on that EID runs; the returned function records its outcome
+   * (`Executed-…` or a status word `9000` / `61xx` counts as done, anything else as failed).
+   */
+  downstream(eid: string | undefined, call: DownstreamCall): (status: string) => void {
     const entry = eid ? this.runningByEid.get(eid) : undefined;
     if (!entry) return () => undefined;
     const at = Date.now();
-    const step: TransactionStep = { step: `es3.${functionName}`, state: 'running', at };
+    const step: TransactionStep = { step: call.step, state: 'running', at };
     entry.transaction.steps.push(step);
-    entry.transaction.hops.push({ from: 'SM-DP', to: 'SM-SR', interface: 'ES3', label: functionName, kind: 'request', at });
+    entry.transaction.hops.push({ from: this.edge.service, to: call.to, interface: call.iface, label: call.label, kind: 'request', at });
     this.emit(entry, 'step', { step: step.step, state: 'running' });
     return (status) => {
       const done = Date.now();
-      step.state = /^Executed/.test(status) ? 'done' : 'failed';
+      step.state = /^(Executed|9000$|61)/.test(status) ? 'done' : 'failed';
       step.durationMs = done - at;
       step.status = status;
-      entry.transaction.hops.push({ from: 'SM-SR', to: 'SM-DP', interface: 'ES3', label: functionName, kind: 'response', at: done, durationMs: done - at, status });
+      entry.transaction.hops.push({ from: call.to, to: this.edge.service, interface: call.iface, label: call.label, kind: 'response', at: done, durationMs: done - at, status });
       this.emit(entry, 'step', { step: step.step, state: step.state, status, durationMs: step.durationMs });
     };
   }
@@ -101,7 +127,7 @@ export class TransactionLog {
     entry.transaction.state = 'done';
     entry.transaction.status = status;
     entry.transaction.durationMs = now - entry.started;
-    entry.transaction.hops.push({ from: 'SM-DP', to: 'MNO', interface: 'ES2', label: entry.transaction.functionName, kind: 'response', at: now, durationMs: now - entry.started, status, correlationId: callId });
+    entry.transaction.hops.push({ from: this.edge.service, to: 'MNO', interface: this.edge.iface, label: entry.transaction.functionName, kind: 'response', at: now, durationMs: now - entry.started, status, correlationId: callId });
     if (entry.transaction.eid && this.runningByEid.get(entry.transaction.eid) === entry) this.runningByEid.delete(entry.transaction.eid);
     this.emit(entry, 'done', { step: 'done', status });
     entry.listeners.clear();
