@@ -126,6 +126,10 @@ async function perform(testbed: Testbed, step: ScenarioStep, values: Values): Pr
     const answer = await testbed.apdu(step.apdu.device, step.apdu.hex);
     return { body: answer, sw: answer.sw };
   }
+  if ('replay' in step) {
+    const answer = await testbed.replayLastScript(step.replay.device);
+    return { body: answer, sw: answer.sw };
+  }
   if ('owner' in step) {
     const command = step.owner;
     if ('claim' in command) return fromCall(await testbed.owner.claim(command.by, command.claim));
@@ -166,6 +170,7 @@ function describe(step: ScenarioStep): string {
   if ('es1' in step) return `ES1 RegisterEIS (${step.es1.variant}) of ${step.es1.device}`;
   if ('device' in step) return `device ${step.device.name}${step.device.connectivity ? ` connectivity ${JSON.stringify(step.device.connectivity)}` : ''}${step.device.attach ? ' attach' : ''}`;
   if ('apdu' in step) return `APDU ${step.apdu.hex} to ${step.apdu.device}`;
+  if ('replay' in step) return `replay the last ES5 script to ${step.replay.device}`;
   // Codes are secrets: a transfer code or a PAC never reaches a report, even as a step's description.
   if ('owner' in step) return `owner ${Object.entries(step.owner).map(([key, value]) => `${key} ${key === 'code' || key === 'pac' ? '[redacted]' : Array.isArray(value) ? value.join(',') : String(value)}`).join(' ')}`;
   if ('notification' in step) return `wait for an ${step.notification.interface} notification to ${step.notification.to}`;

@@ -30,7 +30,11 @@ interface Pending {
   iface: SequenceHop['interface'];
 }
 
-export async function observeBroker(client: MqttClient, hops: SequenceHop[]): Promise<{ close(): Promise<void> }> {
+/**
+ * `onScript` hears each ES5 command script as it crossed the broker (hex), per EID: what an attacker on the
+ * network could record and replay (the scenarios' `replay` step).
+ */
+export async function observeBroker(client: MqttClient, hops: SequenceHop[], onScript?: (eid: string, scriptHex: string) => void): Promise<{ close(): Promise<void> }> {
   const pending = new Map<string, Pending>();
   /** ES3 SendData calls in progress: the ES5 scripts they cause carry ES8. */
   let sendData = 0;
@@ -71,6 +75,7 @@ export async function observeBroker(client: MqttClient, hops: SequenceHop[]): Pr
       return;
     }
     const iface: SequenceHop['interface'] = sendData > 0 ? 'ES8' : 'ES5';
+    if (card[2] === 'cmd' && typeof body.script === 'string') onScript?.(card[1] as string, body.script);
     if (card[2] === 'cmd' && id) {
       const label = scriptLabel(body.script);
       pending.set(id, { at, label, from: 'SM-SR', to: 'eUICC', iface });

@@ -21,6 +21,8 @@ import type { DeviceEvent, DeviceInfo, DeviceModel } from '../simulator/src/devi
 import { parseFaultPlan, type FaultPlan } from '../simulator/src/faults';
 import { buildSignedEis, buildUnsignedEis } from '../simulator/src/eum';
 import { signEis } from '@rsp/contracts';
+import { runScript } from '@rsp/card';
+import { decodeCommandScript } from '@rsp/offcard';
 import { observeBroker } from './testbed-tap';
 import { DEMO_IDS, STACK_PRINCIPALS, startStack, type Stack } from './stack';
 
@@ -67,6 +69,11 @@ export interface Testbed {
     events(device: string): readonly DeviceEvent[];
   };
   apdu(device: string, hex: string): Promise<{ response: string; sw: string }>;
+  /**
+   * An attacker replays the last ES5 script the card received (recorded off the network) straight to the
+   * card: the SCP03 session it opened is spent, so the card must refuse it before running any command.
+   */
+  replayLastScript(device: string): Promise<{ executed: number; sw: string }>;
   owner: {
     /** An ID token for a dev IdP user (alice, bob), without a browser (CIBA, like `npx rsp login`). */
     login(user: string): Promise<string>;
@@ -125,7 +132,8 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
   const hops: SequenceHop[] = [];
   const eidOf = new Map(devices.map(([name], index) => [name, stack.eids[index] as string]));
   const monitor = await connectMqtt({ url: stack.mqttUrl, credentials: stack.credentialsFor(STACK_PRINCIPALS.monitor) });
-  const tap = await observeBroker(monitor, hops);
+  const lastScript = new Map<string, string>();
+  const tap = await observeBroker(monitor, hops, (cardEid, script) => void lastScript.set(cardEid, script));
   const claimCodes = await registerWithRegistry(stack, makerKey, devices.map(([name, device]) => ({ name, eid: eidOf.get(name) as string, model: device.type })));
   for (const [mnoId, operator] of operators) {
     for (const [profileType, count] of Object.entries(operator.profileTypes)) {
@@ -221,6 +229,15 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
         return { http: 200, body: { ...(event ?? {}) } };
       },
       events: (device) => eventsOf.get(device) ?? [],
+    },
+    async replayLastScript(device) {
+      const script = lastScript.get(eid(device));
+      if (!script) throw new Error(`no ES5 script seen for ${device} yet`);
+      const result = stack.fleetOf(eid(device)).pool.withCard(eid(device), (card) => runScript(card, decodeCommandScript(Buffer.from(script, 'hex'))));
+      const last = result.responses.at(-1) ?? Buffer.alloc(0);
+      const sw = last.length >= 2 ? last.subarray(last.length - 2).toString('hex').toUpperCase() : 'none';
+      record({ from: 'Network', to: 'eUICC', interface: 'ES5', label: 'replayed script', kind: 'request', at: Date.now(), status: sw });
+      return { executed: result.executed, sw };
     },
     async apdu(device, hex) {
       const fleet = stack.fleetOf(eid(device));

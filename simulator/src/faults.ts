@@ -26,6 +26,12 @@ export interface Es5FaultRates {
   duplicate?: number;
   /** Flip one byte of the script. */
   corrupt?: number;
+  /**
+   * Tamper with an SM-DP's ES8 segment on its way through the SM-SR: in a script carrying INSTALL [for
+   * personalization] (the SendData of a download), flip a bit of the last command's C-MAC, so the ISD-P
+   * must refuse the SCP03t segment (GP Amd D §6.2.4 / SGP.02 §4.1.3.3).
+   */
+  tamperEs8?: number;
 }
 
 /** The faults of one device (or the fleet default). */
@@ -85,7 +91,7 @@ export function parseFaultPlan(json: unknown): FaultPlan {
   if (!Number.isInteger(plan.seed)) throw new FaultPlanInvalidError('fault plan needs an integer "seed"');
   const check = (faults: DeviceFaults, where: string): void => {
     const rates = faults.es5 ?? {};
-    for (const key of ['drop', 'duplicate', 'corrupt'] as const) {
+    for (const key of ['drop', 'duplicate', 'corrupt', 'tamperEs8'] as const) {
       const p = rates[key];
       if (p !== undefined && !(typeof p === 'number' && p >= 0 && p <= 1)) {
         throw new FaultPlanInvalidError(`${where}.es5.${key} must be a probability in [0, 1]`);
@@ -127,6 +133,22 @@ export class DeviceFaultInjector {
     if (rates.duplicate && this.random() < rates.duplicate) return { action: 'duplicate' };
     if (rates.delay && this.random() < rates.delay.probability) return { action: 'delay', ms: rates.delay.ms };
     return { action: 'deliver' };
+  }
+
+  /**
+   * Tampers with `commands` in place when they carry an ES8 segment (INSTALL [for personalization], GP CS
+   * §11.5: CLA 80/84, INS E6, P1 20) and the `tamperEs8` draw says so; true when it did.
+   */
+  tamperEs8Segment(commands: Buffer[]): boolean {
+    const rate = this.faults.es5?.tamperEs8;
+    const carriesEs8 = commands.some((apdu) => apdu[1] === 0xe6 && apdu[2] === 0x20);
+    if (!rate || !carriesEs8 || !(this.random() < rate)) return false;
+    const last = commands[commands.length - 1] as Buffer;
+    // A short C-APDU ends with its 8-byte C-MAC (no Le in a GP STORE DATA): flip a bit of the MAC's last byte.
+    const tampered = Buffer.from(last);
+    tampered[tampered.length - 1] = (tampered[tampered.length - 1] as number) ^ 0x01;
+    commands[commands.length - 1] = tampered;
+    return true;
   }
 
   /** Hooks for `VirtualEuiccOptions.faults`. */

@@ -252,6 +252,7 @@ export class MqttEs5Bridge {
       let script: Buffer = Buffer.from(envelope.script, 'hex');
       if (corruptAt !== undefined) script = corruptBytes(script, corruptAt);
       const decoded = decodeCommandScript(script);
+      this.options.faults?.forDevice(eid).tamperEs8Segment(decoded.commands); // a man in the middle (fault plan)
       const result = this.options.pool.withCard(eid, (card) => runScript(card, decoded));
       reply = { id: envelope.id, eid, script: encodeResponseScript(result).toString('hex') };
       this.options.onDeviceEvent?.(eid, { type: 'es5-script', id: envelope.id, executed: result.executed });

@@ -66,4 +66,21 @@ describe('fault plans', () => {
     expect(corruptBytes(input, 4).toString('hex')).toBe('aa44cc');
     expect(input.toString('hex')).toBe('aabbcc');
   });
+
+  it('tamperEs8 flips the C-MAC of the last command only in scripts that carry an ES8 segment', () => {
+    const installForPerso = Buffer.from('84E62000' + '05' + '0102030405', 'hex');
+    const storeData = Buffer.from('84E2910010' + '00'.repeat(8) + '1122334455667788', 'hex');
+    const select = Buffer.from('00A4040000', 'hex');
+    const injector = new FaultPlanRunner(parseFaultPlan({ seed: 1, es5: { tamperEs8: 1 } })).forDevice('x');
+    const es5Only = [select, Buffer.from(storeData)];
+    expect(injector.tamperEs8Segment(es5Only)).toBe(false);
+    expect(es5Only[1]?.equals(storeData)).toBe(true);
+    const es8 = [installForPerso, storeData];
+    expect(injector.tamperEs8Segment(es8)).toBe(true);
+    expect(es8[1]?.subarray(0, -1).equals(storeData.subarray(0, -1))).toBe(true);
+    expect(es8[1]?.at(-1)).toBe(0x89);
+    expect(storeData.at(-1)).toBe(0x88); // the caller's buffer is not touched
+    expect(new FaultPlanRunner(parseFaultPlan({ seed: 1 })).forDevice('x').tamperEs8Segment([installForPerso, storeData])).toBe(false);
+    expect(() => parseFaultPlan({ seed: 1, es5: { tamperEs8: 1.5 } })).toThrow(/es5.tamperEs8/);
+  });
 });

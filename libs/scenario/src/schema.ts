@@ -3,7 +3,7 @@
  * use (scenarios/scenario.schema.json) is generated from it, so the two cannot drift.
  *
  * A scenario names the SGP.02 clauses it covers, the devices, operators and owners it needs, and its steps.
- * Each step has exactly one action key (es1, es2, es4, device, apdu, owner, notification, wait) plus a
+ * Each step has exactly one action key (es1, es2, es4, device, apdu, replay, owner, notification, wait) plus a
  * name, an expectation and values to capture for later steps (`${name}`).
  */
 import { z } from 'zod';
@@ -94,6 +94,8 @@ export const stepSchema = z.union([
     }),
   }),
   z.strictObject({ ...common, apdu: z.strictObject({ device: z.string(), hex: z.string().regex(/^([0-9A-Fa-f]{2}\s?)+$/) }) }),
+  /** An attacker replays the last ES5 script the device's card received (recorded off the network) to the card. */
+  z.strictObject({ ...common, replay: z.strictObject({ device: z.string() }) }),
   z.strictObject({
     ...common,
     owner: z.union([
@@ -139,6 +141,7 @@ export const scenarioSchema = z.strictObject({
         faults: z
           .strictObject({
             seed: z.number().int().nonnegative().optional(),
+            /** drop, delay, duplicate, corrupt, tamperEs8 (docs/device-api.md "Fault plans"). */
             es5: z.record(z.string(), z.unknown()).optional(),
             powerLossAt: z.array(z.string()).optional(),
             memoryFull: z.boolean().optional(),
