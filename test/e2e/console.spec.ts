@@ -206,4 +206,16 @@ const KEY_B = randomBytes(16).toString('hex');
     }
     expect(seen).toEqual({ cspViolations: [], pageErrors: [] });
   }, STEP_MS);
+
+  it('an ES4 call made from the console is followed at the SM-SR: its ES5 scripts as steps, MNO → SM-SR → eUICC hops and the diagram', async () => {
+    const disable = page.locator('[data-testid="transaction"]').filter({ has: page.locator('[data-testid="transaction-interface"]', { hasText: 'ES4' }) }).filter({ hasText: 'disableProfile' }).first();
+    await disable.getByTestId('transaction-open').click();
+    await page.locator('[data-testid="tx-step"]').filter({ hasText: /^es5\./ }).first().waitFor();
+    await page.locator('[data-testid="hop"][data-interface="ES5"]').first().waitFor();
+    await page.waitForFunction(() => {
+      const image = (globalThis as unknown as BrowserGlobals).document.querySelector('[data-testid="tx-diagram"]') as unknown as { complete: boolean; naturalWidth: number; hidden: boolean } | null;
+      return image !== null && !image.hidden && image.complete && image.naturalWidth > 0;
+    });
+    expect(seen).toEqual({ cspViolations: [], pageErrors: [] });
+  }, STEP_MS);
 });

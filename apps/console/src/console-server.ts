@@ -121,11 +121,11 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleHand
     }
   }
 
-  /** `GET /api/sequence/{id}.svg`: the SM-DP transaction's hops (the caller's key) drawn by libs/sequence. */
-  async function sequence(request: IncomingMessage, response: ServerResponse, id: string): Promise<void> {
+  /** `GET /api/sequence/{id}.svg[?service=smdp|smsr]`: a transaction's hops (the caller's key) drawn by libs/scenario. */
+  async function sequence(request: IncomingMessage, response: ServerResponse, id: string, service: 'smdp' | 'smsr'): Promise<void> {
     if (!options.renderSequence) return fail(response, 404, 'ERR_CONSOLE_NO_RENDERER', 'sequence diagrams are not available');
     const apiKey = request.headers['x-api-key'];
-    const upstream = await fetch(`${bases.smdp}/transactions/${encodeURIComponent(id)}`, { headers: typeof apiKey === 'string' ? { 'x-api-key': apiKey } : {} });
+    const upstream = await fetch(`${bases[service]}/transactions/${encodeURIComponent(id)}`, { headers: typeof apiKey === 'string' ? { 'x-api-key': apiKey } : {} });
     if (!upstream.ok) return fail(response, upstream.status, 'ERR_CONSOLE_NO_TRANSACTION', 'no such transaction of yours');
     const transaction = (await upstream.json()) as { hops?: unknown[] };
     security(response, 'image/svg+xml; charset=utf-8');
@@ -145,7 +145,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleHand
       return void response.end();
     }
     const svg = /^\/api\/sequence\/([A-Za-z0-9._:-]{1,128})\.svg$/.exec(url.pathname);
-    const work = svg && request.method === 'GET' ? sequence(request, response, svg[1] as string) : url.pathname.startsWith('/api/') ? relay(request, response, url) : Promise.resolve(fail(response, 404, 'ERR_CONSOLE_NOT_FOUND', 'no such page'));
+    const work = svg && request.method === 'GET' ? sequence(request, response, svg[1] as string, url.searchParams.get('service') === 'smsr' ? 'smsr' : 'smdp') : url.pathname.startsWith('/api/') ? relay(request, response, url) : Promise.resolve(fail(response, 404, 'ERR_CONSOLE_NOT_FOUND', 'no such page'));
     work.catch(() => {
       if (!response.headersSent) fail(response, 500, 'ERR_CONSOLE_INTERNAL', 'the console failed');
       else response.end();

@@ -76,7 +76,7 @@ async function getJson(path) {
 async function callFunction(service, iface, fn, params, consent) {
   const creds = credentials();
   const functionCallIdentifier = crypto.randomUUID();
-  const entry = { functionCallIdentifier, functionName: fn, eid: params.eid, status: 'running', startedAt: new Date().toISOString(), local: true };
+  const entry = { functionCallIdentifier, functionName: fn, eid: params.eid, status: 'running', startedAt: new Date().toISOString(), local: true, service };
   localTransactions.set(functionCallIdentifier, entry);
   renderTransactions();
   const response = await fetch(`/api/${service}/gsma/${iface}/${fn}`, {
@@ -235,6 +235,7 @@ function renderTransactions(serverList = null) {
         'tr',
         { 'data-testid': 'transaction', 'data-id': tx.functionCallIdentifier, 'data-status': tx.status },
         el('td', {}, new Date(tx.startedAt).toLocaleTimeString()),
+        el('td', { 'data-testid': 'transaction-interface' }, tx.service === 'smsr' ? 'ES4' : 'ES2'),
         el('td', {}, tx.functionName ?? '?'),
         el('td', {}, el('code', {}, String(tx.eid ?? '').slice(-8))),
         el('td', { 'data-testid': 'transaction-status' }, tx.status ?? '?'),
@@ -244,18 +245,23 @@ function renderTransactions(serverList = null) {
   );
 }
 
-/** The SM-DP's recent transactions (GET /transactions, the caller's own), when it offers them. */
+/** The caller's recent transactions: ES2 calls at the SM-DP and ES4 calls at the SM-SR (GET /transactions at each). */
 async function loadTransactions() {
   clearError('tx-error');
-  const data = await getJson('/api/smdp/transactions');
-  const list = (Array.isArray(data) ? data : (data?.transactions ?? [])).map((tx) => ({
-    functionCallIdentifier: tx.functionCallIdentifier ?? tx.id,
-    functionName: tx.functionName ?? tx.function,
-    eid: tx.eid,
-    status: tx.status?.status ?? tx.finalStatus ?? tx.status ?? tx.state,
-    startedAt: tx.startedAt ?? tx.createdAt ?? new Date().toISOString(),
-  }));
-  renderTransactions(list);
+  const lists = await Promise.all(
+    ['smdp', 'smsr'].map(async (service) => {
+      const data = await getJson(`/api/${service}/transactions`);
+      return (Array.isArray(data) ? data : (data?.transactions ?? [])).map((tx) => ({
+        functionCallIdentifier: tx.functionCallIdentifier ?? tx.id,
+        functionName: tx.functionName ?? tx.function,
+        eid: tx.eid,
+        status: tx.status?.status ?? tx.finalStatus ?? tx.status ?? tx.state,
+        startedAt: tx.startedAt ?? tx.createdAt ?? new Date().toISOString(),
+        service,
+      }));
+    }),
+  );
+  renderTransactions(lists.flat());
 }
 
 function renderHops(hops) {
@@ -276,8 +282,8 @@ function renderHops(hops) {
   );
 }
 
-async function showDiagram(id) {
-  const response = await fetch(`/api/sequence/${encodeURIComponent(id)}.svg`, { headers: headers({ accept: 'image/svg+xml' }), credentials: 'omit', cache: 'no-store' });
+async function showDiagram(id, service) {
+  const response = await fetch(`/api/sequence/${encodeURIComponent(id)}.svg?service=${service}`, { headers: headers({ accept: 'image/svg+xml' }), credentials: 'omit', cache: 'no-store' });
   const image = byTestId('tx-diagram');
   if (!response.ok) {
     image.hidden = true;
@@ -297,15 +303,17 @@ async function openTransaction(id) {
   byTestId('tx-id').textContent = id;
   byTestId('tx-steps').replaceChildren();
   byTestId('tx-diagram').hidden = true;
+  // An ES2 call is followed at the SM-DP, an ES4 call at the SM-SR (its steps: the ES5 scripts on the card).
+  const service = localTransactions.get(id)?.service === 'smsr' ? 'smsr' : 'smdp';
   const finish = async () => {
-    const tx = await getJson(`/api/smdp/transactions/${encodeURIComponent(id)}`);
+    const tx = await getJson(`/api/${service}/transactions/${encodeURIComponent(id)}`);
     renderHops(Array.isArray(tx.hops) ? tx.hops : []);
     const status = tx.status?.status ?? tx.finalStatus ?? tx.status ?? tx.state;
     if (localTransactions.has(id) && typeof status === 'string') localTransactions.get(id).status = status;
     renderTransactions();
-    await showDiagram(id);
+    await showDiagram(id, service);
   };
-  await readEvents(`/api/smdp/transactions/${encodeURIComponent(id)}/events`, (name, data) => {
+  await readEvents(`/api/${service}/transactions/${encodeURIComponent(id)}/events`, (name, data) => {
     const label = typeof data === 'object' && data ? (data.step ?? data.name ?? data.label ?? name) : String(data);
     const state = typeof data === 'object' && data ? (data.status?.status ?? data.status ?? data.state ?? '') : '';
     byTestId('tx-steps').append(el('li', { 'data-testid': 'tx-step' }, `${label}${state ? `: ${state}` : ''}`));
