@@ -160,6 +160,9 @@ const KEY_B = randomBytes(16).toString('hex');
     await statusMatches(/Download done: ICCID \d+/);
     await page.locator('[data-testid="transaction"][data-status="Executed-Success"]').first().waitFor();
     await page.locator('[data-testid="notification"]').filter({ hasText: 'now Enabled' }).first().waitFor();
+    // The SM-DP's own ES2 notification to this MNO, read back from its outbox, with its delivery state.
+    await page.getByTestId('mno-notes-refresh').click();
+    await page.locator('[data-testid="mno-notification"][data-interface="ES2"]').filter({ hasText: 'HandleProfile' }).first().waitFor();
     // The download was followed step by step (the SM-DP's transaction stream) and is drawn as a sequence diagram.
     await page.locator('[data-testid="tx-step"]').filter({ hasText: 'es3.SendData' }).first().waitFor();
     await page.locator('[data-testid="hop"][data-interface="ES3"]').first().waitFor();

@@ -119,3 +119,26 @@ describe('ES4 transactions', () => {
     expect(stream).toMatch(/"step":"done","status":"Executed-Success"/);
   });
 });
+
+describe('MNO notifications read back (GET /mno/notifications)', () => {
+  it('each service lists the notifications it sent to the calling MNO, with their delivery state; another MNO sees none, no key is 401', async () => {
+    type Listed = { notifications: Array<{ interface: string; delivery: string; notification: { interface: string; function: string; body: { eid?: string } } }> };
+    const read = async (base: string, mnoId?: string) => fetch(`${base}/mno/notifications`, { headers: mnoId ? { 'x-api-key': bed.apiKey(mnoId) } : {} });
+    // The download (ES2) and the disable (ES4) above each notified mno.a; the outbox delivers right after the commit.
+    let es2: Listed = { notifications: [] };
+    let es4: Listed = { notifications: [] };
+    for (let tries = 0; tries < 50 && !(es2.notifications.some((n) => n.delivery === 'delivered') && es4.notifications.length > 0); tries += 1) {
+      es2 = (await (await read(bed.stack.smdp.httpUrl, 'mno.a')).json()) as Listed;
+      es4 = (await (await read(bed.stack.smsr.httpUrl, 'mno.a')).json()) as Listed;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(es2.notifications[0]).toMatchObject({ interface: 'ES2', notification: { interface: 'ES2', function: expect.stringMatching(/^Handle/) } });
+    expect(es2.notifications.some((n) => n.delivery === 'delivered')).toBe(true);
+    expect(es4.notifications.map((n) => n.notification.function)).toContain('HandleProfileDisabledNotification');
+    for (const base of [bed.stack.smdp.httpUrl, bed.stack.smsr.httpUrl]) {
+      expect(((await (await read(base, 'mno.b')).json()) as Listed).notifications).toEqual([]);
+      expect((await read(base)).status).toBe(401);
+    }
+  });
+});
+

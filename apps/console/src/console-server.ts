@@ -54,6 +54,8 @@ const RELAYED: Array<{ service: 'smdp' | 'smsr'; method: 'GET' | 'POST'; path: R
   { service: 'smdp', method: 'POST', path: /^\/gsma\/es2\/(getEIS|downloadProfile|enableProfile|disableProfile|deleteProfile)$/ },
   { service: 'smdp', method: 'GET', path: /^\/transactions(\/[A-Za-z0-9._:-]{1,128}(\/events)?)?$/ },
   { service: 'smsr', method: 'GET', path: /^\/transactions(\/[A-Za-z0-9._:-]{1,128}(\/events)?)?$/ },
+  { service: 'smdp', method: 'GET', path: /^\/mno\/notifications$/ },
+  { service: 'smsr', method: 'GET', path: /^\/mno\/notifications$/ },
 ];
 const FORWARDED_HEADERS = ['x-api-key', 'x-owner-consent', 'content-type', 'accept'];
 const MAX_BODY_BYTES = 64 * 1024;

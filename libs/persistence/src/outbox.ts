@@ -200,6 +200,15 @@ export class Outbox {
     return Object.assign(message, changes);
   }
 
+  /**
+   * The newest messages to one destination (an MNO's notification topic, say), pending, delivered or dead,
+   * newest first: what an operator's console reads back. One indexed-by-nothing read of at most `limit` rows:
+   * meant for a person's screen, not a hot path.
+   */
+  recentTo(destination: string, limit = 50): Promise<OutboxMessage[]> {
+    return this.dataSource.getRepository(OutboxMessage).find({ where: { destination }, take: Math.min(Math.max(limit, 1), 200), order: { createdAt: 'DESC' } });
+  }
+
   /** Dead-lettered messages, for inspection or manual replay. */
   deadLetters(limit = 100): Promise<OutboxMessage[]> {
     return this.dataSource.getRepository(OutboxMessage).find({ where: { status: 'dead' }, take: limit, order: { createdAt: 'ASC' } });

@@ -8,3 +8,4 @@ export * from './owner-status-feed';
 export * from './logging';
 export * from './transaction-log';
 export * from './transactions.controller';
+export * from './notifications.controller';

@@ -1,4 +1,4 @@
-/* global AbortController, Blob, confirm, crypto, document, fetch, FormData, sessionStorage, TextDecoder */
+/* global AbortController, Blob, clearInterval, confirm, crypto, document, fetch, FormData, sessionStorage, setInterval, TextDecoder */
 /**
  * The operator console (docs/console.md): plain DOM, no framework, no inline script or style. The MNO id
  * and API key are entered once and kept in this tab's sessionStorage; the key is never shown back.
@@ -102,6 +102,36 @@ function note(text, kind = 'info') {
   const list = byTestId('notifications');
   list.prepend(el('li', { 'data-testid': 'notification', 'data-kind': kind }, el('time', {}, new Date().toLocaleTimeString()), ` ${text}`));
   while (list.children.length > 50) list.lastChild.remove();
+}
+
+/**
+ * The ES2 / ES4 notifications the services sent to this MNO (GET /mno/notifications at each, read back from
+ * their outboxes), newest first, with their delivery state; refreshed every 5 s while signed in.
+ */
+async function loadMnoNotifications() {
+  const lists = await Promise.all(['smdp', 'smsr'].map((service) => getJson(`/api/${service}/mno/notifications?limit=25`).then((data) => data?.notifications ?? [])));
+  const rows = lists.flat().sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
+  byTestId('mno-notifications').replaceChildren(
+    ...rows.map((entry) => {
+      const sent = entry.notification ?? {};
+      const body = sent.body ?? {};
+      const what = `${entry.interface} ${sent.function ?? sent.notification ?? 'notification'}${body.iccid ? ` ICCID ${body.iccid}` : ''}${body.eid ? ` on …${String(body.eid).slice(-8)}` : ''}`;
+      return el(
+        'li',
+        { 'data-testid': 'mno-notification', 'data-interface': entry.interface, 'data-delivery': entry.delivery },
+        el('time', {}, new Date(entry.createdAt).toLocaleTimeString()),
+        ` ${what} — ${entry.delivery}`,
+      );
+    }),
+  );
+}
+
+let notesTimer;
+function followMnoNotifications() {
+  clearInterval(notesTimer);
+  const refresh = () => loadMnoNotifications().then(() => clearError('mno-notes-error'), (error) => showError('mno-notes-error', error));
+  refresh();
+  notesTimer = setInterval(() => (credentials() ? refresh() : clearInterval(notesTimer)), 5000);
 }
 
 /* ---------- fleet ---------- */
@@ -357,10 +387,14 @@ function bind() {
       throw error;
     }
     render();
+    followMnoNotifications();
     byTestId('fleet-q').focus();
   }));
+  byTestId('mno-notes-refresh').addEventListener('click', guarded('mno-notes-error', () => loadMnoNotifications()));
   byTestId('forget-key').addEventListener('click', () => {
     stream?.abort();
+    clearInterval(notesTimer);
+    byTestId('mno-notifications').replaceChildren();
     sessionStorage.removeItem(KEY);
     localTransactions.clear();
     byTestId('fleet').replaceChildren();
@@ -419,6 +453,7 @@ async function main() {
   if (!render()) return setStatus('Enter your operator credentials.', 'info');
   try {
     await loadFleet();
+    followMnoNotifications();
   } catch (error) {
     showError('fleet-error', error);
   }

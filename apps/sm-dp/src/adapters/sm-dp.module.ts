@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import { TOPIC_ROOT } from '@rsp/contracts';
 import { connectMqtt } from '@rsp/mqtt-transport';
 import { IdempotencyStore, Outbox, OutboxRelay, SecretBox, StateMachine, openDataSource } from '@rsp/persistence';
-import { openOwnerStatusFeed, resource, STARTUP_SCOPE, transactionsController, worker, type MnoOfApiKey, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
+import { notificationsController, openOwnerStatusFeed, resource, STARTUP_SCOPE, transactionsController, worker, type MnoOfApiKey, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
 import type { SmDpOptions } from '../app';
 import { DownloadService, type Logger } from '../domain/download-service';
 import { Es2Service } from '../domain/es2-service';
@@ -19,7 +19,7 @@ import type { Es3Client } from '../domain/es3-client';
 import { Es3Gateway } from '../domain/es3-gateway';
 import { Inventory } from '../domain/inventory';
 import { InventoryApi } from '../domain/inventory-api';
-import { Notifier } from '../domain/notifier';
+import { es2NotifyDestination, Notifier } from '../domain/notifier';
 import { OwnerConsentCheck } from '../domain/owner-consent';
 import { Es2Controller } from './es2.controller';
 import { es3CallbacksController } from './es3-callbacks.controller';
@@ -57,6 +57,13 @@ export class SmDpModule {
         Es2Controller,
         InventoryController,
         transactionsController({ logToken: TRANSACTION_LOG, mnoOfApiKeyToken: MNO_OF_API_KEY, iface: 'ES2', codePrefix: 'ERR_SMDP' }),
+        notificationsController({
+          outboxToken: SMDP_OUTBOX,
+          mnoOfApiKeyToken: MNO_OF_API_KEY,
+          iface: 'es2',
+          codePrefix: 'ERR_SMDP',
+          destinationOf: (mnoId) => es2NotifyDestination(options.topicPrefix ?? TOPIC_ROOT, mnoId),
+        }),
         es3CallbacksController(options.smdpId),
       ],
       providers: [

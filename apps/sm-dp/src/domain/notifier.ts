@@ -26,6 +26,11 @@ export interface MnoNotificationPayload {
 /** Outbox destinations: `mqtt:{topic}` for MQTT, anything else is a webhook URL. */
 export const MQTT_DESTINATION_PREFIX = 'mqtt:';
 
+/** The outbox destination of an MNO's ES2 notifications on the bus (`{root}/mno/{mnoId}/es2/notify`, docs/topics.md). */
+export function es2NotifyDestination(topicRoot: string, mnoId: string): string {
+  return `${MQTT_DESTINATION_PREFIX}${topicRoot}/mno/${topicLevel(mnoId, 'mnoId')}/es2/notify`;
+}
+
 /** The persisted outbox, as the Notifier writes to it (adapters/notification-queue.ts). */
 export interface NotificationQueue {
   /** Queues the messages in one write; each is delivered at least once. */
@@ -55,7 +60,7 @@ export class Notifier {
         completionTimestamp: change.completionTimestamp,
       },
     };
-    const destinations = [`${MQTT_DESTINATION_PREFIX}${this.topicRoot}/mno/${topicLevel(mnoId, 'mnoId')}/es2/notify`, ...(mno.webhookUrl ? [mno.webhookUrl] : [])];
+    const destinations = [es2NotifyDestination(this.topicRoot, mnoId), ...(mno.webhookUrl ? [mno.webhookUrl] : [])];
     await this.queue.enqueue(destinations.map((destination) => ({ destination, payload })));
   }
 

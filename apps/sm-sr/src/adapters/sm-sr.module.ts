@@ -12,7 +12,7 @@ import type { MqttClient } from 'mqtt';
 import { topicLevel } from '@rsp/contracts';
 import { connectMqtt, RspRequester } from '@rsp/mqtt-transport';
 import { driverOf, IdempotencyStore, MemoryIdempotencyStore, openDataSource, Outbox, OutboxRelay, SecretBox } from '@rsp/persistence';
-import { openOwnerStatusFeed, resource, STARTUP_SCOPE, TransactionLog, transactionsController, worker, type MnoOfApiKey, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
+import { notificationsController, openOwnerStatusFeed, resource, STARTUP_SCOPE, TransactionLog, transactionsController, worker, type MnoOfApiKey, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
 import type { SmSrOptions } from '../app';
 import { CardLease } from '../domain/card-lease';
 import { FleetView } from '../domain/fleet';
@@ -22,6 +22,7 @@ import { SmSrService } from '../domain/sm-sr-service';
 import { Es5Error, MqttEs5Channel, type Es5Channel } from '../es5/index';
 import { ApiKeyDirectory, SMSR_HTTP_AUTH, SMSR_MNO_OF_API_KEY, SMSR_SERVICE, SMSR_TRANSACTION_LOG, type SmSrHttpAuth } from './http/auth';
 import { tracedEs5Channel } from './traced-es5-channel';
+import { es4NotifyDestination } from '../domain/notifications';
 import { Es1HttpController, Es4HttpController } from './http/controllers';
 import { FleetController, SMSR_FLEET } from './http/fleet.controller';
 import { CardNotificationListener } from './mqtt/card-notification-listener';
@@ -67,6 +68,7 @@ export class SmSrModule {
         Es4HttpController,
         FleetController,
         transactionsController({ logToken: SMSR_TRANSACTION_LOG, mnoOfApiKeyToken: SMSR_MNO_OF_API_KEY, iface: 'ES4', codePrefix: 'ERR_SMSR' }),
+        notificationsController({ outboxToken: SMSR_OUTBOX, mnoOfApiKeyToken: SMSR_MNO_OF_API_KEY, iface: 'es4', codePrefix: 'ERR_SMSR', destinationOf: es4NotifyDestination }),
         es3MqttController(options.smsrId),
       ],
       providers: [

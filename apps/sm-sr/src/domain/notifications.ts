@@ -9,6 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { es3CallbackPattern, isId, mnoNotifyTopic, type ProfileChangeNotification, type RequestHeader } from '@rsp/contracts';
 import type { OutboundMessage, ProfileRecord } from './model';
 
+/** The outbox destination of an MNO's ES4 notifications on the bus (`rsp/v1/mno/{mnoId}/es4/notify`, docs/topics.md). */
+export function es4NotifyDestination(mnoId: string): string {
+  return `mqtt:${mnoNotifyTopic(mnoId, 'es4')}`;
+}
+
 export type ProfileChange = 'Enabled' | 'Disabled' | 'Deleted';
 export type NotificationFunction = `HandleProfile${ProfileChange}Notification`;
 
@@ -45,7 +50,7 @@ export class NotificationPlanner {
     if (mno && !UNNOTIFIED_OWNERS.has(mno.mnoId)) {
       const payload = { interface: 'ES4', function: fn, body: body() };
       if (mno.webhookUrl) messages.push({ destination: mno.webhookUrl, payload });
-      if (isId(mno.mnoId)) messages.push({ destination: `mqtt:${mnoNotifyTopic(mno.mnoId, 'es4')}`, payload });
+      if (isId(mno.mnoId)) messages.push({ destination: es4NotifyDestination(mno.mnoId), payload });
     }
     return messages;
   }
