@@ -1,5 +1,8 @@
 /**
- * `npm run bench -- provisioning [--devices N] [--concurrency C] [--stack embedded|mosquitto-postgres] [--sweep]`
+ * `npm run bench -- provisioning [--devices N] [--concurrency C] [--stack embedded|mosquitto-postgres] [--sweep]
+ *   [--cards worker|main] [--broker worker|main]`: the virtual cards and the embedded broker each run on a
+ *   worker thread of their own by default (as the devices and a broker are other machines), and the CPU per
+ *   provisioning is split between the services, the cards and the broker.
  *
  * Full provisionings — ES2 DownloadProfile with enable: reserve, GetEIS, ECASD chain check, CreateISDP,
  * Scenario#3, SCP03t download and install, enable, notification; each on a card never contacted before, so
@@ -45,6 +48,8 @@ interface Options {
   sweep: boolean;
   /** Where the virtual cards run: a worker thread of their own (default), or the services' thread. */
   cards: 'worker' | 'main';
+  /** Where the embedded broker runs: a worker thread of its own (default), or the services' thread. */
+  broker: 'worker' | 'main';
 }
 
 function options(): Options {
@@ -56,6 +61,7 @@ function options(): Options {
       stack: { type: 'string' },
       sweep: { type: 'boolean' },
       cards: { type: 'string' },
+      broker: { type: 'string' },
     },
     strict: false,
   });
@@ -67,7 +73,9 @@ function options(): Options {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
   const cards = String(values.cards ?? 'worker');
   if (cards !== 'worker' && cards !== 'main') throw new Error('--cards must be worker or main');
-  return { devices, concurrency, stack, sweep: values.sweep === true, cards };
+  const broker = String(values.broker ?? 'worker');
+  if (broker !== 'worker' && broker !== 'main') throw new Error('--broker must be worker or main');
+  return { devices, concurrency, stack, sweep: values.sweep === true, cards, broker };
 }
 
 /** BENCH_SQL_TRACE=1: the statements of the first provisioning, grouped by text, most frequent first. */
@@ -110,6 +118,7 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
   let ok = 0;
   const cpuBefore = process.cpuUsage();
   const cardsBefore = await cardThreadsCpuMs(stack);
+  const brokerBefore = await brokerThreadCpuMs(stack);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(inFlight, queue.length) }, async () => {
@@ -123,19 +132,27 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cardsAfter = await cardThreadsCpuMs(stack);
+  const brokerAfter = await brokerThreadCpuMs(stack);
   const per = (ms: number): number => ms / Math.max(1, eids.length);
   const processMs = (cpu.user + cpu.system) / 1000;
-  // With the cards on their own thread: services = the whole process minus that thread (GC helpers included).
+  // With the cards (and the broker) on threads of their own: services = the whole process minus those threads (GC helpers included).
   const cardsMs = cardsBefore !== undefined && cardsAfter !== undefined ? cardsAfter - cardsBefore : undefined;
+  const brokerMs = brokerBefore !== undefined && brokerAfter !== undefined ? brokerAfter - brokerBefore : undefined;
   return {
     ok,
     total: eids.length,
     seconds,
     rate: ok / seconds,
     cpuMs: per(processMs),
-    ...(cardsMs !== undefined ? { split: { servicesMs: per(processMs - cardsMs), cardsMs: per(cardsMs) } } : {}),
+    ...(cardsMs !== undefined ? { split: { servicesMs: per(processMs - cardsMs - (brokerMs ?? 0)), cardsMs: per(cardsMs), ...(brokerMs !== undefined ? { brokerMs: per(brokerMs) } : {}) } } : {}),
     latencies,
   };
+}
+
+/** CPU ms used so far by the broker thread; undefined with the broker on the services' thread, elsewhere, or off Linux. */
+async function brokerThreadCpuMs(stack: Stack): Promise<number | undefined> {
+  const broker = stack.broker;
+  return broker && 'cpuMs' in broker ? broker.cpuMs() : undefined;
 }
 
 /** CPU ms used so far by the stack's card threads together; undefined without card threads or off Linux. */
@@ -181,6 +198,7 @@ export async function runProvisioningBench(): Promise<void> {
         : { kind: 'postgres', url: process.env.RSP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schemaPrefix: `bench_${randomBytes(3).toString('hex')}_` },
     mnos: [{ mnoId: 'mno.bench', apiKey }],
     devices: [{ model: 'generic', count: cards, firstSerial: 50_000_000, thread: o.cards }],
+    brokerThread: o.broker === 'worker',
   };
   const setupStart = performance.now();
   const mosquitto = o.stack === 'mosquitto-postgres' ? await startSecureMosquitto({ principals: stackPrincipals(stackOptions), pki }) : undefined;
@@ -191,7 +209,8 @@ export async function runProvisioningBench(): Promise<void> {
     await post('profileTypes', { name: 'bench' });
     await post('subscriptions', { profileType: 'bench', generate: cards, iccidPrefix: '8949777' });
     const where = o.cards === 'worker' ? 'cards on a worker thread' : 'cards on the services\' thread';
-    const stackName = `${o.stack === 'embedded' ? 'aedes + SQLite in memory, one process' : 'Mosquitto (shipped configuration, set_tcp_nodelay) + PostgreSQL'}, ${where}`;
+    const brokerWhere = o.stack !== 'embedded' ? '' : o.broker === 'worker' ? ', broker on a worker thread' : ', broker on the services\' thread';
+    const stackName = `${o.stack === 'embedded' ? 'aedes + SQLite in memory, one process' : 'Mosquitto (shipped configuration, set_tcp_nodelay) + PostgreSQL'}, ${where}${brokerWhere}`;
     console.log(`\n## provisioning — ${stackName}; TLS identities and the broker ACL on`);
     console.log(`set-up ${((performance.now() - setupStart) / 1000).toFixed(1)} s: ${cards} cards, ${cards} subscriptions`);
 
@@ -242,8 +261,9 @@ export async function runProvisioningBench(): Promise<void> {
     console.log(`| ${o.devices} provisionings, ${o.concurrency} in flight (warm) | ${warm.rate.toFixed(1)} /s (${warm.ok}/${warm.total} Executed-Success, ${warm.seconds.toFixed(2)} s) |`);
     console.log(`| CPU per provisioning, services and cards together (one process) | ${warm.cpuMs.toFixed(1)} ms |`);
     if (warm.split) {
-      console.log(`| … of which the services (the process minus the card thread) | ${warm.split.servicesMs.toFixed(1)} ms |`);
+      console.log(`| … of which the services (the process minus the card${warm.split.brokerMs !== undefined ? ' and broker threads' : ' thread'}) | ${warm.split.servicesMs.toFixed(1)} ms |`);
       console.log(`| … of which the cards (their worker thread, /proc/thread-self) | ${warm.split.cardsMs.toFixed(1)} ms |`);
+      if (warm.split.brokerMs !== undefined) console.log(`| … of which the broker (its worker thread) | ${warm.split.brokerMs.toFixed(1)} ms |`);
     }
     console.log(`| latency p50 / p99 in that run | ${percentile(warm.latencies, 50).toFixed(0)} / ${percentile(warm.latencies, 99).toFixed(0)} ms |`);
     console.log(`| ES5 scripts (MQTT round trips to the card) per first provisioning | ${seen.es5} |`);

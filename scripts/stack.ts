@@ -14,7 +14,9 @@ import {
   brokerTlsFromPki,
   issueMqttCredentials,
   startEmbeddedBroker,
+  startEmbeddedBrokerThread,
   type BrokerRefusal,
+  type BrokerThread,
   type EmbeddedBroker,
   type MqttCredentials,
 } from '@rsp/mqtt-transport';
@@ -75,6 +77,8 @@ export interface StackOptions {
   extraPrincipals?: BrokerPrincipal[];
   mqttPort?: number;
   mqttHost?: string;
+  /** The embedded broker on a worker thread of its own (the bench's default), as a real broker runs beside the services. */
+  brokerThread?: boolean;
   mqttProtocolVersion?: 4 | 5;
   database: StackDatabase;
   smdpHttpPort?: number;
@@ -116,7 +120,7 @@ export interface StackOptions {
 
 export interface Stack {
   mqttUrl: string;
-  broker?: EmbeddedBroker;
+  broker?: EmbeddedBroker | BrokerThread;
   /** The listed broker principals (what a Mosquitto ACL for this stack must hold). */
   principals: BrokerPrincipal[];
   /** The embedded broker only: stops it and starts a new one on the same port (clients reconnect). */
@@ -203,7 +207,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const principals = stackPrincipals(options);
     const store = options.mqttCredentialsDir ? new MqttCredentialStore(options.mqttCredentialsDir, options.pki) : undefined;
     const credentialsFor = (principal: string): MqttCredentials => store?.get(principal) ?? issueMqttCredentials(options.pki, principal);
-    let broker: EmbeddedBroker | undefined;
+    let broker: EmbeddedBroker | BrokerThread | undefined;
+    const startBroker = options.brokerThread ? startEmbeddedBrokerThread : startEmbeddedBroker;
     let restartBroker: (() => Promise<void>) | undefined;
     let mqttUrl = options.mqttUrl;
     if (mqttUrl === undefined) {
@@ -215,12 +220,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         principals,
         ...(options.logger ? { onRefusal: (refusal: BrokerRefusal) => options.logger?.warn(`broker refused: ${refusal.code} ${refusal.reason}: ${refusal.message}`) } : {}),
       };
-      broker = await startEmbeddedBroker(brokerOptions);
+      broker = await startBroker(brokerOptions);
       const port = broker.port;
       restartBroker = async () => {
         // The embedded broker keeps nothing across a restart (sessions, retained messages): what a crash does.
         await broker?.close();
-        broker = await startEmbeddedBroker({ ...brokerOptions, port });
+        broker = await startBroker({ ...brokerOptions, port });
       };
       closers.push(() => broker?.close() ?? Promise.resolve());
       mqttUrl = broker.url;

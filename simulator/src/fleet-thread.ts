@@ -10,12 +10,13 @@
  * thread boundary after start but the CPU reading and the close: the cards talk to the SM-SR over the
  * broker only, exactly as the in-process fleet does.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeTestPki, type TestPki } from '@rsp/pki';
 import type { MqttCredentials } from '@rsp/mqtt-transport';
+export { threadCpuMs } from '@rsp/mqtt-transport';
 import type { DeviceModel } from './device';
 import type { FaultPlan } from './faults';
 
@@ -54,25 +55,6 @@ export type FleetThreadMessage =
 
 /** Messages to the worker. */
 export type FleetThreadRequest = { type: 'cpu'; id: number } | { type: 'close' };
-
-/**
- * CPU time (user + system, ms) of the calling thread, from Linux's /proc/thread-self/stat (clock ticks,
- * 10 ms at the usual 100 Hz); undefined where there is no such file. process.cpuUsage() counts every
- * thread of the process, so it cannot tell the services from the cards.
- */
-export function threadCpuMs(): number | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync('/proc/thread-self/stat', 'utf8');
-  } catch {
-    return undefined;
-  }
-  // Fields after the command name `(…)`: state is field 3, utime field 14, stime field 15 (proc(5)).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const ticksPerSecond = 100; // USER_HZ, fixed at 100 on Linux for /proc (proc(5) "clock ticks")
-  return Number.isFinite(ticks) ? (ticks * 1000) / ticksPerSecond : undefined;
-}
 
 export class FleetThread {
   private nextRequest = 1;

@@ -3,6 +3,8 @@
  * with `thread: 'worker'` is manufactured, registered (ES1) and served over the broker from a worker
  * thread; a full ES2 download with enable reaches it there, and the thread reports its own CPU time so the
  * bench can split services from cards. The cards are not reachable in process: only over the broker.
+ * The broker runs on a thread of its own too (`brokerThread`, libs/mqtt-transport broker-thread.ts), as in
+ * the bench: everything between the services and the cards crosses two thread boundaries.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +27,7 @@ describe('cards on a worker thread', () => {
       ids: { smsrId: SMSR_ID, smdpId: 'smdp.threads' },
       mnos: [{ mnoId: 'mno.threads', apiKey }],
       devices: [{ model: 'generic', count: 3, firstSerial: 58_000_000, thread: 'worker' }],
+      brokerThread: true,
     });
     mno = new MnoClient('mno.threads', apiKey, stack.smdp.httpUrl, stack.smsr.httpUrl);
     await mno.stock('threads', 3, '8949074');
@@ -46,12 +49,14 @@ describe('cards on a worker thread', () => {
     expect(() => stack.fleetOf(eid)).toThrow(/card thread/);
   }, 60_000);
 
-  it('reads the card thread’s own CPU time, apart from the services’ thread', async () => {
+  it('reads the card thread’s and the broker thread’s own CPU time, apart from the services’ thread', async () => {
     const [cardThread] = stack.cardThreads;
     const cards = await cardThread?.cpuMs();
+    const broker = stack.broker && 'cpuMs' in stack.broker ? await stack.broker.cpuMs() : 'not a broker thread';
     const main = threadCpuMs();
     if (process.platform !== 'linux') return; // /proc/thread-self is Linux's
     expect(cards).toBeGreaterThan(0);
+    expect(broker).toBeGreaterThan(0);
     expect(main).toBeGreaterThan(0);
   });
 });

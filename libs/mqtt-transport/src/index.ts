@@ -14,6 +14,8 @@
  *   - `rsp-envelope`: the pure v1 JSON envelope/reply codec and topic names; {@link TransportError}: its errors.
  */
 export * from './embedded-broker';
+export * from './broker-thread';
+export * from './thread-cpu';
 export * from './credentials';
 export { TransportError } from './errors';
 export {

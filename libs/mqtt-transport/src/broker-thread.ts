@@ -1,0 +1,97 @@
+/**
+ * The embedded broker on a worker thread of its own (issue 11): aedes' packet parsing, TLS and routing
+ * leave the services' thread, as a real broker runs beside the services, not inside them. The broker is
+ * the same `startEmbeddedBroker` (TLS client certificates, the ACL in its hooks); only its configuration
+ * crosses the thread boundary (PEM strings and principal records), and back come its address, its refusals
+ * and its CPU time. Same {@link EmbeddedBroker} interface as the in-thread broker.
+ */
+import { Worker } from 'node:worker_threads';
+import type { BrokerPrincipal } from '@rsp/contracts';
+import { BrokerPortInUseError, BrokerRefusal, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker';
+
+/** What the worker receives (workerData): the options without the callback. */
+export type BrokerThreadInit = Omit<EmbeddedBrokerOptions, 'onRefusal'>;
+
+/** Messages from the worker. */
+export type BrokerThreadMessage =
+  | { type: 'ready'; host: string; port: number; url: string }
+  | { type: 'failed'; code: string; message: string }
+  | { type: 'refusal'; reason: BrokerRefusal['reason']; message: string; clientId: string | undefined }
+  | { type: 'cpu'; id: number; ms: number | undefined }
+  | { type: 'closed' };
+
+/** Messages to the worker. */
+export type BrokerThreadRequest = { type: 'principals'; principals: BrokerPrincipal[] } | { type: 'cpu'; id: number } | { type: 'close' };
+
+export interface BrokerThread extends EmbeddedBroker {
+  /** CPU time (ms) the broker thread has used since it started; undefined off Linux. */
+  cpuMs(): Promise<number | undefined>;
+}
+
+export async function startEmbeddedBrokerThread(options: EmbeddedBrokerOptions): Promise<BrokerThread> {
+  const { onRefusal, ...init } = options;
+  const worker = new Worker(workerBootstrap(new URL('./broker-thread-worker.ts', import.meta.url).href), { eval: true, workerData: init satisfies BrokerThreadInit });
+  const refusals: BrokerRefusal[] = [];
+  const pendingCpu = new Map<number, (ms: number | undefined) => void>();
+  let nextRequest = 1;
+  worker.on('message', (message: BrokerThreadMessage) => {
+    if (message.type === 'refusal') {
+      const refusal = new BrokerRefusal(message.reason, message.message);
+      refusals.push(refusal);
+      if (refusals.length > 1000) refusals.shift();
+      onRefusal?.(refusal, message.clientId);
+    } else if (message.type === 'cpu') {
+      pendingCpu.get(message.id)?.(message.ms);
+      pendingCpu.delete(message.id);
+    }
+  });
+  const address = await new Promise<{ host: string; port: number; url: string }>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`broker thread exited (${code}) before it listened`)));
+    worker.on('message', (message: BrokerThreadMessage) => {
+      if (message.type === 'ready') resolve(message);
+      if (message.type === 'failed') {
+        void worker.terminate();
+        reject(message.code === BrokerPortInUseError.code ? new BrokerPortInUseError(message.message) : new Error(`broker thread: ${message.message}`));
+      }
+    });
+  });
+  worker.removeAllListeners('exit');
+  worker.removeAllListeners('error');
+  worker.on('error', () => undefined); // after start, a crashed broker shows as every client losing its connection
+  let closing: Promise<void> | undefined;
+  return {
+    ...address,
+    refusals,
+    setPrincipals(principals) {
+      worker.postMessage({ type: 'principals', principals: [...principals] } satisfies BrokerThreadRequest);
+    },
+    cpuMs() {
+      const id = nextRequest++;
+      return new Promise((resolve) => {
+        pendingCpu.set(id, resolve);
+        worker.postMessage({ type: 'cpu', id } satisfies BrokerThreadRequest);
+      });
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 5_000);
+        worker.on('message', (message: BrokerThreadMessage) => {
+          if (message.type !== 'closed') return;
+          clearTimeout(timer);
+          void worker.terminate().then(() => resolve());
+        });
+        worker.postMessage({ type: 'close' } satisfies BrokerThreadRequest);
+      });
+      return closing;
+    },
+  };
+}
+
+/**
+ * The worker runs TypeScript through tsx's API, whatever started the parent (tsx, Jest): on Node 20 a
+ * worker does not take the parent's `--import` loader for its entry module (as simulator/src/fleet-thread.ts).
+ */
+function workerBootstrap(entry: string): string {
+  return `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}));`;
+}
