@@ -60,6 +60,19 @@ describe('structured logs', () => {
     expect(all.find((line) => line['transactionId'] !== undefined && line['functionCallIdentifier'] === callId)).toMatchObject({ service: 'sm-dp', eid, level: 40 });
   });
 
+  it('keeps successful reads (polling) at debug: at info the log holds changes and refusals', async () => {
+    const before = raw.length;
+    const read = await fetch(`${stack.smdp.httpUrl}/transactions`, { headers: { 'x-api-key': apiKey } });
+    expect(read.status).toBe(200);
+    const refused = await fetch(`${stack.smdp.httpUrl}/transactions`);
+    expect(refused.status).toBe(401);
+    const requests = await eventually(
+      () => raw.slice(before).map((text) => JSON.parse(text) as Line).filter((line) => line['req'] !== undefined),
+      (found) => found.length >= 1,
+    );
+    expect(requests.map((line) => [(line['res'] as { statusCode: number }).statusCode, line.level])).toEqual([[401, 40]]);
+  });
+
   it('is JSON lines from named services only, with no secret in them', () => {
     const all = lines();
     expect(all.length).toBeGreaterThan(3);

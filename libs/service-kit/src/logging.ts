@@ -119,8 +119,10 @@ function httpRequestLogging(logger: PinoLogger): HttpLogger {
     },
     // The body is parsed by the time the request completes, so its correlation ids can be added.
     customProps: (request: IncomingMessage) => correlationOf((request as IncomingMessage & { body?: unknown }).body),
-    customLogLevel: (_request: IncomingMessage, response: ServerResponse, error?: Error) =>
-      error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+    // A successful read (the console's and the portal's polling, SSE streams) is debug: at the default level
+    // the log holds the calls that change something and every refusal.
+    customLogLevel: (request: IncomingMessage, response: ServerResponse, error?: Error) =>
+      error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : request.method === 'GET' ? 'debug' : 'info',
     serializers: {
       req: (request: { id: unknown; method: string; url: string; headers: Record<string, unknown> }) => ({ id: request.id, method: request.method, url: request.url, headers: request.headers }),
       res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
