@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ID_PATTERN } from '@rsp/contracts';
 
 export interface ConsoleOptions {
   port: number;
@@ -47,13 +48,18 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/console/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
 };
 
+/** A functionCallIdentifier in a path: the one id alphabet of @rsp/contracts (ID_PATTERN, without its anchors). */
+const CALL_ID = ID_PATTERN.source.replace(/^\^|\$$/g, '');
+const TRANSACTIONS = new RegExp(`^/transactions(/${CALL_ID}(/events)?)?$`);
+const SEQUENCE_SVG = new RegExp(`^/api/sequence/(${CALL_ID})\\.svg$`);
+
 /** What the page may reach through the relay: reads, and the ES2 / ES4 functions themselves. */
 const RELAYED: Array<{ service: 'smdp' | 'smsr'; method: 'GET' | 'POST'; path: RegExp }> = [
   { service: 'smsr', method: 'GET', path: /^\/mno\/fleet(\/\d{32}(\/events)?)?$/ },
   { service: 'smsr', method: 'POST', path: /^\/gsma\/es4\/(getEIS|auditEIS|enableProfile|disableProfile|deleteProfile)$/ },
   { service: 'smdp', method: 'POST', path: /^\/gsma\/es2\/(getEIS|downloadProfile|enableProfile|disableProfile|deleteProfile)$/ },
-  { service: 'smdp', method: 'GET', path: /^\/transactions(\/[A-Za-z0-9._:-]{1,128}(\/events)?)?$/ },
-  { service: 'smsr', method: 'GET', path: /^\/transactions(\/[A-Za-z0-9._:-]{1,128}(\/events)?)?$/ },
+  { service: 'smdp', method: 'GET', path: TRANSACTIONS },
+  { service: 'smsr', method: 'GET', path: TRANSACTIONS },
   { service: 'smdp', method: 'GET', path: /^\/mno\/notifications$/ },
   { service: 'smsr', method: 'GET', path: /^\/mno\/notifications$/ },
 ];
@@ -146,7 +152,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleHand
       response.setHeader('Location', '/console');
       return void response.end();
     }
-    const svg = /^\/api\/sequence\/([A-Za-z0-9._:-]{1,128})\.svg$/.exec(url.pathname);
+    const svg = SEQUENCE_SVG.exec(url.pathname);
     const work = svg && request.method === 'GET' ? sequence(request, response, svg[1] as string, url.searchParams.get('service') === 'smsr' ? 'smsr' : 'smdp') : url.pathname.startsWith('/api/') ? relay(request, response, url) : Promise.resolve(fail(response, 404, 'ERR_CONSOLE_NOT_FOUND', 'no such page'));
     work.catch(() => {
       if (!response.headersSent) fail(response, 500, 'ERR_CONSOLE_INTERNAL', 'the console failed');

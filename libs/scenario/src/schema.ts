@@ -6,6 +6,7 @@
  * Each step has exactly one action key (es1, es2, es4, device, apdu, replay, owner, notification, wait) plus a
  * name, an expectation and values to capture for later steps (`${name}`).
  */
+import { ID_PATTERN } from '@rsp/contracts';
 import { z } from 'zod';
 
 const functionName = z.string().regex(/^[A-Z][A-Za-z0-9]{1,63}$/, 'an SGP.02 function name, e.g. DownloadProfile');
@@ -66,7 +67,7 @@ const callOptions = {
   /** Send the consent captured under this name as X-Owner-Consent (ES2). */
   consent: z.string().optional(),
   /** header.functionCallIdentifier (default a fresh one per call): reuse one to test idempotency. */
-  callId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/).optional(),
+  callId: z.string().regex(ID_PATTERN).optional(),
 };
 
 const common = {
