@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeTestPki, type TestPki } from '@rsp/pki';
-import type { MqttCredentials } from '@rsp/mqtt-transport';
+import { tsWorkerBootstrap, type MqttCredentials } from '@rsp/mqtt-transport';
 export { threadCpuMs } from '@rsp/mqtt-transport';
 import type { DeviceModel } from './device';
 import type { FaultPlan } from './faults';
@@ -79,7 +79,7 @@ export class FleetThread {
       writeTestPki(options.pki, pkiDir); // test keys, mode 0600, removed once the worker has read them
       const { pki, ...rest } = options;
       const init: FleetThreadInit = { ...rest, pkiDir, curve: pki.curve };
-      const worker = new Worker(workerBootstrap(new URL('./fleet-thread-worker.ts', import.meta.url).href), { eval: true, workerData: init });
+      const worker = new Worker(tsWorkerBootstrap(new URL('./fleet-thread-worker.ts', import.meta.url).href), { eval: true, workerData: init });
       const eids = await new Promise<string[]>((resolve, reject) => {
         const fail = (error: Error): void => {
           void worker.terminate();
@@ -123,13 +123,4 @@ export class FleetThread {
     });
     return this.closing;
   }
-}
-
-/**
- * The worker runs TypeScript through tsx's API, whatever started the parent (tsx, Jest): on Node 20 a
- * worker does not take the parent's `--import` loader for its entry module, so the entry is a small
- * CommonJS bootstrap that imports the TypeScript file through tsx.
- */
-function workerBootstrap(entry: string): string {
-  return `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}));`;
 }

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isRspError } from '@rsp/errors';
 import type { BrokerThreadInit, BrokerThreadMessage, BrokerThreadRequest } from './broker-thread';
 import { startEmbeddedBroker } from './embedded-broker';
-import { threadCpuMs } from './thread-cpu';
+import { threadCpuMs } from './worker-threads';
 
 const init = workerData as BrokerThreadInit;
 const port = parentPort;

@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { BrokerPrincipal } from '@rsp/contracts';
 import { BrokerPortInUseError, BrokerRefusal, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker';
+import { tsWorkerBootstrap } from './worker-threads';
 
 /** What the worker receives (workerData): the options without the callback. */
 export type BrokerThreadInit = Omit<EmbeddedBrokerOptions, 'onRefusal'>;
@@ -30,7 +31,7 @@ export interface BrokerThread extends EmbeddedBroker {
 
 export async function startEmbeddedBrokerThread(options: EmbeddedBrokerOptions): Promise<BrokerThread> {
   const { onRefusal, ...init } = options;
-  const worker = new Worker(workerBootstrap(new URL('./broker-thread-worker.ts', import.meta.url).href), { eval: true, workerData: init satisfies BrokerThreadInit });
+  const worker = new Worker(tsWorkerBootstrap(new URL('./broker-thread-worker.ts', import.meta.url).href), { eval: true, workerData: init satisfies BrokerThreadInit });
   const refusals: BrokerRefusal[] = [];
   const pendingCpu = new Map<number, (ms: number | undefined) => void>();
   let nextRequest = 1;
@@ -86,12 +87,4 @@ export async function startEmbeddedBrokerThread(options: EmbeddedBrokerOptions):
       return closing;
     },
   };
-}
-
-/**
- * The worker runs TypeScript through tsx's API, whatever started the parent (tsx, Jest): on Node 20 a
- * worker does not take the parent's `--import` loader for its entry module (as simulator/src/fleet-thread.ts).
- */
-function workerBootstrap(entry: string): string {
-  return `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}));`;
 }

@@ -15,7 +15,7 @@
  */
 export * from './embedded-broker';
 export * from './broker-thread';
-export * from './thread-cpu';
+export * from './worker-threads';
 export * from './credentials';
 export { TransportError } from './errors';
 export {

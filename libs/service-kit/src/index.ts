@@ -9,3 +9,4 @@ export * from './logging';
 export * from './transaction-log';
 export * from './transactions.controller';
 export * from './notifications.controller';
+export * from './http-refusals';

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
-import type { LogFields, RspLogger } from '@rsp/contracts';
+import { SILENT_LOGGER, type LogFields, type RspLogger } from '@rsp/contracts';
 import { pino, type DestinationStream, type Level, type Logger as PinoLogger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 
@@ -38,12 +38,13 @@ export interface ServiceLoggerOptions {
   readonly destination?: DestinationStream;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** pino's own level names, and `silent`. */
+const LOG_LEVELS: readonly string[] = [...Object.keys(pino.levels.values), 'silent'];
 
 /** RSP_LOG_LEVEL, validated: a typo fails the start instead of silently logging at another level. */
 export function logLevelFrom(value: string | undefined): Level | 'silent' {
   if (value === undefined || value === '') return 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new Error(`RSP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${value.slice(0, 20)}")`);
+  if (!LOG_LEVELS.includes(value)) throw new Error(`RSP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${value.slice(0, 20)}")`);
   return value as Level | 'silent';
 }
 
@@ -93,7 +94,7 @@ export interface ServiceLogging {
  * JSON lines and request logs; a console-like object (tests) is used as it is; none is silent.
  */
 export function serviceLogging(logger: PinoLogger | RspLogger | undefined): ServiceLogging {
-  if (logger === undefined) return { port: { log: () => undefined, warn: () => undefined, error: () => undefined }, nest: false };
+  if (logger === undefined) return { port: SILENT_LOGGER, nest: false };
   // A console-like logger also hears Nest's own lines (the no-secrets tests search them too).
   if (!isPinoLogger(logger)) return { port: logger, nest: logger as LoggerService };
   return { port: pinoPort(logger), nest: new NestToPino(logger), httpMiddleware: httpRequestLogging(logger) };

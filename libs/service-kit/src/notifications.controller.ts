@@ -7,7 +7,7 @@
 import { Controller, Get, Headers, HttpException, Inject, Query, type Type } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Outbox } from '@rsp/persistence';
-import type { MnoOfApiKey } from './transactions.controller';
+import { provenMno, type MnoOfApiKey } from './http-refusals';
 
 export interface NotificationsControllerOptions {
   outboxToken: string | symbol;
@@ -32,8 +32,7 @@ export function notificationsController(options: NotificationsControllerOptions)
     @ApiOperation({ summary: `The ${options.iface.toUpperCase()} notifications sent to the caller, newest first (?limit=1…200, default 50), with their delivery state` })
     @ApiHeader({ name: 'X-API-Key', required: true })
     async list(@Headers('x-api-key') apiKey: string | undefined, @Query('limit') limit?: string) {
-      const mnoId = await this.mnoOfApiKey(apiKey);
-      if (mnoId === undefined) throw new HttpException({ error: { code: `${options.codePrefix}_UNAUTHENTICATED`, message: 'X-API-Key of an MNO required' } }, 401);
+      const mnoId = await provenMno(this.mnoOfApiKey, apiKey, options.codePrefix);
       const count = limit === undefined ? 50 : Number(limit);
       if (!Number.isInteger(count) || count < 1 || count > 200) throw new HttpException({ error: { code: `${options.codePrefix}_BAD_QUERY`, message: 'limit must be an integer in 1…200' } }, 400);
       const messages = await this.outbox.recentTo(options.destinationOf(mnoId), count);

@@ -9,7 +9,7 @@
  * Downstream calls are tied to the MNO's call running for the same EID (the SM-SR serialises a card's
  * calls, and the SM-DP runs one download per card), which costs a map lookup on the hot path and nothing else.
  */
-import type { SequenceActor, SequenceHop, SequenceInterface } from '@rsp/contracts';
+import type { ProvenRequester, SequenceActor, SequenceHop, SequenceInterface } from '@rsp/contracts';
 
 export interface TransactionStep {
   step: string;
@@ -57,13 +57,27 @@ export class TransactionLog {
   private readonly runningByEid = new Map<string, Entry>();
 
   /** `service`: the SM-DP (ES2) or the SM-SR (ES4), whose MNO-facing interface is `iface`. */
-  constructor(private readonly edge: { service: SequenceActor; iface: SequenceInterface } = { service: 'SM-DP', iface: 'ES2' }) {}
+  constructor(private readonly edge: { service: SequenceActor; iface: SequenceInterface }) {}
 
   private key(mnoId: string, callId: string): string {
     return `${mnoId}\u0000${callId}`;
   }
 
-  /** An ES2 call starts (a repeat of a known call id keeps the first record). */
+  /**
+   * Runs an MNO's call through the frame (`run`), recorded as a transaction when a proven MNO sent it with a
+   * functionCallIdentifier: what the ES2 and ES4 HTTP controllers both do around `frame.call`.
+   */
+  async around<T extends { response: unknown }>(requester: ProvenRequester, functionName: string, body: unknown, run: () => Promise<T>): Promise<T> {
+    const callId = (body as { header?: { functionCallIdentifier?: unknown } } | null)?.header?.functionCallIdentifier;
+    if (requester.kind !== 'proven' || typeof callId !== 'string') return run();
+    const eid = (body as { eid?: unknown }).eid;
+    this.start({ callId, mnoId: requester.id, functionName, ...(typeof eid === 'string' ? { eid } : {}) });
+    const answer = await run();
+    this.finish(requester.id, callId, statusLine((answer.response as { header?: { functionExecutionStatus?: Parameters<typeof statusLine>[0] } }).header?.functionExecutionStatus));
+    return answer;
+  }
+
+  /** An MNO's call starts (a repeat of a known call id keeps the first record). */
   start(call: { callId: string; mnoId: string; functionName: string; eid?: string }): void {
     const key = this.key(call.mnoId, call.callId);
     if (this.entries.has(key)) return;
@@ -92,11 +106,6 @@ export class TransactionLog {
     return this.runningByEid.has(eid);
   }
 
-  /** An ES3 call leaves for `eid`; the returned function records its outcome. */
-  es3(eid: string | undefined, functionName: string): (status: string) => void {
-    return this.downstream(eid, { step: `es3.${functionName}`, to: 'SM-SR', iface: 'ES3', label: functionName });
-  }
-
   /**
    * A call leaves for `eid` while an MNO's call on that EID runs; the returned function records its outcome
    * (`Executed-…` or a status word `9000` / `61xx` counts as done, anything else as failed).
@@ -119,7 +128,7 @@ export class TransactionLog {
     };
   }
 
-  /** The ES2 call answered. */
+  /** The MNO's call answered. */
   finish(mnoId: string, callId: string, status: string): void {
     const entry = this.entries.get(this.key(mnoId, callId));
     if (!entry || entry.transaction.state === 'done') return;

@@ -6,6 +6,7 @@
  */
 import { Controller, Get, Headers, HttpException, Inject, Param, Query, Res, type Type } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { provenMno, type MnoOfApiKey } from './http-refusals';
 import type { TransactionLog } from './transaction-log';
 
 interface SseResponse {
@@ -14,9 +15,6 @@ interface SseResponse {
   end(): void;
   on(event: 'close', listener: () => void): void;
 }
-
-/** Which MNO an X-API-Key proves (undefined: none). */
-export type MnoOfApiKey = (apiKey: string | undefined) => Promise<string | undefined> | string | undefined;
 
 export interface TransactionsControllerOptions {
   /** The provider tokens of the service's TransactionLog and its {@link MnoOfApiKey}. */
@@ -39,10 +37,8 @@ export function transactionsController(options: TransactionsControllerOptions): 
       @Inject(options.mnoOfApiKeyToken) private readonly mnoOfApiKey: MnoOfApiKey,
     ) {}
 
-    private async mnoOf(apiKey: string | undefined): Promise<string> {
-      const mnoId = await this.mnoOfApiKey(apiKey);
-      if (mnoId === undefined) throw new HttpException({ error: { code: `${options.codePrefix}_UNAUTHENTICATED`, message: 'X-API-Key of an MNO required' } }, 401);
-      return mnoId;
+    private mnoOf(apiKey: string | undefined): Promise<string> {
+      return provenMno(this.mnoOfApiKey, apiKey, options.codePrefix);
     }
 
     @Get()

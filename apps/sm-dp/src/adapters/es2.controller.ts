@@ -7,7 +7,7 @@ import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags, Api
 import type { HttpResponse as Response } from './http-response';
 import { ES2_FUNCTIONS, type Es2Service } from '../domain/es2-service';
 import { ES2_SERVICE, TRANSACTION_LOG } from './tokens';
-import { statusLine, type TransactionLog } from '@rsp/service-kit';
+import type { TransactionLog } from '@rsp/service-kit';
 
 @ApiTags('ES2 (MNO → SM-DP)')
 @Controller('gsma/es2')
@@ -43,18 +43,10 @@ export class Es2Controller {
     @Res({ passthrough: true }) response: Response,
   ): Promise<unknown> {
     const requester = await this.es2.identify(apiKey);
-    // Followable by the MNO that made it (GET /transactions/{functionCallIdentifier}); only a proven MNO's call with an id.
-    const header = (body as { header?: { functionCallIdentifier?: unknown } } | null)?.header;
-    const callId = requester.kind === 'proven' && typeof header?.functionCallIdentifier === 'string' ? header.functionCallIdentifier : undefined;
-    if (callId && requester.kind === 'proven') {
-      const eid = (body as { eid?: unknown }).eid;
-      this.transactions.start({ callId, mnoId: requester.id, functionName, ...(typeof eid === 'string' ? { eid } : {}) });
-    }
-    const answer = await this.es2.frame.call({ iface: 'ES2', functionName, body, requester, ...(ownerConsent ? { ownerConsent } : {}) });
-    if (callId && requester.kind === 'proven') {
-      const status = (answer.response as { header?: { functionExecutionStatus?: Parameters<typeof statusLine>[0] } }).header?.functionExecutionStatus;
-      this.transactions.finish(requester.id, callId, statusLine(status));
-    }
+    // Followable by the MNO that made it (GET /transactions/{functionCallIdentifier}).
+    const answer = await this.transactions.around(requester, functionName, body, () =>
+      this.es2.frame.call({ iface: 'ES2', functionName, body, requester, ...(ownerConsent ? { ownerConsent } : {}) }),
+    );
     response.status(answer.httpStatus);
     return answer.response;
   }

@@ -8,6 +8,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { HttpResponse as Response } from './http-response';
 import { FUNCTION_UNSUPPORTED, STATUS_CODE, failed, httpAnswerBeforeFrame, statusOnly } from '@rsp/contracts';
+import { wordedRefusal } from '@rsp/service-kit';
 
 @Catch()
 export class FunctionStatusExceptionFilter implements ExceptionFilter {
@@ -27,9 +28,9 @@ export class FunctionStatusExceptionFilter implements ExceptionFilter {
       return;
     }
     // A refusal the controller worded (transactions: `{ error: { code, message } }`) keeps its body.
-    const worded = exception instanceof HttpException ? (exception.getResponse() as { error?: { code?: unknown } }) : undefined;
-    if (rejectedWith !== undefined && typeof worded?.error?.code === 'string') {
-      response.status(rejectedWith).json(worded);
+    const worded = wordedRefusal(exception);
+    if (worded) {
+      response.status(worded.status).json(worded.body);
       return;
     }
     let status = failed(STATUS_CODE.EXECUTION_ERROR);

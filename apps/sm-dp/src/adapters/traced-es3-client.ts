@@ -12,7 +12,7 @@ export function tracedEs3Client(inner: Es3Client, log: TransactionLog): Es3Clien
   return {
     async call<F extends Es3Function>(fn: F, smsrId: string, request: Es3RequestMap[F], options?: Es3CallOptions): Promise<Es3ResponseMap[F]> {
       const eid = (request as { eid?: unknown }).eid;
-      const done = log.es3(typeof eid === 'string' ? eid : undefined, fn);
+      const done = log.downstream(typeof eid === 'string' ? eid : undefined, { step: `es3.${fn}`, to: 'SM-SR', iface: 'ES3', label: fn });
       try {
         const response = await inner.call(fn, smsrId, request, options);
         done(statusLine((response as { header?: { functionExecutionStatus?: Parameters<typeof statusLine>[0] } }).header?.functionExecutionStatus));

@@ -8,7 +8,7 @@ import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } fr
 import type { FrameAnswer, ProvenRequester } from '@rsp/contracts';
 import type { FunctionResult } from '../../domain/function-runner';
 import type { SmSrService } from '../../domain/sm-sr-service';
-import { statusLine, type TransactionLog } from '@rsp/service-kit';
+import type { TransactionLog } from '@rsp/service-kit';
 import { SMSR_HTTP_AUTH, SMSR_SERVICE, SMSR_TRANSACTION_LOG, type ApiKeyDirectory, type SmSrHttpAuth } from './auth';
 
 /** The part of express's response the controllers use (no @types/express in the repo). */
@@ -89,16 +89,10 @@ export class Es4HttpController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<FunctionResult> {
     const requester = byApiKey(this.auth.mnos, apiKey);
-    // Followable by the MNO that made it (GET /transactions/{functionCallIdentifier}): a proven MNO's call with an id.
-    const callId = requester.kind === 'proven' ? (body as { header?: { functionCallIdentifier?: unknown } } | null)?.header?.functionCallIdentifier : undefined;
-    if (typeof callId === 'string' && requester.kind === 'proven') {
-      const eid = (body as { eid?: unknown }).eid;
-      this.transactions.start({ callId, mnoId: requester.id, functionName, ...(typeof eid === 'string' ? { eid } : {}) });
-    }
-    const answer = await this.service.frame.call({ iface: 'ES4', functionName, body, requester, ...(ownerConsent ? { ownerConsent } : {}) });
-    if (typeof callId === 'string' && requester.kind === 'proven') {
-      this.transactions.finish(requester.id, callId, statusLine((answer.response as { header?: { functionExecutionStatus?: Parameters<typeof statusLine>[0] } }).header?.functionExecutionStatus));
-    }
+    // Followable by the MNO that made it (GET /transactions/{functionCallIdentifier}).
+    const answer = await this.transactions.around(requester, functionName, body, () =>
+      this.service.frame.call({ iface: 'ES4', functionName, body, requester, ...(ownerConsent ? { ownerConsent } : {}) }),
+    );
     return write(response, answer);
   }
 }

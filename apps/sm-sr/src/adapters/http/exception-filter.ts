@@ -9,6 +9,7 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { httpAnswerBeforeFrame } from '@rsp/contracts';
 import { RspRpcExceptionFilter } from '@rsp/mqtt-transport';
+import { wordedRefusal } from '@rsp/service-kit';
 import { describe } from '../../domain/function-runner';
 import type { SmSrLogger } from '../../domain/model';
 
@@ -28,8 +29,9 @@ export class SmSrExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     // Outside the SGP.02 routes (transactions, fleet), a refusal the controller worded keeps its status and body.
     const path = host.switchToHttp().getRequest<{ path?: string }>().path ?? '';
-    if (!path.startsWith('/gsma/') && exception instanceof HttpException && hasErrorBody(exception.getResponse())) {
-      response.status(exception.getStatus()).json(exception.getResponse());
+    const worded = path.startsWith('/gsma/') ? undefined : wordedRefusal(exception);
+    if (worded) {
+      response.status(worded.status).json(worded.body);
       return undefined;
     }
     const answer = httpAnswerBeforeFrame(exception instanceof HttpException ? exception.getStatus() : undefined);
@@ -37,9 +39,4 @@ export class SmSrExceptionFilter implements ExceptionFilter {
     response.status(answer.httpStatus).json(answer.response);
     return undefined;
   }
-}
-
-/** `{ error: { code, message } }`, as the non-SGP.02 routes word their refusals. */
-function hasErrorBody(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && typeof (body as { error?: { code?: unknown } }).error?.code === 'string';
 }

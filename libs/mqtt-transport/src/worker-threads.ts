@@ -1,6 +1,6 @@
 /**
- * Per-thread CPU time, for the threads that stand for other machines (the broker thread, the card thread)
- * and the bench that splits a provisioning's CPU between them and the services.
+ * What the threads that stand for other machines share (the broker thread, the card thread): the bootstrap
+ * that runs their TypeScript entry, and the per-thread CPU time the bench splits a provisioning's CPU by.
  */
 import { readFileSync } from 'node:fs';
 
@@ -21,4 +21,13 @@ export function threadCpuMs(): number | undefined {
   const ticks = Number(fields[11]) + Number(fields[12]);
   const ticksPerSecond = 100; // USER_HZ, fixed at 100 on Linux for /proc (proc(5) "clock ticks")
   return Number.isFinite(ticks) ? (ticks * 1000) / ticksPerSecond : undefined;
+}
+
+/**
+ * The `eval` source of a worker whose entry is a TypeScript file: it imports the entry through tsx's API,
+ * whatever started the parent (tsx, Jest), since on Node 20 a worker does not take the parent's `--import`
+ * loader for its entry module.
+ */
+export function tsWorkerBootstrap(entry: string): string {
+  return `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}));`;
 }
