@@ -135,9 +135,13 @@ describe('MNO notifications read back (GET /mno/notifications)', () => {
     expect(es2.notifications[0]).toMatchObject({ interface: 'ES2', notification: { interface: 'ES2', function: expect.stringMatching(/^Handle/) } });
     expect(es2.notifications.some((n) => n.delivery === 'delivered')).toBe(true);
     expect(es4.notifications.map((n) => n.notification.function)).toContain('HandleProfileDisabledNotification');
-    for (const base of [bed.stack.smdp.httpUrl, bed.stack.smsr.httpUrl]) {
+    for (const [base, prefix] of [[bed.stack.smdp.httpUrl, 'ERR_SMDP'], [bed.stack.smsr.httpUrl, 'ERR_SMSR']] as const) {
       expect(((await (await read(base, 'mno.b')).json()) as Listed).notifications).toEqual([]);
       expect((await read(base)).status).toBe(401);
+      for (const limit of ['0', '201', 'ten']) {
+        const bad = await fetch(`${base}/mno/notifications?limit=${limit}`, { headers: { 'x-api-key': bed.apiKey('mno.a') } });
+        expect([limit, bad.status, ((await bad.json()) as { error: { code: string } }).error.code]).toEqual([limit, 400, `${prefix}_BAD_QUERY`]);
+      }
     }
   });
 });
