@@ -160,16 +160,26 @@ function buildProgram(
     .option('--print', 'also print the token on stdout (for a script: TOKEN=$(npx rsp login alice --print))')
     .action((user: string, options: LoginOptions) => login(user, options));
 
-  // Scenarios: declarative provisioning scenarios on in-process stacks (docs/scenarios.md; cli/scenario.ts)
+  // Scenarios: declarative provisioning scenarios, on in-process stacks or a running one (docs/scenarios.md; cli/scenario.ts)
   program
     .command('scenario')
     .description('integration scenarios (docs/scenarios.md)')
     .command('run <path>')
-    .description('run scenario files (a file or a folder of *.yaml), each on its own in-process stack')
+    .description('run scenario files (a file or a folder of *.yaml), each on its own in-process stack, or with fresh cards of its own against a running stack (--smdp …)')
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--html <file>', 'write an HTML report with each scenario\'s message sequence diagram')
     .option('--seed <n>', 'override every scenario\'s seed', (text) => Number(text))
-    .option('--stack <kind>', 'where the scenarios run: embedded (an in-process stack per scenario)', 'embedded')
+    .option('--stack <kind>', 'embedded (an in-process stack per scenario, the default) or remote (a running stack: npm start\'s URLs unless given)')
+    .option('--smdp <url>', 'remote: the SM-DP (default http://127.0.0.1:8081)')
+    .option('--smsr <url>', 'remote: the SM-SR (default http://127.0.0.1:8082)')
+    .option('--sim <url>', 'remote: the stack\'s device API, whose EIDs fresh cards keep clear of (default http://127.0.0.1:8083)')
+    .option('--registry <url>', 'remote: the owner registry (default http://127.0.0.1:8084)')
+    .option('--idp <url>', 'remote: the dev IdP owners log in at (default http://127.0.0.1:8085)')
+    .option('--mqtt-url <url>', 'remote: the stack\'s broker, joined by the fresh cards (default mqtts://127.0.0.1:8883)')
+    .option('--data-dir <dir>', 'remote: the stack\'s data directory: its PKI and API key files (default data)')
+    .option('--smsr-id <id>', 'remote: the SM-SR\'s id (default smsr.demo)')
+    .option('--smdp-id <id>', 'remote: the SM-DP\'s id (default smdp.demo)')
+    .option('--operator <map>', 'remote: a scenario operator on the stack, e.g. mno.a=mno.demo (repeatable; default in order mno.demo, mno.beta)', (value: string, all: string[] = []) => [...all, value])
     .action((path: string, options: ScenarioRunOptions) => scenario(path, options));
 
   // ES1: EUM → SM-SR (SGP.02 §5.5)

@@ -9,7 +9,8 @@ import { parse as parseYaml } from 'yaml';
 import type { TestPki } from '@rsp/pki';
 import { generateTestPki } from '@rsp/pki';
 import { differences, interpolate, scenarioSchema, valueAt, type Scenario, type ScenarioResult, type ScenarioStep, type StepOutcome, type StepResult, type Values } from '@rsp/scenario';
-import { createTestbed, type CallResult, type Testbed } from './testbed';
+import { createRemoteTestbed, RemoteStackUnusable, type RemoteStack } from './remote-testbed';
+import { createTestbed, type CallResult, type ScenarioBed } from './testbed';
 
 export interface LoadedScenario {
   file: string;
@@ -45,6 +46,8 @@ export interface RunOptions {
   /** Told when a scenario ends (progress). */
   onResult?: (result: ScenarioResult, index: number, total: number) => void;
   pki?: TestPki;
+  /** Run against this running stack instead of an in-process one per scenario (scripts/remote-testbed.ts). */
+  remote?: RemoteStack;
 }
 
 export async function runScenarios(loaded: readonly LoadedScenario[], options: RunOptions = {}): Promise<ScenarioResult[]> {
@@ -58,14 +61,20 @@ export async function runScenarios(loaded: readonly LoadedScenario[], options: R
   return results;
 }
 
+/** A bed as the runner sees it: against a running stack, it renames a scenario's ids and may be interrupted. */
+type RunnerBed = ScenarioBed & { rename?: <T>(value: T) => T; interrupted?: () => string | undefined };
+
 export async function runScenario({ file, scenario }: LoadedScenario, options: RunOptions & { pki: TestPki }): Promise<ScenarioResult> {
   const started = Date.now();
   const base = { file, name: scenario.name, covers: scenario.covers };
-  let testbed: Testbed | undefined;
+  let testbed: RunnerBed | undefined;
   const steps: StepResult[] = [];
   try {
-    testbed = await createTestbed({ devices: scenario.devices, operators: scenario.operators, seed: options.seed ?? scenario.seed, pki: options.pki });
-    const values: Values = { ...scenario.vars, smsrId: testbed.stack.smsr.smsrId, smdpId: testbed.stack.smdp.smdpId, devices: Object.fromEntries(Object.keys(scenario.devices).map((name) => [name, { eid: testbed?.eid(name) }])) };
+    const seed = options.seed ?? scenario.seed;
+    testbed = options.remote
+      ? await createRemoteTestbed({ devices: scenario.devices, operators: scenario.operators, seed }, options.remote)
+      : await createTestbed({ devices: scenario.devices, operators: scenario.operators, seed, pki: options.pki });
+    const values: Values = { ...scenario.vars, smsrId: testbed.ids.smsrId, smdpId: testbed.ids.smdpId, unknownEid: testbed.ids.unknownEid, devices: Object.fromEntries(Object.keys(scenario.devices).map((name) => [name, { eid: testbed?.eid(name) }])) };
     let failed = false;
     for (const step of scenario.steps) {
       if (failed) break; // later steps depend on earlier ones: stop at the first failure
@@ -73,22 +82,30 @@ export async function runScenario({ file, scenario }: LoadedScenario, options: R
       steps.push(result);
       failed = !result.ok;
     }
+    const interruption = testbed.interrupted?.();
+    if (interruption) throw new RemoteStackUnusable(interruption);
     const hops = [...testbed.hops];
     await testbed.close();
     testbed = undefined;
     return { ...base, durationMs: Date.now() - started, ok: !failed, steps, hops };
   } catch (error) {
+    const interruption = testbed?.interrupted?.();
+    if (error instanceof RemoteStackUnusable || interruption) {
+      await testbed?.close().catch(() => undefined);
+      throw error instanceof RemoteStackUnusable ? error : new RemoteStackUnusable(interruption as string); // every scenario would fail the same way
+    }
     const hops = testbed ? [...testbed.hops] : [];
     await testbed?.close().catch(() => undefined);
     return { ...base, durationMs: Date.now() - started, ok: false, steps, hops, error: (error as Error).message };
   }
 }
 
-async function runStep(testbed: Testbed, rawStep: ScenarioStep, values: Values): Promise<StepResult> {
+async function runStep(testbed: RunnerBed, rawStep: ScenarioStep, values: Values): Promise<StepResult> {
   const started = Date.now();
   let action = describe(rawStep);
   try {
-    const step = interpolate(rawStep, values);
+    // Against a running stack, the scenario's operators and profile types are the stack's / this run's.
+    const step = testbed.rename ? testbed.rename(interpolate(rawStep, values)) : interpolate(rawStep, values);
     action = describe(step);
     const outcome = await perform(testbed, step, values);
     const failures = differences(step.expect, outcome);
@@ -103,7 +120,7 @@ async function runStep(testbed: Testbed, rawStep: ScenarioStep, values: Values):
   }
 }
 
-async function perform(testbed: Testbed, step: ScenarioStep, values: Values): Promise<StepOutcome> {
+async function perform(testbed: ScenarioBed, step: ScenarioStep, values: Values): Promise<StepOutcome> {
   const fromCall = (result: CallResult): StepOutcome => ({ body: result.body, http: result.http });
   const consentOf = (name: string | undefined) => (name === undefined ? undefined : String(values[name] ?? ''));
   if ('es2' in step || 'es4' in step) {
@@ -154,6 +171,7 @@ async function perform(testbed: Testbed, step: ScenarioStep, values: Values): Pr
     const deadline = Date.now() + timeoutMs;
     const wanted = step.expect?.fields ?? {};
     for (;;) {
+      await testbed.refreshNotifications?.();
       const found = testbed.notifications.find((entry) => entry.mnoId === to && String(entry.body.interface ?? '').toUpperCase() === iface && differences({ fields: wanted }, { body: entry.body }).length === 0);
       if (found) return { body: found.body };
       if (Date.now() > deadline) return { body: { received: testbed.notifications.filter((entry) => entry.mnoId === to).map((entry) => entry.body) } };

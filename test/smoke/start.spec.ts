@@ -5,38 +5,10 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { EPHEMERAL_START_PORTS, runStart } from '../support/npm-start';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-function runStart(
-  env: Record<string, string>,
-  until: RegExp,
-  whileRunning: (output: string) => Promise<void> = async () => undefined,
-): Promise<{ output: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'scripts/start.ts'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`start timed out:\n${output}`))), 60_000);
-    let reached = false;
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (reached || !until.test(output)) return;
-      reached = true;
-      // A failed start exits by itself (code 1): killing it as soon as its line shows would race that exit.
-      if (/start failed/.test(until.source)) return;
-      whileRunning(output)
-        .catch((error: unknown) => (output += `\nwhileRunning failed: ${(error as Error).message}`))
-        .finally(() => child.kill('SIGTERM'));
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => (clearTimeout(timer), resolve({ output, code })));
-  });
-}
 
 /**
  * Runs docs/cli.md's tested block (the fenced sh block after its `run by test/smoke/start.spec.ts` marker)
@@ -64,7 +36,7 @@ describe('npm start (embedded defaults)', () => {
   it('generates the PKI, starts the broker and reports ready; a busy port names its setting', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'rsp-start-'));
     try {
-      const ports = { RSP_MQTT_PORT: '0', RSP_SIM_API_PORT: '0', RSP_SMDP_HTTP_PORT: '0', RSP_SMSR_HTTP_PORT: '0', RSP_OWNER_REGISTRY_HTTP_PORT: '0', RSP_DEV_IDP_PORT: '0', RSP_CONSOLE_PORT: '0' };
+      const ports = EPHEMERAL_START_PORTS;
       let curlAnswer = '';
       let docExample = '';
       let watched = '';

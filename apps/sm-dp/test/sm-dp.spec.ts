@@ -251,3 +251,24 @@ describe('ES2 DownloadProfile', () => {
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/gsma/es2/{functionName}', '/mno/subscriptions']));
   });
 });
+
+describe('profile types with POL1 (it lives in the profile: SAIP ProfileHeader pol)', () => {
+  const list = async (key = KEY_A): Promise<Json[]> => {
+    const response = await fetch(`${smdp.httpUrl}/mno/profileTypes`, { headers: { 'x-api-key': key } });
+    return ((await response.json()) as Json).profileTypes as Json[];
+  };
+
+  it('writes POL1 into the type\'s template, lists it, and every package of the type carries it', async () => {
+    const pol1 = [{ subject: 'PROFILE', action: 'DELETE', qualification: 'Not-Allowed' }];
+    expect(statusOf((await post(smdp, '/mno/profileTypes', { name: 'm2m-kept', pol1 }, KEY_A)).body).status).toBe('Executed-Success');
+    expect((await list()).find((type) => type.name === 'm2m-kept')).toMatchObject({ pol1, pol2: [] });
+    expect((await list()).find((type) => type.name === 'm2m')).toMatchObject({ pol1: [] });
+  });
+
+  it('refuses a rule POL1 cannot carry, naming it, and keeps the type as it was', async () => {
+    const answer = await post(smdp, '/mno/profileTypes', { name: 'm2m-kept', pol1: [{ subject: 'PROFILE', action: 'ENABLE', qualification: 'Not-Allowed' }] }, KEY_A);
+    expect(statusOf(answer.body)).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '1.6', reasonCode: '2.1' } });
+    expect(statusOf(answer.body).statusCodeData.subjectIdentifier).toBe('pol1[0]');
+    expect((await list()).find((type) => type.name === 'm2m-kept')?.pol1).toEqual([{ subject: 'PROFILE', action: 'DELETE', qualification: 'Not-Allowed' }]);
+  });
+});

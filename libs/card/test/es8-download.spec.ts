@@ -11,6 +11,14 @@ import { buildDownloadCommands, buildInstallForPersonalization, storeDataForScp0
 import { FileCardStore } from '../src/store';
 import { ISDP_AID, makeEs8Card, openEs5, testPki, type Es5Session } from './support/es8-fixture';
 import { download, establishKeySet, personalisedPackage, PROFILE } from './support/es8-flow';
+import { decodeProfilePackage, encodeProfilePackage, PE_STATUS } from '@rsp/saip';
+import { POL1 } from '../src/profile-ops';
+
+/** The test package with its ProfileHeader `pol` (POL1) set to `pol`. */
+function packageWithPol(pol: Buffer): Buffer {
+  const pkg = decodeProfilePackage(personalisedPackage());
+  return encodeProfilePackage({ ...pkg, elements: pkg.elements.map((pe) => (pe.kind === 'header' ? { ...pe, pol } : pe)) });
+}
 
 const pki = testPki('P-256');
 
@@ -110,6 +118,21 @@ describe('ES8 DownloadAndInstallation (SCP03t)', () => {
     expect(result?.profileInstallationAborted).toBe(true);
     expect(result?.peStatus[0]?.status).not.toBe(0);
     expectPersonalizedWithoutProfile(euicc);
+  });
+
+  it('takes POL1 from the package (SAIP ProfileHeader pol) into the ISD-P', () => {
+    const { euicc, session, keySet } = personalizedCard();
+    expect(download(session, keySet, packageWithPol(Buffer.of(POL1.DISABLE_NOT_ALLOWED | POL1.DELETE_NOT_ALLOWED)))).toMatchObject({ peStatus: [{ status: 0 }] });
+    expect(euicc.snapshot().isdps[0]).toMatchObject({ lifeCycle: ISDP_LIFE_CYCLE.DISABLED, pol1: 0x03 });
+  });
+
+  it('refuses a package whose POL1 has a bit it does not know, or is not one byte, and installs nothing', () => {
+    for (const pol of [Buffer.of(0x08), Buffer.of(0x01, 0x00)]) {
+      const { euicc, session, keySet } = personalizedCard();
+      const result = download(session, keySet, packageWithPol(pol));
+      expect(result).toMatchObject({ profileInstallationAborted: true, peStatus: [{ status: PE_STATUS.badValues }] });
+      expectPersonalizedWithoutProfile(euicc);
+    }
   });
 
   it('refuses a second download once installed (6985)', () => {

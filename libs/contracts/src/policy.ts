@@ -114,3 +114,31 @@ export const policyRules: Check<PolicyRule[]> = withSchema((value: unknown, path
   });
   return rules;
 }, { ...jsonSchemaOf(policyRuleList), description: 'POL2 rules, at most one per action (SGP.02 POL2)' });
+
+/**
+ * POL1 as a profile carries it: the SAIP ProfileHeader `pol` byte the ISD-R reads at installation
+ * (libs/card profile-ops POL1: b1 disable not allowed, b2 delete not allowed, b3 delete when disabled
+ * [U coding]). In rule form, the same three SGP.02 rules as POL2's: DISABLE/Not-Allowed,
+ * DELETE/Not-Allowed, DISABLE/Auto-Delete. POL1 has no ENABLE rule and no DELETE/Auto-Delete.
+ */
+export const POL1_BITS: Readonly<Record<string, number>> = { 'DISABLE/Not-Allowed': 0x01, 'DELETE/Not-Allowed': 0x02, 'DISABLE/Auto-Delete': 0x04 };
+
+/** The POL1 byte of `rules` (InvalidParameter naming the rule POL1 cannot carry). */
+export function encodePol1(rules: readonly PolicyRule[], path = 'pol1'): number {
+  let byte = 0;
+  rules.forEach((rule, index) => {
+    const bit = POL1_BITS[`${rule.action}/${rule.qualification}`];
+    if (bit === undefined) throw new ContractError.InvalidParameter(`${path}[${index}]`, 'a POL1 rule: DISABLE/Not-Allowed, DELETE/Not-Allowed or DISABLE/Auto-Delete');
+    byte |= bit;
+  });
+  return byte;
+}
+
+/** The rules of a POL1 byte (unknown bits are not rules: the card refuses them at installation). */
+export function decodePol1(byte: number): PolicyRule[] {
+  return Object.entries(POL1_BITS).flatMap(([key, bit]) => {
+    if ((byte & bit) === 0) return [];
+    const [action, qualification] = key.split('/') as [PolicyAction, PolicyQualification];
+    return [{ subject: 'PROFILE' as const, action, qualification }];
+  });
+}

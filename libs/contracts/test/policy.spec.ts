@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { POLICY_ACTIONS, POLICY_QUALIFICATIONS, POLICY_RULE_TABLE, checkPol2, checkPolicies, mostRestrictive, type PolicyRule } from '../src';
+import { POL1 as CARD_POL1 } from '../../card/src/profile-ops';
+import { POL1_BITS, POLICY_ACTIONS, POLICY_QUALIFICATIONS, POLICY_RULE_TABLE, checkPol2, checkPolicies, decodePol1, encodePol1, mostRestrictive, type PolicyRule } from '../src';
 
 type RulePair = [PolicyRule['action'], PolicyRule['qualification']];
 interface Vectors {
@@ -29,5 +30,30 @@ describe('POL2 rules', () => {
   it('checkPolicies applies the combination', () => {
     expect(checkPolicies(rules([['DISABLE', 'Auto-Delete']]), rules([['DISABLE', 'Not-Allowed']]), 'disable').allowed).toBe(false);
     expect(checkPolicies(rules([['DISABLE', 'Auto-Delete']]), [], 'disable')).toEqual({ allowed: true, deleteAfter: true });
+  });
+});
+
+describe('POL1 as the profile carries it (one byte, SAIP ProfileHeader pol)', () => {
+  it('encodes each rule to its bit and back', () => {
+    const cases: Array<[RulePair[], number]> = [
+      [[], 0],
+      [[['DISABLE', 'Not-Allowed']], 0x01],
+      [[['DELETE', 'Not-Allowed']], 0x02],
+      [[['DISABLE', 'Auto-Delete']], 0x04],
+      [[['DISABLE', 'Not-Allowed'], ['DELETE', 'Not-Allowed']], 0x03],
+    ];
+    for (const [pairs, byte] of cases) {
+      expect(encodePol1(rules(pairs))).toBe(byte);
+      expect(decodePol1(byte)).toEqual(rules(pairs));
+    }
+  });
+
+  it('refuses a rule POL1 has no bit for, naming it', () => {
+    expect(() => encodePol1(rules([['DISABLE', 'Not-Allowed'], ['ENABLE', 'Not-Allowed']]))).toThrow(expect.objectContaining({ parameter: 'pol1[1]' }));
+    expect(() => encodePol1(rules([['DELETE', 'Auto-Delete']]), 'profileType.pol1')).toThrow(expect.objectContaining({ parameter: 'profileType.pol1[0]' }));
+  });
+
+  it('uses the bits the card enforces (libs/card POL1)', () => {
+    expect(POL1_BITS).toEqual({ 'DISABLE/Not-Allowed': CARD_POL1.DISABLE_NOT_ALLOWED, 'DELETE/Not-Allowed': CARD_POL1.DELETE_NOT_ALLOWED, 'DISABLE/Auto-Delete': CARD_POL1.DELETE_WHEN_DISABLED });
   });
 });

@@ -34,6 +34,11 @@ export interface ProfileSummary {
   usimAid?: string;
   /** ICCID held in EF.ICCID when the package fills it. */
   efIccid?: string;
+  /**
+   * POL1 of the profile, from ProfileHeader `pol` (one byte: b1 disable not allowed, b2 delete not allowed,
+   * b3 delete when disabled [U coding]); absent when the header carries none. The card checks the bits.
+   */
+  pol1?: number;
   mandatoryServices: MandatoryService[];
   elementCount: number;
   /** ProfileElements preserved raw (telecom, ISIM, RFM, …). */
@@ -81,6 +86,10 @@ export function summariseProfile(input: ProfilePackage | Uint8Array): ProfileSum
     sizeBytes,
   };
   if (header.profileType !== undefined) summary.profileType = header.profileType;
+  if (header.pol !== undefined) {
+    if (header.pol.length !== 1) throw new SaipError.BadValue(`ProfileHeader pol (POL1) must be one byte, got ${header.pol.length}`, { peIndex: 0 });
+    summary.pol1 = header.pol[0] as number;
+  }
 
   for (const pe of elements) {
     if (pe.kind === 'pinCodes') {

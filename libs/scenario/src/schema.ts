@@ -11,9 +11,21 @@ import { z } from 'zod';
 
 const functionName = z.string().regex(/^[A-Z][A-Za-z0-9]{1,63}$/, 'an SGP.02 function name, e.g. DownloadProfile');
 
+const policyRuleSchema = z.strictObject({
+  subject: z.literal('PROFILE').default('PROFILE'),
+  action: z.enum(['ENABLE', 'DISABLE', 'DELETE']),
+  qualification: z.enum(['Not-Allowed', 'Auto-Delete']),
+});
+const subscriptionCount = z.number().int().positive().max(50);
+export const profileTypeSchema = z.union([
+  subscriptionCount,
+  z.strictObject({ count: subscriptionCount, pol1: z.array(policyRuleSchema).max(3).optional(), pol2: z.array(policyRuleSchema).max(3).optional() }),
+]);
+export type ProfileTypeStock = z.infer<typeof profileTypeSchema>;
+
 export const coverSchema = z.strictObject({
   /** `ES2.DownloadProfile`, `ES4.AuditEIS`, `ES5.SecurityLevel`, `Owner.Resale` … */
-  function: z.string().regex(/^(ES[1-8]|Owner|Device)\.[A-Za-z0-9]+$/),
+  function: z.string().regex(/^(ES[1-8]|Owner|Device|Policy)\.[A-Za-z0-9]+$/),
   /** Where the behaviour is specified, e.g. `SGP.02 v4.2 §5.3.1`. */
   clause: z.string().min(3),
   outcome: z.enum(['nominal', 'error']),
@@ -152,9 +164,12 @@ export const scenarioSchema = z.strictObject({
       }),
     )
     .default({ oven: { type: 'oven' } }),
-  /** Operator id → its profile types and how many subscriptions each. */
+  /**
+   * Operator id → its profile types: how many subscriptions each, or `{ count, pol1, pol2 }` for a type whose
+   * profiles carry POL1 (written into the profile, enforced by the card) or POL2 (kept by the SM-SR).
+   */
   operators: z
-    .record(z.string(), z.strictObject({ profileTypes: z.record(z.string(), z.number().int().positive().max(50)) }))
+    .record(z.string(), z.strictObject({ profileTypes: z.record(z.string(), profileTypeSchema) }))
     .default({ 'mno.a': { profileTypes: { 'a-iot': 4 } } }),
   vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   steps: z.array(stepSchema).min(1),

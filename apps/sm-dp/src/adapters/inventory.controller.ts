@@ -19,7 +19,7 @@ export class InventoryController {
   @Post('profileTypes')
   @HttpCode(200)
   @ApiOperation({ summary: 'Adds or replaces a profile type (SAIP template DER as hex; default template when omitted)' })
-  @ApiBody({ schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, template: { type: 'string', description: 'hex DER' }, pol2: { type: 'array', items: { type: 'object' } } } } })
+  @ApiBody({ schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, template: { type: 'string', description: 'hex DER' }, pol1: { type: 'array', items: { type: 'object' }, description: 'POL1, written into the profile (SAIP ProfileHeader pol): DISABLE/Not-Allowed, DELETE/Not-Allowed, DISABLE/Auto-Delete' }, pol2: { type: 'array', items: { type: 'object' } } } } })
   async putProfileType(@Headers('x-api-key') apiKey: string | undefined, @Body() body: unknown, @Res({ passthrough: true }) response: Response) {
     return send(response, await this.api.putProfileType(apiKey, body));
   }

@@ -29,7 +29,7 @@ const name = schema.string({ maxLength: 64, pattern: /^[\x20-\x7E]+$/, expected:
 const key16 = schema.string({ maxLength: 32, pattern: /^[0-9A-Fa-f]{32}$/, expected: '16 bytes as hex' });
 const imsi = schema.string({ maxLength: 15, pattern: /^\d{6,15}$/, expected: 'an IMSI of 6..15 digits' });
 
-const profileTypeInput = object({ name, template: optional(schema.hex(65536)), pol2: optional(policyRules) });
+const profileTypeInput = object({ name, template: optional(schema.hex(65536)), pol1: optional(policyRules), pol2: optional(policyRules) });
 const subscriptionsInput = object({
   profileType: name,
   subscriptions: optional(arrayOf(object({ iccid: schema.iccid, imsi, ki: key16, opc: key16 }), { min: 1, max: 10_000 })),
@@ -49,6 +49,7 @@ export class InventoryApi {
       await this.inventory.putProfileType(mnoId, {
         name: input.name,
         ...(input.template ? { template: Buffer.from(input.template, 'hex') } : {}),
+        ...(input.pol1 ? { pol1: input.pol1 } : {}),
         ...(input.pol2 ? { pol2: input.pol2 } : {}),
       });
       return ok({ name: input.name });
@@ -58,7 +59,7 @@ export class InventoryApi {
   async listProfileTypes(apiKey: string | undefined): Promise<InventoryOutcome> {
     return this.guard(apiKey, async (mnoId) => {
       const types = await this.inventory.listProfileTypes(mnoId);
-      return ok({ profileTypes: types.map((type) => ({ name: type.name, pol2: type.pol2, templateBytes: type.template.length })) });
+      return ok({ profileTypes: types.map((type) => ({ name: type.name, pol1: this.inventory.pol1Of(type), pol2: type.pol2, templateBytes: type.template.length })) });
     });
   }
 

@@ -6,11 +6,11 @@
  * records live behind the InventoryStore port (inventory-store.ts).
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { StatusError, type PolicyRule } from '@rsp/contracts';
+import { decodePol1, encodePol1, StatusError, type PolicyRule } from '@rsp/contracts';
 import { hashApiKey, sameApiKeyHash } from '@rsp/identity';
 import { TtlCache, type SecretBox } from '@rsp/persistence';
 import { generateIccid } from '@rsp/pki';
-import { buildDefaultTemplate, decodeProfilePackage, encodeProfilePackage } from '@rsp/saip';
+import { buildDefaultTemplate, decodeProfilePackage, encodeProfilePackage, type ProfilePackage } from '@rsp/saip';
 import type { InventoryStore, Mno, ProfileType, Subscription, SubscriptionBatch, SubscriptionState } from './inventory-store';
 import { SMDP_STATUS } from './status-codes';
 
@@ -85,10 +85,15 @@ export class Inventory {
     return (await this.mnos.get(`id:${mnoId}`, () => this.store.mnoById(mnoId))) ?? null;
   }
 
-  /** Adds (or replaces) a profile type; the template defaults to `buildDefaultTemplate()` and must decode. */
-  async putProfileType(mnoId: string, input: { name: string; template?: Buffer; pol2?: PolicyRule[] }): Promise<void> {
-    const template = input.template ?? encodeProfilePackage(buildDefaultTemplate());
-    decodeProfilePackage(template); // SaipError (→ 8.4 / 4.2) when it is not a profile package
+  /**
+   * Adds (or replaces) a profile type; the template defaults to `buildDefaultTemplate()` and must decode.
+   * POL1 lives in the profile: given, it is written into the template's ProfileHeader `pol`, so every
+   * package of the type carries it to the card (which enforces it); not given, the template's own stays.
+   */
+  async putProfileType(mnoId: string, input: { name: string; template?: Buffer; pol1?: PolicyRule[]; pol2?: PolicyRule[] }): Promise<void> {
+    const given = input.template ?? encodeProfilePackage(buildDefaultTemplate());
+    const pkg = decodeProfilePackage(given); // SaipError (→ 8.4 / 4.2) when it is not a profile package
+    const template = input.pol1 === undefined ? given : encodeProfilePackage(withPol1(pkg, encodePol1(input.pol1)));
     await this.store.saveProfileType({ mnoId, name: input.name, template, pol2: input.pol2 ?? [] }, this.now());
     this.profileTypes.invalidate(`${mnoId}/${input.name}`);
   }
@@ -101,6 +106,12 @@ export class Inventory {
 
   listProfileTypes(mnoId: string): Promise<ProfileType[]> {
     return this.store.profileTypesOf(mnoId);
+  }
+
+  /** The POL1 rules a template carries (its ProfileHeader `pol`). */
+  pol1Of(type: ProfileType): PolicyRule[] {
+    const header = decodeProfilePackage(type.template).elements[0];
+    return header?.kind === 'header' && header.pol?.length === 1 ? decodePol1(header.pol[0] as number) : [];
   }
 
   /** Loads subscriber records into the pool (state available). An ICCID already known → 8.2.1 / 3.3. */
@@ -267,4 +278,16 @@ function randomDigits(count: number): string {
 
 function randomSerial(width: number): bigint {
   return BigInt(randomDigits(width));
+}
+
+/** The package with its header's POL1 byte set (no rule: no `pol`). */
+function withPol1(pkg: ProfilePackage, pol1: number): ProfilePackage {
+  return {
+    ...pkg,
+    elements: pkg.elements.map((pe) => {
+      if (pe.kind !== 'header') return pe;
+      const { pol: _previous, ...rest } = pe;
+      return pol1 === 0 ? rest : { ...rest, pol: Buffer.of(pol1) };
+    }),
+  };
 }

@@ -26,6 +26,7 @@ import { CardError } from '@rsp/offcard';
 import { ES8_HEADER, hasHeader } from '@rsp/offcard';
 import { ISDP_LIFE_CYCLE, type IsdpState } from '../model';
 import { personalizationTarget } from './isdp-personalization';
+import { POL1_ALL_RULES } from '../profile-ops';
 
 /** ProfileElement `end` (PE_Definitions: ProfileElement CHOICE [10] → tag AA): the package is complete. */
 const PE_END_TAG = 0xaa;
@@ -71,6 +72,10 @@ function install(ctx: CardContext, isdp: IsdpState, profilePackage: Buffer): Eui
   if (ctx.state.isdps.some((other) => other.aid !== isdp.aid && other.profile?.iccid === summary.iccid)) {
     return aborted(PE_STATUS.invalidParameter, 'ICCID already installed');
   }
+  // POL1 travels in the profile (SAIP ProfileHeader `pol`; SGP.02 policy rules: it lives in the profile and
+  // the ISD-R enforces it); a bit this card does not know is refused, never dropped.
+  const pol1 = summary.pol1 ?? 0;
+  if ((pol1 & ~POL1_ALL_RULES) !== 0) return aborted(PE_STATUS.badValues, `unknown POL1 bits ${pol1.toString(16).padStart(2, '0')}`);
   // The package must fit in the non-volatile memory granted to the ISD-P at CreateISDP (SGP.02 §3.1.1).
   if (profilePackage.length > isdp.memoryQuota || ctx.env.faults.memoryFull?.()) {
     return aborted(PE_STATUS.notEnoughMemory, 'not enough memory');
@@ -86,6 +91,7 @@ function install(ctx: CardContext, isdp: IsdpState, profilePackage: Buffer): Eui
     sizeBytes: profilePackage.length,
     package: profilePackage.toString('hex'),
   };
+  isdp.pol1 = pol1;
   isdp.lifeCycle = ISDP_LIFE_CYCLE.DISABLED;
   ctx.emit({ type: 'profile-installed', aid: isdp.aid, iccid: summary.iccid });
   return successResponse();
