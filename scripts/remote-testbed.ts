@@ -125,7 +125,7 @@ export async function createRemoteTestbed(setup: RemoteScenarioSetup, remote: Re
   };
   let tap: { close(): Promise<void> } | undefined;
   try {
-    tap = await observeBroker(monitor, hops, (cardEid, script) => void lastScript.set(cardEid, script));
+    tap = await observeBroker(monitor, hops, (cardEid, script) => void lastScript.set(cardEid, script), () => new Set(eidOf.values()));
     monitor.on('message', (topic, payload) => {
       const eid = /\/owner\/device\/(\d{32})\/status$/.exec(topic)?.[1];
       if (eid && [...eidOf.values()].includes(eid)) statuses.set(eid, statusClaims(payload.toString('utf8')));

@@ -34,11 +34,22 @@ interface Pending {
  * `onScript` hears each ES5 command script as it crossed the broker (hex), per EID: what an attacker on the
  * network could record and replay (the scenarios' `replay` step).
  */
-export async function observeBroker(client: MqttClient, hops: SequenceHop[], onScript?: (eid: string, scriptHex: string) => void): Promise<{ close(): Promise<void> }> {
+export async function observeBroker(
+  client: MqttClient,
+  hops: SequenceHop[],
+  onScript?: (eid: string, scriptHex: string) => void,
+  /** On a shared stack: only the traffic of these cards (ES3 calls and notifications that name one of them). */
+  only?: () => ReadonlySet<string>,
+): Promise<{ close(): Promise<void> }> {
   const pending = new Map<string, Pending>();
   /** ES3 SendData calls in progress: the ES5 scripts they cause carry ES8. */
   let sendData = 0;
   const push = (hop: SequenceHop) => void hops.push(hop);
+  const concerned = (body: Record<string, unknown>): boolean => {
+    if (!only) return true;
+    const text = JSON.stringify(body);
+    return [...only()].some((eid) => text.includes(eid));
+  };
   const onMessage = (topic: string, payload: Buffer) => {
     const at = Date.now();
     let body: Record<string, unknown>;
@@ -50,6 +61,7 @@ export async function observeBroker(client: MqttClient, hops: SequenceHop[], onS
     const id = typeof body.id === 'string' ? body.id : undefined;
     const es3 = /^rsp\/v1\/svc\/([^/]+)\/(smsr|smdp)\/[^/]+\/es3\/([A-Za-z]+)$/.exec(topic);
     if (es3) {
+      if (!concerned(body)) return;
       const from: SequenceActor = es3[2] === 'smsr' ? 'SM-DP' : 'SM-SR';
       const to: SequenceActor = es3[2] === 'smsr' ? 'SM-SR' : 'SM-DP';
       const label = es3[3] as string;
@@ -71,9 +83,10 @@ export async function observeBroker(client: MqttClient, hops: SequenceHop[], onS
     const card = /^rsp\/v1\/euicc\/(\d{32})\/es5\/(cmd|notify|reply\/.+)$/.exec(topic);
     if (!card) {
       const notify = /^rsp\/v1\/mno\/[^/]+\/(es2|es4)\/notify$/.exec(topic);
-      if (notify) push({ from: notify[1] === 'es2' ? 'SM-DP' : 'SM-SR', to: 'MNO', interface: notify[1] === 'es2' ? 'ES2' : 'ES4', label: String(body.notification ?? body.type ?? 'notification'), kind: 'notification', at });
+      if (notify && concerned(body)) push({ from: notify[1] === 'es2' ? 'SM-DP' : 'SM-SR', to: 'MNO', interface: notify[1] === 'es2' ? 'ES2' : 'ES4', label: String(body.notification ?? body.type ?? 'notification'), kind: 'notification', at });
       return;
     }
+    if (only && !only().has(card[1] as string)) return;
     const iface: SequenceHop['interface'] = sendData > 0 ? 'ES8' : 'ES5';
     if (card[2] === 'cmd' && typeof body.script === 'string') onScript?.(card[1] as string, body.script);
     if (card[2] === 'cmd' && id) {
