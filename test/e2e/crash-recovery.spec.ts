@@ -172,7 +172,7 @@ it('resumes a download interrupted by kill -9 and answers the repeated ES2 call 
   const profiles = (eis.eis as { profiles: Array<{ iccid: string; state: string }> }).profiles.filter((profile) => profile.iccid === subscription.iccid);
   expect(profiles).toEqual([expect.objectContaining({ state: 'Enabled' })]);
 
-  // The notify step ran in the resumed flow: the MNO's webhook gets HandleProfileEnabledNotification.
+  // The resumed flow's enable is reported: the SM-SR's ES3 notification reaches the MNO's webhook on ES2.
   const notified = await eventually(
     () => webhook.received.filter((entry) => entry.function === 'HandleProfileEnabledNotification' && entry.body?.iccid === subscription.iccid),
     (entries) => entries.length > 0,

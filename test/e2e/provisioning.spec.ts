@@ -127,6 +127,10 @@ function suite(kind: StackKind) {
         (list) => list.includes(`HandleProfileDeletedNotification:${first.iccid}`),
       );
       expect(seen).toEqual(expect.arrayContaining([`HandleProfileEnabledNotification:${first.iccid}`, `HandleProfileDeletedNotification:${first.iccid}`]));
+      // Once each on ES2: the download's enable is the SM-SR's ES3 notification, forwarded, and nothing of the flow's own.
+      const onEs2 = (fn: string, iccid: string) => webhook.received.filter((n) => n.interface === 'ES2' && n.function === fn && n.body?.iccid === iccid).length;
+      expect(onEs2('HandleProfileEnabledNotification', first.iccid)).toBe(1);
+      expect(onEs2('HandleProfileEnabledNotification', replacementIccid)).toBe(1);
     });
 
     it('answers an unknown EID with Failed 8.1.1', async () => {

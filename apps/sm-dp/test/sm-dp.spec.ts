@@ -102,22 +102,26 @@ describe('ES2 DownloadProfile', () => {
     for (const r of records) expect(logLines.join('\n')).not.toContain(r.ki);
   });
 
-  it('notifies the MNO of the enabled profile by webhook and on MQTT', async () => {
+  it('tells the MNO of the enable once: the SM-SR\'s ES3 notification, forwarded on ES2 by webhook and on MQTT', async () => {
     const subscriber = await connectMqtt({ url: broker.url, credentials: broker.credentialsFor('mno.a') }); // the MNO's tool
     const onMqtt: Json[] = [];
     subscriber.on('message', (_topic, payload) => onMqtt.push(JSON.parse(payload.toString())));
     await subscriber.subscribeAsync(mnoNotifyTopic('mno.a', 'es2'), { qos: 1 });
+    const enabledOf = (entries: Json[]) => entries.filter((n) => n.function === 'HandleProfileEnabledNotification' && n.body?.iccid === downloaded);
     try {
-      await eventually(() => webhook.received.some((n) => n.function === 'HandleProfileEnabledNotification'));
-      const notification = webhook.received.find((n) => n.function === 'HandleProfileEnabledNotification') as Json;
-      expect(notification).toMatchObject({ interface: 'ES2', body: { eid: eids[0], iccid: downloaded, header: { functionRequesterIdentifier: 'smdp.test' } } });
+      // The download with enable sent nothing of its own: the enable is the SM-SR's to report (SGP.02 §3.2).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(enabledOf(webhook.received)).toEqual([]);
 
-      // An ES3 callback from the SM-SR over MQTT is forwarded to the owning MNO on both channels.
-      // The SM-SR's callback, under the SM-SR's own broker identity.
+      // The SM-SR's callbacks over MQTT, under its own broker identity, are forwarded to the owning MNO on both channels.
       const smsrClient = await connectMqtt({ url: broker.url, credentials: broker.credentialsFor(SMSR_ID) });
       const requester = new RspRequester({ client: smsrClient, caller: SMSR_ID });
       try {
         const body = { header: header('smsr.test'), eid: eids[0], iccid: downloaded, completionTimestamp: new Date().toISOString() };
+        const enabled = (await requester.request(es3CallbackPattern('smdp.test', 'HandleProfileEnabledNotification'), body)) as Json;
+        expect(enabled.header.functionExecutionStatus.status).toBe('Executed-Success');
+        await eventually(() => enabledOf(webhook.received).length > 0 && enabledOf(onMqtt).length > 0);
+        expect(enabledOf(webhook.received)).toEqual([expect.objectContaining({ interface: 'ES2', body: expect.objectContaining({ eid: eids[0], iccid: downloaded, header: expect.objectContaining({ functionRequesterIdentifier: 'smdp.test' }) }) })]);
         const reply = (await requester.request(es3CallbackPattern('smdp.test', 'HandleProfileDisabledNotification'), body)) as Json;
         expect(reply.header.functionExecutionStatus.status).toBe('Executed-Success');
         const unknown = (await requester.request(es3CallbackPattern('smdp.test', 'HandleProfileDisabledNotification'), { ...body, iccid: generateIccid('8988299', 1) })) as Json;
@@ -129,6 +133,7 @@ describe('ES2 DownloadProfile', () => {
       await eventually(() => webhook.received.some((n) => n.function === 'HandleProfileDisabledNotification'));
       await eventually(() => onMqtt.some((n) => n.function === 'HandleProfileDisabledNotification'));
       expect(onMqtt.find((n) => n.function === 'HandleProfileDisabledNotification')).toMatchObject({ interface: 'ES2', body: { iccid: downloaded } });
+      expect(enabledOf(webhook.received)).toHaveLength(1);
     } finally {
       await subscriber.endAsync();
     }

@@ -137,14 +137,13 @@ export class SmDpModule {
         },
         {
           provide: SMDP_DOWNLOADS,
-          inject: [SMDP_DATA_SOURCE, SMDP_INVENTORY, Es3Gateway, NOTIFIER, SMDP_SECRETS],
-          useFactory: (dataSource: DataSource, inventory: Inventory, es3: Es3Gateway, notifier: Notifier, secrets: SecretBox) =>
+          inject: [SMDP_DATA_SOURCE, SMDP_INVENTORY, Es3Gateway, SMDP_SECRETS],
+          useFactory: (dataSource: DataSource, inventory: Inventory, es3: Es3Gateway, secrets: SecretBox) =>
             new DownloadService(
               (flows, flowOptions) => new StateMachine(dataSource, flows, flowOptions),
               {
                 inventory,
                 es3,
-                notifier,
                 secrets,
                 ciCertificate: options.ciCertificate,
                 eumCertificates: options.eumCertificates,

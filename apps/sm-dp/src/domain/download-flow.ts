@@ -7,7 +7,7 @@
  * Crash recovery (docs/services.md "Crash recovery"): after a `kill -9` the SM-DP resumes the flow at the
  * last persisted step; `isRepeat(info)` is true for the steps that may have run before the crash (that
  * one, and up to the next checkpoint: reserve-profile, get-eis and verify-ecasd ride on create-isdp's
- * write, enable on notify's), which then
+ * write), which then
  * check their own side effects first:
  * - reserve-profile: idempotent (the inventory finds the reservation by transaction id);
  * - get-eis, verify-ecasd: read-only;
@@ -16,8 +16,8 @@
  * - key-establishment, download: the card state is unknown (keys half set, profile half or fully
  *   installed, and an ISD-P cannot be re-keyed once PERSONALIZED, GP Amd E): delete the ISD-P and start
  *   again from create-isdp inside the step ("rebuild"), which always converges on one clean ISD-P;
- * - download-completed, enable: ES3.GetEIS first; already Disabled / Enabled = done;
- * - notify: at least once (the outbox may hold the notification twice after a crash at that point).
+ * - download-completed, enable: ES3.GetEIS first; already Disabled / Enabled = done.
+ * The MNO hears of the enable from the SM-SR's ES3.HandleProfileEnabledNotification, forwarded on ES2.
  */
 import type { KeyObject } from 'node:crypto';
 import { buildDownloadCommands, buildEstablishKeySetStep1, buildEstablishKeySetStep2, parseEstablishKeySetStep1Response, type IsdpKeySet } from '@rsp/offcard';
@@ -31,7 +31,6 @@ import { commandScriptHex, responseData } from './card-script';
 import type { Es3Function, Es3RequestMap } from './es3-client';
 import type { Es3Gateway } from './es3-gateway';
 import type { Inventory } from './inventory';
-import type { Notifier } from './notifier';
 import { SMDP_STATUS } from './status-codes';
 
 export const DOWNLOAD_FLOW = 'es2.DownloadProfile';
@@ -60,8 +59,6 @@ export interface DownloadContext extends FlowContext {
   isdpKeysSealed?: string;
   /** download: the eUICC's EUICCResponse (hex DER). */
   euiccResponseData?: string;
-  /** enable */
-  enabledAt?: string;
   /** ES2 functionCallIdentifier and request hash: a resumed flow stores its ES2 outcome for repeats of the call. */
   replay?: { callId: string; requestHash: string };
   /** Persisted with the failed row (StateMachine onFailure): the SGP.02 status and the compensation hint. */
@@ -73,7 +70,6 @@ export interface DownloadContext extends FlowContext {
 export interface DownloadDependencies {
   inventory: Inventory;
   es3: Es3Gateway;
-  notifier: Notifier;
   secrets: SecretBox;
   ciCertificate: Buffer;
   eumCertificates: readonly Buffer[];
@@ -289,26 +285,15 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
       },
     },
     {
+      // The last step, so its write ends the flow. The MNO's ES2.HandleProfileEnabledNotification is the
+      // SM-SR's ES3 one, forwarded (notifier.ts): SGP.02 §3.2 reports an enable once, from the SM-SR that ran
+      // it; a notification of the flow's own would tell the MNO twice.
       name: 'enable',
-      spec: 'SGP.02 §3.2 ES3.EnableProfile (when enableProfile)',
-      checkpoint: false, // written with notify's; a repeat checks the card's state first (ES3.GetEIS)
+      spec: 'SGP.02 §3.2 ES3.EnableProfile (when enableProfile); its ES3 notification reaches the MNO on ES2',
       async run(ctx, info) {
         if (!ctx.enableProfile) return;
         const done = deps.isRepeat(info) && (await profileOnCard(ctx, info))?.state === 'Enabled';
         if (!done) await es3('EnableProfile', ctx, info, { eid: ctx.eid, iccid: need(ctx.iccid, 'iccid') });
-        return { enabledAt: deps.now().toISOString() };
-      },
-    },
-    {
-      name: 'notify',
-      spec: 'SGP.02 §5.3 ES2.HandleProfileEnabledNotification (outbox)',
-      async run(ctx) {
-        if (ctx.enabledAt === undefined) return;
-        await deps.notifier.notifyMno(ctx.mnoId, 'HandleProfileEnabledNotification', {
-          eid: ctx.eid,
-          iccid: need(ctx.iccid, 'iccid'),
-          completionTimestamp: ctx.enabledAt,
-        });
       },
     },
   ];
