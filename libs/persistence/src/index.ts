@@ -20,6 +20,7 @@ import { OutboxMessage } from './entities/outbox-message.entity';
 import { TransactionRecord } from './entities/transaction-record.entity';
 import { PersistenceInit1767225600000 } from './migrations/1767225600000-persistence-init';
 import { IdempotencyRequestFingerprint1767484800000 } from './migrations/1767484800000-idempotency-request-fingerprint';
+import { OutboxDestinationIndex1767657600000 } from './migrations/1767657600000-outbox-destination-index';
 
 export * from './errors';
 export * from './columns';
@@ -39,9 +40,10 @@ export { OutboxMessage, type OutboxStatus } from './entities/outbox-message.enti
 export { TransactionRecord, type TransactionStatus } from './entities/transaction-record.entity';
 export { PersistenceInit1767225600000 } from './migrations/1767225600000-persistence-init';
 export { IdempotencyRequestFingerprint1767484800000 } from './migrations/1767484800000-idempotency-request-fingerprint';
+export { OutboxDestinationIndex1767657600000 } from './migrations/1767657600000-outbox-destination-index';
 
 /** The generic entities; concatenate with a service's own. */
 export const persistenceEntities = [IdempotencyRecord, OutboxMessage, TransactionRecord];
 
 /** The migrations creating the generic tables (both drivers). */
-export const persistenceMigrations = [PersistenceInit1767225600000, IdempotencyRequestFingerprint1767484800000];
+export const persistenceMigrations = [PersistenceInit1767225600000, IdempotencyRequestFingerprint1767484800000, OutboxDestinationIndex1767657600000];

@@ -10,6 +10,8 @@ export type OutboxStatus = 'pending' | 'delivered' | 'dead';
  */
 @Entity({ name: 'rsp_outbox_message' })
 @Index('rsp_outbox_message_due_idx', ['status', 'nextAttemptAt'])
+// An MNO's notification feed reads one destination's newest rows (Outbox.recentTo).
+@Index('rsp_outbox_message_destination_idx', ['destination', 'createdAt'])
 export class OutboxMessage {
   @PrimaryColumn({ type: 'varchar', length: 36, name: 'id' })
   id!: string;
