@@ -39,5 +39,5 @@ describe('rsp scenario run: which stack', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // the first remote run loads the whole stack's modules: slow on a busy CI machine
 });
