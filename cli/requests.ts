@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   ContractError,
+  encodePol1,
+  policyRules,
   POLICY_QUALIFICATIONS,
   es1,
   es2,
@@ -86,7 +88,7 @@ function build<Body>(iface: RspInterface, functionName: string, check: Check<Bod
  * `DISABLE:Not-Allowed`, `DELETE:Not-Allowed`, `DISABLE:Auto-Delete` (case-insensitive). Undefined when
  * neither option is given, so the validator reports the mandatory pol2.
  */
-export function policyRulesFrom(input: PolicyInput): unknown {
+export function policyRulesFrom(input: PolicyInput, name = 'pol2'): unknown {
   const rules = input.rule ?? [];
   if (input.pol2 !== undefined && rules.length > 0) throw new ContractError.InvalidParameter('pol2', 'either --pol2 or --rule, not both');
   if (input.pol2 !== undefined) {
@@ -100,11 +102,42 @@ export function policyRulesFrom(input: PolicyInput): unknown {
   return rules.map((text, index): Partial<PolicyRule> | string => {
     const [action, qualification, ...rest] = text.split(':');
     if (action === undefined || qualification === undefined || rest.length > 0) {
-      throw new ContractError.InvalidParameter(`pol2[${index}]`, 'ACTION:QUALIFICATION, e.g. DISABLE:Not-Allowed');
+      throw new ContractError.InvalidParameter(`${name}[${index}]`, 'ACTION:QUALIFICATION, e.g. DISABLE:Not-Allowed');
     }
     const known = POLICY_QUALIFICATIONS.find((q) => q.toLowerCase() === qualification.trim().toLowerCase());
     return { subject: 'PROFILE', action: action.trim().toUpperCase() as PolicyRule['action'], qualification: known ?? (qualification as PolicyRule['qualification']) };
   });
+}
+
+// ---- The SM-DP's inventory (not an SGP.02 function: the MNO's profile types, docs/services.md "Policy rules") ----
+
+export interface ProfileTypeInput {
+  name?: string;
+  /** A SAIP profile package template, DER as hex (default: the SM-DP's own). */
+  template?: string;
+  /** POL1 rules, `ACTION:QUALIFICATION`: written into the profile, enforced by the card. */
+  pol1Rule?: string[];
+  /** POL2 rules, `ACTION:QUALIFICATION`: kept by the SM-SR with each profile of the type. */
+  pol2Rule?: string[];
+}
+
+/**
+ * `POST /mno/profileTypes` on the SM-DP: adds or replaces a profile type, with its POL1 (carried in the
+ * profile's SAIP ProfileHeader) and POL2. The rules are checked here first: POL1 has no ENABLE rule and no
+ * DELETE:Auto-Delete, and either list holds at most one rule per action.
+ */
+export function mnoProfileType(input: ProfileTypeInput, _header: HeaderOptions): BuiltRequest<Record<string, unknown>> {
+  if (!input.name || !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.name)) throw new ContractError.InvalidParameter('name', 'a profile type name (letters, digits, _.:-, up to 64)');
+  if (input.template !== undefined && !/^([0-9A-Fa-f]{2})+$/.test(input.template)) throw new ContractError.InvalidParameter('template', 'the template DER as hex');
+  const rules = (name: 'pol1' | 'pol2', given: string[] | undefined): PolicyRule[] | undefined => {
+    if (!given?.length) return undefined;
+    return policyRules(policyRulesFrom({ rule: given }, name), name);
+  };
+  const pol1 = rules('pol1', input.pol1Rule);
+  if (pol1) encodePol1(pol1);
+  const pol2 = rules('pol2', input.pol2Rule);
+  const body = { name: input.name, ...(input.template ? { template: input.template } : {}), ...(pol1 ? { pol1 } : {}), ...(pol2 ? { pol2 } : {}) };
+  return { interface: 'es2', functionName: 'profileType', path: '/mno/profileTypes', body };
 }
 
 // ---- ES2: MNO → SM-DP (SGP.02 §5.3) ----

@@ -182,6 +182,17 @@ function buildProgram(
     .option('--operator <map>', 'remote: a scenario operator on the stack, e.g. mno.a=mno.demo (repeatable; default in order mno.demo, mno.beta)', (value: string, all: string[] = []) => [...all, value])
     .action((path: string, options: ScenarioRunOptions) => scenario(path, options));
 
+  // The SM-DP's inventory: an MNO's profile types, with the POL1 their profiles carry (docs/services.md "Policy rules")
+  const mno = program.command('mno').description("the MNO's inventory at the SM-DP (--smdp-url)");
+  mno
+    .command('profile-type')
+    .description('add or replace a profile type, with POL1 (written into its profiles, enforced by the card) and POL2 (kept by the SM-SR)')
+    .requiredOption('--name <name>', 'profile type name, e.g. demo-iot-locked')
+    .option('--pol1-rule <action:qualification>', 'a POL1 rule: DISABLE:Not-Allowed, DELETE:Not-Allowed or DISABLE:Auto-Delete (repeatable)', collect)
+    .option('--pol2-rule <action:qualification>', 'a POL2 rule, e.g. DELETE:Not-Allowed (repeatable)', collect)
+    .option('--template <hex>', 'a SAIP profile package template, DER as hex (default: the SM-DP\'s own)')
+    .action(action(requests.mnoProfileType));
+
   // ES1: EUM → SM-SR (SGP.02 §5.5)
   const es1 = program.command('es1').description('EUM → SM-SR functions (SGP.02 §5.5), sent to --smsr-url');
   es1

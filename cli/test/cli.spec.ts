@@ -326,3 +326,36 @@ describe('owner consents and hints (issue 13: a claimed device could only be rea
     expect(run.stderr).toBe('');
   });
 });
+
+describe('rsp mno profile-type: an MNO\'s profile types with POL1 and POL2, at the SM-DP', () => {
+  it('sends the type with its rules to /mno/profileTypes with the API key', async () => {
+    smdp.next = ok({ name: 'demo-locked' });
+    const run = await rsp(['--api-key', 'key-a', 'mno', 'profile-type', '--name', 'demo-locked', '--pol1-rule', 'DISABLE:Not-Allowed', '--pol1-rule', 'delete:not-allowed', '--pol2-rule', 'DELETE:Not-Allowed']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Executed-Success {2}profileType {2}name demo-locked/);
+    expect(smdp.requests).toEqual([
+      expect.objectContaining({
+        path: '/mno/profileTypes',
+        headers: expect.objectContaining({ 'x-api-key': 'key-a' }),
+        body: {
+          name: 'demo-locked',
+          pol1: [
+            { subject: 'PROFILE', action: 'DISABLE', qualification: 'Not-Allowed' },
+            { subject: 'PROFILE', action: 'DELETE', qualification: 'Not-Allowed' },
+          ],
+          pol2: [{ subject: 'PROFILE', action: 'DELETE', qualification: 'Not-Allowed' }],
+        },
+      }),
+    ]);
+  });
+
+  it('refuses a rule POL1 cannot carry, or two rules for one action, before sending anything', async () => {
+    const enable = await rsp(['mno', 'profile-type', '--name', 'x', '--pol1-rule', 'ENABLE:Not-Allowed']);
+    expect(enable.code).toBe(1);
+    expect(enable.stderr).toMatch(/^rsp: invalid parameter pol1\[0\].*DISABLE\/Not-Allowed, DELETE\/Not-Allowed or DISABLE\/Auto-Delete.*nothing sent\)\n$/);
+    const twice = await rsp(['mno', 'profile-type', '--name', 'x', '--pol2-rule', 'DISABLE:Not-Allowed', '--pol2-rule', 'DISABLE:Auto-Delete']);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/pol2\[1\]\.action/);
+    expect(smdp.requests).toHaveLength(0);
+  });
+});
