@@ -123,16 +123,13 @@ export interface ProfileTypeInput {
 
 /**
  * `POST /mno/profileTypes` on the SM-DP: adds or replaces a profile type, with its POL1 (carried in the
- * profile's SAIP ProfileHeader) and POL2. The rules are checked here first: POL1 has no ENABLE rule and no
- * DELETE:Auto-Delete, and either list holds at most one rule per action.
+ * profile's SAIP ProfileHeader) and POL2. The rules are checked here first, with the contracts' own checks:
+ * POL1 has no ENABLE rule and no DELETE:Auto-Delete, and either list holds at most one rule per action. The
+ * name and the template are the SM-DP's to check (it answers 1.6 / 2.1 naming the field).
  */
 export function mnoProfileType(input: ProfileTypeInput, _header: HeaderOptions): BuiltRequest<Record<string, unknown>> {
-  if (!input.name || !/^[A-Za-z0-9_.:-]{1,64}$/.test(input.name)) throw new ContractError.InvalidParameter('name', 'a profile type name (letters, digits, _.:-, up to 64)');
-  if (input.template !== undefined && !/^([0-9A-Fa-f]{2})+$/.test(input.template)) throw new ContractError.InvalidParameter('template', 'the template DER as hex');
-  const rules = (name: 'pol1' | 'pol2', given: string[] | undefined): PolicyRule[] | undefined => {
-    if (!given?.length) return undefined;
-    return policyRules(policyRulesFrom({ rule: given }, name), name);
-  };
+  const rules = (name: 'pol1' | 'pol2', given: string[] | undefined): PolicyRule[] | undefined =>
+    given?.length ? policyRules(policyRulesFrom({ rule: given }, name), name) : undefined;
   const pol1 = rules('pol1', input.pol1Rule);
   if (pol1) encodePol1(pol1);
   const pol2 = rules('pol2', input.pol2Rule);

@@ -33,6 +33,7 @@ import { parseFaultPlan, type FaultPlan } from '../simulator/src/faults';
 import { servedEids } from '../simulator/src/fleet-placement';
 import { Fleet } from '../simulator/src/fleet';
 import { observeBroker } from './testbed-tap';
+import { DEMO_KEY_FILES } from './start-config';
 import { DEMO_IDS, STACK_PRINCIPALS } from './stack';
 import { assembleBed, iccidPrefix, registerWithRegistry, requestJson, stock, waitUntil, type ScenarioBed, type SeenStatus } from './testbed-core';
 
@@ -69,9 +70,8 @@ export const NPM_START_DEFAULTS: RemoteStack = {
   eumId: DEMO_IDS.eumId,
 };
 
-/** The API key files `npm start` writes into its data directory (scripts/start-config.ts). */
-const KEY_FILES: Record<string, string> = { [DEMO_IDS.mnoId]: 'demo-mno-api-key', [DEMO_IDS.secondMnoId]: 'demo-second-mno-api-key' };
-const MAKER_KEY_FILE = 'demo-maker-api-key';
+/** The stack's operators whose API key files `npm start` writes (others: `{mnoId}-api-key`). */
+const KEY_FILES: Record<string, string> = { [DEMO_IDS.mnoId]: DEMO_KEY_FILES.mno, [DEMO_IDS.secondMnoId]: DEMO_KEY_FILES.secondMno };
 
 /** A setting of the remote stack is missing or wrong: one line naming the flag that fixes it. */
 export class RemoteStackUnusable extends Error {}
@@ -96,7 +96,7 @@ export async function createRemoteTestbed(setup: RemoteScenarioSetup, remote: Re
   const tag = randomBytes(3).toString('hex');
   const names = operatorNames(Object.keys(setup.operators), remote.operators);
   const keyOf = new Map([...names.values()].map((mnoId) => [mnoId, readKey(remote.dataDir, KEY_FILES[mnoId] ?? `${mnoId}-api-key`, `operator ${mnoId}`)]));
-  const makerKey = readKey(remote.dataDir, MAKER_KEY_FILE, 'the demo maker');
+  const makerKey = readKey(remote.dataDir, DEMO_KEY_FILES.maker, 'the demo maker');
   const typeNames = new Map(Object.values(setup.operators).flatMap((operator) => Object.keys(operator.profileTypes)).map((type) => [type, `${type}-${tag}`]));
   const renames = new Map<string, string>([...names, ...typeNames]);
   const rename = <T>(value: T): T => renameDeep(value, renames) as T;

@@ -80,17 +80,20 @@ export interface StackConfig {
   notices: string[];
 }
 
+/** The API key files `npm start` writes into its data directory in development (and tools read back). */
+export const DEMO_KEY_FILES = { mno: 'demo-mno-api-key', secondMno: 'demo-second-mno-api-key', maker: 'demo-maker-api-key' } as const;
+
 /** `npm start`'s configuration from `env`; throws a ConfigError naming the setting. */
 export function loadStackConfig(env: Environment = process.env): StackConfig {
   const settings = parseSettings(stackSchema, env);
   const source = secretSource(settings);
   const secretBox = secretBoxKeysFrom(source, settings.RSP_SECRET_BOX_KEYS, 'secret-box-keys');
-  const mnoKey = apiKeyFrom(source, 'RSP_DEMO_MNO_API_KEY', settings.RSP_DEMO_MNO_API_KEY, 'demo-mno-api-key');
-  const makerKey = apiKeyFrom(source, 'RSP_DEMO_MAKER_API_KEY', settings.RSP_DEMO_MAKER_API_KEY, 'demo-maker-api-key');
+  const mnoKey = apiKeyFrom(source, 'RSP_DEMO_MNO_API_KEY', settings.RSP_DEMO_MNO_API_KEY, DEMO_KEY_FILES.mno);
+  const makerKey = apiKeyFrom(source, 'RSP_DEMO_MAKER_API_KEY', settings.RSP_DEMO_MAKER_API_KEY, DEMO_KEY_FILES.maker);
   const secondKey =
     settings.RSP_ENV === 'production' && settings.RSP_DEMO_SECOND_MNO_API_KEY === undefined
       ? undefined
-      : apiKeyFrom(source, 'RSP_DEMO_SECOND_MNO_API_KEY', settings.RSP_DEMO_SECOND_MNO_API_KEY, 'demo-second-mno-api-key');
+      : apiKeyFrom(source, 'RSP_DEMO_SECOND_MNO_API_KEY', settings.RSP_DEMO_SECOND_MNO_API_KEY, DEMO_KEY_FILES.secondMno);
   const consent = loadConsentKeys(source, settings);
   const registryPort = settings.RSP_OWNER_REGISTRY_HTTP_PORT;
   return {

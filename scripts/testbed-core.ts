@@ -83,7 +83,6 @@ export interface ScenarioBed {
   close(): Promise<void>;
 }
 
-
 /** What {@link assembleBed} builds the clients from. */
 export interface BedParts {
   seed: number;
