@@ -2,8 +2,8 @@
  * AES-CMAC (RFC 4493 = NIST SP 800-38B with AES) for AES-128/192/256 keys, on node:crypto AES.
  * Used by SCP03 (GP Amd D), the Scenario#3 receipt (GP Amd E) and the SCP03t C-MAC (SGP.02 §2.5).
  */
-import { createCipheriv, timingSafeEqual } from 'node:crypto';
-import { aesEcbEncrypt } from './aes-block';
+import { timingSafeEqual } from 'node:crypto';
+import { aesCbc } from './aes-block';
 import { CryptoError } from './errors';
 
 const BLOCK = 16;
@@ -11,14 +11,10 @@ const BLOCK = 16;
 const RB = 0x87;
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
-const CBC_BY_KEY_LENGTH: Readonly<Record<number, string>> = { 16: 'aes-128-cbc', 24: 'aes-192-cbc', 32: 'aes-256-cbc' };
-
-function cbcAlgorithm(key: Uint8Array): string {
-  const algorithm = CBC_BY_KEY_LENGTH[key.length];
-  if (algorithm === undefined) {
+function checkKey(key: Uint8Array): void {
+  if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
     throw new CryptoError.InvalidKey(`AES-CMAC key must be 16, 24 or 32 bytes, got ${key.length}`);
   }
-  return algorithm;
 }
 
 /** Doubling in GF(2^128): shift left one bit, xor R_b if the top bit fell out (RFC 4493 §2.3). */
@@ -34,26 +30,9 @@ function double(block: Buffer): Buffer {
   return out;
 }
 
-/** Up to this many blocks, CBC runs block by block on the key's cached ECB cipher (see aes-block.ts). */
-const SHORT_MESSAGE_BLOCKS = 16;
-
-/** CBC-encrypts whole blocks under a zero IV and returns the last ciphertext block. */
-function cbcLastBlock(algorithm: string, key: Uint8Array, data: Buffer): Buffer {
-  const blocks = data.length / BLOCK;
-  if (blocks <= SHORT_MESSAGE_BLOCKS) {
-    // C_i = E_K(C_{i-1} xor M_i), C_0 = 0 (SP 800-38A §6.2), on the reused key schedule.
-    let chain: Buffer = ZERO_BLOCK;
-    const input = Buffer.allocUnsafe(BLOCK);
-    for (let offset = 0; offset < data.length; offset += BLOCK) {
-      for (let i = 0; i < BLOCK; i += 1) input[i] = (chain[i] as number) ^ (data[offset + i] as number);
-      chain = aesEcbEncrypt(key, input);
-    }
-    return chain;
-  }
-  const cipher = createCipheriv(algorithm, key, ZERO_BLOCK).setAutoPadding(false);
-  const out = cipher.update(data);
-  cipher.final();
-  return out.subarray(out.length - BLOCK);
+/** CBC-encrypts whole blocks under a zero IV and returns the last ciphertext block (aes-block.ts picks the AES). */
+function cbcLastBlock(key: Uint8Array, data: Buffer): Buffer {
+  return aesCbc('encrypt', key, ZERO_BLOCK, data).subarray(data.length - BLOCK);
 }
 
 /**
@@ -63,11 +42,11 @@ function cbcLastBlock(algorithm: string, key: Uint8Array, data: Buffer): Buffer 
  */
 const k1ByKey = new WeakMap<Uint8Array, { key: Buffer; k1: Buffer }>();
 
-function subkeyK1(algorithm: string, key: Uint8Array): Buffer {
+function subkeyK1(key: Uint8Array): Buffer {
   const cached = k1ByKey.get(key);
   if (cached && cached.key.equals(key)) return cached.k1;
   // Subkeys K1, K2 from L = AES-K(0^128) (RFC 4493 §2.3).
-  const k1 = double(cbcLastBlock(algorithm, key, ZERO_BLOCK));
+  const k1 = double(cbcLastBlock(key, ZERO_BLOCK));
   k1ByKey.set(key, { key: Buffer.from(key), k1 });
   return k1;
 }
@@ -77,8 +56,8 @@ function subkeyK1(algorithm: string, key: Uint8Array): Buffer {
  * Callers truncate themselves where a protocol uses the leftmost bytes (e.g. SCP03 C-MAC: 8 bytes).
  */
 export function aesCmac(key: Uint8Array, message: Uint8Array): Buffer {
-  const algorithm = cbcAlgorithm(key);
-  const k1 = subkeyK1(algorithm, key);
+  checkKey(key);
+  const k1 = subkeyK1(key);
   const complete = message.length > 0 && message.length % BLOCK === 0;
   const blocks = message.length === 0 ? 1 : Math.ceil(message.length / BLOCK);
   const padded = Buffer.alloc(blocks * BLOCK);
@@ -88,7 +67,7 @@ export function aesCmac(key: Uint8Array, message: Uint8Array): Buffer {
   const subkey = complete ? k1 : double(k1);
   if (!complete) padded[message.length] = 0x80;
   for (let i = 0; i < BLOCK; i += 1) padded[lastStart + i] = (padded[lastStart + i] as number) ^ (subkey[i] as number);
-  return Buffer.from(cbcLastBlock(algorithm, key, padded));
+  return Buffer.from(cbcLastBlock(key, padded));
 }
 
 /**

@@ -3,7 +3,8 @@
  * (GlobalPlatform Card Spec v2.3 Amendment D v1.1.x / v1.2, §6.2.2 and §7.1.1): the INITIALIZE UPDATE
  * response format, the card's answer and the off-card verification of it. S8 mode only.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { randomBytesPooled } from './random';
 import { CryptoError } from './errors';
 import {
   checkStaticKeys,
@@ -94,7 +95,7 @@ export function answerInitializeUpdate(
   const pseudoRandom = (info.i & I_PSEUDO_RANDOM) !== 0;
   const cardChallenge = pseudoRandom
     ? scp03PseudoRandomCardChallenge(info.keys.enc, sequenceCounter, info.sdAid)
-    : randomBytes(SCP03_CHALLENGE_LENGTH);
+    : randomBytesPooled(SCP03_CHALLENGE_LENGTH);
   const context = scp03Context(hostChallenge, cardChallenge);
   const sMac = deriveScp03SessionKeys(info.keys, context).sMac;
   const data = encodeInitializeUpdateResponse({

@@ -9,7 +9,8 @@
  * CryptoError.MacMismatch. After any verification failure the session is closed (Amd D §6.2.4:
  * the card terminates the secure channel), and later use throws CryptoError.SecureChannelState.
  */
-import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { aesCbc } from './aes-block';
 import { aesCmac } from './cmac';
 import { CryptoError } from './errors';
 import { aesEncryptBlock, type Scp03SessionKeys } from './scp03-kdf';
@@ -219,9 +220,5 @@ function counterBlock(counter: bigint): Buffer {
 }
 
 function cbc(encrypt: boolean, key: Buffer, iv: Buffer, data: Uint8Array): Buffer {
-  const algorithm = `aes-${key.length * 8}-cbc`;
-  const cipher = encrypt
-    ? createCipheriv(algorithm, key, iv).setAutoPadding(false)
-    : createDecipheriv(algorithm, key, iv).setAutoPadding(false);
-  return Buffer.concat([cipher.update(data), cipher.final()]);
+  return aesCbc(encrypt ? 'encrypt' : 'decrypt', key, iv, data); // table AES for short APDUs, AES-NI for long (aes-block.ts)
 }

@@ -7,7 +7,7 @@
  * messaging core in `scp03-session.ts`.
  * Only S8 mode (8-byte challenges and MACs, i parameter b1 = 0) is supported.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from './random';
 import type { CommandApdu, ResponseApdu } from '@rsp/tlv';
 import { CryptoError } from './errors';
 import {
@@ -77,7 +77,7 @@ export class Scp03Host {
     this.keys = options.keys;
     this.kvn = options.kvn ?? 0;
     this.keyId = options.keyId ?? 0;
-    this.hostChallenge = Buffer.from(options.hostChallenge ?? randomBytes(SCP03_CHALLENGE_LENGTH));
+    this.hostChallenge = Buffer.from(options.hostChallenge ?? randomBytesPooled(SCP03_CHALLENGE_LENGTH));
     if (this.hostChallenge.length !== SCP03_CHALLENGE_LENGTH) {
       throw new CryptoError.InvalidLength('host challenge must be 8 bytes');
     }

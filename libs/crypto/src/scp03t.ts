@@ -18,7 +18,7 @@
  * counter (Amd D §6.2.6; SGP.22 §2.5.4: "the encryption counter for ICV calculation is incremented each
  * time a TLV with tag '86' … is received"). R-MAC input mirrors the command: MCV ‖ tag ‖ length ‖ data [U].
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from './random';
 import { isRspError, type RspError } from '@rsp/errors';
 import { decodeSingleTlv, encodeLength, encodeTlv } from '@rsp/tlv';
 import { CryptoError } from './errors';
@@ -116,7 +116,7 @@ export class Scp03tSender {
     if ((this.securityLevel & REQUIRED_LEVEL) !== REQUIRED_LEVEL) {
       throw new CryptoError.InvalidParameter('SCP03t needs C-MAC and C-DECRYPTION');
     }
-    this.hostChallenge = Buffer.from(options.hostChallenge ?? randomBytes(SCP03_CHALLENGE_LENGTH));
+    this.hostChallenge = Buffer.from(options.hostChallenge ?? randomBytesPooled(SCP03_CHALLENGE_LENGTH));
     if (this.hostChallenge.length !== SCP03_CHALLENGE_LENGTH) throw new CryptoError.InvalidLength('host challenge must be 8 bytes');
     this.maxPlaintextPerSegment = scp03tMaxPlaintext(options.maxSegmentBytes ?? SCP03T_MAX_SEGMENT_BYTES);
   }
