@@ -75,6 +75,18 @@ describe('CachedEisRegistry', () => {
     expect(await cached.find(EID)).toEqual(await stored.find(EID)); // …changes neither the cache nor the database
   });
 
+  it('hands out copies of every editable level, and the EUM-signed part frozen (nothing may edit what the EUM signed)', async () => {
+    await cached.transaction((tx) => tx.saveProfile(profile()));
+    const copy = (await cached.find(EID))!;
+    copy.profiles[0]!.pol2.push({ subject: 'PROFILE', action: 'DELETE', qualification: 'Not-Allowed' });
+    copy.profiles[0]!.state = 'Enabled';
+    copy.registeredAt.setTime(0);
+    expect(() => {
+      (copy.signedInfo as { eumId: string }).eumId = 'forged';
+    }).toThrow(TypeError);
+    expect(await cached.find(EID)).toEqual(await stored.find(EID));
+  });
+
   it('follows committed transactions without reading back, and equals the database after each', async () => {
     const { sql } = await statements(() =>
       cached.transaction(async (tx) => {

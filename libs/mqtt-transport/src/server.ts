@@ -224,7 +224,9 @@ export class RspMqttServer extends Server<RspMqttServerEvents> implements Custom
       return;
     }
     const context = new RspMqttContext([topic, envelope, packet, caller]);
-    const handler = this.getHandlerByPattern(handlerPattern);
+    // handlerPatternOf found it registered; Nest's getHandlerByPattern would first JSON.parse the topic
+    // pattern and throw, once per request (about 1 % of the services' CPU in the bench).
+    const handler = this.messageHandlers.get(handlerPattern) ?? null;
     const replyTo = envelope.replyTo ?? packet.properties?.responseTopic;
     if (replyTo === undefined) {
       if (handler?.isEventHandler) await this.handleEvent(pattern, { pattern, data: envelope.data }, context);

@@ -45,9 +45,13 @@ export function decodeProfilePackage(der: Uint8Array, options: DecodeProfileOpti
 }
 
 /** DER of the package: the ProfileElements in order. Validates first unless `validate` is false. */
-export function encodeProfilePackage(pkg: ProfilePackage, options: { validate?: boolean } = {}): Buffer {
+export function encodeProfilePackage(
+  pkg: ProfilePackage,
+  options: { validate?: boolean; /** An element's encoding known already (personalise.ts's template cache). */ knownEncoding?: (pe: ProfileElement) => Buffer | undefined } = {},
+): Buffer {
   if (options.validate !== false) validateProfilePackage(pkg);
-  return Buffer.concat(pkg.elements.map((pe, index) => atElement(index, pe, () => encodeProfileElement(pe))));
+  const known = options.knownEncoding;
+  return Buffer.concat(pkg.elements.map((pe, index) => known?.(pe) ?? atElement(index, pe, () => encodeProfileElement(pe))));
 }
 
 /**

@@ -32,7 +32,7 @@ export interface PersonalisationValues {
  * lacking a PE the values need, is a SaipError.
  */
 export function personaliseProfile(template: ProfilePackage | Uint8Array, values: PersonalisationValues): Buffer {
-  const pkg = template instanceof Uint8Array ? decodeProfilePackage(template) : template;
+  const pkg = template instanceof Uint8Array ? decodedTemplate(template) : template;
   checkValues(values);
   const state = { mf: false, usim: false, aka: false, pin1: values.pin1 === undefined, puk1: values.puk1 === undefined };
   const elements = pkg.elements.map((pe): ProfileElement => {
@@ -79,7 +79,25 @@ export function personaliseProfile(template: ProfilePackage | Uint8Array, values
   });
   const missing = Object.entries(state).filter(([, done]) => !done).map(([name]) => name);
   if (missing.length > 0) throw new SaipError.TemplateMismatch(`template has no element for: ${missing.join(', ')}`);
-  return encodeProfilePackage({ elements });
+  return encodeProfilePackage({ elements }, { knownEncoding: (pe) => templateEncodings.get(pe) });
+}
+
+/**
+ * A template given as bytes is decoded once per template object (an SM-DP keeps its profile types' templates
+ * in memory), and the encodings of the elements personalisation leaves as they are are kept with it: only
+ * the header, MF, USIM, AKA and PIN / PUK elements are encoded per profile. The decoded template never
+ * leaves this module, and an entry is used only while the template's bytes are unchanged.
+ */
+const decodedTemplates = new WeakMap<Uint8Array, { bytes: Buffer; pkg: ProfilePackage }>();
+const templateEncodings = new WeakMap<ProfileElement, Buffer>();
+
+function decodedTemplate(template: Uint8Array): ProfilePackage {
+  const cached = decodedTemplates.get(template);
+  if (cached && cached.bytes.equals(template)) return cached.pkg;
+  const pkg = decodeProfilePackage(template);
+  for (const pe of pkg.elements) templateEncodings.set(pe, encodeProfilePackage({ elements: [pe] }, { validate: false }));
+  decodedTemplates.set(template, { bytes: Buffer.from(template), pkg });
+  return pkg;
 }
 
 function checkValues(values: PersonalisationValues): void {

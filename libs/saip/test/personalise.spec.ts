@@ -36,6 +36,18 @@ describe('personaliseProfile', () => {
     }
   });
 
+  it('a template given as DER gives the same bytes on every call as the decoded template does, and follows its bytes if they change', () => {
+    const template = encodeProfilePackage(buildDefaultTemplate());
+    const other = { ...values, iccid: '8988211000000467350', imsi: '001010123456780', pin1: undefined, puk1: undefined };
+    for (const v of [values, other, values]) {
+      expect(personaliseProfile(template, v).equals(personaliseProfile(decodeProfilePackage(template), v))).toBe(true);
+    }
+    const changing = Buffer.from(template);
+    personaliseProfile(changing, values);
+    changing.fill(0); // the same object, other bytes: its cached decoding must not be used
+    expect(() => personaliseProfile(changing, values)).toThrow();
+  });
+
   it('does not modify the template and sets EF.ACC from the last IMSI digit', () => {
     const template = buildDefaultTemplate();
     const before = encodeProfilePackage(template);

@@ -11,7 +11,10 @@ import type { SmSrLogger } from '../../domain/model';
 
 export class CardNotificationListener {
   private readonly inFlight = new Set<string>();
-  private readonly listener = (topic: string, payload: Buffer) => void this.onMessage(topic, payload);
+  /** The client is shared: every ES3 request and ES5 reply passes here too, so others are let go before any parsing. */
+  private readonly listener = (topic: string, payload: Buffer) => {
+    if (topic.endsWith('/notify')) void this.onMessage(topic, payload);
+  };
 
   constructor(
     private readonly client: MqttClient,
