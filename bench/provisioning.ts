@@ -9,8 +9,12 @@
  * the ISD-R handover is included — through the whole stack (scripts/stack.ts), with TLS identities and the
  * broker ACL as in production. Asserts nothing; prints figures from one run:
  *
- * - warm figures: a warm-up round first (connections, JIT, caches), then `--devices` provisionings with
- *   `--concurrency` in flight: provisionings/s and CPU ms per provisioning;
+ * - warm figures: warm-up rounds first (connections, caches, and above all V8's JIT: until some 500
+ *   provisionings have run, TurboFan is still compiling the stack's long tail of functions, at several ms of
+ *   CPU per provisioning on V8's helper threads), then `--devices` provisionings with `--concurrency` in
+ *   flight: provisionings/s and CPU ms per provisioning, split between the services' thread, V8's helper
+ *   threads (GC, JIT; shared by every thread's isolate), the cards and the broker; `--warmup N` sets the
+ *   number of warm-up provisionings (default 600), and their rounds are printed so the curve shows;
  * - ES5 scripts and broker messages per provisioning, counted on the wire by a monitor identity;
  * - the EC floor: the elliptic-curve work one first provisioning cannot avoid, timed in the same run, and
  *   the CPU per provisioning as a ratio to it;
@@ -24,7 +28,7 @@
  * true) on a free port and uses PostgreSQL (RSP_TEST_DATABASE_URL or the local default).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -50,6 +54,8 @@ interface Options {
   cards: 'worker' | 'main';
   /** Where the embedded broker runs: a worker thread of its own (default), or the services' thread. */
   broker: 'worker' | 'main';
+  /** Provisionings run before the measured one, in rounds of `concurrency` (JIT, caches). */
+  warmup: number;
 }
 
 function options(): Options {
@@ -62,6 +68,7 @@ function options(): Options {
       sweep: { type: 'boolean' },
       cards: { type: 'string' },
       broker: { type: 'string' },
+      warmup: { type: 'string' },
     },
     strict: false,
   });
@@ -75,7 +82,9 @@ function options(): Options {
   if (cards !== 'worker' && cards !== 'main') throw new Error('--cards must be worker or main');
   const broker = String(values.broker ?? 'worker');
   if (broker !== 'worker' && broker !== 'main') throw new Error('--broker must be worker or main');
-  return { devices, concurrency, stack, sweep: values.sweep === true, cards, broker };
+  const warmup = Number(values.warmup ?? process.env.BENCH_WARMUP ?? 600);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new Error('--warmup must be a non-negative integer');
+  return { devices, concurrency, stack, sweep: values.sweep === true, cards, broker, warmup };
 }
 
 /** BENCH_SQL_TRACE=1: the statements of the first provisioning, grouped by text, most frequent first. */
@@ -117,6 +126,7 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
   const latencies: number[] = [];
   let ok = 0;
   const cpuBefore = process.cpuUsage();
+  const mainBefore = mainThreadCpuMs();
   const cardsBefore = await cardThreadsCpuMs(stack);
   const brokerBefore = await brokerThreadCpuMs(stack);
   const started = performance.now();
@@ -131,6 +141,7 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
   );
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const mainAfter = mainThreadCpuMs();
   const cardsAfter = await cardThreadsCpuMs(stack);
   const brokerAfter = await brokerThreadCpuMs(stack);
   const per = (ms: number): number => ms / Math.max(1, eids.length);
@@ -144,9 +155,29 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
     seconds,
     rate: ok / seconds,
     cpuMs: per(processMs),
-    ...(cardsMs !== undefined ? { split: { servicesMs: per(processMs - cardsMs - (brokerMs ?? 0)), cardsMs: per(cardsMs), ...(brokerMs !== undefined ? { brokerMs: per(brokerMs) } : {}) } } : {}),
+    ...(cardsMs !== undefined
+      ? {
+          split: {
+            servicesMs: per(processMs - cardsMs - (brokerMs ?? 0)),
+            ...(mainBefore !== undefined && mainAfter !== undefined ? { mainMs: per(mainAfter - mainBefore) } : {}),
+            cardsMs: per(cardsMs),
+            ...(brokerMs !== undefined ? { brokerMs: per(brokerMs) } : {}),
+          },
+        }
+      : {}),
     latencies,
   };
+}
+
+/** CPU ms used so far by the process's main thread (the services' JavaScript), from /proc; undefined off Linux. */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // utime, stime: fields 14, 15 (proc(5))
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ = 100
+  } catch {
+    return undefined;
+  }
 }
 
 /** CPU ms used so far by the broker thread; undefined with the broker on the services' thread, elsewhere, or off Linux. */
@@ -186,7 +217,7 @@ export async function runProvisioningBench(): Promise<void> {
   const o = options();
   const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
   const apiKey = randomBytes(16).toString('hex');
-  const warmup = Math.min(20, o.devices);
+  const warmup = o.warmup;
   const sweepCards = o.sweep ? SWEEP.reduce((sum, c) => sum + Math.max(2 * c, 20), 0) + 2 * Math.max(o.devices, 100) : 0;
   const cards = warmup + o.devices + 1 + sweepCards;
   const stackOptions: StackOptions = {
@@ -220,7 +251,8 @@ export async function runProvisioningBench(): Promise<void> {
     // The wire, as a read-only monitor sees it, for one provisioning alone: ES5 scripts and all messages.
     const monitor = await connectMqtt({ url: stack.mqttUrl, credentials: stack.credentialsFor(STACK_PRINCIPALS.monitor) });
     const seen = { es5: 0, messages: 0 };
-    monitor.on('message', (topic) => {
+    monitor.on('message', (topic, _payload, packet) => {
+      if (packet.retain) return; // the retained presence of every card, sent on subscribing: not this provisioning's
       seen.messages += 1;
       if (topic.endsWith('/es5/cmd')) seen.es5 += 1;
     });
@@ -234,7 +266,13 @@ export async function runProvisioningBench(): Promise<void> {
     if (stopTrace) printSqlTrace(stopTrace());
     await monitor.endAsync();
 
-    await closedLoop(stack, apiKey, take(warmup), Math.min(warmup, o.concurrency)); // warm-up round, not reported
+    // Warm-up rounds, not part of the figures; printed, as V8's JIT shows in them (see the header).
+    const rounds: string[] = [];
+    for (let left = warmup; left > 0; left -= o.concurrency) {
+      const round = await closedLoop(stack, apiKey, take(Math.min(left, o.concurrency)), o.concurrency);
+      rounds.push(`${round.rate.toFixed(0)}/s ${(round.split?.servicesMs ?? round.cpuMs).toFixed(1)} ms`);
+    }
+    if (rounds.length > 0) console.log(`warm-up, ${warmup} provisionings in rounds of ${o.concurrency} (rate, services' CPU per provisioning): ${rounds.join(' → ')}`);
 
     // BENCH_PROFILE=file.cpuprofile records a CPU profile of the measured phase only.
     const inspector = process.env.BENCH_PROFILE ? new Session() : undefined;
@@ -262,6 +300,10 @@ export async function runProvisioningBench(): Promise<void> {
     console.log(`| CPU per provisioning, services and cards together (one process) | ${warm.cpuMs.toFixed(1)} ms |`);
     if (warm.split) {
       console.log(`| … of which the services (the process minus the card${warm.split.brokerMs !== undefined ? ' and broker threads' : ' thread'}) | ${warm.split.servicesMs.toFixed(1)} ms |`);
+      if (warm.split.mainMs !== undefined) {
+        console.log(`| … … the services' thread (their JavaScript, SQLite, TLS) | ${warm.split.mainMs.toFixed(1)} ms |`);
+        console.log(`| … … V8's and libuv's helper threads (GC, JIT, for every thread's isolate) | ${(warm.split.servicesMs - warm.split.mainMs).toFixed(1)} ms |`);
+      }
       console.log(`| … of which the cards (their worker thread, /proc/thread-self) | ${warm.split.cardsMs.toFixed(1)} ms |`);
       if (warm.split.brokerMs !== undefined) console.log(`| … of which the broker (its worker thread) | ${warm.split.brokerMs.toFixed(1)} ms |`);
     }
