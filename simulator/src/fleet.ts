@@ -11,7 +11,7 @@
  * presents the same EIDs, keys and certificates the SM-SR registered (ES1), untouched cards included.
  */
 import { createECDH, createHash, type KeyObject } from 'node:crypto';
-import { importRawPrivateKey } from '@rsp/crypto';
+import { encodeEcPrivateKeyPkcs8 } from '@rsp/crypto';
 import { NOTIFICATION_TYPE, encodeNotification, isManufacturingRecordStore, manufactureCardState, type BootstrapProfile, type CardStore, type CommandHandler } from '@rsp/card';
 import { defaultIsdRKeySet } from '@rsp/offcard';
 import {
@@ -108,7 +108,7 @@ export class Fleet {
         manufactureCardState({
           eid,
           curve: pki.curve,
-          ecasdPrivateKey: importRawPrivateKey(pki.curve, d),
+          ecasdPrivateKey: { pkcs8: encodeEcPrivateKeyPkcs8(pki.curve, d) }, // no KeyObject round trip per card
           ecasdCertificate: this.store.recipeCertificate(index),
           ciCertificate: pki.ci.der,
           isdRKeySets: [defaultIsdRKeySet(eid)],

@@ -92,9 +92,9 @@ export class RecipeCardStore implements CardStore {
     return this.options.expand(eid, index, this.scalar(index));
   }
 
-  save(state: CardState): void {
-    if (this.backing) this.backing.save(state);
-    else this.changed.set(state.eid, JSON.stringify(state));
+  save(state: CardState, json?: string): void {
+    if (this.backing) this.backing.save(state, json);
+    else this.changed.set(state.eid, json ?? JSON.stringify(state));
   }
 
   get changedCount(): number {

@@ -3,8 +3,7 @@
  * dispatcher commits the draft atomically when the handler returns, and drops it when it throws,
  * so every refused command leaves the card exactly as it was.
  */
-import type { KeyObject } from 'node:crypto';
-import type { Scp03Card, Scp03tReceiver } from '@rsp/crypto';
+import type { EckaKeyPair, Scp03Card, Scp03tReceiver } from '@rsp/crypto';
 import type { CommandApdu, ResponseApdu } from '@rsp/tlv';
 import type { CardState } from './model';
 
@@ -86,8 +85,8 @@ export interface CardFaults {
 export interface CardEnvironment {
   now(): Date;
   random(length: number): Buffer;
-  /** SK.ECASD.ECKA as a KeyObject (imported once from the state). */
-  ecasdPrivateKey(): KeyObject;
+  /** SK.ECASD.ECKA as node ECDH state, read once from the stored PKCS#8 (no KeyObject import). */
+  ecasdKeyAgreement(): EckaKeyPair;
   faults: CardFaults;
 }
 

@@ -3,7 +3,8 @@
  * a real card reader would; the card does not know whether it is driven over MQTT, HTTP or a test.
  */
 import { EventEmitter } from 'node:events';
-import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { eckaKeyPairFromPkcs8, type EckaKeyPair } from '@rsp/crypto';
 import type { CardEnvironment, CardEvent, CardFaults, CommandHandler, VolatileState } from './context';
 import { dispatch } from './dispatcher';
 import { PowerLoss } from '@rsp/offcard';
@@ -33,7 +34,7 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
   private volatile: VolatileState = freshVolatile();
   private readonly env: CardEnvironment;
   private readonly commands: readonly CommandHandler[];
-  private privateKey: KeyObject | undefined;
+  private keyAgreement: EckaKeyPair | undefined;
 
   /** Boots a card from its stored state (a power-on). */
   static load(eid: string, options: VirtualEuiccOptions): VirtualEuicc {
@@ -58,9 +59,9 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
     this.env = {
       now: options.now ?? (() => new Date()),
       random: options.random ?? randomBytes,
-      ecasdPrivateKey: () => {
-        this.privateKey ??= createPrivateKey({ key: Buffer.from(this.state.ecasd.privateKey, 'hex'), format: 'der', type: 'pkcs8' });
-        return this.privateKey;
+      ecasdKeyAgreement: () => {
+        this.keyAgreement ??= eckaKeyPairFromPkcs8(Buffer.from(this.state.ecasd.privateKey, 'hex'));
+        return this.keyAgreement;
       },
       faults: options.faults ?? {},
     };
@@ -89,7 +90,7 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
       throw error;
     }
     if (result.committed) {
-      this.options.store.save(result.committed); // atomic: old or new state after a crash, never a mix
+      this.options.store.save(result.committed, result.committedJson); // atomic: old or new state after a crash, never a mix
       this.state = result.committed;
       this.stateJson = result.committedJson;
     }

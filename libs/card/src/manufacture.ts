@@ -32,8 +32,8 @@ export interface BootstrapProfile {
 export interface ManufactureInput {
   eid: string;
   curve: CurveName;
-  /** SK.ECASD.ECKA. */
-  ecasdPrivateKey: KeyObject;
+  /** SK.ECASD.ECKA: a KeyObject, or its PKCS#8 DER already (a fleet builds it from the scalar, encodeEcPrivateKeyPkcs8). */
+  ecasdPrivateKey: KeyObject | { pkcs8: Buffer };
   /** CERT.ECASD.ECKA, GP `7F21`. */
   ecasdCertificate: Buffer;
   /** CI certificate, X.509 DER (carries PK.CI.ECDSA). */
@@ -104,7 +104,7 @@ export function manufactureCardState(input: ManufactureInput): CardState {
     eid: input.eid,
     ecasd: {
       curve: input.curve,
-      privateKey: (input.ecasdPrivateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer).toString('hex'),
+      privateKey: ('pkcs8' in input.ecasdPrivateKey ? input.ecasdPrivateKey.pkcs8 : (input.ecasdPrivateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer)).toString('hex'),
       certificate: input.ecasdCertificate.toString('hex'),
       ciCertificate: input.ciCertificate.toString('hex'),
     },

@@ -9,7 +9,8 @@ import type { CardState } from './model';
 
 export interface CardStore {
   load(eid: string): CardState | undefined;
-  save(state: CardState): void;
+  /** `json` is `JSON.stringify(state)` when the caller has it already (the card's dispatcher does), so it is not made twice. */
+  save(state: CardState, json?: string): void;
 }
 
 /**
@@ -58,8 +59,8 @@ export class MemoryCardStore implements CardStore, ManufacturingRecordStore {
     return text === undefined ? undefined : (JSON.parse(text) as CardState);
   }
 
-  save(state: CardState): void {
-    this.documents.set(state.eid, JSON.stringify(state));
+  save(state: CardState, json?: string): void {
+    this.documents.set(state.eid, json ?? JSON.stringify(state));
   }
 
   readRecord(name: string): Buffer | undefined {
@@ -102,9 +103,9 @@ export class FileCardStore implements CardStore, ManufacturingRecordStore {
     return state;
   }
 
-  save(state: CardState): void {
+  save(state: CardState, json?: string): void {
     // No directory fsync here: a lost rename leaves the previous state, which is still a consistent card.
-    writeAtomically(this.path(state.eid), JSON.stringify(state), { syncDirectory: false });
+    writeAtomically(this.path(state.eid), json ?? JSON.stringify(state), { syncDirectory: false });
   }
 
   readRecord(name: string): Buffer | undefined {

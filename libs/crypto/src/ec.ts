@@ -85,11 +85,16 @@ export function importRawPublicKey(curve: CurveName, point: Uint8Array): KeyObje
   // provisioning, and asn1js would add about 60% to the import (`npm run bench -- crypto`, "DER assembly").
   const algorithm = der(0x30, EC_PUBLIC_KEY_OID_DER, CURVE_OID_DER[curve]);
   const spki = der(0x30, algorithm, der(0x03, Buffer.of(0x00), point));
+  let key: KeyObject;
   try {
-    return createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch (cause) {
     throw new CryptoError.InvalidKey('public key point is not on the curve', { cause });
   }
+  // The point is known: exporting it again (the ECASD key of every Scenario#3, read from its 7F21
+  // certificate) would cost an SPKI export, ~0.25 ms per provisioning in the bench's profile.
+  rawPointCache.set(key, Buffer.from(point));
+  return key;
 }
 
 /** Imports a raw private scalar d (32 bytes), e.g. from a test vector. */
@@ -199,9 +204,90 @@ function eckaKeyPairFromEcdh(curve: CurveName, ecdh: ECDH): EckaKeyPair {
   };
 }
 
-/** Minimal DER TLV for the short structures above (all shorter than 128 bytes). */
+/** Minimal DER TLV for the small structures of this file (values shorter than 256 bytes). */
 function der(tag: number, ...parts: Uint8Array[]): Buffer {
   const value = Buffer.concat(parts);
-  if (value.length > 0x7f) throw new CryptoError.InvalidKey('DER helper supports short lengths only');
-  return Buffer.concat([Buffer.of(tag, value.length), value]);
+  if (value.length > 0xff) throw new CryptoError.InvalidKey('DER helper supports values shorter than 256 bytes only');
+  return Buffer.concat([value.length > 0x7f ? Buffer.of(tag, 0x81, value.length) : Buffer.of(tag, value.length), value]);
+}
+
+/**
+ * An EC private key as PKCS#8, the form a card stores SK.ECASD.ECKA in, built by hand from the scalar
+ * (no KeyObject: importing and exporting one costs more than an ECDH in OpenSSL 3):
+ *
+ * ```asn1
+ * PrivateKeyInfo ::= SEQUENCE {                         -- RFC 5208 §5
+ *   version             INTEGER (0),
+ *   privateKeyAlgorithm AlgorithmIdentifier,            -- id-ecPublicKey, namedCurve (RFC 5480 §2.1.1)
+ *   privateKey          OCTET STRING }                  -- DER of ECPrivateKey
+ * ECPrivateKey ::= SEQUENCE {                           -- RFC 5915 §3
+ *   version    INTEGER (1),
+ *   privateKey OCTET STRING,                            -- d, 32 bytes
+ *   publicKey  [1] BIT STRING OPTIONAL }                -- parameters [0] left out: they are in the algorithm
+ * ```
+ * The bytes are those OpenSSL exports for the same key (a test compares them).
+ */
+export function encodeEcPrivateKeyPkcs8(curve: CurveName, d: Uint8Array): Buffer {
+  if (d.length !== FIELD_BYTES) throw new CryptoError.InvalidKey(`private scalar must be ${FIELD_BYTES} bytes`);
+  const ecdh = createECDH(NODE_CURVE[curve]);
+  try {
+    ecdh.setPrivateKey(d);
+  } catch (cause) {
+    throw new CryptoError.InvalidKey('invalid private key', { cause });
+  }
+  const ecPrivateKey = der(0x30, Buffer.of(0x02, 0x01, 0x01), der(0x04, d), der(0xa1, der(0x03, Buffer.of(0x00), ecdh.getPublicKey())));
+  return der(0x30, Buffer.of(0x02, 0x01, 0x00), der(0x30, EC_PUBLIC_KEY_OID_DER, CURVE_OID_DER[curve]), der(0x04, ecPrivateKey));
+}
+
+/**
+ * The ECKA key pair of a PKCS#8 EC private key (the structure above, as OpenSSL or
+ * {@link encodeEcPrivateKeyPkcs8} writes it), read straight into node's ECDH. A card agrees keys with
+ * its stored SK.ECASD.ECKA this way, without a KeyObject import per boot.
+ */
+export function eckaKeyPairFromPkcs8(pkcs8: Uint8Array): EckaKeyPair {
+  const bytes = Buffer.from(pkcs8.buffer, pkcs8.byteOffset, pkcs8.byteLength);
+  const info = derChildren(bytes, 0x30);
+  const [version, algorithm, privateKey] = info;
+  if (version?.tag !== 0x02 || algorithm?.tag !== 0x30 || privateKey?.tag !== 0x04) throw new CryptoError.InvalidKey('not a PKCS#8 PrivateKeyInfo');
+  const [oid, curveOid] = derChildren(algorithm.tlv, 0x30);
+  const curve = (Object.keys(CURVE_OID_DER) as CurveName[]).find((name) => curveOid !== undefined && CURVE_OID_DER[name].equals(curveOid.tlv));
+  if (!oid?.tlv.equals(EC_PUBLIC_KEY_OID_DER) || curve === undefined) throw new CryptoError.UnsupportedCurve('PKCS#8 key is not on P-256 or brainpoolP256r1');
+  const [ecVersion, scalar] = derChildren(privateKey.value, 0x30);
+  if (ecVersion?.tag !== 0x02 || scalar?.tag !== 0x04 || scalar.value.length !== FIELD_BYTES) throw new CryptoError.InvalidKey('not an RFC 5915 ECPrivateKey');
+  const ecdh = createECDH(NODE_CURVE[curve]);
+  try {
+    ecdh.setPrivateKey(scalar.value);
+  } catch (cause) {
+    throw new CryptoError.InvalidKey('invalid private key', { cause });
+  }
+  return eckaKeyPairFromEcdh(curve, ecdh);
+}
+
+interface DerElement {
+  tag: number;
+  /** The whole TLV. */
+  tlv: Buffer;
+  value: Buffer;
+}
+
+/** The elements inside the single DER element `bytes` must be, of tag `tag` (definite lengths up to 2 bytes). */
+function derChildren(bytes: Buffer, tag: number): DerElement[] {
+  const outer = derElementAt(bytes, 0);
+  if (outer.tag !== tag || outer.tlv.length !== bytes.length) throw new CryptoError.InvalidKey('malformed DER key structure');
+  const children: DerElement[] = [];
+  for (let at = 0; at < outer.value.length; at += children[children.length - 1]!.tlv.length) children.push(derElementAt(outer.value, at));
+  return children;
+}
+
+function derElementAt(bytes: Buffer, at: number): DerElement {
+  const tag = bytes[at];
+  const first = bytes[at + 1];
+  if (tag === undefined || first === undefined) throw new CryptoError.InvalidKey('truncated DER key structure');
+  const lengthBytes = first & 0x80 ? first & 0x7f : 0;
+  if (lengthBytes > 2) throw new CryptoError.InvalidKey('DER length too long for a key structure');
+  let length = lengthBytes === 0 ? first : 0;
+  for (let i = 0; i < lengthBytes; i += 1) length = length * 256 + (bytes[at + 2 + i] ?? 0);
+  const start = at + 2 + lengthBytes;
+  if (start + length > bytes.length) throw new CryptoError.InvalidKey('truncated DER key structure');
+  return { tag, tlv: bytes.subarray(at, start + length), value: bytes.subarray(start, start + length) };
 }

@@ -210,7 +210,8 @@ export interface CardScenario3Result {
  * CRT asks for it (`randomDr` is injectable for deterministic tests), derives the keys and the receipt.
  */
 export function cardEstablish(input: {
-  ecasdPrivateKey: KeyObject;
+  /** SK.ECASD.ECKA: a KeyObject, or the ECKA pair a card reads from its stored PKCS#8 (eckaKeyPairFromPkcs8). */
+  ecasdPrivateKey: KeyObject | EckaKeyPair;
   /** ePK.DP.ECKA as a KeyObject or as `04 ‖ X ‖ Y` on the ECASD curve. */
   ePK: KeyObject | Uint8Array;
   crt: Uint8Array;
@@ -221,7 +222,9 @@ export function cardEstablish(input: {
   const ePK = input.ePK;
   const crt = parseScenario3Crt(input.crt);
   const dr = includesDr(crt) ? Buffer.from((input.randomDr ?? randomBytes)(SCENARIO3_DR_LENGTH)) : undefined;
-  const { receiptKey, keys } = deriveScenario3Keys({ sharedSecret: ecka(input.ecasdPrivateKey, ePK), crt, dr, sin: input.sin });
+  const key = input.ecasdPrivateKey;
+  const sharedSecret = 'agree' in key ? key.agree(ePK instanceof Uint8Array ? ePK : exportRawPublicKey(ePK)) : ecka(key, ePK);
+  const { receiptKey, keys } = deriveScenario3Keys({ sharedSecret, crt, dr, sin: input.sin });
   const receipt = computeReceipt(receiptKey, crt.tlv, dr === undefined ? undefined : encodeDrTlv(dr));
   return { dr, receipt, response: encodeScenario3Response(dr, receipt), keys };
 }

@@ -134,6 +134,6 @@ export function verifyKeyEstablishment(ctx: CardContext, pending: PendingKeyEsta
 /** ECKA-EG with SK.ECASD.ECKA on the verified 3A02: keys, DR and receipt; a bad point or CRT → 6A80. */
 export function agreeScenario3Keys(ctx: CardContext, received: KeyEstablishmentData, what: string): CardScenario3Result {
   return parsed(what, () =>
-    cardEstablish({ ecasdPrivateKey: ctx.env.ecasdPrivateKey(), ePK: received.point, crt: received.crt.tlv, randomDr: ctx.env.random }),
+    cardEstablish({ ecasdPrivateKey: ctx.env.ecasdKeyAgreement(), ePK: received.point, crt: received.crt.tlv, randomDr: ctx.env.random }),
   );
 }
