@@ -47,11 +47,17 @@ export interface EcKeyPair {
 
 /** The curve a KeyObject is on, or a CryptoError for anything else. */
 export function curveOf(key: KeyObject): CurveName {
+  const known = curveByKey.get(key);
+  if (known) return known;
+  // asymmetricKeyDetails asks OpenSSL each time; a KeyObject never changes, so the answer is kept.
   const named = key.asymmetricKeyDetails?.namedCurve;
-  if (named === 'prime256v1' || named === 'P-256') return 'P-256';
-  if (named === 'brainpoolP256r1') return 'brainpoolP256r1';
-  throw new CryptoError.UnsupportedCurve(`unsupported key curve: ${named ?? key.asymmetricKeyType ?? 'unknown'}`);
+  const curve: CurveName | undefined = named === 'prime256v1' || named === 'P-256' ? 'P-256' : named === 'brainpoolP256r1' ? 'brainpoolP256r1' : undefined;
+  if (!curve) throw new CryptoError.UnsupportedCurve(`unsupported key curve: ${named ?? key.asymmetricKeyType ?? 'unknown'}`);
+  curveByKey.set(key, curve);
+  return curve;
 }
+
+const curveByKey = new WeakMap<KeyObject, CurveName>();
 
 export function generateEcKeyPair(curve: CurveName): EcKeyPair {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: NODE_CURVE[curve] });
