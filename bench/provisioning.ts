@@ -296,7 +296,7 @@ export async function runProvisioningBench(): Promise<void> {
     console.log('| figure | value |');
     console.log('|---|---:|');
     console.log(`| one provisioning alone (cold card, warm stack) | ${alone.ms.toFixed(0)} ms (${alone.status}) |`);
-    console.log(`| ${o.devices} provisionings, ${o.concurrency} in flight (warm) | ${warm.rate.toFixed(1)} /s (${warm.ok}/${warm.total} Executed-Success, ${warm.seconds.toFixed(2)} s) |`);
+    console.log(`| ${o.devices} provisionings, ${o.concurrency} in flight (after ${warmup} warm-up) | ${warm.rate.toFixed(1)} /s (${warm.ok}/${warm.total} Executed-Success, ${warm.seconds.toFixed(2)} s) |`);
     console.log(`| CPU per provisioning, services and cards together (one process) | ${warm.cpuMs.toFixed(1)} ms |`);
     if (warm.split) {
       console.log(`| … of which the services (the process minus the card${warm.split.brokerMs !== undefined ? ' and broker threads' : ' thread'}) | ${warm.split.servicesMs.toFixed(1)} ms |`);

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- SUITE ...]`: prints throughput figures and ratios; asserts nothing.
  * Suites: crypto, fleet (BENCH_FLEET_SIZES, BENCH_FLEET_MQTT=1), transport (service requests over aedes).
- * provisioning (full ES2 downloads with enable: --devices, --concurrency, --stack embedded|mosquitto-postgres, --sweep).
+ * provisioning (full ES2 downloads with enable: --devices, --concurrency, --warmup, --stack embedded|mosquitto-postgres, --sweep).
  * BENCH_MS sets the time budget per measurement (default 700 ms).
  */
 import { cpus } from 'node:os';
