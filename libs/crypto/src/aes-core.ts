@@ -73,13 +73,14 @@ export interface AesKeySchedule {
   readonly rounds: number;
   /** Plain arrays: a typed array over 64 bytes is allocated off the V8 heap, which costs ~1 µs per key. */
   readonly encrypt: readonly number[];
-  readonly decrypt: readonly number[];
+  /** Made on first use: most keys (S-MAC, S-RMAC, KDF keys) only ever encrypt (CMAC). */
+  decrypt?: readonly number[];
 }
 
 const subWord = (w: number): number =>
   (((SBOX[w >>> 24] as number) << 24) | ((SBOX[(w >>> 16) & 0xff] as number) << 16) | ((SBOX[(w >>> 8) & 0xff] as number) << 8) | (SBOX[w & 0xff] as number));
 
-/** KeyExpansion (FIPS 197 §5.2) for a 16-, 24- or 32-byte key; the equivalent inverse cipher's keys (§5.3.5). */
+/** KeyExpansion (FIPS 197 §5.2) for a 16-, 24- or 32-byte key. */
 export function expandAesKey(key: Uint8Array): AesKeySchedule {
   const nk = key.length / 4;
   if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new RangeError(`AES key must be 16, 24 or 32 bytes, got ${key.length}`);
@@ -97,10 +98,16 @@ export function expandAesKey(key: Uint8Array): AesKeySchedule {
     } else if (nk > 6 && i % nk === 4) {
       temp = subWord(temp);
     }
-    encrypt[i] = ((encrypt[i - nk] as number) ^ temp);
+    encrypt[i] = (encrypt[i - nk] as number) ^ temp;
   }
-  // Decryption keys: the encryption round keys in reverse order, InvMixColumns applied to the inner ones.
-  const decrypt = new Array<number>(words).fill(0);
+  return { rounds, encrypt };
+}
+
+/** The equivalent inverse cipher's round keys (§5.3.5): the encryption keys in reverse order, InvMixColumns applied to the inner ones. */
+function decryptionKeys(schedule: AesKeySchedule): readonly number[] {
+  if (schedule.decrypt) return schedule.decrypt;
+  const { rounds, encrypt } = schedule;
+  const decrypt = new Array<number>(encrypt.length).fill(0);
   for (let round = 0; round <= rounds; round += 1) {
     for (let c = 0; c < 4; c += 1) {
       const w = encrypt[4 * (rounds - round) + c] as number;
@@ -110,7 +117,8 @@ export function expandAesKey(key: Uint8Array): AesKeySchedule {
           : ((D0[SBOX[w >>> 24] as number] as number) ^ (D1[SBOX[(w >>> 16) & 0xff] as number] as number) ^ (D2[SBOX[(w >>> 8) & 0xff] as number] as number) ^ (D3[SBOX[w & 0xff] as number] as number));
     }
   }
-  return { rounds, encrypt, decrypt };
+  schedule.decrypt = decrypt;
+  return decrypt;
 }
 
 const readWord = (bytes: Uint8Array, at: number): number =>
@@ -159,7 +167,7 @@ export function aesEncryptBlockInto(schedule: AesKeySchedule, input: Uint8Array,
 
 /** InvCipher in its equivalent form (FIPS 197 §5.3.5) of one block, same conventions as encryption. */
 export function aesDecryptBlockInto(schedule: AesKeySchedule, input: Uint8Array, inAt: number, out: Uint8Array, outAt: number): void {
-  const k = schedule.decrypt;
+  const k = decryptionKeys(schedule);
   let s0 = readWord(input, inAt) ^ (k[0] as number);
   let s1 = readWord(input, inAt + 4) ^ (k[1] as number);
   let s2 = readWord(input, inAt + 8) ^ (k[2] as number);

@@ -73,12 +73,21 @@ export function scp03Kdf(key: Uint8Array, derivationConstant: number, context: U
   }
   const blocks = Math.ceil(lengthBits / 128);
   if (blocks > 0xff) throw new CryptoError.InvalidParameter('KDF output too long for a 1-byte counter');
-  const label = Buffer.alloc(12);
-  label[11] = derivationConstant;
-  const fixed = Buffer.concat([label, Buffer.of(0x00, lengthBits >> 8, lengthBits & 0xff)]);
+  // Input: label (11 zero bytes ‖ derivation constant) ‖ separator 00 ‖ L (2 bytes) ‖ counter i ‖ context,
+  // built once; only the counter byte changes between blocks.
+  const input = Buffer.alloc(16 + context.length);
+  input[11] = derivationConstant;
+  input[13] = lengthBits >> 8;
+  input[14] = lengthBits & 0xff;
+  input.set(context, 16);
+  if (blocks === 1) {
+    input[15] = 1;
+    return aesCmac(key, input).subarray(0, lengthBits / 8);
+  }
   const out: Buffer[] = [];
   for (let i = 1; i <= blocks; i += 1) {
-    out.push(aesCmac(key, Buffer.concat([fixed, Buffer.of(i), context])));
+    input[15] = i;
+    out.push(aesCmac(key, input));
   }
   return Buffer.concat(out).subarray(0, lengthBits / 8);
 }

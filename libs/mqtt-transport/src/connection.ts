@@ -33,6 +33,14 @@ export interface MqttConnectionOptions {
   properties?: IClientOptions['properties'];
 }
 
+/**
+ * mqtt.js logs each packet through the `debug` package, whose wrapper takes `...args` and so allocates an
+ * array per call even when disabled: about 120 KB per provisioning, the largest allocation of the services
+ * (bench -- provisioning, heap sampling). Unless DEBUG asks for mqtt.js's lines, a no-op logger replaces it.
+ */
+const MQTT_DEBUG_WANTED = /mqttjs|\*/.test(process.env.DEBUG ?? '');
+const quietMqttLog = (): void => undefined;
+
 /** mqtt.js options for a connection: TLS with the identity's certificate, client id = principal. */
 export function mqttClientOptions(options: MqttConnectionOptions): IClientOptions {
   const { credentials } = options;
@@ -52,6 +60,7 @@ export function mqttClientOptions(options: MqttConnectionOptions): IClientOption
     ...(credentials ? { ca: credentials.ca, cert: credentials.cert, key: credentials.key, rejectUnauthorized: true } : {}),
     ...(options.will ? { will: options.will } : {}),
     ...(options.properties ? { properties: options.properties } : {}),
+    ...(MQTT_DEBUG_WANTED ? {} : { log: quietMqttLog }),
   };
 }
 

@@ -48,10 +48,44 @@ export function encodeLength(length: number): Buffer {
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-/** Encodes one TLV; several value parts are concatenated (handy for constructed TLVs). */
+/**
+ * Encodes one TLV; several value parts are concatenated (handy for constructed TLVs). Written into one
+ * buffer: TLV encoding runs for every APDU and script on both ends, and the version that concatenated a
+ * tag, a length and the value buffers was among the largest allocators of a provisioning (bench heap
+ * sampling). Tags are validated once and their encodings kept (a few dozen distinct tags in practice).
+ */
 export function encodeTlv(tag: number, ...values: Uint8Array[]): Buffer {
-  const value = values.length === 1 ? (values[0] as Uint8Array) : Buffer.concat(values);
-  return Buffer.concat([encodeTag(tag), encodeLength(value.length), value]);
+  const tagBytes = validatedTag(tag);
+  let length = 0;
+  for (const value of values) length += value.length;
+  if (length > 0xffffffff) throw new TlvError.BadLength(`invalid length ${length}`);
+  const lengthBytes = length < 0x80 ? 1 : length <= 0xff ? 2 : length <= 0xffff ? 3 : length <= 0xffffff ? 4 : 5;
+  const out = Buffer.allocUnsafe(tagBytes.length + lengthBytes + length);
+  out.set(tagBytes, 0);
+  let at = tagBytes.length;
+  if (lengthBytes === 1) {
+    out[at] = length;
+  } else {
+    out[at] = 0x80 | (lengthBytes - 1);
+    for (let i = lengthBytes - 1, rest = length; i >= 1; i -= 1, rest = Math.floor(rest / 256)) out[at + i] = rest & 0xff;
+  }
+  at += lengthBytes;
+  for (const value of values) {
+    out.set(value, at);
+    at += value.length;
+  }
+  return out;
+}
+
+const tagEncodings = new Map<number, Buffer>();
+const MAX_CACHED_TAGS = 1024;
+
+function validatedTag(tag: number): Buffer {
+  const known = tagEncodings.get(tag);
+  if (known) return known;
+  const encoded = encodeTag(tag);
+  if (tagEncodings.size < MAX_CACHED_TAGS) tagEncodings.set(tag, encoded);
+  return encoded;
 }
 
 /** Decodes the TLV starting at `offset`; `next` is the offset just after it. */

@@ -124,3 +124,25 @@ describe('BER-TLV properties (fast-check)', () => {
     );
   });
 });
+
+describe('encodeTlv writes tag, length and value parts into one buffer', () => {
+  it('equals tag ‖ length ‖ concatenated parts at every length boundary, for one- to three-byte tags', () => {
+    for (const tag of [0x80, 0x9f70, 0xbf3a, 0x7f21, 0x5f37]) {
+      for (const length of [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x101, 0xffff, 0x10000, 0x10001]) {
+        const value = Buffer.alloc(length, 0xa5);
+        const parts = length > 2 ? [value.subarray(0, 1), value.subarray(1, length - 1), value.subarray(length - 1)] : [value];
+        const expected = Buffer.concat([encodeTag(tag), encodeLength(length), value]);
+        expect(encodeTlv(tag, value).equals(expected)).toBe(true);
+        expect(encodeTlv(tag, ...parts).equals(expected)).toBe(true);
+      }
+    }
+  });
+
+  it('hands out fresh buffers (a caller changing one changes no later encoding) and still refuses bad tags', () => {
+    const first = encodeTlv(0x80, Buffer.of(1));
+    first.fill(0);
+    expect(encodeTlv(0x80, Buffer.of(1)).toString('hex')).toBe('800101');
+    expect(() => encodeTlv(0x1f, Buffer.of(1))).toThrow();
+    expect(() => encodeTlv(-1)).toThrow();
+  });
+});
