@@ -17,6 +17,7 @@ import { ownerLogin } from '../cli/login';
 import type { DeviceEvent, DeviceInfo } from '../simulator/src/device';
 import { buildSignedEis, buildUnsignedEis } from '../simulator/src/eum';
 import type { Fleet } from '../simulator/src/fleet';
+import { describeStatus } from './testbed-tap';
 
 export interface CallResult {
   http: number;
@@ -343,8 +344,7 @@ export async function timed(
 /** `Executed-Success`, `Failed 8.1.1/3.9`, or `HTTP 401` for a non-SGP.02 answer. */
 export function statusOf(result: CallResult): string | undefined {
   const status = (result.body.header as { functionExecutionStatus?: { status?: string; statusCodeData?: { subjectCode?: string; reasonCode?: string } } } | undefined)?.functionExecutionStatus;
-  if (status?.status) return `${status.status}${status.statusCodeData ? ` ${status.statusCodeData.subjectCode}/${status.statusCodeData.reasonCode}` : ''}`;
-  return result.http >= 300 ? `HTTP ${result.http}` : undefined;
+  return describeStatus(status) ?? (result.http >= 300 ? `HTTP ${result.http}` : undefined);
 }
 
 export function postJson(url: string, body: unknown, headers: Record<string, string>): Promise<CallResult> {

@@ -111,7 +111,8 @@ export async function observeBroker(
   };
 }
 
-function describeStatus(status: { status?: string; statusCodeData?: { subjectCode?: string; reasonCode?: string } } | undefined): string | undefined {
+/** `Executed-Success` or `Failed 8.1.1/3.9`: an SGP.02 FunctionExecutionStatus in one line (also the testbed's statusOf). */
+export function describeStatus(status: { status?: string; statusCodeData?: { subjectCode?: string; reasonCode?: string } } | undefined): string | undefined {
   if (!status?.status) return undefined;
   return `${status.status}${status.statusCodeData ? ` ${status.statusCodeData.subjectCode}/${status.statusCodeData.reasonCode}` : ''}`;
 }
