@@ -28,12 +28,12 @@
  * true) on a free port and uses PostgreSQL (RSP_TEST_DATABASE_URL or the local default).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { TOPIC_ROOT } from '@rsp/contracts';
-import { connectMqtt } from '@rsp/mqtt-transport';
+import { connectMqtt, threadCpuMs } from '@rsp/mqtt-transport';
 import { sqlStatementCount, traceSqlStatements } from '@rsp/persistence';
 import { generateTestPki } from '@rsp/pki';
 import { STACK_PRINCIPALS, stackPrincipals, startStack, type Stack, type StackOptions } from '../scripts/stack';
@@ -126,7 +126,7 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
   const latencies: number[] = [];
   let ok = 0;
   const cpuBefore = process.cpuUsage();
-  const mainBefore = mainThreadCpuMs();
+  const mainBefore = threadCpuMs(); // the loop runs on the main thread: its thread is the services'
   const cardsBefore = await cardThreadsCpuMs(stack);
   const brokerBefore = await brokerThreadCpuMs(stack);
   const started = performance.now();
@@ -141,7 +141,7 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
   );
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  const mainAfter = mainThreadCpuMs();
+  const mainAfter = threadCpuMs();
   const cardsAfter = await cardThreadsCpuMs(stack);
   const brokerAfter = await brokerThreadCpuMs(stack);
   const per = (ms: number): number => ms / Math.max(1, eids.length);
@@ -167,17 +167,6 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
       : {}),
     latencies,
   };
-}
-
-/** CPU ms used so far by the process's main thread (the services' JavaScript), from /proc; undefined off Linux. */
-function mainThreadCpuMs(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // utime, stime: fields 14, 15 (proc(5))
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ = 100
-  } catch {
-    return undefined;
-  }
 }
 
 /** CPU ms used so far by the broker thread; undefined with the broker on the services' thread, elsewhere, or off Linux. */

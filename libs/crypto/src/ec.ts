@@ -15,6 +15,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import * as asn1js from 'asn1js';
+import { decodeSingleTlv, decodeTlvs, encodeTlv, type Tlv } from '@rsp/tlv';
 import { CryptoError } from './errors';
 
 /** The curves of SGP.02 §2.3 / SGP.26 test certificates. */
@@ -89,8 +90,8 @@ export function importRawPublicKey(curve: CurveName, point: Uint8Array): KeyObje
   }
   // SubjectPublicKeyInfo (RFC 5480 §2) by hand, not with asn1js: this runs several times per
   // provisioning, and asn1js would add about 60% to the import (`npm run bench -- crypto`, "DER assembly").
-  const algorithm = der(0x30, EC_PUBLIC_KEY_OID_DER, CURVE_OID_DER[curve]);
-  const spki = der(0x30, algorithm, der(0x03, Buffer.of(0x00), point));
+  const algorithm = encodeTlv(0x30, EC_PUBLIC_KEY_OID_DER, CURVE_OID_DER[curve]);
+  const spki = encodeTlv(0x30, algorithm, encodeTlv(0x03, Buffer.of(0x00), point));
   let key: KeyObject;
   try {
     key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
@@ -210,13 +211,6 @@ function eckaKeyPairFromEcdh(curve: CurveName, ecdh: ECDH): EckaKeyPair {
   };
 }
 
-/** Minimal DER TLV for the small structures of this file (values shorter than 256 bytes). */
-function der(tag: number, ...parts: Uint8Array[]): Buffer {
-  const value = Buffer.concat(parts);
-  if (value.length > 0xff) throw new CryptoError.InvalidKey('DER helper supports values shorter than 256 bytes only');
-  return Buffer.concat([value.length > 0x7f ? Buffer.of(tag, 0x81, value.length) : Buffer.of(tag, value.length), value]);
-}
-
 /**
  * An EC private key as PKCS#8, the form a card stores SK.ECASD.ECKA in, built by hand from the scalar
  * (no KeyObject: importing and exporting one costs more than an ECDH in OpenSSL 3):
@@ -241,8 +235,8 @@ export function encodeEcPrivateKeyPkcs8(curve: CurveName, d: Uint8Array): Buffer
   } catch (cause) {
     throw new CryptoError.InvalidKey('invalid private key', { cause });
   }
-  const ecPrivateKey = der(0x30, Buffer.of(0x02, 0x01, 0x01), der(0x04, d), der(0xa1, der(0x03, Buffer.of(0x00), ecdh.getPublicKey())));
-  return der(0x30, Buffer.of(0x02, 0x01, 0x00), der(0x30, EC_PUBLIC_KEY_OID_DER, CURVE_OID_DER[curve]), der(0x04, ecPrivateKey));
+  const ecPrivateKey = encodeTlv(0x30, Buffer.of(0x02, 0x01, 0x01), encodeTlv(0x04, d), encodeTlv(0xa1, encodeTlv(0x03, Buffer.of(0x00), ecdh.getPublicKey())));
+  return encodeTlv(0x30, Buffer.of(0x02, 0x01, 0x00), encodeTlv(0x30, EC_PUBLIC_KEY_OID_DER, CURVE_OID_DER[curve]), encodeTlv(0x04, ecPrivateKey));
 }
 
 /**
@@ -251,14 +245,12 @@ export function encodeEcPrivateKeyPkcs8(curve: CurveName, d: Uint8Array): Buffer
  * its stored SK.ECASD.ECKA this way, without a KeyObject import per boot.
  */
 export function eckaKeyPairFromPkcs8(pkcs8: Uint8Array): EckaKeyPair {
-  const bytes = Buffer.from(pkcs8.buffer, pkcs8.byteOffset, pkcs8.byteLength);
-  const info = derChildren(bytes, 0x30);
-  const [version, algorithm, privateKey] = info;
+  const [version, algorithm, privateKey] = sequenceOf(pkcs8);
   if (version?.tag !== 0x02 || algorithm?.tag !== 0x30 || privateKey?.tag !== 0x04) throw new CryptoError.InvalidKey('not a PKCS#8 PrivateKeyInfo');
-  const [oid, curveOid] = derChildren(algorithm.tlv, 0x30);
-  const curve = (Object.keys(CURVE_OID_DER) as CurveName[]).find((name) => curveOid !== undefined && CURVE_OID_DER[name].equals(curveOid.tlv));
-  if (!oid?.tlv.equals(EC_PUBLIC_KEY_OID_DER) || curve === undefined) throw new CryptoError.UnsupportedCurve('PKCS#8 key is not on P-256 or brainpoolP256r1');
-  const [ecVersion, scalar] = derChildren(privateKey.value, 0x30);
+  const [oid, curveOid] = sequenceOf(algorithm.raw);
+  const curve = (Object.keys(CURVE_OID_DER) as CurveName[]).find((name) => curveOid !== undefined && CURVE_OID_DER[name].equals(curveOid.raw));
+  if (!oid?.raw.equals(EC_PUBLIC_KEY_OID_DER) || curve === undefined) throw new CryptoError.UnsupportedCurve('PKCS#8 key is not on P-256 or brainpoolP256r1');
+  const [ecVersion, scalar] = sequenceOf(privateKey.value);
   if (ecVersion?.tag !== 0x02 || scalar?.tag !== 0x04 || scalar.value.length !== FIELD_BYTES) throw new CryptoError.InvalidKey('not an RFC 5915 ECPrivateKey');
   const ecdh = createECDH(NODE_CURVE[curve]);
   try {
@@ -269,31 +261,15 @@ export function eckaKeyPairFromPkcs8(pkcs8: Uint8Array): EckaKeyPair {
   return eckaKeyPairFromEcdh(curve, ecdh);
 }
 
-interface DerElement {
-  tag: number;
-  /** The whole TLV. */
-  tlv: Buffer;
-  value: Buffer;
-}
-
-/** The elements inside the single DER element `bytes` must be, of tag `tag` (definite lengths up to 2 bytes). */
-function derChildren(bytes: Buffer, tag: number): DerElement[] {
-  const outer = derElementAt(bytes, 0);
-  if (outer.tag !== tag || outer.tlv.length !== bytes.length) throw new CryptoError.InvalidKey('malformed DER key structure');
-  const children: DerElement[] = [];
-  for (let at = 0; at < outer.value.length; at += children[children.length - 1]!.tlv.length) children.push(derElementAt(outer.value, at));
+/** The elements of the single DER SEQUENCE `bytes` must be; anything else is a CryptoError.InvalidKey. */
+function sequenceOf(bytes: Uint8Array): Tlv[] {
+  let children: Tlv[] | undefined;
+  try {
+    const outer = decodeSingleTlv(bytes);
+    if (outer.tag === 0x30) children = decodeTlvs(outer.value);
+  } catch (cause) {
+    throw new CryptoError.InvalidKey('malformed DER key structure', { cause });
+  }
+  if (!children) throw new CryptoError.InvalidKey('malformed DER key structure: not a SEQUENCE');
   return children;
-}
-
-function derElementAt(bytes: Buffer, at: number): DerElement {
-  const tag = bytes[at];
-  const first = bytes[at + 1];
-  if (tag === undefined || first === undefined) throw new CryptoError.InvalidKey('truncated DER key structure');
-  const lengthBytes = first & 0x80 ? first & 0x7f : 0;
-  if (lengthBytes > 2) throw new CryptoError.InvalidKey('DER length too long for a key structure');
-  let length = lengthBytes === 0 ? first : 0;
-  for (let i = 0; i < lengthBytes; i += 1) length = length * 256 + (bytes[at + 2 + i] ?? 0);
-  const start = at + 2 + lengthBytes;
-  if (start + length > bytes.length) throw new CryptoError.InvalidKey('truncated DER key structure');
-  return { tag, tlv: bytes.subarray(at, start + length), value: bytes.subarray(start, start + length) };
 }
