@@ -1,9 +1,10 @@
 /**
- * AES-CMAC (RFC 4493 = NIST SP 800-38B with AES) for AES-128/192/256 keys, on node:crypto AES.
+ * AES-CMAC (RFC 4493 = NIST SP 800-38B with AES) for AES-128/192/256 keys, on aes-block.ts's AES.
  * Used by SCP03 (GP Amd D), the Scenario#3 receipt (GP Amd E) and the SCP03t C-MAC (SGP.02 §2.5).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { aesCbc } from './aes-block';
+import { aesCbc, aesKeySchedule } from './aes-block';
+import type { AesKeySchedule } from './aes-core';
 import { CryptoError } from './errors';
 
 const BLOCK = 16;
@@ -36,18 +37,19 @@ function cbcLastBlock(key: Uint8Array, data: Buffer): Buffer {
 }
 
 /**
- * K1 per key object, so a session key used for many MACs costs one AES key schedule per MAC instead of
- * two (createCipheriv dominated CMAC in the bench -- provisioning profile). The entry keeps a copy of
- * the key and is used only while the key bytes are unchanged; a WeakMap lets it go with the key.
+ * K1 per expanded key: aes-block.ts keeps one schedule per key object and makes a new one when the key's
+ * bytes change, so a K1 kept with the schedule follows the key without a copy of its own.
  */
-const k1ByKey = new WeakMap<Uint8Array, { key: Buffer; k1: Buffer }>();
+const k1BySchedule = new WeakMap<AesKeySchedule, Buffer>();
 
 function subkeyK1(key: Uint8Array): Buffer {
-  const cached = k1ByKey.get(key);
-  if (cached && cached.key.equals(key)) return cached.k1;
-  // Subkeys K1, K2 from L = AES-K(0^128) (RFC 4493 §2.3).
-  const k1 = double(cbcLastBlock(key, ZERO_BLOCK));
-  k1ByKey.set(key, { key: Buffer.from(key), k1 });
+  const schedule = aesKeySchedule(key);
+  let k1 = k1BySchedule.get(schedule);
+  if (!k1) {
+    // Subkeys K1, K2 from L = AES-K(0^128) (RFC 4493 §2.3).
+    k1 = double(cbcLastBlock(key, ZERO_BLOCK));
+    k1BySchedule.set(schedule, k1);
+  }
   return k1;
 }
 

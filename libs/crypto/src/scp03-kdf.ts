@@ -80,16 +80,12 @@ export function scp03Kdf(key: Uint8Array, derivationConstant: number, context: U
   input[13] = lengthBits >> 8;
   input[14] = lengthBits & 0xff;
   input.set(context, 16);
-  if (blocks === 1) {
-    input[15] = 1;
-    return aesCmac(key, input).subarray(0, lengthBits / 8);
-  }
-  const out: Buffer[] = [];
+  const out = Buffer.allocUnsafe(blocks * 16);
   for (let i = 1; i <= blocks; i += 1) {
     input[15] = i;
-    out.push(aesCmac(key, input));
+    out.set(aesCmac(key, input), (i - 1) * 16);
   }
-  return Buffer.concat(out).subarray(0, lengthBits / 8);
+  return out.subarray(0, lengthBits / 8);
 }
 
 /** Context of the session key and cryptogram derivations: host challenge ‖ card challenge (Amd D §6.2.1). */

@@ -39,13 +39,29 @@ export function encodeTag(tag: number): Buffer {
 
 /** Definite-length BER encoding of `length` (ISO/IEC 8825-1 §8.1.3). */
 export function encodeLength(length: number): Buffer {
+  const octets = lengthOctets(length);
+  const out = Buffer.allocUnsafe(octets);
+  writeLength(out, 0, length, octets);
+  return out;
+}
+
+/** How many octets the definite-length encoding of `length` takes (1 short form, else 1 + 1..4). */
+function lengthOctets(length: number): number {
   if (!Number.isInteger(length) || length < 0 || length > 0xffffffff) {
     throw new TlvError.BadLength(`invalid length ${length}`);
   }
-  if (length < 0x80) return Buffer.of(length);
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+  return length < 0x80 ? 1 : length <= 0xff ? 2 : length <= 0xffff ? 3 : length <= 0xffffff ? 4 : 5;
+}
+
+/** Writes the `octets`-byte encoding of `length` (from lengthOctets) at `at`; returns the offset after it. */
+function writeLength(out: Buffer, at: number, length: number, octets: number): number {
+  if (octets === 1) {
+    out[at] = length;
+  } else {
+    out[at] = 0x80 | (octets - 1);
+    for (let i = octets - 1, rest = length; i >= 1; i -= 1, rest = Math.floor(rest / 256)) out[at + i] = rest & 0xff;
+  }
+  return at + octets;
 }
 
 /**
@@ -58,18 +74,10 @@ export function encodeTlv(tag: number, ...values: Uint8Array[]): Buffer {
   const tagBytes = validatedTag(tag);
   let length = 0;
   for (const value of values) length += value.length;
-  if (length > 0xffffffff) throw new TlvError.BadLength(`invalid length ${length}`);
-  const lengthBytes = length < 0x80 ? 1 : length <= 0xff ? 2 : length <= 0xffff ? 3 : length <= 0xffffff ? 4 : 5;
-  const out = Buffer.allocUnsafe(tagBytes.length + lengthBytes + length);
+  const octets = lengthOctets(length);
+  const out = Buffer.allocUnsafe(tagBytes.length + octets + length);
   out.set(tagBytes, 0);
-  let at = tagBytes.length;
-  if (lengthBytes === 1) {
-    out[at] = length;
-  } else {
-    out[at] = 0x80 | (lengthBytes - 1);
-    for (let i = lengthBytes - 1, rest = length; i >= 1; i -= 1, rest = Math.floor(rest / 256)) out[at + i] = rest & 0xff;
-  }
-  at += lengthBytes;
+  let at = writeLength(out, tagBytes.length, length, octets);
   for (const value of values) {
     out.set(value, at);
     at += value.length;
