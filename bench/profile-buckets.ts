@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string };
+  children?: number[];
 }
 /** The parts of a V8 CPU profile (inspector Profiler.Profile) read here. */
 interface CpuProfile {
@@ -45,6 +46,9 @@ const RULES: ReadonlyArray<[string, RegExp, RegExp?]> = [
   ['other (native)', /^$/],
 ];
 
+/** Native frames that are a bucket of their own (GC, idle, the profiler's start), whoever runs when they come. */
+const NATIVE_OWN_BUCKET = /^(\((garbage collector|idle|program|root)\)|dispatch)$/;
+
 export interface BucketRow {
   bucket: string;
   ms: number;
@@ -52,14 +56,32 @@ export interface BucketRow {
 
 /** Self time per bucket (ms per provisioning), largest first; `idle` and the profiler start left out. */
 export function profileBuckets(profile: CpuProfile, provisionings: number): { rows: BucketRow[]; totalMs: number } {
-  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const ruleFor = (frame: ProfileNode['callFrame']): string | undefined => {
+    const url = frame.url.replace(/^file:\/\//, '');
+    return RULES.find(([, file, name]) => file.test(url) && (name === undefined || name.test(frame.functionName)))?.[0];
+  };
+  // A native frame (no url: `run`, `computeSecret`, `writev` …) counts in its nearest JavaScript caller's
+  // bucket: `run` is better-sqlite3's statement and a crypto job's (ECDSA) alike. GC, idle and native
+  // frames with no JavaScript caller keep the name rules.
+  const bucketOf = (id: number): string => {
+    const frame = (byId.get(id) as ProfileNode).callFrame;
+    if (frame.url === '' && !NATIVE_OWN_BUCKET.test(frame.functionName)) {
+      for (let caller = parentOf.get(id); caller !== undefined; caller = parentOf.get(caller)) {
+        const callerFrame = (byId.get(caller) as ProfileNode).callFrame;
+        if (callerFrame.url !== '') return ruleFor(callerFrame) ?? 'other';
+      }
+    }
+    return ruleFor(frame) ?? 'other';
+  };
+  const memo = new Map<number, string>();
   const perBucket = new Map<string, number>();
   (profile.samples ?? []).forEach((id, index) => {
-    const frame = frames.get(id);
-    if (!frame) return;
-    const url = frame.url.replace(/^file:\/\//, '');
-    const rule = RULES.find(([, file, name]) => file.test(url) && (name === undefined || name.test(frame.functionName)));
-    const bucket = rule?.[0] ?? 'other';
+    if (!byId.has(id)) return;
+    let bucket = memo.get(id);
+    if (bucket === undefined) memo.set(id, (bucket = bucketOf(id)));
     perBucket.set(bucket, (perBucket.get(bucket) ?? 0) + (profile.timeDeltas?.[index] ?? 0) / 1000);
   });
   perBucket.delete('idle');

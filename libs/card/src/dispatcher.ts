@@ -28,10 +28,15 @@ export interface Transaction {
 
 export interface DispatchResult {
   response: Buffer;
-  /** The new state, present only when the command changed it (the caller saves it atomically). */
+  /** The state passed in, changed in place: present only when the command changed it (the caller saves it atomically). */
   committed?: CardState;
   /** `JSON.stringify(committed)`, present with it. */
   committedJson?: string;
+  /**
+   * The state as it was before a command that changed it in place and then failed: the caller's state
+   * from now on (the object passed in holds a half-done change).
+   */
+  restored?: CardState;
   events: CardEvent[];
   handler?: string;
 }
@@ -68,6 +73,8 @@ export function dispatch(
 
   const session = volatile.scp03;
   const inSession = handler.secured && session?.isAuthenticated === true;
+  let touched = false;
+  let before = '';
   try {
     // 4. authorise
     if (handler.secured && !inSession) throw new CardError.SecurityStatus(`${handler.name} needs the ISD-R secure channel`);
@@ -78,18 +85,17 @@ export function dispatch(
     }
     // 5. unwrap
     const command = inSession ? unwrapOrRefuse(volatile, apdu) : apdu;
-    // 6. execute on a draft. The state is JSON by design, so its text is both the deep copy's source and
-    // the comparison below (also across realms, as under jest): one parse + one stringify per command
-    // instead of structuredClone + two stringify (bench -- provisioning profile).
-    // The draft is made on the handler's first use of ctx.state: a command that never reads the state
-    // (EXTERNAL AUTHENTICATE, SCP03t segments buffered in volatile memory …) costs no copy at all.
-    const before = stateJson ?? JSON.stringify(state);
-    let draft: CardState | undefined;
+    // 6. execute on the live state, in place. Its JSON text before the command is the commit check below
+    // and the rollback: a command that changed it is saved, one that failed midway gets the text back
+    // as a new object (`restored`). No deep copy per command, the commonest case (bench -- provisioning).
+    // A command that never reads ctx.state (EXTERNAL AUTHENTICATE, SCP03t segments buffered in volatile
+    // memory …) is not even stringified.
+    before = stateJson ?? JSON.stringify(state);
     const events: CardEvent[] = [];
     const ctx: CardContext = {
       get state() {
-        draft ??= JSON.parse(before) as CardState;
-        return draft;
+        touched = true;
+        return state;
       },
       volatile,
       env,
@@ -102,20 +108,22 @@ export function dispatch(
     // 8. wrap (7. commit is the caller's: it owns the store)
     const wrapped = inSession && volatile.scp03 ? volatile.scp03.wrapResponse(response) : response;
     // Only a command that changed the state is saved: reads (GET DATA, GET STATUS …) cost no write.
-    const after = draft === undefined ? before : JSON.stringify(draft);
-    const changed = after !== before;
+    const after = touched ? JSON.stringify(state) : before;
     return {
       response: encodeResponseApdu(wrapped),
-      ...(changed && draft ? { committed: draft, committedJson: after } : {}),
+      ...(after !== before ? { committed: state, committedJson: after } : {}),
       events,
       handler: handler.name,
     };
   } catch (error) {
+    // A power loss reloads the stored state and a crash (an untyped error, a bug) the caller's last
+    // committed one: the caller restores both.
     if (error instanceof PowerLoss) throw error;
-    if (error instanceof CardFailure) return { response: sw(error.sw), events: [], handler: handler.name };
+    const restored = touched ? { restored: JSON.parse(before) as CardState } : {};
+    if (error instanceof CardFailure) return { response: sw(error.sw), events: [], handler: handler.name, ...restored };
     if (isRspError(error)) {
       // A typed error from a lib (bad TLV, bad key …) is bad data from outside, never a crash.
-      return { response: sw(SW.INCORRECT_DATA), events: [], handler: handler.name };
+      return { response: sw(SW.INCORRECT_DATA), events: [], handler: handler.name, ...restored };
     }
     throw error;
   }

@@ -81,16 +81,24 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
    * lost, persistent state as last committed) and is rethrown: the caller gets no R-APDU.
    */
   transmit(apdu: Uint8Array): Buffer {
+    // The dispatcher changes the state in place: its last committed text is the way back.
+    const lastCommitted = (this.stateJson ??= JSON.stringify(this.state));
     let result;
     try {
-      this.stateJson ??= JSON.stringify(this.state);
-      result = dispatch(this.commands, this.state, this.volatile, this.env, apdu, this.stateJson);
+      result = dispatch(this.commands, this.state, this.volatile, this.env, apdu, lastCommitted);
     } catch (error) {
       if (error instanceof PowerLoss) this.powerCycle();
+      else this.state = JSON.parse(lastCommitted) as CardState; // a handler's bug: nothing half-done stays
       throw error;
     }
+    if (result.restored) this.state = result.restored;
     if (result.committed) {
-      this.options.store.save(result.committed, result.committedJson); // atomic: old or new state after a crash, never a mix
+      try {
+        this.options.store.save(result.committed, result.committedJson); // atomic: old or new state after a crash, never a mix
+      } catch (error) {
+        this.state = JSON.parse(lastCommitted) as CardState; // not saved, not done
+        throw error;
+      }
       this.state = result.committed;
       this.stateJson = result.committedJson;
     }
@@ -135,7 +143,9 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
   /** Power off and on: sessions, selection and download buffers are lost; stored state is reloaded. */
   powerCycle(): void {
     this.volatile = freshVolatile();
-    this.state = this.options.store.load(this.state.eid) ?? this.state;
+    // Without a stored copy, the last committed text (the live object may hold a half-done command).
+    const lastCommitted = this.stateJson;
+    this.state = this.options.store.load(this.state.eid) ?? (lastCommitted === undefined ? this.state : (JSON.parse(lastCommitted) as CardState));
     this.stateJson = undefined;
   }
 }
