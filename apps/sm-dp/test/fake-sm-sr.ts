@@ -27,6 +27,11 @@ export class FakeSmSr implements Es3Client {
   readonly calls: Array<{ fn: Es3Function; smsrId: string; request: unknown }> = [];
   /** Flip one byte of the first SCP03t segment ('86' TLV in STORE DATA 80 E2 91 00) of the next download. */
   tamperNextSegment = false;
+  /**
+   * Before the next script that opens an SCP03t session ('84'), run its INSTALL and '84' once more: the
+   * ISD-P's counter moves on, so a predicted challenge (scripting mode) is stale.
+   */
+  staleNextScp03tCounter = false;
   /** Extra latency per function (ms); the reply still honours the caller's timeout, like RspRequester. */
   readonly delays: Partial<Record<Es3Function, number>> = {};
   /** Latency AFTER the card ran the function: a late reply (the SM-DP cannot know what happened). */
@@ -90,6 +95,11 @@ export class FakeSmSr implements Es3Client {
         case 'SendData': {
           const script = decodeCommandScript(Buffer.from(String(request.data), 'hex'));
           const commands = script.commands.map((bytes) => this.maybeTamper(decodeCommandApdu(bytes)));
+          const initializeAt = commands.findIndex((apdu) => apdu.cla === 0x80 && apdu.ins === 0xe2 && apdu.p1 === 0x91 && apdu.data[0] === 0x84);
+          if (this.staleNextScp03tCounter && initializeAt >= 0) {
+            this.staleNextScp03tCounter = false;
+            this.runScript(request.eid, commands.slice(0, initializeAt + 1));
+          }
           return ok({ euiccResponseData: this.runScript(request.eid, commands).toString('hex').toUpperCase() });
         }
         case 'ProfileDownloadCompleted': {

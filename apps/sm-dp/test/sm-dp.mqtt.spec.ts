@@ -56,7 +56,7 @@ describe('SM-DP ES3 client over MQTT', () => {
     const { body } = await post(smdp, '/gsma/es2/downloadProfile', { header: header('mno.a'), eid, smsrId: SMSR_ID, profileType: 'm2m', enableProfile: true }, KEY_A);
     expect(body.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
     expect(fleet.device(eid)?.identity().iccid).toBe(body.iccid);
-    expect(fake.count('SendData')).toBe(5); // 2 key establishment + 3 SCP03t scripts
+    expect(fake.count('SendData')).toBe(3); // 2 key establishment + 1 SCP03t script (scripting mode)
     expect([...callers]).toEqual(['smdp.test']); // the SM-DP's proven broker identity, not a header
 
     // An SM-SR nobody serves: the ES3 request times out → Failed, never a stack trace.

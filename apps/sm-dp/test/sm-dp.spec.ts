@@ -31,7 +31,7 @@ let eids: readonly string[];
 
 beforeAll(async () => {
   pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
-  fleet = await Fleet.create({ size: 5, model: 'oven', pki });
+  fleet = await Fleet.create({ size: 7, model: 'oven', pki });
   eids = fleet.eids();
   broker = await startBroker(pki);
   fake = new FakeSmSr(fleet, pki, SMSR_ID);
@@ -47,9 +47,9 @@ beforeAll(async () => {
     }),
   );
   expect((await post(smdp, '/mno/profileTypes', { name: 'm2m' }, KEY_A)).body.header.functionExecutionStatus.status).toBe('Executed-Success');
-  const generated = await post(smdp, '/mno/subscriptions', { profileType: 'm2m', generate: 6 }, KEY_A);
+  const generated = await post(smdp, '/mno/subscriptions', { profileType: 'm2m', generate: 8 }, KEY_A);
   records = generated.body.subscriptions as SubscriberRecord[];
-  expect(records).toHaveLength(6);
+  expect(records).toHaveLength(8);
 });
 
 afterAll(async () => {
@@ -182,6 +182,21 @@ describe('ES2 DownloadProfile', () => {
     expect(fake.tamperNextSegment).toBe(false); // the tamper did happen
     expect(fake.cardAids(eid)).toEqual(before);
     expect((await smdp.inventory.findSubscription(body.iccid))?.state).toBe('available');
+  });
+
+  it('sends the SCP03t download as one SendData (scripting mode), and falls back to the interactive handshake when the ISD-P counts otherwise', async () => {
+    const [scripted, fallback] = [eids[5] as string, eids[6] as string];
+    let sendData = fake.count('SendData');
+    expect(statusOf((await download(scripted)).body)).toEqual({ status: 'Executed-Success' });
+    expect(fake.count('SendData') - sendData).toBe(3); // 2 key establishment + 1 download
+
+    fake.staleNextScp03tCounter = true;
+    sendData = fake.count('SendData');
+    const { body } = await download(fallback);
+    expect(statusOf(body)).toEqual({ status: 'Executed-Success' });
+    expect(fake.staleNextScp03tCounter).toBe(false); // the counter did move
+    expect(fake.count('SendData') - sendData).toBe(6); // + the stale script, then 84, 85 and the segments
+    expect(fleet.device(fallback)?.identity().iccid).toBe(body.iccid);
   });
 
   it('refuses another MNO’s ICCID (8.2.1 / 1.2), for downloads and profile functions', async () => {

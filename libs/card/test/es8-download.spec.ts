@@ -147,6 +147,47 @@ describe('ES8 DownloadAndInstallation (SCP03t)', () => {
   });
 });
 
+describe('ES8 DownloadAndInstallation in one script (SCP03t scripting mode, GP Amd D §6.2.2.1)', () => {
+  const options = (keySet: IsdpKeySet) => ({ isdpAid: ISDP_AID, keys: keySet.keys, kvn: keySet.kvn, package: personalisedPackage(), maxSegmentBytes: 128 });
+
+  it('installs from one script: INSTALL, 84 with a predicted challenge, 85, the segments', () => {
+    const { euicc, session, keySet } = personalizedCard();
+    const dl = buildDownloadCommands(options(keySet));
+    const script = dl.script();
+    expect(script.length).toBeGreaterThan(4);
+    expect(dl.scriptResult(script.map((apdu) => session.expectOk(apdu)))).toEqual({ peStatus: [{ status: 0 }] });
+    const isdp = euicc.snapshot().isdps[0];
+    expect(isdp?.profile?.iccid).toBe(PROFILE.iccid);
+    expect(isdp?.scp03tCounter).toBe(1); // the predicted counter is the one the card used and kept
+  });
+
+  it('a card that has used its counter refuses the predicted 85 and the segments; the interactive handshake still installs', () => {
+    const { euicc, session, keySet } = personalizedCard();
+    // A first session moves the ISD-P's counter to 1: a prediction of 1 is now stale.
+    session.expectOk(buildInstallForPersonalization(ISDP_AID));
+    session.expectOk(buildDownloadCommands(options(keySet)).initializeUpdate()[1] as CommandApdu);
+    const stale = buildDownloadCommands(options(keySet));
+    const responses = stale.script().map((apdu) => session.expectOk(apdu));
+    expect(decodeSingleTlv(responses[2] as Buffer).tag).toBe(0x9f05); // '85' refused: host cryptogram of another challenge
+    expect(() => stale.scriptResult(responses)).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_SCP03_COUNTER_MISMATCH', actual: 2 }));
+    expectPersonalizedWithoutProfile(euicc);
+
+    const { dl, segments } = openDownload(session, keySet);
+    expect(dl.result(segments.map((segment) => session.expectOk(segment)))).toEqual({ peStatus: [{ status: 0 }] });
+    expect(euicc.snapshot().isdps[0]?.profile?.iccid).toBe(PROFILE.iccid);
+  });
+
+  it('a forged card cryptogram is refused before any answer is trusted (not taken for a stale counter)', () => {
+    const { session, keySet } = personalizedCard();
+    const dl = buildDownloadCommands(options(keySet));
+    const responses = dl.script().map((apdu) => session.expectOk(apdu));
+    const initialize = Buffer.from(responses[1] as Buffer);
+    initialize[initialize.length - 4] = (initialize[initialize.length - 4] as number) ^ 0x01; // last cryptogram byte
+    responses[1] = initialize;
+    expect(() => dl.scriptResult(responses)).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_CRYPTOGRAM_MISMATCH' }));
+  });
+});
+
 describe('power loss during the download', () => {
   let directory: string | undefined;
   afterEach(() => {

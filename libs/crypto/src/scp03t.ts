@@ -22,7 +22,15 @@ import { randomBytesPooled } from './random';
 import { isRspError, type RspError } from '@rsp/errors';
 import { decodeSingleTlv, encodeLength, encodeTlv } from '@rsp/tlv';
 import { CryptoError } from './errors';
-import { deriveScp03SessionKeys, scp03HostCryptogram, SCP03_CHALLENGE_LENGTH, checkStaticKeys, type Scp03StaticKeys } from './scp03-kdf';
+import {
+  checkStaticKeys,
+  deriveScp03SessionKeys,
+  scp03Context,
+  scp03HostCryptogram,
+  scp03PseudoRandomCardChallenge,
+  SCP03_CHALLENGE_LENGTH,
+  type Scp03StaticKeys,
+} from './scp03-kdf';
 import {
   Scp03CardHandshake,
   verifyInitializeUpdateResponse,
@@ -102,6 +110,7 @@ export class Scp03tSender {
   /** Plaintext bytes per '86' segment. */
   readonly maxPlaintextPerSegment: number;
   private context?: Buffer;
+  private predicted?: { sequenceCounter: number; cardChallenge: Buffer };
   private session?: Scp03Session;
   /** Commands sent and not yet answered, oldest first (responses come back in order). */
   private readonly pending: CommandContext[] = [];
@@ -131,6 +140,40 @@ export class Scp03tSender {
     const value = expectResponse(responseTlv, Scp03tTag.INITIALIZE_UPDATE);
     const { parsed, context } = verifyInitializeUpdateResponse(this.keys, this.hostChallenge, this.kvn, value);
     this.context = context;
+    return parsed;
+  }
+
+  /**
+   * Scripting mode (GP Amd D §6.2.2.1), as the SM-SR's ES5 sessions use it (scp03.ts): the ISD-P answers
+   * i = 70, a pseudo-random card challenge derived from its SCP03t sequence counter, so an SM-DP that knows
+   * the counter the card will use knows the challenge, the session keys and the host cryptogram before the
+   * card answers, and can send '84', '85' and the '86' segments in ONE script. Nothing is weakened: the
+   * card still checks the host cryptogram and every C-MAC, the segments are readable only under keys from
+   * the key set the card proved in EstablishISDPKeySet (its receipt), and
+   * {@link confirmPredictedInitializeUpdate} checks the card cryptogram and counter before any response
+   * is trusted.
+   */
+  predictInitializeUpdate(sequenceCounter: number, sdAid: Uint8Array): void {
+    const cardChallenge = scp03PseudoRandomCardChallenge(this.keys.enc, sequenceCounter, sdAid);
+    this.context = scp03Context(this.hostChallenge, cardChallenge);
+    this.predicted = { sequenceCounter, cardChallenge };
+  }
+
+  /**
+   * The card's '84' answer to a predicted session: its cryptogram must verify (card authentication, Amd D
+   * §6.2.2.2), then its counter and challenge must be the predicted ones (CryptoError.CounterMismatch,
+   * carrying the card's counter: the caller can start an interactive session instead).
+   */
+  confirmPredictedInitializeUpdate(responseTlv: Uint8Array): InitializeUpdateResponse {
+    if (!this.predicted) throw new CryptoError.SecureChannelState('no predicted InitializeUpdate');
+    const value = expectResponse(responseTlv, Scp03tTag.INITIALIZE_UPDATE);
+    const { parsed } = verifyInitializeUpdateResponse(this.keys, this.hostChallenge, this.kvn, value);
+    if (parsed.sequenceCounter !== this.predicted.sequenceCounter || !parsed.cardChallenge.equals(this.predicted.cardChallenge)) {
+      throw new CryptoError.CounterMismatch(
+        `the ISD-P used SCP03t sequence counter ${parsed.sequenceCounter ?? 'none'}, ${this.predicted.sequenceCounter} was predicted`,
+        parsed.sequenceCounter,
+      );
+    }
     return parsed;
   }
 

@@ -151,8 +151,9 @@ export interface DownloadOptions {
 }
 
 /**
- * DownloadAndInstallation as three ES5 scripts, each needing the previous answer (the SCP03t handshake is
- * interactive): `initializeUpdate()` → `externalAuthenticate(84 response)` → `segments(85 response)`, then
+ * DownloadAndInstallation as one ES5 script in scripting mode ({@link Es8Download.script}, then
+ * {@link Es8Download.scriptResult}), or as three, each needing the previous answer (the interactive
+ * handshake): `initializeUpdate()` → `externalAuthenticate(84 response)` → `segments(85 response)`, then
  * {@link Es8Download.result} over the responses of the segments script. With `isdpAid`, every script
  * starts with INSTALL [for personalization] (a new ES5 session re-selects the ISD-R, which clears the
  * target; SGP.02 targets every SCP81 POST at the ISD-P).
@@ -192,6 +193,37 @@ export class Es8Download {
     const segments = this.sender.wrapSegments(this.options.package).map(storeDataForScp03t);
     this.segmentCount = segments.length;
     return [...this.target, ...segments];
+  }
+
+  /**
+   * The whole download as ONE script, in scripting mode ({@link Scp03tSender.predictInitializeUpdate}):
+   * [INSTALL] ‖ STORE DATA { 84 } ‖ STORE DATA { 85 } ‖ one STORE DATA per '86' segment, for an ISD-P whose
+   * SCP03t sequence counter the SM-DP knows: a key set fresh from EstablishISDPKeySet has used none
+   * (`lastSequenceCounter` 0, the ISD-P's first session uses 1). {@link scriptResult} reads the answers.
+   * On CryptoError.CounterMismatch (a card that counts otherwise, or answers random challenges) the caller
+   * runs the three interactive scripts on a new Es8Download: the card refused the '85' and the segments.
+   */
+  script(lastSequenceCounter = 0): CommandApdu[] {
+    if (this.options.isdpAid === undefined) throw new CryptoError.InvalidParameter('scripting mode needs the ISD-P AID');
+    this.sender.predictInitializeUpdate(lastSequenceCounter + 1, Buffer.from(this.options.isdpAid, 'hex'));
+    const initialize = storeDataForScp03t(this.sender.initializeUpdateCommand());
+    const authenticate = storeDataForScp03t(this.sender.externalAuthenticateCommand());
+    const segments = this.sender.wrapSegments(this.options.package).map(storeDataForScp03t);
+    this.segmentCount = segments.length;
+    return [...this.target, initialize, authenticate, ...segments];
+  }
+
+  /**
+   * The answers to {@link script}, in order: the card cryptogram and counter in the '84' answer
+   * (CryptoError.CounterMismatch on a wrong prediction), '85 00', then {@link result} over the segments.
+   */
+  scriptResult(responses: readonly Uint8Array[]): EuiccResponse | undefined {
+    const at = this.target.length;
+    const [initialize, authenticate] = [responses[at], responses[at + 1]];
+    if (!initialize || !authenticate) throw new CryptoError.InvalidLength(`no answer to the SCP03t handshake (${responses.length} responses)`);
+    this.sender.confirmPredictedInitializeUpdate(initialize);
+    this.sender.processExternalAuthenticateResponse(authenticate);
+    return this.result(responses.slice(at + 2));
   }
 
   /**

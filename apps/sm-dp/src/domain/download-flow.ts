@@ -22,10 +22,11 @@
 import type { KeyObject } from 'node:crypto';
 import { buildDownloadCommands, buildEstablishKeySetStep1, buildEstablishKeySetStep2, parseEstablishKeySetStep1Response, type IsdpKeySet } from '@rsp/offcard';
 import { StatusError, toExecutionStatus, type FunctionExecutionStatus, type EisProfile } from '@rsp/contracts';
+import { CryptoError } from '@rsp/crypto';
 import { isRspError } from '@rsp/errors';
 import type { FlowContext, FlowDefinition, FlowStep, SecretBox, StepInfo } from '@rsp/persistence';
 import { validateEcasdChain } from '@rsp/pki';
-import { encodeEuiccResponse, personaliseProfile } from '@rsp/saip';
+import { encodeEuiccResponse, personaliseProfile, type EuiccResponse } from '@rsp/saip';
 import type { CommandApdu } from '@rsp/tlv';
 import { commandScriptHex, responseData } from './card-script';
 import type { Es3Function, Es3RequestMap } from './es3-client';
@@ -179,13 +180,21 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
     const keySet = openKeys(deps.secrets, need(ctx.isdpKeysSealed, 'isdpKeys'), info.transactionId);
     const { ki, opc } = deps.inventory.openCredentials(subscription);
     const profilePackage = personaliseProfile(type.template, { iccid, imsi: subscription.imsi, ki, opc, profileType: type.name });
-    const download = buildDownloadCommands({ isdpAid: need(ctx.isdpAid, 'isdpAid'), keys: keySet.keys, kvn: keySet.kvn, keyId: keySet.keyId, package: profilePackage });
-    const initialize = download.initializeUpdate();
-    const afterInitialize = last(await sendScript(ctx, info, initialize, 'SCP03t INITIALIZE UPDATE'));
-    const authenticate = download.externalAuthenticate(afterInitialize);
-    const afterAuthenticate = last(await sendScript(ctx, info, authenticate, 'SCP03t EXTERNAL AUTHENTICATE'));
-    const segments = download.segments(afterAuthenticate);
-    const result = download.result(await sendScript(ctx, info, segments, 'SCP03t profile segments'));
+    const options = { isdpAid: need(ctx.isdpAid, 'isdpAid'), keys: keySet.keys, kvn: keySet.kvn, keyId: keySet.keyId, package: profilePackage };
+    // One SendData in scripting mode (GP Amd D §6.2.2.1): the key set is fresh from key-establishment (a
+    // repeated step rebuilds the ISD-P), so its SCP03t counter is known. A card that counts otherwise gets
+    // the interactive handshake, three SendData.
+    const scripted = buildDownloadCommands(options);
+    let result: EuiccResponse | undefined;
+    try {
+      result = scripted.scriptResult(await sendScript(ctx, info, scripted.script(), 'SCP03t download (scripting mode)'));
+    } catch (error) {
+      if (!isRspError(error, CryptoError.CounterMismatch.code)) throw error;
+      const download = buildDownloadCommands(options);
+      const afterInitialize = last(await sendScript(ctx, info, download.initializeUpdate(), 'SCP03t INITIALIZE UPDATE'));
+      const afterAuthenticate = last(await sendScript(ctx, info, download.externalAuthenticate(afterInitialize), 'SCP03t EXTERNAL AUTHENTICATE'));
+      result = download.result(await sendScript(ctx, info, download.segments(afterAuthenticate), 'SCP03t profile segments'));
+    }
     if (!result) throw new StatusError(SMDP_STATUS.EUICC_RESPONSE_MISSING, ctx.eid);
     if (result.profileInstallationAborted || result.peStatus.some((entry) => entry.status !== 0)) {
       throw new StatusError(SMDP_STATUS.PROFILE_INSTALLATION_FAILED, iccid);
