@@ -22,7 +22,8 @@
  *   the ES2 call under an open load of half the peak rate.
  *
  * `BENCH_PROFILE=file.cpuprofile` records the main thread during the measured run and prints where its
- * time goes, by bucket (profile-buckets.ts); `BENCH_SQL_TRACE=1` lists the first provisioning's statements.
+ * time goes, by bucket (profile-buckets.ts); `BENCH_HEAP=file.heapprofile` samples what it allocates, by
+ * function (heap-sampling.ts); `BENCH_SQL_TRACE=1` lists the first provisioning's statements.
  *
  * `--stack mosquitto-postgres` starts a private Mosquitto with the shipped configuration (set_tcp_nodelay
  * true) on a free port and uses PostgreSQL (RSP_TEST_DATABASE_URL or the local default).
@@ -40,6 +41,7 @@ import { STACK_PRINCIPALS, stackPrincipals, startStack, type Stack, type StackOp
 import { startSecureMosquitto } from '../test/support/brokers';
 import { measureEcFloor } from './ec-floor';
 import { latencyPlotSvg } from './plot';
+import { printAllocations, startHeapSampling, stopHeapSampling } from './heap-sampling';
 import { printBuckets } from './profile-buckets';
 
 const SMSR_ID = 'smsr.bench';
@@ -271,6 +273,12 @@ export async function runProvisioningBench(): Promise<void> {
       await inspector.post('Profiler.setSamplingInterval', { interval: 200 }); // µs: enough samples for the buckets
       await inspector.post('Profiler.start');
     }
+    // BENCH_HEAP=file.heapprofile samples the measured phase's allocations (heap-sampling.ts).
+    const heap = process.env.BENCH_HEAP ? new Session() : undefined;
+    if (heap) {
+      heap.connect();
+      await startHeapSampling(heap);
+    }
     const sqlBeforeWarm = sqlStatementCount();
     const warm = await closedLoop(stack, apiKey, take(o.devices), o.concurrency);
     const sqlWarm = (sqlStatementCount() - sqlBeforeWarm) / o.devices;
@@ -279,6 +287,12 @@ export async function runProvisioningBench(): Promise<void> {
       writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile));
       inspector.disconnect();
       printBuckets(profile, o.devices);
+    }
+    if (heap && process.env.BENCH_HEAP) {
+      const profile = await stopHeapSampling(heap);
+      writeFileSync(process.env.BENCH_HEAP, JSON.stringify(profile));
+      heap.disconnect();
+      printAllocations(profile, o.devices);
     }
     const floor = measureEcFloor(pki);
 

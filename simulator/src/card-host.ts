@@ -106,7 +106,8 @@ export class CardPool extends EventEmitter<CardPoolEvents> {
       const fast = (this.options.store as Partial<NotificationSource>).pendingNotifications?.(eid);
       if (fast) return fast;
     }
-    return this.snapshot(eid).notifications.pending;
+    const live = this.hydrated.get(eid);
+    return live ? live.pendingNotifications() : this.snapshot(eid).notifications.pending;
   }
 
   /**

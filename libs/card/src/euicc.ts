@@ -10,7 +10,7 @@ import { dispatch } from './dispatcher';
 import { PowerLoss } from '@rsp/offcard';
 import { triggerFallback } from './fallback';
 import { CARD_COMMANDS } from './handlers';
-import type { CardState } from './model';
+import type { CardState, NotificationState } from './model';
 import type { CardStore } from './store';
 
 export interface VirtualEuiccOptions {
@@ -74,6 +74,11 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
   /** A read-only snapshot of the persistent state (contains secrets: never log it as is). */
   snapshot(): CardState {
     return structuredClone(this.state);
+  }
+
+  /** Copies of the notifications not yet confirmed (SGP.02 §5.7), without a copy of the whole state. */
+  pendingNotifications(): NotificationState[] {
+    return this.state.notifications.pending.map((notification) => ({ ...notification }));
   }
 
   /**

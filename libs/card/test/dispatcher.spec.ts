@@ -129,6 +129,17 @@ describe('dispatcher: state changed in place, rolled back on failure', () => {
   });
 });
 
+describe('pending notifications', () => {
+  it('are read as copies: the manufactured eUICC declaration, equal to the snapshot’s, untouched by edits', () => {
+    const { euicc } = card();
+    const pending = euicc.pendingNotifications();
+    expect(pending).toEqual(euicc.snapshot().notifications.pending);
+    expect(pending).toHaveLength(1);
+    (pending[0] as { attempts: number }).attempts = 99;
+    expect(euicc.pendingNotifications()[0]?.attempts).not.toBe(99);
+  });
+});
+
 describe('SELECT', () => {
   it('answers the FCP template (62) when a UICC terminal asks with P2 04 (TS 102 221 §11.1.1)', () => {
     const { euicc } = card();

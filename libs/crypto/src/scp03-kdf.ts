@@ -95,15 +95,27 @@ export function scp03Context(hostChallenge: Uint8Array, cardChallenge: Uint8Arra
   return Buffer.concat([hostChallenge, cardChallenge]);
 }
 
+/**
+ * The last session keys derived per static key set. A handshake derives them twice on each side: the card
+ * for its cryptogram at INITIALIZE UPDATE and again to check EXTERNAL AUTHENTICATE, the host to build
+ * EXTERNAL AUTHENTICATE and again to check the card cryptogram. Kept with the key bytes and the context
+ * they came from, so a key changed in place or another session derives afresh.
+ */
+const lastDerived = new WeakMap<Scp03StaticKeys, { enc: Buffer; mac: Buffer; context: Buffer; sessionKeys: Scp03SessionKeys }>();
+
 /** S-ENC from Key-ENC, S-MAC and S-RMAC from Key-MAC, each as long as its static key (Amd D §6.2.1). */
 export function deriveScp03SessionKeys(keys: Scp03StaticKeys, context: Uint8Array): Scp03SessionKeys {
   checkStaticKeys(keys);
+  const last = lastDerived.get(keys);
+  if (last && last.context.equals(context) && last.enc.equals(keys.enc) && last.mac.equals(keys.mac)) return last.sessionKeys;
   const bits = keys.enc.length * 8;
-  return {
+  const sessionKeys = Object.freeze({
     sEnc: scp03Kdf(keys.enc, Scp03DerivationConstant.S_ENC, context, bits),
     sMac: scp03Kdf(keys.mac, Scp03DerivationConstant.S_MAC, context, bits),
     sRmac: scp03Kdf(keys.mac, Scp03DerivationConstant.S_RMAC, context, bits),
-  };
+  });
+  lastDerived.set(keys, { enc: Buffer.from(keys.enc), mac: Buffer.from(keys.mac), context: Buffer.from(context), sessionKeys });
+  return sessionKeys;
 }
 
 /** Card cryptogram: KDF(S-MAC, 00, L = 64, context), Amd D §6.2.2.2. */

@@ -4,7 +4,7 @@ import { decodeCommandApdu, encodeCommandApdu, type CommandApdu, type ResponseAp
 import { Scp03Card, Scp03Host } from '../src/scp03';
 import { parseInitializeUpdateResponse } from '../src/scp03-handshake';
 import { pad80, unpad80 } from '../src/scp03-session';
-import { scp03Kdf } from '../src/scp03-kdf';
+import { deriveScp03SessionKeys, scp03Kdf, Scp03DerivationConstant } from '../src/scp03-kdf';
 
 interface WrappedCase {
   plain: string;
@@ -86,6 +86,33 @@ describe('SCP03 KDF (GP Amd D §4.1.5)', () => {
   it('rejects bad keys and lengths with typed errors', () => {
     expect(() => scp03Kdf(Buffer.alloc(15), 0, Buffer.alloc(0), 64)).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_INVALID_KEY' }));
     expect(() => scp03Kdf(Buffer.alloc(16), 0, Buffer.alloc(0), 12)).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_INVALID_PARAMETER' }));
+  });
+});
+
+describe('SCP03 session keys (GP Amd D §6.2.1), derived once per handshake', () => {
+  const fresh = () => ({ enc: Buffer.alloc(16, 0x11), mac: Buffer.alloc(16, 0x22), dek: Buffer.alloc(16, 0x33) });
+  const context = Buffer.from('0001020304050607a0a1a2a3a4a5a6a7', 'hex');
+  const expected = (keys: ReturnType<typeof fresh>, ctx: Buffer) => ({
+    sEnc: scp03Kdf(keys.enc, Scp03DerivationConstant.S_ENC, ctx, 128),
+    sMac: scp03Kdf(keys.mac, Scp03DerivationConstant.S_MAC, ctx, 128),
+    sRmac: scp03Kdf(keys.mac, Scp03DerivationConstant.S_RMAC, ctx, 128),
+  });
+
+  it('answers the second derivation of a handshake from the first, and derives afresh for another context or changed key bytes', () => {
+    const keys = fresh();
+    const first = deriveScp03SessionKeys(keys, context);
+    expect(first).toEqual(expected(keys, context));
+    expect(deriveScp03SessionKeys(keys, Buffer.from(context))).toBe(first); // same bytes: the same keys
+    expect(Object.isFrozen(first)).toBe(true);
+
+    const other = Buffer.from(context);
+    other[15] = 0xff;
+    expect(deriveScp03SessionKeys(keys, other)).toEqual(expected(keys, other));
+
+    keys.mac[0] = 0x99; // a key changed in place is a new key
+    expect(deriveScp03SessionKeys(keys, context)).toEqual(expected(keys, context));
+    keys.enc[0] = 0x98;
+    expect(deriveScp03SessionKeys(keys, context)).toEqual(expected(keys, context));
   });
 });
 
