@@ -2,7 +2,9 @@
  * `npm run bench -- provisioning [--devices N] [--concurrency C] [--stack embedded|mosquitto-postgres] [--sweep]
  *   [--cards worker|main] [--broker worker|main]`: the virtual cards and the embedded broker each run on a
  *   worker thread of their own by default (as the devices and a broker are other machines), and the CPU per
- *   provisioning is split between the services, the cards and the broker.
+ *   provisioning is split between the services, the cards and the broker. The MNO that calls ES2 (the
+ *   bench's load) runs on a thread of its own too (mno-client.ts); its CPU is printed apart, never counted
+ *   as the services'.
  *
  * Full provisionings — ES2 DownloadProfile with enable: reserve, GetEIS, ECASD chain check, CreateISDP,
  * Scenario#3, SCP03t download and install, enable, notification; each on a card never contacted before, so
@@ -28,7 +30,7 @@
  * `--stack mosquitto-postgres` starts a private Mosquitto with the shipped configuration (set_tcp_nodelay
  * true) on a free port and uses PostgreSQL (RSP_TEST_DATABASE_URL or the local default).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
@@ -40,6 +42,7 @@ import { generateTestPki } from '@rsp/pki';
 import { STACK_PRINCIPALS, stackPrincipals, startStack, type Stack, type StackOptions } from '../scripts/stack';
 import { startSecureMosquitto } from '../test/support/brokers';
 import { measureEcFloor } from './ec-floor';
+import { MnoClientThread } from './mno-client';
 import { latencyPlotSvg } from './plot';
 import { printAllocations, startHeapSampling, stopHeapSampling } from './heap-sampling';
 import { printBuckets } from './profile-buckets';
@@ -104,51 +107,24 @@ function printSqlTrace(statements: readonly string[]): void {
   for (const [text, count] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`${String(count).padStart(4)}  ${text}`);
 }
 
-/** One ES2 DownloadProfile with enable; resolves with its status and latency. */
-async function downloadProfile(stack: Stack, apiKey: string, eid: string): Promise<{ status: string; ms: number }> {
-  const started = performance.now();
-  const response = await fetch(`${stack.smdp.httpUrl}/gsma/es2/downloadProfile`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
-    body: JSON.stringify({
-      header: { functionRequesterIdentifier: 'mno.bench', functionCallIdentifier: randomUUID() },
-      eid,
-      smsrId: SMSR_ID,
-      profileType: 'bench',
-      enableProfile: true,
-    }),
-  });
-  const body = (await response.json()) as { header: { functionExecutionStatus: { status: string } } };
-  return { status: body.header.functionExecutionStatus.status, ms: performance.now() - started };
-}
-
-/** Runs one provisioning per card with at most `inFlight` at a time (a closed loop). */
-async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[], inFlight: number) {
-  const queue = [...eids];
-  const latencies: number[] = [];
-  let ok = 0;
+/** Runs one provisioning per card with at most `inFlight` at a time (a closed loop), from the MNO client's thread. */
+async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly string[], inFlight: number) {
   const cpuBefore = process.cpuUsage();
-  const mainBefore = threadCpuMs(); // the loop runs on the main thread: its thread is the services'
+  const mainBefore = threadCpuMs(); // the services' loop runs on the main thread
   const cardsBefore = await cardThreadsCpuMs(stack);
   const brokerBefore = await brokerThreadCpuMs(stack);
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(inFlight, queue.length) }, async () => {
-      for (let eid = queue.shift(); eid !== undefined; eid = queue.shift()) {
-        const result = await downloadProfile(stack, apiKey, eid);
-        latencies.push(result.ms);
-        if (result.status === 'Executed-Success') ok += 1;
-      }
-    }),
-  );
+  const { results, cpuMs: clientMs } = await client.closedLoop(eids, inFlight);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const mainAfter = threadCpuMs();
   const cardsAfter = await cardThreadsCpuMs(stack);
   const brokerAfter = await brokerThreadCpuMs(stack);
+  const ok = results.filter((result) => result.status === 'Executed-Success').length;
   const per = (ms: number): number => ms / Math.max(1, eids.length);
-  const processMs = (cpu.user + cpu.system) / 1000;
-  // With the cards (and the broker) on threads of their own: services = the whole process minus those threads (GC helpers included).
+  // The process minus the bench's MNO client thread: the client is the load, not the system measured.
+  const processMs = (cpu.user + cpu.system) / 1000 - (clientMs ?? 0);
+  // With the cards (and the broker) on threads of their own: services = the rest (GC helpers included).
   const cardsMs = cardsBefore !== undefined && cardsAfter !== undefined ? cardsAfter - cardsBefore : undefined;
   const brokerMs = brokerBefore !== undefined && brokerAfter !== undefined ? brokerAfter - brokerBefore : undefined;
   return {
@@ -157,6 +133,7 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
     seconds,
     rate: ok / seconds,
     cpuMs: per(processMs),
+    ...(clientMs !== undefined ? { clientMs: per(clientMs) } : {}),
     ...(cardsMs !== undefined
       ? {
           split: {
@@ -167,7 +144,7 @@ async function closedLoop(stack: Stack, apiKey: string, eids: readonly string[],
           },
         }
       : {}),
-    latencies,
+    latencies: results.map((result) => result.ms),
   };
 }
 
@@ -185,17 +162,8 @@ async function cardThreadsCpuMs(stack: Stack): Promise<number | undefined> {
 }
 
 /** Starts one provisioning every 1/rate s (an open loop), whatever the answers do; returns the latencies. */
-async function openLoop(stack: Stack, apiKey: string, eids: readonly string[], rate: number) {
-  const pending: Array<Promise<{ status: string; ms: number }>> = [];
-  const gapMs = 1000 / rate;
-  const started = performance.now();
-  for (const [index, eid] of eids.entries()) {
-    const due = started + index * gapMs;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    pending.push(downloadProfile(stack, apiKey, eid));
-  }
-  const results = await Promise.all(pending);
+async function openLoop(client: MnoClientThread, eids: readonly string[], rate: number) {
+  const { results } = await client.openLoop(eids, rate);
   return { latencies: results.map((result) => result.ms), ok: results.filter((result) => result.status === 'Executed-Success').length };
 }
 
@@ -225,6 +193,8 @@ export async function runProvisioningBench(): Promise<void> {
   const setupStart = performance.now();
   const mosquitto = o.stack === 'mosquitto-postgres' ? await startSecureMosquitto({ principals: stackPrincipals(stackOptions), pki }) : undefined;
   const stack = await startStack({ ...stackOptions, ...(mosquitto ? { mqttUrl: mosquitto.url } : {}) });
+  // The MNO, the bench's load, calls ES2 from a thread of its own (mno-client.ts).
+  const client = await MnoClientThread.start({ smdpUrl: stack.smdp.httpUrl, apiKey, mnoId: 'mno.bench', smsrId: SMSR_ID, profileType: 'bench' });
   try {
     const post = (path: string, body: unknown) =>
       fetch(`${stack.smdp.httpUrl}/mno/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify(body) });
@@ -251,7 +221,7 @@ export async function runProvisioningBench(): Promise<void> {
     const [first] = take(1);
     const sqlBefore = sqlStatementCount();
     const stopTrace = process.env.BENCH_SQL_TRACE ? traceSqlStatements() : undefined;
-    const alone = await downloadProfile(stack, apiKey, first as string);
+    const [alone = { status: 'none', ms: Number.NaN }] = (await client.closedLoop([first as string], 1)).results;
     await new Promise((resolve) => setTimeout(resolve, 300)); // the notifications and outbox rounds after the answer
     const sqlStatements = sqlStatementCount() - sqlBefore;
     if (stopTrace) printSqlTrace(stopTrace());
@@ -260,7 +230,7 @@ export async function runProvisioningBench(): Promise<void> {
     // Warm-up rounds, not part of the figures; printed, as V8's JIT shows in them (see the header).
     const rounds: string[] = [];
     for (let left = warmup; left > 0; left -= o.concurrency) {
-      const round = await closedLoop(stack, apiKey, take(Math.min(left, o.concurrency)), o.concurrency);
+      const round = await closedLoop(stack, client, take(Math.min(left, o.concurrency)), o.concurrency);
       rounds.push(`${round.rate.toFixed(0)}/s ${(round.split?.servicesMs ?? round.cpuMs).toFixed(1)} ms`);
     }
     if (rounds.length > 0) console.log(`warm-up, ${warmup} provisionings in rounds of ${o.concurrency} (rate, services' CPU per provisioning): ${rounds.join(' → ')}`);
@@ -280,7 +250,7 @@ export async function runProvisioningBench(): Promise<void> {
       await startHeapSampling(heap);
     }
     const sqlBeforeWarm = sqlStatementCount();
-    const warm = await closedLoop(stack, apiKey, take(o.devices), o.concurrency);
+    const warm = await closedLoop(stack, client, take(o.devices), o.concurrency);
     const sqlWarm = (sqlStatementCount() - sqlBeforeWarm) / o.devices;
     if (inspector && process.env.BENCH_PROFILE) {
       const { profile } = await inspector.post('Profiler.stop');
@@ -300,9 +270,9 @@ export async function runProvisioningBench(): Promise<void> {
     console.log('|---|---:|');
     console.log(`| one provisioning alone (cold card, warm stack) | ${alone.ms.toFixed(0)} ms (${alone.status}) |`);
     console.log(`| ${o.devices} provisionings, ${o.concurrency} in flight (after ${warmup} warm-up) | ${warm.rate.toFixed(1)} /s (${warm.ok}/${warm.total} Executed-Success, ${warm.seconds.toFixed(2)} s) |`);
-    console.log(`| CPU per provisioning, services and cards together (one process) | ${warm.cpuMs.toFixed(1)} ms |`);
+    console.log(`| CPU per provisioning, services and cards together (one process, the bench's MNO client left out) | ${warm.cpuMs.toFixed(1)} ms |`);
     if (warm.split) {
-      console.log(`| … of which the services (the process minus the card${warm.split.brokerMs !== undefined ? ' and broker threads' : ' thread'}) | ${warm.split.servicesMs.toFixed(1)} ms |`);
+      console.log(`| … of which the services (the process minus the card${warm.split.brokerMs !== undefined ? ', broker' : ''} and MNO client threads) | ${warm.split.servicesMs.toFixed(1)} ms |`);
       if (warm.split.mainMs !== undefined) {
         console.log(`| … … the services' thread (their JavaScript, SQLite, TLS) | ${warm.split.mainMs.toFixed(1)} ms |`);
         console.log(`| … … V8's and libuv's helper threads (GC, JIT, for every thread's isolate) | ${(warm.split.servicesMs - warm.split.mainMs).toFixed(1)} ms |`);
@@ -310,6 +280,7 @@ export async function runProvisioningBench(): Promise<void> {
       console.log(`| … of which the cards (their worker thread, /proc/thread-self) | ${warm.split.cardsMs.toFixed(1)} ms |`);
       if (warm.split.brokerMs !== undefined) console.log(`| … of which the broker (its worker thread) | ${warm.split.brokerMs.toFixed(1)} ms |`);
     }
+    if (warm.clientMs !== undefined) console.log(`| the bench's MNO client (ES2 over HTTP, its worker thread; not in the figures above) | ${warm.clientMs.toFixed(1)} ms |`);
     console.log(`| latency p50 / p99 in that run | ${percentile(warm.latencies, 50).toFixed(0)} / ${percentile(warm.latencies, 99).toFixed(0)} ms |`);
     console.log(`| ES5 scripts (MQTT round trips to the card) per first provisioning | ${seen.es5} |`);
     console.log(`| broker messages per first provisioning (every hop and notification) | ${seen.messages} |`);
@@ -321,11 +292,11 @@ export async function runProvisioningBench(): Promise<void> {
     if (o.sweep) {
       const rows: Array<{ concurrency: number; rate: number; p99: number }> = [];
       for (const concurrency of SWEEP) {
-        const run = await closedLoop(stack, apiKey, take(Math.max(2 * concurrency, 20)), concurrency);
+        const run = await closedLoop(stack, client, take(Math.max(2 * concurrency, 20)), concurrency);
         rows.push({ concurrency, rate: run.rate, p99: percentile(run.latencies, 99) });
       }
       const peak = Math.max(...rows.map((row) => row.rate));
-      const half = await openLoop(stack, apiKey, take(Math.max(o.devices, 100)), peak / 2);
+      const half = await openLoop(client, take(Math.max(o.devices, 100)), peak / 2);
       console.log('\n| concurrency | provisionings/s | p99 latency |');
       console.log('|---:|---:|---:|');
       for (const row of rows) console.log(`| ${row.concurrency} | ${row.rate.toFixed(1)} | ${row.p99.toFixed(0)} ms |`);
@@ -336,6 +307,7 @@ export async function runProvisioningBench(): Promise<void> {
       console.log(`plot: ${file}`);
     }
   } finally {
+    await client.close();
     await stack.close();
     await mosquitto?.close();
   }
