@@ -66,14 +66,13 @@ export function dispatch(
     return { response: sw(SW.CLA_NOT_SUPPORTED), events: [] };
   }
   // 3. route
-  const handler = commands.find(
-    (h) => (h.app === 'any' || h.app === volatile.selected) && h.matches({ ...apdu, cla: apdu.cla & ~CLA_SECURE_MESSAGING }),
-  );
+  const plain = { ...apdu, cla: apdu.cla & ~CLA_SECURE_MESSAGING };
+  const handler = commands.find((h) => (h.app === 'any' || h.app === volatile.selected) && h.matches(plain));
   if (!handler) return { response: sw(SW.INS_NOT_SUPPORTED), events: [] };
 
   const session = volatile.scp03;
   const inSession = handler.secured && session?.isAuthenticated === true;
-  let touched = false;
+  let ctx: CommandContext | undefined;
   let before = '';
   try {
     // 4. authorise
@@ -91,41 +90,58 @@ export function dispatch(
     // A command that never reads ctx.state (EXTERNAL AUTHENTICATE, SCP03t segments buffered in volatile
     // memory …) is not even stringified.
     before = stateJson ?? JSON.stringify(state);
-    const events: CardEvent[] = [];
-    const ctx: CardContext = {
-      get state() {
-        touched = true;
-        return state;
-      },
-      volatile,
-      env,
-      emit: (event) => events.push(event),
-      step: (name) => {
-        if (env.faults.powerLossAt?.(name)) throw new PowerLoss(name);
-      },
-    };
+    ctx = new CommandContext(state, volatile, env);
     const response = handler.handle(ctx, command);
     // 8. wrap (7. commit is the caller's: it owns the store)
     const wrapped = inSession && volatile.scp03 ? volatile.scp03.wrapResponse(response) : response;
     // Only a command that changed the state is saved: reads (GET DATA, GET STATUS …) cost no write.
-    const after = touched ? JSON.stringify(state) : before;
+    const after = ctx.touched ? JSON.stringify(state) : before;
     return {
       response: encodeResponseApdu(wrapped),
       ...(after !== before ? { committed: state, committedJson: after } : {}),
-      events,
+      events: ctx.events,
       handler: handler.name,
     };
   } catch (error) {
     // A power loss reloads the stored state and a crash (an untyped error, a bug) the caller's last
     // committed one: the caller restores both.
     if (error instanceof PowerLoss) throw error;
-    const restored = touched ? { restored: JSON.parse(before) as CardState } : {};
+    const restored = ctx?.touched ? { restored: JSON.parse(before) as CardState } : {};
     if (error instanceof CardFailure) return { response: sw(error.sw), events: [], handler: handler.name, ...restored };
     if (isRspError(error)) {
       // A typed error from a lib (bad TLV, bad key …) is bad data from outside, never a crash.
       return { response: sw(SW.INCORRECT_DATA), events: [], handler: handler.name, ...restored };
     }
     throw error;
+  }
+}
+
+/**
+ * The handler's view of one command: the live state (its first read marks the command as one that may
+ * have changed it), the volatile state, the environment, and the events to deliver after the commit.
+ * A class, not an object of closures: one is made per command.
+ */
+class CommandContext implements CardContext {
+  touched = false;
+  readonly events: CardEvent[] = [];
+
+  constructor(
+    private readonly live: CardState,
+    readonly volatile: VolatileState,
+    readonly env: CardEnvironment,
+  ) {}
+
+  get state(): CardState {
+    this.touched = true;
+    return this.live;
+  }
+
+  emit(event: CardEvent): void {
+    this.events.push(event);
+  }
+
+  step(name: string): void {
+    if (this.env.faults.powerLossAt?.(name)) throw new PowerLoss(name);
   }
 }
 
