@@ -53,11 +53,12 @@ export function object<S extends Shape>(shape: S): Check<Infer<S>> {
   };
   const required = Object.entries(shape).filter(([, check]) => !check.optional).map(([key]) => key);
   if (required.length > 0) schema.required = required; // OpenAPI 3.0 refuses an empty list
+  const fields = Object.entries(shape); // once: every message of the type goes through this check
   return withSchema((value: unknown, path: string): Infer<S> => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid(path || 'body', 'an object');
     const source = value as Record<string, unknown>;
     const result: Record<string, unknown> = {};
-    for (const [key, check] of Object.entries(shape)) {
+    for (const [key, check] of fields) {
       const childPath = path ? `${path}.${key}` : key;
       const child = Object.prototype.hasOwnProperty.call(source, key) ? source[key] : undefined;
       if (child === undefined && !check.optional) throw new ContractError.MandatoryElementMissing(childPath);
@@ -74,7 +75,9 @@ export function arrayOf<T>(item: Check<T>, bounds: { min?: number; max?: number 
   return withSchema((value: unknown, path: string): T[] => {
     if (!Array.isArray(value)) return invalid(path, 'an array');
     if (value.length < min || value.length > max) return invalid(path, `between ${min} and ${max} items`);
-    return value.map((entry, index) => item(entry, `${path}[${index}]`));
+    const items: T[] = [];
+    for (let index = 0; index < value.length; index += 1) items.push(item(value[index], `${path}[${index}]`));
+    return items;
   }, { type: 'array', items: jsonSchemaOf(item), minItems: min, maxItems: max });
 }
 

@@ -28,8 +28,15 @@ export function eidProblem(eid: unknown, options: EidOptions = {}): EidProblem |
   if (typeof eid !== 'string' || eid.length !== EID_DIGITS) return 'length';
   if (!/^\d+$/.test(eid)) return 'non-digit';
   if (!options.anyPrefix && !eid.startsWith(EID_PREFIX)) return 'prefix';
-  if (BigInt(eid) % 97n !== 1n) return 'check-digits';
+  if (mod97(eid) !== 1) return 'check-digits';
   return undefined;
+}
+
+/** The decimal digit string modulo 97, digit by digit (ISO/IEC 7064; no BigInt on this hot path). */
+function mod97(digits: string): number {
+  let remainder = 0;
+  for (let i = 0; i < digits.length; i += 1) remainder = (remainder * 10 + digits.charCodeAt(i) - 48) % 97;
+  return remainder;
 }
 
 /** Throws PkiError.InvalidEid (message starting with the problem) unless `eid` is a valid EID. */
@@ -47,7 +54,7 @@ export function computeEidCheckDigits(first30: string): string {
   if (typeof first30 !== 'string' || first30.length !== EID_BODY_DIGITS || !/^\d+$/.test(first30)) {
     throw new PkiError.InvalidEid(`length: EID body must be ${EID_BODY_DIGITS} digits`);
   }
-  const check = 98n - (BigInt(first30 + '00') % 97n);
+  const check = 98 - mod97(`${first30}00`);
   return check.toString().padStart(2, '0');
 }
 
