@@ -132,6 +132,43 @@ export function verifyInitializeUpdateResponse(
   return { parsed, context };
 }
 
+/** A session an off-card entity opened before the card answered (scripting mode, Amd D §6.2.2.1). */
+export interface PredictedSession {
+  sequenceCounter: number;
+  cardChallenge: Buffer;
+  /** Derivation context: host challenge ‖ the predicted card challenge. */
+  context: Buffer;
+}
+
+/** The card challenge a card with a pseudo-random challenge (i b5) derives from `sequenceCounter`. */
+export function predictSession(keys: Scp03StaticKeys, hostChallenge: Uint8Array, sequenceCounter: number, sdAid: Uint8Array): PredictedSession {
+  const cardChallenge = scp03PseudoRandomCardChallenge(keys.enc, sequenceCounter, sdAid);
+  return { sequenceCounter, cardChallenge, context: scp03Context(hostChallenge, cardChallenge) };
+}
+
+/**
+ * The card's INITIALIZE UPDATE answer to a predicted session: its cryptogram must verify (card
+ * authentication, Amd D §6.2.2.2), then its counter and challenge must be the predicted ones
+ * (CryptoError.CounterMismatch, carrying the card's counter, so the caller can start over).
+ */
+export function confirmPredictedSession(
+  keys: Scp03StaticKeys,
+  hostChallenge: Uint8Array,
+  requestedKvn: number,
+  data: Uint8Array,
+  predicted: PredictedSession,
+  what = 'card',
+): InitializeUpdateResponse {
+  const { parsed } = verifyInitializeUpdateResponse(keys, hostChallenge, requestedKvn, data);
+  if (parsed.sequenceCounter !== predicted.sequenceCounter || !parsed.cardChallenge.equals(predicted.cardChallenge)) {
+    throw new CryptoError.CounterMismatch(
+      `the ${what} used sequence counter ${parsed.sequenceCounter ?? 'none'}, ${predicted.sequenceCounter} was predicted`,
+      parsed.sequenceCounter,
+    );
+  }
+  return parsed;
+}
+
 /** Card side: checks the host cryptogram (Amd D §6.2.2.3) in constant time. */
 export function verifyHostCryptogram(sMac: Uint8Array, context: Uint8Array, hostCryptogram: Uint8Array): void {
   const expected = scp03HostCryptogram(sMac, context);

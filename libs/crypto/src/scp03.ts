@@ -13,16 +13,17 @@ import { CryptoError } from './errors';
 import {
   checkStaticKeys,
   deriveScp03SessionKeys,
-  scp03Context,
   scp03HostCryptogram,
-  scp03PseudoRandomCardChallenge,
   SCP03_CHALLENGE_LENGTH,
   type Scp03StaticKeys,
 } from './scp03-kdf';
 import { checkSecurityLevel, Scp03SecurityLevel, Scp03Session, SCP03_MAC_LENGTH, swIsProtected } from './scp03-session';
 import {
+  confirmPredictedSession,
+  predictSession,
   Scp03CardHandshake,
   verifyInitializeUpdateResponse,
+  type PredictedSession,
   type InitializeUpdateResponse,
   type Scp03CardOptions,
 } from './scp03-handshake';
@@ -62,7 +63,7 @@ export class Scp03Host {
   private readonly keyId: number;
   readonly hostChallenge: Buffer;
   private cardResponse?: InitializeUpdateResponse;
-  private predicted?: { sequenceCounter: number; cardChallenge: Buffer };
+  private predicted?: PredictedSession;
   private context?: Buffer;
   private session?: Scp03Session;
   /**
@@ -108,9 +109,8 @@ export class Scp03Host {
    * {@link confirmPredictedInitializeUpdate} checks the card's cryptogram before any response is trusted.
    */
   predictInitializeUpdate(sequenceCounter: number, sdAid: Uint8Array): void {
-    const cardChallenge = scp03PseudoRandomCardChallenge(this.keys.enc, sequenceCounter, sdAid);
-    this.context = scp03Context(this.hostChallenge, cardChallenge);
-    this.predicted = { sequenceCounter, cardChallenge };
+    this.predicted = predictSession(this.keys, this.hostChallenge, sequenceCounter, sdAid);
+    this.context = this.predicted.context;
     this.cardResponse = undefined;
   }
 
@@ -122,10 +122,7 @@ export class Scp03Host {
   confirmPredictedInitializeUpdate(response: ResponseApdu): InitializeUpdateResponse {
     if (!this.predicted) throw new CryptoError.SecureChannelState('no predicted INITIALIZE UPDATE');
     if (response.sw !== SW_OK) throw new CryptoError.InvalidParameter(`INITIALIZE UPDATE refused with SW ${response.sw.toString(16)}`);
-    const { parsed } = verifyInitializeUpdateResponse(this.keys, this.hostChallenge, this.kvn, response.data);
-    if (parsed.sequenceCounter !== this.predicted.sequenceCounter || !parsed.cardChallenge.equals(this.predicted.cardChallenge)) {
-      throw new CryptoError.CounterMismatch(`the card used sequence counter ${parsed.sequenceCounter ?? 'none'}, ${this.predicted.sequenceCounter} was predicted`, parsed.sequenceCounter);
-    }
+    const parsed = confirmPredictedSession(this.keys, this.hostChallenge, this.kvn, response.data, this.predicted);
     this.cardResponse = parsed;
     return parsed;
   }

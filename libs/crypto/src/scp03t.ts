@@ -22,17 +22,12 @@ import { randomBytesPooled } from './random';
 import { isRspError, type RspError } from '@rsp/errors';
 import { decodeSingleTlv, encodeLength, encodeTlv } from '@rsp/tlv';
 import { CryptoError } from './errors';
+import { deriveScp03SessionKeys, scp03HostCryptogram, SCP03_CHALLENGE_LENGTH, checkStaticKeys, type Scp03StaticKeys } from './scp03-kdf';
 import {
-  checkStaticKeys,
-  deriveScp03SessionKeys,
-  scp03Context,
-  scp03HostCryptogram,
-  scp03PseudoRandomCardChallenge,
-  SCP03_CHALLENGE_LENGTH,
-  type Scp03StaticKeys,
-} from './scp03-kdf';
-import {
+  confirmPredictedSession,
+  predictSession,
   Scp03CardHandshake,
+  type PredictedSession,
   verifyInitializeUpdateResponse,
   type InitializeUpdateResponse,
   type Scp03CardOptions,
@@ -110,7 +105,7 @@ export class Scp03tSender {
   /** Plaintext bytes per '86' segment. */
   readonly maxPlaintextPerSegment: number;
   private context?: Buffer;
-  private predicted?: { sequenceCounter: number; cardChallenge: Buffer };
+  private predicted?: PredictedSession;
   private session?: Scp03Session;
   /** Commands sent and not yet answered, oldest first (responses come back in order). */
   private readonly pending: CommandContext[] = [];
@@ -154,9 +149,8 @@ export class Scp03tSender {
    * is trusted.
    */
   predictInitializeUpdate(sequenceCounter: number, sdAid: Uint8Array): void {
-    const cardChallenge = scp03PseudoRandomCardChallenge(this.keys.enc, sequenceCounter, sdAid);
-    this.context = scp03Context(this.hostChallenge, cardChallenge);
-    this.predicted = { sequenceCounter, cardChallenge };
+    this.predicted = predictSession(this.keys, this.hostChallenge, sequenceCounter, sdAid);
+    this.context = this.predicted.context;
   }
 
   /**
@@ -167,14 +161,7 @@ export class Scp03tSender {
   confirmPredictedInitializeUpdate(responseTlv: Uint8Array): InitializeUpdateResponse {
     if (!this.predicted) throw new CryptoError.SecureChannelState('no predicted InitializeUpdate');
     const value = expectResponse(responseTlv, Scp03tTag.INITIALIZE_UPDATE);
-    const { parsed } = verifyInitializeUpdateResponse(this.keys, this.hostChallenge, this.kvn, value);
-    if (parsed.sequenceCounter !== this.predicted.sequenceCounter || !parsed.cardChallenge.equals(this.predicted.cardChallenge)) {
-      throw new CryptoError.CounterMismatch(
-        `the ISD-P used SCP03t sequence counter ${parsed.sequenceCounter ?? 'none'}, ${this.predicted.sequenceCounter} was predicted`,
-        parsed.sequenceCounter,
-      );
-    }
-    return parsed;
+    return confirmPredictedSession(this.keys, this.hostChallenge, this.kvn, value, this.predicted, 'ISD-P (SCP03t)');
   }
 
   /** '85' security level ‖ host cryptogram ‖ C-MAC, starting the MAC chain from 16 × 00. */
