@@ -124,8 +124,23 @@ describe('ISD-R key set handover at first contact', () => {
   it('the first ES3 operation establishes KVN 0x31, stores it, deletes 0x30; the TEST keys fail (ERR_ES5_SECURE_CHANNEL); operations keep working', async () => {
     const eid = card(0);
     const iccid = generateIccid('8900013', 1001);
-    const created = await es3(main, 'CreateISDP', { eid, iccid, mnoId: MNO.mnoId, requiredMemory: 1000 });
+    // Count the ES5 exchanges: 3A01, 3A02, then FinaliseISDRhandover's DELETE first in CreateISDP's script.
+    const scripts: string[][] = [];
+    const run = main.es5.run.bind(main.es5);
+    main.es5.run = (target, commands, options) => {
+      if (target === eid) scripts.push(commands.map((apdu) => apdu.ins.toString(16)));
+      return run(target, commands, options);
+    };
+    let created;
+    try {
+      created = await es3(main, 'CreateISDP', { eid, iccid, mnoId: MNO.mnoId, requiredMemory: 1000 });
+    } finally {
+      main.es5.run = run;
+    }
     expect(created.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
+    expect(scripts).toHaveLength(3);
+    expect(scripts[2]?.[0]).toBe('e4'); // DELETE the EUM's key set, then the CreateISDP commands, one exchange
+    expect((scripts[2] ?? []).length).toBeGreaterThan(1);
 
     const stored = await main.smsr.registry.isdRKeyRecord(eid);
     expect(stored).toMatchObject({ keys: { kvn: SMSR_KVN }, establishedBySmsr: true, retireKvns: [] });

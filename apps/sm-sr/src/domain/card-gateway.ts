@@ -54,8 +54,17 @@ export class CardGateway {
    * the card lock ({@link exclusive}), which therefore also covers the ISD-R handover run before them.
    */
   async raw(eid: string, commands: readonly CommandApdu[], deadline?: number): Promise<ResponseApdu[]> {
-    await this.handover?.ensure(eid, deadline);
-    return this.es5.run(eid, commands, deadline === undefined ? {} : { deadline });
+    const options = deadline === undefined ? {} : { deadline };
+    const handover = this.handover;
+    await handover?.ensure(eid, deadline);
+    const retiring = await handover?.retiring(eid);
+    if (!handover || !retiring) return this.es5.run(eid, commands, options);
+    // The handover's last step (FinaliseISDRhandover) goes first in this script, over the new keys'
+    // session: one ES5 exchange fewer at a card's first operation. A 6A88 (already deleted) stops the
+    // script before the caller's commands, which then run alone.
+    const [answer, ...rest] = await this.es5.run(eid, [handover.retireCommand(retiring), ...commands], options);
+    await handover.retired(eid, retiring, answer);
+    return answer && isSuccessSw(answer.sw) ? rest : this.es5.run(eid, commands, options);
   }
 
   /** Runs the commands and requires a success SW for each; throws {@link CardStatusError} otherwise. */

@@ -14,7 +14,7 @@
  * |---|---|---|
  * | 1 | establish: 3A01 CERT.SR.ECDSA, 3A02 ePK.SR.ECKA over the current (EUM) keys; receipt verified | GP Amd E Scenario#3, §3.8 [U] |
  * | 2 | store: the new set sealed in the registry, the old KVN marked "to retire" (compare-and-set) | §5.5 / Annex E |
- * | 3 | finalise: DELETE the old KVN over a session with the NEW keys; 6A88 = already gone | ES5.FinaliseISDRhandover §3.8 [U] |
+ * | 3 | finalise: DELETE the old KVN over a session with the NEW keys, first in the script of the operation that needed ES5 (CardGateway.raw: one ES5 exchange fewer); 6A88 = already gone | ES5.FinaliseISDRhandover §3.8 [U] |
  * | 4 | settle: the registry forgets the KVN to retire | — |
  *
  * Restart safety — every crash point leaves the registry with a key set that opens the card:
@@ -29,9 +29,9 @@
  * registry (the compare-and-set of step 2 stays as a second guard, e.g. for a lease lost mid-way).
  */
 import type { KeyObject } from 'node:crypto';
-import { SW } from '@rsp/tlv';
+import { isSuccessSw, SW, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
 import type { Es5Channel } from '../es5/es5-channel';
-import { establishIsdRKeySet, finaliseIsdRHandover, SMSR_ISD_R_KVN } from '../es5/isd-r-key-establishment';
+import { buildDeleteIsdRKeySets, establishIsdRKeySet, SMSR_ISD_R_KVN } from '../es5/isd-r-key-establishment';
 import { CardStatusError, IsdRKeysChangedError } from './errors';
 import type { EisRegistry, IsdRKeyRecord, SmSrLogger } from './model';
 
@@ -65,11 +65,45 @@ export class IsdRKeyHandover {
 
   private async run(eid: string, deadline?: number): Promise<void> {
     const { registry } = this.options;
-    let state = await registry.isdRKeyRecord(eid);
+    const state = await registry.isdRKeyRecord(eid);
     if (!state) return; // unregistered: the caller's own ES5 exchange reports it
-    if (!state.establishedBySmsr) state = await this.establish(eid, state, deadline);
-    if (state.retireKvns.length > 0) await this.finalise(eid, state, deadline);
+    if (!state.establishedBySmsr) await this.establish(eid, state, deadline);
+    // Step 3 travels with the caller's commands ({@link retiring}, {@link retired}); settled after it.
+  }
+
+  /**
+   * After {@link ensure}: the key sets still to delete (step 3) with the record they were read from, or
+   * undefined when nothing is left to retire. The caller sends {@link retireCommand} first in its script.
+   */
+  async retiring(eid: string): Promise<IsdRKeyRecord | undefined> {
+    if (this.settled.has(eid)) return undefined;
+    const state = await this.options.registry.isdRKeyRecord(eid);
+    if (!state || !state.establishedBySmsr) return undefined; // unregistered, or no handover possible (no SM-SR credential)
+    if (state.retireKvns.length === 0) {
+      this.settled.add(eid);
+      return undefined;
+    }
+    return state;
+  }
+
+  /** ES5.FinaliseISDRhandover's command for `state` (step 3). */
+  retireCommand(state: IsdRKeyRecord): CommandApdu {
+    return buildDeleteIsdRKeySets(state.retireKvns);
+  }
+
+  /**
+   * The card's answer to {@link retireCommand}: 9000, or 6A88 (no such KVN: an earlier FinaliseISDRhandover
+   * ran and its answer was lost), settles step 4; any other status word throws CardStatusError, the key
+   * sets staying "to retire" for the next operation.
+   */
+  async retired(eid: string, state: IsdRKeyRecord, answer: ResponseApdu | undefined): Promise<void> {
+    if (!answer) throw new CardStatusError(0x6f00, 'DELETE ISD-R key sets'); // not executed
+    if (!isSuccessSw(answer.sw) && answer.sw !== SW.REFERENCED_DATA_NOT_FOUND) throw new CardStatusError(answer.sw, 'DELETE ISD-R key sets');
+    if (!(await this.options.registry.replaceIsdRKeys(eid, { ...state, retireKvns: [] }, state.revision))) {
+      throw new IsdRKeysChangedError(`the ISD-R key set of ${eid} changed during the handover`); // 4
+    }
     this.settled.add(eid);
+    this.options.logger.log(`ISD-R of ${eid}: KVN ${state.retireKvns.map(hex).join(', ')} deleted (FinaliseISDRhandover)`, { eid });
   }
 
   private async establish(eid: string, current: IsdRKeyRecord, deadline?: number): Promise<IsdRKeyRecord> {
@@ -93,19 +127,6 @@ export class IsdRKeyHandover {
     const stored = await registry.isdRKeyRecord(eid);
     if (!stored) throw new IsdRKeysChangedError(`EID ${eid} left the registry during the ISD-R handover`);
     return stored;
-  }
-
-  private async finalise(eid: string, state: IsdRKeyRecord, deadline?: number): Promise<void> {
-    try {
-      await finaliseIsdRHandover(this.options.es5, eid, { deleteKvns: state.retireKvns, ...(deadline === undefined ? {} : { deadline }) }); // 3
-    } catch (error) {
-      // 6A88: no such KVN on the card: an earlier FinaliseISDRhandover ran and its answer was lost.
-      if (!(error instanceof CardStatusError && error.sw === SW.REFERENCED_DATA_NOT_FOUND)) throw error;
-    }
-    if (!(await this.options.registry.replaceIsdRKeys(eid, { ...state, retireKvns: [] }, state.revision))) {
-      throw new IsdRKeysChangedError(`the ISD-R key set of ${eid} changed during the handover`); // 4
-    }
-    this.options.logger.log(`ISD-R of ${eid}: KVN ${state.retireKvns.map(hex).join(', ')} deleted (FinaliseISDRhandover)`, { eid });
   }
 }
 
