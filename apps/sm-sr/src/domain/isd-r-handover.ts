@@ -106,7 +106,7 @@ export class IsdRKeyHandover {
     this.options.logger.log(`ISD-R of ${eid}: KVN ${state.retireKvns.map(hex).join(', ')} deleted (FinaliseISDRhandover)`, { eid });
   }
 
-  private async establish(eid: string, current: IsdRKeyRecord, deadline?: number): Promise<IsdRKeyRecord> {
+  private async establish(eid: string, current: IsdRKeyRecord, deadline?: number): Promise<void> {
     const { registry } = this.options;
     const record = await registry.find(eid);
     if (!record) throw new IsdRKeysChangedError(`EID ${eid} left the registry during the ISD-R handover`);
@@ -124,9 +124,7 @@ export class IsdRKeyHandover {
       throw new IsdRKeysChangedError(`the ISD-R key set of ${eid} changed during the handover`); // 2 lost the race
     }
     this.options.logger.log(`ISD-R of ${eid}: key set KVN ${hex(kvn)} established (Scenario#3), KVN ${hex(current.keys.kvn)} to retire`, { eid });
-    const stored = await registry.isdRKeyRecord(eid);
-    if (!stored) throw new IsdRKeysChangedError(`EID ${eid} left the registry during the ISD-R handover`);
-    return stored;
+    if (!(await registry.isdRKeyRecord(eid))) throw new IsdRKeysChangedError(`EID ${eid} left the registry during the ISD-R handover`);
   }
 }
 

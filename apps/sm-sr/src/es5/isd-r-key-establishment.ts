@@ -11,7 +11,9 @@
  * Order, so that no crash can lock the SM-SR out of a card:
  *   1. {@link establishIsdRKeySet} over the current keys (the old set stays on the card);
  *   2. the caller stores the returned key set in its EIS registry (sealed);
- *   3. {@link finaliseIsdRHandover} over a channel using the NEW keys deletes the old KVNs.
+ *   3. over a session with the NEW keys, {@link buildDeleteIsdRKeySets} deletes the old KVNs: the SM-SR's
+ *      handover sends it first in the script of the operation that needed ES5 (domain/isd-r-handover.ts);
+ *      {@link finaliseIsdRHandover} sends it alone.
  */
 import type { KeyObject } from 'node:crypto';
 import { CryptoError } from '@rsp/crypto';
@@ -94,7 +96,8 @@ export function buildDeleteIsdRKeySets(kvns: readonly number[]): CommandApdu {
 }
 
 /**
- * ES5.FinaliseISDRhandover: deletes the ISD-R key sets `deleteKvns` (e.g. the EUM's 0x30). `channel` must
+ * ES5.FinaliseISDRhandover as a script of its own (the handover itself sends the same DELETE with the next
+ * operation's commands): deletes the ISD-R key sets `deleteKvns` (e.g. the EUM's 0x30). `channel` must
  * authenticate with the NEW key set, which proves the card holds it before the old one goes (SGP.02 §3.8
  * [U]). The card refuses to delete its last key set (6985) and unknown KVNs (6A88), all or nothing.
  */
