@@ -45,6 +45,7 @@ import { startSecureMosquitto } from '../test/support/brokers';
 import { measureEcFloor } from './ec-floor';
 import { MnoClientThread } from './mno-client';
 import { latencyPlotSvg } from './plot';
+import { cpuBetween, OutsideCpuMeter, type OutsideCpu } from './host-cpu';
 import { printAllocations, startHeapSampling, stopHeapSampling } from './heap-sampling';
 import { printBuckets } from './profile-buckets';
 
@@ -114,7 +115,8 @@ function printSqlTrace(statements: readonly string[]): void {
 }
 
 /** Runs one provisioning per card with at most `inFlight` at a time (a closed loop), from the MNO client's thread. */
-async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly string[], inFlight: number) {
+async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly string[], inFlight: number, outside?: OutsideCpuMeter) {
+  const outsideBefore = outside?.read();
   const cpuBefore = process.cpuUsage();
   const mainBefore = threadCpuMs(); // the services' loop runs on the main thread
   const cardsBefore = await cardThreadsCpuMs(stack);
@@ -126,6 +128,7 @@ async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly 
   const mainAfter = threadCpuMs();
   const cardsAfter = await cardThreadsCpuMs(stack);
   const brokerAfter = await brokerThreadCpuMs(stack);
+  const others = outside && outsideBefore ? cpuBetween(outsideBefore, outside.read()) : {};
   const ok = results.filter((result) => result.status === 'Executed-Success').length;
   const per = (ms: number): number => ms / Math.max(1, eids.length);
   // The process minus the bench's MNO client thread: the client is the load, not the system measured.
@@ -150,6 +153,7 @@ async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly 
           },
         }
       : {}),
+    outside: Object.fromEntries(Object.entries(others).map(([key, ms]) => [key, per(ms)])) as OutsideCpu,
     latencies: results.map((result) => result.ms),
   };
 }
@@ -199,6 +203,8 @@ export async function runProvisioningBench(): Promise<void> {
   const setupStart = performance.now();
   const mosquitto = o.stack === 'mosquitto-postgres' ? await startSecureMosquitto({ principals: stackPrincipals(stackOptions), pki }) : undefined;
   const stack = await startStack({ ...stackOptions, ...(mosquitto ? { mqttUrl: mosquitto.url } : {}) });
+  const mosquittoPid = mosquitto?.pid();
+  const outside = new OutsideCpuMeter({ ...(mosquittoPid !== undefined ? { mosquittoPid } : {}), postgres: o.stack === 'mosquitto-postgres' });
   // The MNO, the bench's load, calls ES2 from a thread of its own (mno-client.ts).
   const client = await MnoClientThread.start({ smdpUrl: stack.smdp.httpUrl, apiKey, mnoId: 'mno.bench', smsrId: SMSR_ID, profileType: 'bench' });
   try {
@@ -259,7 +265,7 @@ export async function runProvisioningBench(): Promise<void> {
     // every round's figures are listed, so one run shows how much the host moved while it ran.
     const sqlBeforeWarm = sqlStatementCount();
     const measured: Array<Awaited<ReturnType<typeof closedLoop>>> = [];
-    for (let round = 0; round < o.rounds; round += 1) measured.push(await closedLoop(stack, client, take(o.devices), o.concurrency));
+    for (let round = 0; round < o.rounds; round += 1) measured.push(await closedLoop(stack, client, take(o.devices), o.concurrency, outside));
     const measuredCount = o.devices * o.rounds;
     const sqlWarm = (sqlStatementCount() - sqlBeforeWarm) / measuredCount;
     const byRate = [...measured].sort((a, b) => a.rate - b.rate);
@@ -296,6 +302,10 @@ export async function runProvisioningBench(): Promise<void> {
       console.log(`| … of which the cards (their worker thread, /proc/thread-self) | ${warm.split.cardsMs.toFixed(1)} ms |`);
       if (warm.split.brokerMs !== undefined) console.log(`| … of which the broker (its worker thread) | ${warm.split.brokerMs.toFixed(1)} ms |`);
     }
+    const other = warm.outside;
+    if (other.mosquittoMs !== undefined) console.log(`| the private Mosquitto (its process, /proc/<pid>/schedstat) | ${other.mosquittoMs.toFixed(1)} ms |`);
+    if (other.postgresMs !== undefined) console.log(`| PostgreSQL (every \`postgres\` process on this host: backends, WAL writer) | ${other.postgresMs.toFixed(1)} ms |`);
+    if (other.hostMs !== undefined) console.log(`| the whole host, every process (/proc/stat; what ${o.stack === 'embedded' ? '' : 'the three programs and '}the MNO client used together)${other.stealMs ? ', and stolen by the hypervisor' : ''} | ${other.hostMs.toFixed(1)} ms${other.stealMs ? ` (+ ${other.stealMs.toFixed(1)} ms stolen)` : ''} |`);
     if (warm.clientMs !== undefined) console.log(`| the bench's MNO client (ES2 over HTTP, its worker thread; not in the figures above) | ${warm.clientMs.toFixed(1)} ms |`);
     console.log(`| latency p50 / p99 in that run | ${percentile(warm.latencies, 50).toFixed(0)} / ${percentile(warm.latencies, 99).toFixed(0)} ms |`);
     console.log(`| ES5 scripts (MQTT round trips to the card) per first provisioning | ${seen.es5} |`);

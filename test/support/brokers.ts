@@ -57,7 +57,7 @@ export function secureMosquittoSkipReason(): string | undefined {
 }
 
 /** A Mosquitto with the shipped configuration for these principals, on a free port; `close` kills it. */
-export async function startSecureMosquitto(options: { principals: readonly BrokerPrincipal[]; pki?: TestPki }): Promise<TestBroker & { restart(): Promise<void> }> {
+export async function startSecureMosquitto(options: { principals: readonly BrokerPrincipal[]; pki?: TestPki }): Promise<TestBroker & { restart(): Promise<void>; pid(): number | undefined }> {
   const pki = options.pki ?? generateTestPki({ curve: 'P-256', euiccCount: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'rsp-mosquitto-'));
   const port = await freePort();
@@ -85,6 +85,7 @@ export async function startSecureMosquitto(options: { principals: readonly Broke
     url: `mqtts://127.0.0.1:${port}`,
     pki,
     credentialsFor: identities(pki),
+    pid: () => child?.pid, // the bench reads its CPU from /proc
     restart: async () => {
       await stop();
       await start();

@@ -27,6 +27,7 @@ export * from './columns';
 export * from './data-source';
 export { sqlStatementCount, traceSqlStatements } from './statement-count';
 export { isUniqueViolation, tableOf, toDbValue, driverOf, findRowsBy, insertRow, insertRows, upsertRows, updateRows, claimFirstRow } from './sql';
+export { runStatement, type StatementResult } from './prepared';
 export * from './idempotency';
 export * from './memory-idempotency';
 export * from './outbox';

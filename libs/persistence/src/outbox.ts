@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { OutboxMessage } from './entities/outbox-message.entity';
 import { PersistenceError } from './errors';
+import { runStatement } from './prepared';
 import { driverOf, insertRows, placeholder, tableOf, toDbValue } from './sql';
 
 /** What a caller enqueues. */
@@ -157,8 +158,8 @@ export class Outbox {
         ORDER BY "next_attempt_at", "id" LIMIT ${p(4)} ${lock})
       RETURNING "id"`;
     const leaseEnd = new Date(now.getTime() + this.leaseMs);
-    const rows = (await this.dataSource.query(sql, [at(leaseEnd), at(now), at(now), limit])) as unknown;
-    const ids = returnedRows(rows).map((row) => String(row.id));
+    const { rows } = await runStatement(this.dataSource, sql, [at(leaseEnd), at(now), at(now), limit]);
+    const ids = rows.map((row) => String(row.id));
     if (ids.length === 0) return [];
     const messages = await this.dataSource.getRepository(OutboxMessage).findBy({ id: In(ids) });
     return messages.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.id.localeCompare(b.id));
@@ -213,14 +214,6 @@ export class Outbox {
   deadLetters(limit = 100): Promise<OutboxMessage[]> {
     return this.dataSource.getRepository(OutboxMessage).find({ where: { status: 'dead' }, take: limit, order: { createdAt: 'ASC' } });
   }
-}
-
-/** pg returns `[rows, count]` for UPDATE … RETURNING through TypeORM; better-sqlite3 returns rows. */
-function returnedRows(result: unknown): Array<{ id: unknown }> {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
-    return result[0] as Array<{ id: unknown }>;
-  }
-  return Array.isArray(result) ? (result as Array<{ id: unknown }>) : [];
 }
 
 function describe(error: unknown): string {

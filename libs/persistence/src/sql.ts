@@ -5,6 +5,7 @@
 import { QueryFailedError, type QueryDeepPartialEntity, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import type { DriverKind } from './columns';
 import { driverKindOf } from './data-source';
+import { runStatement, sourceOf } from './prepared';
 
 /** Driver family of an open DataSource. */
 export function driverOf(dataSource: DataSource): DriverKind {
@@ -89,7 +90,7 @@ export async function findRowsBy<E extends ObjectLiteral>(
     perSource.set(key, sql);
   }
   const parameters = columns.map((column, i) => dataSource.driver.preparePersistentValue(where[properties[i] as keyof E & string], column));
-  const rows = (await dataSource.query(sql, parameters)) as Array<Record<string, unknown>>;
+  const { rows } = await runStatement(dataSource, sql, parameters);
   const selected = selectedColumns(metadata.columns);
   return rows.map((row) => hydrate<E>(dataSource, selected, row));
 }
@@ -126,26 +127,13 @@ function columnValues<E extends ObjectLiteral>(dataSource: DataSource, entity: E
   });
 }
 
-/** The DataSource behind a DataSource or an EntityManager (a transaction's manager). */
-function sourceOf(target: DataSource | EntityManager): DataSource {
-  return 'manager' in target && 'driver' in target ? (target as DataSource) : (target as EntityManager).connection;
-}
 
 /**
- * Runs one write and returns the affected row count and any RETURNING rows (both drivers): on the
- * transaction's query runner when `target` is a transaction's manager, else on a query runner of its own.
+ * Runs one write and returns the affected row count, or its RETURNING rows (both drivers): in the caller's
+ * transaction when `target` is its manager, prepared once per connection on PostgreSQL (prepared.ts).
  */
-async function write(target: DataSource | EntityManager, sql: string, parameters: unknown[]): Promise<number>;
-async function write(target: DataSource | EntityManager, sql: string, parameters: unknown[], returning: true): Promise<Array<Record<string, unknown>>>;
-async function write(target: DataSource | EntityManager, sql: string, parameters: unknown[], returning = false): Promise<number | Array<Record<string, unknown>>> {
-  const own = (target as EntityManager).queryRunner === undefined;
-  const runner = own ? sourceOf(target).createQueryRunner() : ((target as EntityManager).queryRunner as NonNullable<EntityManager['queryRunner']>);
-  try {
-    const result = (await runner.query(sql, parameters, true)) as { affected?: number; records?: Array<Record<string, unknown>> };
-    return returning ? (result.records ?? []) : (result.affected ?? 0);
-  } finally {
-    if (own) await runner.release();
-  }
+async function write(target: DataSource | EntityManager, sql: string, parameters: unknown[], prepare = true): Promise<number> {
+  return (await runStatement(target, sql, parameters, prepare)).affected;
 }
 
 /**
@@ -208,7 +196,8 @@ async function writeRows<E extends ObjectLiteral>(
     const action = updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
     return `${insert} ON CONFLICT (${keys.map((c) => escape(c.column.databaseName)).join(', ')}) ${action}`;
   });
-  await write(target, sql, perRow.flatMap((values) => values.map((c) => c.value)));
+  // One row: a fixed text, prepared; several: the text varies with their count, so it runs unnamed.
+  await write(target, sql, perRow.flatMap((values) => values.map((c) => c.value)), rows.length === 1);
 }
 
 /**
@@ -284,6 +273,6 @@ export async function claimFirstRow<E extends ObjectLiteral>(
     },
   );
   const whereValues = conditions.map((c) => c.value);
-  const [row] = await write(dataSource, sql, [...assignments.map((c) => c.value), ...whereValues, ...whereValues], true);
+  const [row] = (await runStatement(dataSource, sql, [...assignments.map((c) => c.value), ...whereValues, ...whereValues])).rows;
   return row ? hydrate<E>(dataSource, selectedColumns(metadata.columns), row) : null;
 }

@@ -6,7 +6,7 @@
  * polls again). SQLite has a single writer, so each statement runs alone.
  */
 import type { DataSource } from 'typeorm';
-import { driverOf, isUniqueViolation, tableOf } from '@rsp/persistence';
+import { driverOf, isUniqueViolation, runStatement, tableOf } from '@rsp/persistence';
 import type { CardLeaseStore } from '../../domain/card-lease';
 import { SmsrCardLeaseEntity } from './entities';
 
@@ -48,7 +48,7 @@ export class SqlCardLeaseStore implements CardLeaseStore {
   }
 
   async release(eid: string, holder: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM ${this.table} WHERE "eid" = ${this.p(1)} AND "holder" = ${this.p(2)}`, [eid, holder]);
+    await runStatement(this.dataSource, `DELETE FROM ${this.table} WHERE "eid" = ${this.p(1)} AND "holder" = ${this.p(2)}`, [eid, holder]);
   }
 
   /** `$n` on Postgres, `?` (in order, each used once above) on SQLite. */
@@ -56,10 +56,8 @@ export class SqlCardLeaseStore implements CardLeaseStore {
     return this.postgres ? `$${n}` : '?';
   }
 
-  /** Rows a RETURNING statement gave: pg answers `[rows, count]` for UPDATE through TypeORM, SQLite the rows. */
+  /** Rows a RETURNING statement gave (prepared once per connection on PostgreSQL). */
   private async rows(sql: string, parameters: unknown[]): Promise<number> {
-    const result = (await this.dataSource.query(sql, parameters)) as unknown;
-    if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0].length;
-    return Array.isArray(result) ? result.length : 0;
+    return (await runStatement(this.dataSource, sql, parameters)).rows.length;
   }
 }

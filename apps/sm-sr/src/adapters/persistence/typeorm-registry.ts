@@ -5,7 +5,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { IsdRKeySet } from '@rsp/offcard';
-import { driverOf, findRowsBy, isUniqueViolation, persistenceEntities, persistenceMigrations, tableOf, updateRows, upsertRows, type Outbox, type SecretBox } from '@rsp/persistence';
+import { driverOf, findRowsBy, isUniqueViolation, persistenceEntities, persistenceMigrations, runStatement, tableOf, updateRows, upsertRows, type Outbox, type SecretBox } from '@rsp/persistence';
 import { DuplicateEidError } from '../../domain/errors';
 import type { EisRegistry, EuiccRecord, IsdRKeyRecord, OutboundMessage, ProfileRecord, RegistryTransaction } from '../../domain/model';
 import { SmSrCardLease1767398400000 } from './card-lease-migration';
@@ -100,8 +100,8 @@ export class TypeOrmEisRegistry implements EisRegistry {
     this.sealedKeysSql ??= `SELECT isd_r_keys_sealed AS sealed FROM ${tableOf(this.dataSource, SmsrEuiccEntity)} WHERE eid = ${
       driverOf(this.dataSource) === 'postgres' ? '$1' : '?'
     }`;
-    const rows = (await this.dataSource.query(this.sealedKeysSql, [eid])) as Array<{ sealed: string }>;
-    const sealed = rows[0]?.sealed;
+    const { rows } = await runStatement(this.dataSource, this.sealedKeysSql, [eid]);
+    const sealed = rows[0]?.sealed as string | undefined;
     return sealed === undefined ? undefined : this.openKeys(eid, sealed);
   }
 
