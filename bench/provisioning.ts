@@ -195,7 +195,13 @@ export async function runProvisioningBench(): Promise<void> {
     database:
       o.stack === 'embedded'
         ? { kind: 'sqlite-memory' }
-        : { kind: 'postgres', url: process.env.RSP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test', schemaPrefix: `bench_${randomBytes(3).toString('hex')}_` },
+        : {
+            kind: 'postgres',
+            url: process.env.RSP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+            schemaPrefix: `bench_${randomBytes(3).toString('hex')}_`,
+            // RSP_DATABASE_PREPARED_STATEMENTS=0: every statement unnamed, as behind a pooler that cannot keep them.
+            ...(/^(0|false|no)$/i.test(process.env.RSP_DATABASE_PREPARED_STATEMENTS ?? '') ? { preparedStatements: false as const } : {}),
+          },
     mnos: [{ mnoId: 'mno.bench', apiKey }],
     devices: [{ model: 'generic', count: cards, firstSerial: 50_000_000, thread: o.cards }],
     brokerThread: o.broker === 'worker',

@@ -54,7 +54,11 @@ export interface StackMno {
 }
 
 /** Where each service keeps its tables: SQLite files in a directory, or one PostgreSQL database with a schema per service. */
-export type StackDatabase = { kind: 'sqlite'; dir: string } | { kind: 'sqlite-memory' } | { kind: 'postgres'; url: string; schemaPrefix?: string };
+export type StackDatabase =
+  | { kind: 'sqlite'; dir: string }
+  | { kind: 'sqlite-memory' }
+  /** `preparedStatements: false`: every statement unnamed (RSP_DATABASE_PREPARED_STATEMENTS=0). */
+  | { kind: 'postgres'; url: string; schemaPrefix?: string; preparedStatements?: false };
 
 export interface StackOptions {
   pki: TestPki;
@@ -147,14 +151,21 @@ export function freshSecretBoxKeys(): string {
   return `k1:${SecretBox.generateKey().toString('base64')}`;
 }
 
-function databaseFor(database: StackDatabase, service: 'sm_sr' | 'sm_dp' | 'owner_registry'): { databaseUrl: string; databaseSchema?: string } {
+function databaseFor(
+  database: StackDatabase,
+  service: 'sm_sr' | 'sm_dp' | 'owner_registry',
+): { databaseUrl: string; databaseSchema?: string; databasePreparedStatements?: false } {
   switch (database.kind) {
     case 'sqlite':
       return { databaseUrl: `sqlite://${join(database.dir, `${service.replaceAll('_', '-')}.db`)}` };
     case 'sqlite-memory':
       return { databaseUrl: 'sqlite::memory:' };
     case 'postgres':
-      return { databaseUrl: database.url, databaseSchema: `${database.schemaPrefix ?? ''}${service}` };
+      return {
+        databaseUrl: database.url,
+        databaseSchema: `${database.schemaPrefix ?? ''}${service}`,
+        ...(database.preparedStatements === false ? { databasePreparedStatements: false as const } : {}),
+      };
   }
 }
 

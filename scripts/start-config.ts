@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   apiKeyFrom,
   consentKeySettings,
+  databaseSettings,
   host,
   loadConsentKeys,
   mqttConfig,
@@ -36,6 +37,7 @@ export const stackSettings = {
   RSP_MQTT_HOST: host('127.0.0.1'),
   /** Unset: SQLite files in the data directory; PostgreSQL: one schema per service. */
   RSP_DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  RSP_DATABASE_PREPARED_STATEMENTS: databaseSettings.RSP_DATABASE_PREPARED_STATEMENTS,
   RSP_SMSR_ID: smSrSettings.RSP_SMSR_ID,
   RSP_SMSR_HTTP_PORT: smSrSettings.RSP_SMSR_HTTP_PORT,
   RSP_SMDP_ID: smDpSettings.RSP_SMDP_ID,
@@ -100,7 +102,9 @@ export function loadStackConfig(env: Environment = process.env): StackConfig {
     mode: settings.RSP_ENV,
     dataDir: settings.RSP_DATA_DIR,
     mqtt: { ...mqttConfig(settings), embedded: { port: settings.RSP_MQTT_PORT, host: settings.RSP_MQTT_HOST } },
-    database: settings.RSP_DATABASE_URL ? { kind: 'postgres', url: settings.RSP_DATABASE_URL } : { kind: 'sqlite', dir: settings.RSP_DATA_DIR },
+    database: settings.RSP_DATABASE_URL
+      ? { kind: 'postgres', url: settings.RSP_DATABASE_URL, ...(settings.RSP_DATABASE_PREPARED_STATEMENTS ? {} : { preparedStatements: false as const }) }
+      : { kind: 'sqlite', dir: settings.RSP_DATA_DIR },
     ids: { smsrId: settings.RSP_SMSR_ID, smdpId: settings.RSP_SMDP_ID },
     ports: { smdp: settings.RSP_SMDP_HTTP_PORT, smsr: settings.RSP_SMSR_HTTP_PORT, simApi: settings.RSP_SIM_API_PORT, registry: registryPort, devIdp: settings.RSP_DEV_IDP_PORT, console: settings.RSP_CONSOLE_PORT },
     registryUrl: settings.RSP_OWNER_REGISTRY_URL ?? (registryPort === 0 ? 'https://owner-registry.rsp.invalid' : `http://127.0.0.1:${registryPort}`),

@@ -51,6 +51,10 @@ describe('loadStackConfig', () => {
     expect(refusal({ RSP_SIM_API_PORT: 'abc' })).toMatch(/^RSP_SIM_API_PORT: expected a port number/);
     expect(refusal({ RSP_MQTT_URL: 'localhost:1883' })).toMatch(/^RSP_MQTT_URL: expected a URL \(mqtt:/);
     expect(refusal({ RSP_DATABASE_URL: 'sqlite:///tmp/x.db' })).toMatch(/^RSP_DATABASE_URL: expected a URL \(postgres:/);
+    expect(refusal({ RSP_DATABASE_PREPARED_STATEMENTS: 'maybe' })).toMatch(/^RSP_DATABASE_PREPARED_STATEMENTS: expected 1 or 0/);
+    const postgres = { RSP_DATA_DIR: join(root, 'defaults'), RSP_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' };
+    expect(loadStackConfig(postgres).database).toEqual({ kind: 'postgres', url: postgres.RSP_DATABASE_URL });
+    expect(loadStackConfig({ ...postgres, RSP_DATABASE_PREPARED_STATEMENTS: '0' }).database).toEqual({ kind: 'postgres', url: postgres.RSP_DATABASE_URL, preparedStatements: false });
     expect(refusal({ RSP_SECRET_BOX_KEYS: 'k1:AAAA' })).toMatch(/^RSP_SECRET_BOX_KEYS: expected id:base64key/);
   });
 

@@ -28,6 +28,8 @@ export interface OwnerRegistryOptions {
   httpHost?: string;
   databaseUrl: string;
   databaseSchema?: string;
+  /** false: every PostgreSQL statement unnamed (RSP_DATABASE_PREPARED_STATEMENTS=0, behind a pooler that cannot keep prepared ones). */
+  databasePreparedStatements?: false;
   /** Broker for the retained device statuses `rsp/v1/owner/device/{eid}/status`. */
   mqttUrl: string;
   /** The registry's broker identity (TLS client certificate, docs/security.md); without it the start fails. */

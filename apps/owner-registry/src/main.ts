@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     mqttProtocolVersion: config.mqtt.protocolVersion,
     databaseUrl: config.database.url,
     ...(config.database.schema ? { databaseSchema: config.database.schema } : {}),
+    ...(config.database.preparedStatements === false ? { databasePreparedStatements: false as const } : {}),
     trustedIssuers,
     makers: config.makers,
     mnos: config.mnos,

@@ -45,6 +45,8 @@ export interface SmDpOptions {
   topicPrefix?: string;
   databaseUrl: string;
   databaseSchema?: string;
+  /** false: every PostgreSQL statement unnamed (RSP_DATABASE_PREPARED_STATEMENTS=0, behind a pooler that cannot keep prepared ones). */
+  databasePreparedStatements?: false;
   /** CI certificate (X.509 DER): trust anchor of the ECASD chain. */
   ciCertificate: Buffer;
   /** EUM certificates (X.509 DER) accepted as ECASD issuers. */

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     mqttProtocolVersion: config.mqtt.protocolVersion,
     databaseUrl: config.database.url,
     ...(config.database.schema ? { databaseSchema: config.database.schema } : {}),
+    ...(config.database.preparedStatements === false ? { databasePreparedStatements: false as const } : {}),
     ciCertificate: config.pki.ciCertificate,
     eumCertificates: config.pki.eumCertificates,
     smdpCertificate: config.pki.certificate,

@@ -73,6 +73,8 @@ export interface SmSrOptions {
   /** RSP_DATABASE_URL form: `sqlite:///abs.db`, `sqlite::memory:`, `postgres://…`. */
   databaseUrl: string;
   databaseSchema?: string;
+  /** false: every PostgreSQL statement unnamed (RSP_DATABASE_PREPARED_STATEMENTS=0, behind a pooler that cannot keep prepared ones). */
+  databasePreparedStatements?: false;
   /** CI certificate, X.509 DER: the trust anchor of ES1. */
   ciCertificate: Buffer;
   /** EUMs allowed to register eUICCs: certificate (X.509 DER) and optional API key. */

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     mqttProtocolVersion: config.mqtt.protocolVersion,
     databaseUrl: config.database.url,
     ...(config.database.schema ? { databaseSchema: config.database.schema } : {}),
+    ...(config.database.preparedStatements === false ? { databasePreparedStatements: false as const } : {}),
     ...(config.instances ? { instances: config.instances } : {}),
     ciCertificate: config.pki.ciCertificate,
     eums: [{ eumId: config.demoEum.eumId, certificate: config.pki.eumCertificate, ...(config.demoEum.apiKey ? { apiKey: config.demoEum.apiKey } : {}) }],

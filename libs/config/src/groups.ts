@@ -6,7 +6,7 @@ import type { MqttCredentials } from '@rsp/mqtt-transport';
 import type { SettingsOf } from './load';
 import { mqttIdentityFrom } from './mqtt-identity';
 import type { SecretSource } from './secrets';
-import { choice, databaseUrl, directory, filePath, mode, sqlIdentifier, url } from './settings';
+import { choice, databaseUrl, directory, filePath, flag, mode, sqlIdentifier, url } from './settings';
 
 /** RSP_ENV and RSP_DATA_DIR: what may be generated, and where. */
 export const runtimeSettings = {
@@ -59,19 +59,26 @@ export function mqttConfig(settings: MqttSettings, defaultUrl?: string, credenti
   return { url: settings.RSP_MQTT_URL ?? defaultUrl, protocolVersion: settings.RSP_MQTT_PROTOCOL_VERSION === '5' ? 5 : 4, ...(credentials ? { credentials } : {}) };
 }
 
-/** RSP_DATABASE_URL and RSP_DATABASE_SCHEMA. */
+/** RSP_DATABASE_URL, RSP_DATABASE_SCHEMA and RSP_DATABASE_PREPARED_STATEMENTS. */
 export const databaseSettings = {
   RSP_DATABASE_URL: databaseUrl().optional(),
   RSP_DATABASE_SCHEMA: sqlIdentifier().optional(),
+  RSP_DATABASE_PREPARED_STATEMENTS: flag(true),
 };
 export type DatabaseSettings = SettingsOf<typeof databaseSettings>;
 
 export interface DatabaseConfig {
   url: string;
   schema?: string;
+  /** false: PostgreSQL statements all unnamed (a pooler that cannot keep prepared statements); absent: prepared. */
+  preparedStatements?: false;
 }
 
 /** The `database` group; `defaultUrl` (a SQLite file in the data directory) when RSP_DATABASE_URL is unset. */
 export function databaseConfig(settings: DatabaseSettings, defaultUrl: string): DatabaseConfig {
-  return { url: settings.RSP_DATABASE_URL ?? defaultUrl, ...(settings.RSP_DATABASE_SCHEMA ? { schema: settings.RSP_DATABASE_SCHEMA } : {}) };
+  return {
+    url: settings.RSP_DATABASE_URL ?? defaultUrl,
+    ...(settings.RSP_DATABASE_SCHEMA ? { schema: settings.RSP_DATABASE_SCHEMA } : {}),
+    ...(settings.RSP_DATABASE_PREPARED_STATEMENTS === false ? { preparedStatements: false as const } : {}),
+  };
 }

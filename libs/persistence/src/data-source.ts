@@ -36,6 +36,20 @@ export interface PersistenceSettings {
   readonly synchronize?: boolean;
   /** Run pending migrations when the DataSource is initialised. Default true. */
   readonly migrationsRun?: boolean;
+  /**
+   * PostgreSQL: run the hot paths' statements as named prepared statements (prepared.ts). Default true;
+   * false behind a pooler that hands each transaction another server connection and cannot keep them
+   * (PgBouncer in transaction mode before 1.21 or with `max_prepared_statements = 0`).
+   */
+  readonly preparedStatements?: boolean;
+}
+
+/** Options made with `preparedStatements: false`: runStatement sends their statements unnamed. */
+const UNPREPARED = new WeakSet<DataSourceOptions>();
+
+/** Whether a DataSource made from these options runs its hot statements prepared (PostgreSQL). */
+export function preparesStatements(options: DataSourceOptions): boolean {
+  return !UNPREPARED.has(options);
 }
 
 /** A parsed database URL. */
@@ -124,13 +138,15 @@ export function dataSourceOptions(settings: PersistenceSettings): DataSourceOpti
       },
     };
   }
-  return {
+  const options: DataSourceOptions = {
     ...common,
     type: 'postgres',
     url: target.url,
     ...(settings.schema ? { schema: settings.schema } : {}),
     connectTimeoutMS: 5000,
   };
+  if (settings.preparedStatements === false) UNPREPARED.add(options);
+  return options;
 }
 
 /** The portable-column driver of a DataSource's options. */

@@ -9,10 +9,12 @@
  * already prepared and cached by TypeORM's runner, so SQLite goes through the runner unchanged.
  *
  * Only texts built once from metadata and constants come here (the callers cache them), never text that
- * varies with input, so the names a connection holds stay a small fixed set.
+ * varies with input, so the names a connection holds stay a small fixed set. A DataSource opened with
+ * `preparedStatements: false` (RSP_DATABASE_PREPARED_STATEMENTS=0, for a pooler that cannot keep them)
+ * sends everything unnamed, as TypeORM does.
  */
 import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
-import { driverKindOf } from './data-source';
+import { driverKindOf, preparesStatements } from './data-source';
 
 /** What a statement gave: rows (SELECT, RETURNING) and the affected row count where the driver says it. */
 export interface StatementResult {
@@ -51,7 +53,7 @@ export async function runStatement(target: DataSource | EntityManager, sql: stri
   const transactionRunner = (target as EntityManager).queryRunner;
   const runner: QueryRunner = transactionRunner ?? dataSource.createQueryRunner();
   try {
-    if (!prepare || driverKindOf(dataSource.options) !== 'postgres') {
+    if (!prepare || driverKindOf(dataSource.options) !== 'postgres' || !preparesStatements(dataSource.options)) {
       const result = (await runner.query(sql, parameters, true)) as { records?: Array<Record<string, unknown>>; affected?: number };
       const rows = result.records ?? [];
       return { rows, affected: result.affected ?? rows.length };

@@ -5,7 +5,19 @@
  */
 import { expect, it } from '@jest/globals';
 import { QueryFailedError, type EntityManager } from 'typeorm';
-import { IdempotencyRecord, findRowsBy, insertRow, isUniqueViolation, runStatement, sqlStatementCount, tableOf, updateRows } from '@rsp/persistence';
+import {
+  IdempotencyRecord,
+  findRowsBy,
+  insertRow,
+  isUniqueViolation,
+  openDataSource,
+  persistenceEntities,
+  persistenceMigrations,
+  runStatement,
+  sqlStatementCount,
+  tableOf,
+  updateRows,
+} from '@rsp/persistence';
 import { describeEachDatabase } from './support';
 
 describeEachDatabase('runStatement', (db) => {
@@ -83,6 +95,21 @@ describeEachDatabase('runStatement', (db) => {
         await runStatement(tx, unnamed(), ['ES3/prepared'], false);
       });
       expect(statements).toEqual([select()]); // once, though run three times; the unnamed one not at all
+    });
+
+    it('sends everything unnamed from a DataSource opened with preparedStatements: false (RSP_DATABASE_PREPARED_STATEMENTS=0)', async () => {
+      const unpreparedSource = await openDataSource({ url: db.url, ...(db.schema ? { schema: db.schema } : {}), entities: persistenceEntities, migrations: persistenceMigrations, preparedStatements: false });
+      try {
+        const texts = await unpreparedSource.transaction(async (tx) => {
+          for (let i = 0; i < 3; i += 1) await runStatement(tx, select(), ['ES3/prepared']);
+          await insertRow(tx, IdempotencyRecord, record('unprepared'));
+          return (await tx.query('SELECT statement FROM pg_prepared_statements')) as Array<{ statement: string }>;
+        });
+        expect(texts).toEqual([]);
+        expect((await runStatement(unpreparedSource, select(), ['ES3/prepared'])).rows.map((row) => row.id)).toContain('unprepared');
+      } finally {
+        await unpreparedSource.destroy();
+      }
     });
   }
 });

@@ -65,6 +65,7 @@ export class OwnerRegistryModule {
             openDataSource({
               url: options.databaseUrl,
               ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+              ...(options.databasePreparedStatements === false ? { preparedStatements: false } : {}),
               entities: ownerRegistryEntities,
               migrations: ownerRegistryMigrations,
             }),

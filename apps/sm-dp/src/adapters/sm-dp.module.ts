@@ -75,6 +75,7 @@ export class SmDpModule {
             openDataSource({
               url: options.databaseUrl,
               ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+              ...(options.databasePreparedStatements === false ? { preparedStatements: false } : {}),
               entities: smdpEntities,
               migrations: smdpMigrations,
             }),

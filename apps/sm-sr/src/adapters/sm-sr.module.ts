@@ -83,6 +83,7 @@ export class SmSrModule {
               entities: smSrEntities,
               migrations: smSrMigrations,
               ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+              ...(options.databasePreparedStatements === false ? { preparedStatements: false } : {}),
             }),
           close: (dataSource) => dataSource.destroy(),
         }),
