@@ -170,13 +170,20 @@ export class Outbox {
     if ((await this.markAllDelivered([id], at)) === 0) throw new PersistenceError.NotFound(`no pending outbox message ${id}`);
   }
 
-  /** Records the delivery of several messages in one statement; returns how many were still pending. */
+  /**
+   * Records the delivery of several messages in one statement; returns how many were still pending. On
+   * PostgreSQL the ids go as one array parameter (`= ANY($2)`), so the text never varies and runs prepared
+   * (prepared.ts); SQLite lists them (`IN (?, …)`), its runner caching a statement per count.
+   */
   async markAllDelivered(ids: readonly string[], at: Date = this.now()): Promise<number> {
     if (ids.length === 0) return 0;
-    const result = await this.dataSource
-      .getRepository(OutboxMessage)
-      .update({ id: In([...ids]), status: 'pending' }, { status: 'delivered', deliveredAt: at, claimedUntil: null });
-    return result.affected ?? 0;
+    const postgres = driverOf(this.dataSource) === 'postgres';
+    const table = tableOf(this.dataSource, OutboxMessage);
+    const matching = postgres ? '= ANY($2)' : `IN (${ids.map(() => '?').join(', ')})`;
+    const sql = `UPDATE ${table} SET "status" = 'delivered', "delivered_at" = ${placeholder(postgres ? 'postgres' : 'sqlite', 1)}, "claimed_until" = NULL
+      WHERE "id" ${matching} AND "status" = 'pending'`;
+    const deliveredAt = toDbValue(this.dataSource, OutboxMessage, 'deliveredAt', at);
+    return (await runStatement(this.dataSource, sql, postgres ? [deliveredAt, [...ids]] : [deliveredAt, ...ids], postgres)).affected;
   }
 
   /**

@@ -36,6 +36,27 @@ describeEachDatabase('Outbox', (db) => {
     expect((await box.claimDue(at(10 ** 9), 10)).map((m) => m.payload)).toEqual([{ n: 2 }]);
   });
 
+  it('marks several delivered in one statement: counts only those still pending, stamps the time, clears the lease', async () => {
+    await reset();
+    const box = outbox();
+    const messages = await db.dataSource.transaction(async (tx) => [
+      await box.enqueue(tx, { destination: 'mqtt:rsp/a', payload: 'a' }),
+      await box.enqueue(tx, { destination: 'mqtt:rsp/b', payload: 'b' }),
+      await box.enqueue(tx, { destination: 'mqtt:rsp/c', payload: 'c' }),
+    ]);
+    const [a, b] = messages.map((message) => message.id) as [string, string, string];
+    await box.claimDue(t0, 10); // leased: claimed_until set
+    expect(await box.markAllDelivered([a], at(5))).toBe(1);
+    expect(await box.markAllDelivered([a, b, 'no-such-id'], at(7))).toBe(1); // a was delivered already
+    const rows = await db.dataSource.getRepository(OutboxMessage).find({ order: { payload: 'ASC' } });
+    expect(rows.map((row) => [row.payload, row.status, row.deliveredAt?.toISOString() ?? null, row.claimedUntil])).toEqual([
+      ['a', 'delivered', at(5).toISOString(), null],
+      ['b', 'delivered', at(7).toISOString(), null],
+      ['c', 'pending', null, expect.any(Date)],
+    ]);
+    expect(await box.markAllDelivered([])).toBe(0);
+  });
+
   it('backs off exponentially with jitter and dead-letters after maxAttempts', async () => {
     await reset();
     const box = outbox();
