@@ -302,7 +302,7 @@ export async function runProvisioningBench(): Promise<void> {
     if (warm.split) {
       console.log(`| … of which the services (the process minus the card${warm.split.brokerMs !== undefined ? ', broker' : ''} and MNO client threads) | ${warm.split.servicesMs.toFixed(1)} ms |`);
       if (warm.split.mainMs !== undefined) {
-        console.log(`| … … the services' thread (their JavaScript, SQLite, TLS) | ${warm.split.mainMs.toFixed(1)} ms |`);
+        console.log(`| … … the services' thread (their JavaScript, the database driver, TLS) | ${warm.split.mainMs.toFixed(1)} ms |`);
         console.log(`| … … V8's and libuv's helper threads (GC, JIT, for every thread's isolate) | ${(warm.split.servicesMs - warm.split.mainMs).toFixed(1)} ms |`);
       }
       console.log(`| … of which the cards (their worker thread, /proc/thread-self) | ${warm.split.cardsMs.toFixed(1)} ms |`);
