@@ -4,16 +4,10 @@
  * programs on the same two cores; the services' figure alone would hide what bounds the rate.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { schedstatCpuMs } from '@rsp/mqtt-transport';
 
-/** CPU ms of a single-threaded process (Mosquitto, a PostgreSQL backend) from /proc/<pid>/schedstat (ns). */
-function processCpuMs(pid: number): number | undefined {
-  try {
-    const nanoseconds = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
-    return Number.isFinite(nanoseconds) ? nanoseconds / 1e6 : undefined;
-  } catch {
-    return undefined; // exited, or no /proc
-  }
-}
+/** CPU ms of a single-threaded process (Mosquitto, a PostgreSQL backend). */
+const processCpuMs = (pid: number): number | undefined => schedstatCpuMs(`/proc/${pid}/schedstat`);
 
 /** Every process whose command is `postgres` (the postmaster, its backends and background writers). */
 function postgresPids(): number[] {

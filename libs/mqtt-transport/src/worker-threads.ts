@@ -12,12 +12,9 @@ import { readFileSync } from 'node:fs';
  * services from the cards.
  */
 export function threadCpuMs(): number | undefined {
-  try {
-    const nanoseconds = Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
-    if (Number.isFinite(nanoseconds) && nanoseconds > 0) return nanoseconds / 1e6;
-  } catch {
-    // no schedstat (kernel without CONFIG_SCHED_INFO): the tick counts below
-  }
+  const scheduled = schedstatCpuMs('/proc/thread-self/schedstat');
+  if (scheduled !== undefined && scheduled > 0) return scheduled;
+  // No schedstat (kernel without CONFIG_SCHED_INFO): the tick counts below.
   let stat: string;
   try {
     stat = readFileSync('/proc/thread-self/stat', 'utf8');
@@ -29,6 +26,19 @@ export function threadCpuMs(): number | undefined {
   const ticks = Number(fields[11]) + Number(fields[12]);
   const ticksPerSecond = 100; // USER_HZ, fixed at 100 on Linux for /proc (proc(5) "clock ticks")
   return Number.isFinite(ticks) ? (ticks * 1000) / ticksPerSecond : undefined;
+}
+
+/**
+ * CPU time (ms) in a Linux schedstat file (/proc/<pid>/schedstat for a single-threaded process, or a
+ * thread's): its first field, the time the scheduler ran it, in ns; undefined when it cannot be read.
+ */
+export function schedstatCpuMs(file: string): number | undefined {
+  try {
+    const nanoseconds = Number(readFileSync(file, 'utf8').split(' ')[0]);
+    return Number.isFinite(nanoseconds) ? nanoseconds / 1e6 : undefined;
+  } catch {
+    return undefined; // no such file: no schedstat, or the process has exited
+  }
 }
 
 /**

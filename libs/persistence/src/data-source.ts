@@ -44,7 +44,11 @@ export interface PersistenceSettings {
   readonly preparedStatements?: boolean;
 }
 
-/** Options made with `preparedStatements: false`: runStatement sends their statements unnamed. */
+/**
+ * Options made with `preparedStatements: false`: runStatement sends their statements unnamed. Kept by the
+ * options object's identity (TypeORM's DataSource keeps the object it is given): pass the object on as
+ * is, since a copy (`{ ...options }`) would prepare again.
+ */
 const UNPREPARED = new WeakSet<DataSourceOptions>();
 
 /** Whether a DataSource made from these options runs its hot statements prepared (PostgreSQL). */

@@ -177,10 +177,11 @@ export class Outbox {
    */
   async markAllDelivered(ids: readonly string[], at: Date = this.now()): Promise<number> {
     if (ids.length === 0) return 0;
-    const postgres = driverOf(this.dataSource) === 'postgres';
+    const kind = driverOf(this.dataSource);
+    const postgres = kind === 'postgres';
     const table = tableOf(this.dataSource, OutboxMessage);
     const matching = postgres ? '= ANY($2)' : `IN (${ids.map(() => '?').join(', ')})`;
-    const sql = `UPDATE ${table} SET "status" = 'delivered', "delivered_at" = ${placeholder(postgres ? 'postgres' : 'sqlite', 1)}, "claimed_until" = NULL
+    const sql = `UPDATE ${table} SET "status" = 'delivered', "delivered_at" = ${placeholder(kind, 1)}, "claimed_until" = NULL
       WHERE "id" ${matching} AND "status" = 'pending'`;
     const deliveredAt = toDbValue(this.dataSource, OutboxMessage, 'deliveredAt', at);
     return (await runStatement(this.dataSource, sql, postgres ? [deliveredAt, [...ids]] : [deliveredAt, ...ids], postgres)).affected;
