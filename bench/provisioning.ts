@@ -36,6 +36,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { databaseSettings, parseSettings } from '@rsp/config';
 import { TOPIC_ROOT } from '@rsp/contracts';
 import { connectMqtt, threadCpuMs } from '@rsp/mqtt-transport';
 import { sqlStatementCount, traceSqlStatements } from '@rsp/persistence';
@@ -97,6 +99,12 @@ function options(): Options {
   const rounds = Number(values.rounds ?? process.env.BENCH_ROUNDS ?? 3);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
   return { devices, concurrency, stack, sweep: values.sweep === true, cards, broker, warmup, rounds };
+}
+
+/** RSP_DATABASE_PREPARED_STATEMENTS as the services read it (libs/config: 1 / 0, true / false, yes / no; else a ConfigError). */
+function preparedStatementsSetting(): boolean {
+  const schema = z.object({ RSP_DATABASE_PREPARED_STATEMENTS: databaseSettings.RSP_DATABASE_PREPARED_STATEMENTS });
+  return parseSettings(schema, process.env).RSP_DATABASE_PREPARED_STATEMENTS;
 }
 
 /** BENCH_SQL_TRACE=1: the statements of the first provisioning, grouped by text, most frequent first. */
@@ -199,8 +207,8 @@ export async function runProvisioningBench(): Promise<void> {
             kind: 'postgres',
             url: process.env.RSP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
             schemaPrefix: `bench_${randomBytes(3).toString('hex')}_`,
-            // RSP_DATABASE_PREPARED_STATEMENTS=0: every statement unnamed, as behind a pooler that cannot keep them.
-            ...(/^(0|false|no)$/i.test(process.env.RSP_DATABASE_PREPARED_STATEMENTS ?? '') ? { preparedStatements: false as const } : {}),
+            // RSP_DATABASE_PREPARED_STATEMENTS=0 (the services' own setting and check): every statement unnamed.
+            ...(preparedStatementsSetting() ? {} : { preparedStatements: false as const }),
           },
     mnos: [{ mnoId: 'mno.bench', apiKey }],
     devices: [{ model: 'generic', count: cards, firstSerial: 50_000_000, thread: o.cards }],
