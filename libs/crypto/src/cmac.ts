@@ -3,8 +3,8 @@
  * Used by SCP03 (GP Amd D), the Scenario#3 receipt (GP Amd E) and the SCP03t C-MAC (SGP.02 §2.5).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { aesCbc, aesKeySchedule } from './aes-block';
-import type { AesKeySchedule } from './aes-core';
+import { TABLE_AES_MAX_BLOCKS, aesCbc, aesKeySchedule } from './aes-block';
+import { aesEncryptBlockInto, type AesKeySchedule } from './aes-core';
 import { CryptoError } from './errors';
 
 const BLOCK = 16;
@@ -37,39 +37,59 @@ function cbcLastBlock(key: Uint8Array, data: Buffer): Buffer {
 }
 
 /**
- * K1 per expanded key: aes-block.ts keeps one schedule per key object and makes a new one when the key's
- * bytes change, so a K1 kept with the schedule follows the key without a copy of its own.
+ * K1 and K2 per expanded key: aes-block.ts keeps one schedule per key object and makes a new one when the
+ * key's bytes change, so subkeys kept with the schedule follow the key without a copy of their own.
  */
-const k1BySchedule = new WeakMap<AesKeySchedule, Buffer>();
+const subkeysBySchedule = new WeakMap<AesKeySchedule, { k1: Buffer; k2: Buffer }>();
 
-function subkeyK1(key: Uint8Array): Buffer {
-  const schedule = aesKeySchedule(key);
-  let k1 = k1BySchedule.get(schedule);
-  if (!k1) {
+function subkeys(key: Uint8Array, schedule: AesKeySchedule): { k1: Buffer; k2: Buffer } {
+  let found = subkeysBySchedule.get(schedule);
+  if (!found) {
     // Subkeys K1, K2 from L = AES-K(0^128) (RFC 4493 §2.3).
-    k1 = double(cbcLastBlock(key, ZERO_BLOCK));
-    k1BySchedule.set(schedule, k1);
+    const k1 = double(cbcLastBlock(key, ZERO_BLOCK));
+    found = { k1, k2: double(k1) };
+    subkeysBySchedule.set(schedule, found);
   }
-  return k1;
+  return found;
 }
 
 /**
  * AES-CMAC of `message` under `key` (RFC 4493 §2.4), the full 16-byte tag.
  * Callers truncate themselves where a protocol uses the leftmost bytes (e.g. SCP03 C-MAC: 8 bytes).
+ *
+ * Up to TABLE_AES_MAX_BLOCKS blocks (SCP03 commands, the KDF, receipts: hundreds of calls per
+ * provisioning) the CBC chain runs in one 16-byte state on the table AES, with no padded copy of the
+ * message; longer messages (SCP03t segments) go through aes-block.ts's node:crypto CBC.
  */
 export function aesCmac(key: Uint8Array, message: Uint8Array): Buffer {
   checkKey(key);
-  const k1 = subkeyK1(key);
+  const schedule = aesKeySchedule(key);
+  const { k1, k2 } = subkeys(key, schedule);
   const complete = message.length > 0 && message.length % BLOCK === 0;
   const blocks = message.length === 0 ? 1 : Math.ceil(message.length / BLOCK);
-  const padded = Buffer.alloc(blocks * BLOCK);
-  padded.set(message);
   const lastStart = (blocks - 1) * BLOCK;
   // Complete last block: xor K1; otherwise pad 10* and xor K2 (RFC 4493 §2.4 step 4).
-  const subkey = complete ? k1 : double(k1);
-  if (!complete) padded[message.length] = 0x80;
-  for (let i = 0; i < BLOCK; i += 1) padded[lastStart + i] = (padded[lastStart + i] as number) ^ (subkey[i] as number);
-  return Buffer.from(cbcLastBlock(key, padded));
+  const subkey = complete ? k1 : k2;
+  if (blocks > TABLE_AES_MAX_BLOCKS) {
+    const padded = Buffer.alloc(blocks * BLOCK);
+    padded.set(message);
+    if (!complete) padded[message.length] = 0x80;
+    for (let i = 0; i < BLOCK; i += 1) padded[lastStart + i] = (padded[lastStart + i] as number) ^ (subkey[i] as number);
+    return Buffer.from(cbcLastBlock(key, padded));
+  }
+  // C_i = E_K(C_{i-1} xor M_i), C_0 = 0 (RFC 4493 §2.4 step 6), in place in `state`.
+  const state = Buffer.alloc(BLOCK);
+  for (let at = 0; at < lastStart; at += BLOCK) {
+    for (let i = 0; i < BLOCK; i += 1) state[i] = (state[i] as number) ^ (message[at + i] as number);
+    aesEncryptBlockInto(schedule, state, 0, state, 0);
+  }
+  for (let i = 0; i < BLOCK; i += 1) {
+    const at = lastStart + i;
+    const byte = at < message.length ? (message[at] as number) : at === message.length ? 0x80 : 0;
+    state[i] = (state[i] as number) ^ byte ^ (subkey[i] as number);
+  }
+  aesEncryptBlockInto(schedule, state, 0, state, 0);
+  return state;
 }
 
 /**

@@ -21,6 +21,7 @@ import { CardError } from '@rsp/offcard';
 import { checkDeletable, fallbackIsdp, isInstalled, POL1_ALL_RULES, removeIsdp } from '../profile-ops';
 import { requireAidTlv, requireIsdp } from './common';
 import type { StoreDataFunction } from './store-data';
+import { staticKeys } from '../key-objects';
 
 /** The MasterDelete token for an ISD-P (see the module comment): AES-CMAC(ISD-P DEK, AID). */
 export function masterDeleteToken(isdpDek: Uint8Array, aid: string): Buffer {
@@ -79,7 +80,7 @@ const MASTER_DELETE: StoreDataFunction = {
     if (!token) throw new CardError.IncorrectData('86 token missing');
     checkDeletable(target);
     if (!target.keySet) throw new CardError.ConditionsNotSatisfied(`ISD-P ${target.aid} has no key set to check a token`);
-    const expected = masterDeleteToken(Buffer.from(target.keySet.dek, 'hex'), target.aid);
+    const expected = masterDeleteToken(staticKeys(target.keySet).dek, target.aid);
     if (token.value.length !== expected.length || !timingSafeEqual(token.value, expected)) {
       throw new CardError.SecurityStatus('MasterDelete token does not verify');
     }

@@ -27,6 +27,7 @@ import { ES8_HEADER, hasHeader } from '@rsp/offcard';
 import { ISDP_LIFE_CYCLE, type IsdpState } from '../model';
 import { personalizationTarget } from './isdp-personalization';
 import { POL1_ALL_RULES } from '../profile-ops';
+import { staticKeys } from '../key-objects';
 
 /** ProfileElement `end` (PE_Definitions: ProfileElement CHOICE [10] → tag AA): the package is complete. */
 const PE_END_TAG = 0xaa;
@@ -101,7 +102,7 @@ function install(ctx: CardContext, isdp: IsdpState, profilePackage: Buffer): Eui
 function newReceiver(isdp: IsdpState): Scp03tReceiver {
   const keySet = isdp.keySet as NonNullable<IsdpState['keySet']>;
   return new Scp03tReceiver({
-    keys: { enc: Buffer.from(keySet.enc, 'hex'), mac: Buffer.from(keySet.mac, 'hex'), dek: Buffer.from(keySet.dek, 'hex') },
+    keys: staticKeys(keySet),
     kvn: keySet.kvn,
     sdAid: Buffer.from(isdp.aid, 'hex'),
     sequenceCounter: isdp.scp03tCounter,

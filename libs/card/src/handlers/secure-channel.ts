@@ -19,6 +19,7 @@ import type { CardContext, CommandHandler } from '../context';
 import { ES5_DEFAULT_MINIMUM_SECURITY_LEVEL, includesSecurityLevel, levelHex, requiredSecurityLevel } from '../es5-security-level';
 import { CardError } from '@rsp/offcard';
 import { isCommand } from './common';
+import { staticKeys } from '../key-objects';
 
 /** Maps a CryptoError from the channel to its status word (Amd D §7.1.1.3 / §7.1.2.3). */
 function refusal(error: unknown): never {
@@ -35,7 +36,7 @@ function initializeUpdate(ctx: CardContext, apdu: CommandApdu) {
   if (!keySet) throw new CardError.ReferencedDataNotFound(`no ISD-R key set with KVN ${apdu.p1}`);
   if (apdu.p2 !== 0) throw new CardError.IncorrectP1P2('key identifier must be 00');
   const card = new Scp03Card({
-    keys: { enc: Buffer.from(keySet.enc, 'hex'), mac: Buffer.from(keySet.mac, 'hex'), dek: Buffer.from(keySet.dek, 'hex') },
+    keys: staticKeys(keySet),
     kvn: keySet.kvn,
     sdAid: Buffer.from(AID.ISD_R, 'hex'),
     sequenceCounter: ctx.state.isdR.sequenceCounter,
