@@ -2,10 +2,12 @@
  * `npm run bench [-- SUITE ...]`: prints throughput figures and ratios; asserts nothing.
  * Suites: crypto, fleet (BENCH_FLEET_SIZES, BENCH_FLEET_MQTT=1), transport (service requests over aedes).
  * provisioning (full ES2 downloads with enable: --devices, --concurrency, --warmup, --stack embedded|mosquitto-postgres, --sweep).
+ * es5-session (one ES5 session on one card, both ends in this process: BENCH_ES5_SESSIONS, BENCH_ES5_WARMUP).
  * BENCH_MS sets the time budget per measurement (default 700 ms).
  */
 import { cpus } from 'node:os';
 import { runCryptoBench } from './crypto';
+import { runEs5SessionBench } from './es5-session';
 import { runFleetBench } from './fleet';
 import { runProvisioningBench } from './provisioning';
 import { runTransportBench } from './transport';
@@ -15,6 +17,7 @@ const SUITES: Record<string, () => void | Promise<void>> = {
   fleet: runFleetBench,
   transport: runTransportBench,
   provisioning: runProvisioningBench,
+  'es5-session': runEs5SessionBench,
 };
 
 // Suite names, among the suites' own options (`--devices 40` …): a bare word after an option is its value.
