@@ -9,20 +9,16 @@
  * round five). Figures are printed, never asserted.
  */
 import { performance } from 'node:perf_hooks';
-import { Scp03Host } from '@rsp/crypto';
-import { defaultIsdRKeySet, AID } from '@rsp/offcard';
+import { defaultIsdRKeySet } from '@rsp/offcard';
 import { generateTestPki } from '@rsp/pki';
-import { decodeResponseApdu, encodeCommandApdu, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
+import type { CommandApdu } from '@rsp/tlv';
 import { manufactureFromTestPki, MemoryCardStore, VirtualEuicc } from '@rsp/card';
+// The card tests' off-card end of ES5: SELECT ISD-R, INITIALIZE UPDATE, EXTERNAL AUTHENTICATE (0x33), then wrap / unwrap.
+import { openIsdR } from '../libs/card/test/support/es5';
 
-const SELECT_ISD_R: CommandApdu = { cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x00, data: Buffer.from(AID.ISD_R, 'hex'), le: 256 };
 /** GET STATUS of the ISD-R and the ISD-Ps, TLV format (GP CS v2.3 §11.4). */
 const GET_STATUS: CommandApdu = { cla: 0x80, ins: 0xf2, p1: 0x40, p2: 0x02, data: Buffer.from('4f00', 'hex'), le: 256 };
 const BOOTSTRAP = { iccid: '8944000000000000009', imsi: '001010000000009', ki: Buffer.alloc(16, 0x11), opc: Buffer.alloc(16, 0x22) };
-
-function transmit(euicc: VirtualEuicc, apdu: CommandApdu): ResponseApdu {
-  return decodeResponseApdu(euicc.transmit(encodeCommandApdu(apdu)));
-}
 
 export function runEs5SessionBench(): void {
   const pki = generateTestPki({ curve: 'P-256', euiccCount: 1 });
@@ -30,11 +26,7 @@ export function runEs5SessionBench(): void {
   const euicc = VirtualEuicc.manufacture(state, { store: new MemoryCardStore() });
   const keys = defaultIsdRKeySet(state.eid);
   const session = (): void => {
-    if (transmit(euicc, SELECT_ISD_R).sw !== 0x9000) throw new Error('SELECT ISD-R refused');
-    const host = new Scp03Host({ keys, kvn: keys.kvn });
-    host.processInitializeUpdateResponse(transmit(euicc, host.initializeUpdateCommand()));
-    host.processExternalAuthenticateResponse(transmit(euicc, host.externalAuthenticateCommand(0x33)));
-    const status = host.unwrapResponse(transmit(euicc, host.wrapCommand(GET_STATUS)));
+    const status = openIsdR(euicc, keys).send(GET_STATUS);
     if (status.sw !== 0x9000) throw new Error(`GET STATUS answered ${status.sw.toString(16)}`);
   };
   const warmup = Number(process.env.BENCH_ES5_WARMUP ?? 3000);
