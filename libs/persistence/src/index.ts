@@ -26,7 +26,23 @@ export * from './errors';
 export * from './columns';
 export * from './data-source';
 export { sqlStatementCount, traceSqlStatements } from './statement-count';
-export { isUniqueViolation, tableOf, toDbValue, driverOf, findRowsBy, insertRow, insertRows, upsertRows, updateRows, claimFirstRow } from './sql';
+export {
+  isUniqueViolation,
+  tableOf,
+  toDbValue,
+  driverOf,
+  findRowsBy,
+  insertRow,
+  insertRows,
+  upsertRows,
+  updateRows,
+  claimFirstRow,
+  insertRowsStatement,
+  upsertRowsStatement,
+  updateRowsStatement,
+  type WriteStatement,
+} from './sql';
+export { runWrites, type TransactionalWrite } from './atomic-writes';
 export { runStatement, type StatementResult } from './prepared';
 export * from './idempotency';
 export * from './memory-idempotency';

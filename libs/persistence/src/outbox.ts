@@ -12,7 +12,7 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { OutboxMessage } from './entities/outbox-message.entity';
 import { PersistenceError } from './errors';
 import { runStatement } from './prepared';
-import { driverOf, insertRows, placeholder, tableOf, toDbValue } from './sql';
+import { driverOf, insertRows, insertRowsStatement, placeholder, tableOf, toDbValue, type WriteStatement } from './sql';
 
 /** What a caller enqueues. */
 export interface OutboxInput {
@@ -131,6 +131,11 @@ export class Outbox {
   /** Writes prepared messages (one INSERT) on `target`: the caller's transaction manager or the DataSource. */
   insert(target: DataSource | EntityManager, messages: readonly OutboxMessage[]): Promise<void> {
     return insertRows(target, OutboxMessage, messages);
+  }
+
+  /** {@link insert} as a statement for runWrites (atomic-writes.ts), with the caller's other writes; `messages` not empty. */
+  insertStatement(messages: readonly OutboxMessage[]): WriteStatement {
+    return insertRowsStatement(this.dataSource, OutboxMessage, messages);
   }
 
   /** After the commit: the claimed ones among `messages` go to the relay now. */

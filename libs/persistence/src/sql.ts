@@ -168,6 +168,20 @@ export function upsertRows<E extends ObjectLiteral>(
   return writeRows(target, entity, rows, conflictProperties);
 }
 
+/**
+ * One write, built and not yet run: its text, its values and the table it changes. {@link runWrites}
+ * (atomic-writes.ts) runs several of them as one atomic unit; the functions below run one at once.
+ * The text numbers its placeholders from 1 (`$n` on PostgreSQL), and holds no other `$`.
+ */
+export interface WriteStatement {
+  /** The table the statement changes (TypeORM's table path: schema-qualified, unescaped). */
+  readonly table: string;
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+  /** A fixed text built from metadata (prepared once per connection); false when it varies with a row count. */
+  readonly prepare: boolean;
+}
+
 /** The one multi-row INSERT of insertRows / upsertRows; `conflict` adds the ON CONFLICT clause. */
 async function writeRows<E extends ObjectLiteral>(
   target: DataSource | EntityManager,
@@ -176,11 +190,36 @@ async function writeRows<E extends ObjectLiteral>(
   conflict: ReadonlyArray<keyof E & string> | undefined,
 ): Promise<void> {
   if (rows.length === 0) return;
-  const dataSource = sourceOf(target);
+  const statement = rowsStatement(sourceOf(target), entity, rows, conflict);
+  await write(target, statement.sql, [...statement.parameters], statement.prepare);
+}
+
+/** {@link insertRows} as a statement to run later (atomic-writes.ts); `rows` must not be empty. */
+export function insertRowsStatement<E extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<E>, rows: ReadonlyArray<Partial<E>>): WriteStatement {
+  return rowsStatement(dataSource, entity, rows, undefined);
+}
+
+/** {@link upsertRows} as a statement to run later (atomic-writes.ts); `rows` must not be empty. */
+export function upsertRowsStatement<E extends ObjectLiteral>(
+  dataSource: DataSource,
+  entity: EntityTarget<E>,
+  rows: ReadonlyArray<Partial<E>>,
+  conflictProperties: ReadonlyArray<keyof E & string>,
+): WriteStatement {
+  return rowsStatement(dataSource, entity, rows, conflictProperties);
+}
+
+function rowsStatement<E extends ObjectLiteral>(
+  dataSource: DataSource,
+  entity: EntityTarget<E>,
+  rows: ReadonlyArray<Partial<E>>,
+  conflict: ReadonlyArray<keyof E & string> | undefined,
+): WriteStatement {
+  const what = conflict ? 'upsertRows' : 'insertRows';
+  if (rows.length === 0) throw new Error(`${what}: no rows`); // programming error in the caller
   const perRow = rows.map((row) => columnValues(dataSource, entity, row));
   const columns = perRow[0] ?? [];
   const properties = columns.map((c) => c.property).join('\u0000');
-  const what = conflict ? 'upsertRows' : 'insertRows';
   if (perRow.some((values) => values.map((c) => c.property).join('\u0000') !== properties)) throw new Error(`${what}: rows with different properties`);
   const key = `${what}\u0000${dataSource.getMetadata(entity).name}\u0000${rows.length}\u0000${properties}\u0001${conflict?.join('\u0000') ?? ''}`;
   const sql = cachedSql(dataSource, key, () => {
@@ -197,7 +236,7 @@ async function writeRows<E extends ObjectLiteral>(
     return `${insert} ON CONFLICT (${keys.map((c) => escape(c.column.databaseName)).join(', ')}) ${action}`;
   });
   // One row: a fixed text, prepared; several: the text varies with their count, so it runs unnamed.
-  await write(target, sql, perRow.flatMap((values) => values.map((c) => c.value)), rows.length === 1);
+  return { table: dataSource.getMetadata(entity).tablePath, sql, parameters: perRow.flatMap((values) => values.map((c) => c.value)), prepare: rows.length === 1 };
 }
 
 /**
@@ -210,7 +249,12 @@ export async function updateRows<E extends ObjectLiteral>(
   where: Partial<E>,
   set: Partial<E>,
 ): Promise<number> {
-  const dataSource = sourceOf(target);
+  const statement = updateRowsStatement(sourceOf(target), entity, where, set);
+  return write(target, statement.sql, [...statement.parameters]);
+}
+
+/** {@link updateRows} as a statement to run later (atomic-writes.ts). */
+export function updateRowsStatement<E extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<E>, where: Partial<E>, set: Partial<E>): WriteStatement {
   const assignments = columnValues(dataSource, entity, set);
   const conditions = columnValues(dataSource, entity, where);
   // Programming errors of the caller: no SET / WHERE, or a NULL in WHERE (`= NULL` never matches).
@@ -227,7 +271,7 @@ export async function updateRows<E extends ObjectLiteral>(
       return `UPDATE ${tableOf(dataSource, entity)} SET ${setSql} WHERE ${whereSql}`;
     },
   );
-  return write(target, sql, [...assignments.map((c) => c.value), ...conditions.map((c) => c.value)]);
+  return { table: dataSource.getMetadata(entity).tablePath, sql, parameters: [...assignments.map((c) => c.value), ...conditions.map((c) => c.value)], prepare: true };
 }
 
 /**

@@ -3,9 +3,25 @@
  * EID, so a sealed value copied to another row does not open); registry changes and the notifications
  * they cause are committed together (transactional outbox).
  */
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { IsdRKeySet } from '@rsp/offcard';
-import { driverOf, findRowsBy, isUniqueViolation, persistenceEntities, persistenceMigrations, runStatement, tableOf, updateRows, upsertRows, type Outbox, type SecretBox } from '@rsp/persistence';
+import {
+  driverOf,
+  findRowsBy,
+  isUniqueViolation,
+  persistenceEntities,
+  persistenceMigrations,
+  runStatement,
+  runWrites,
+  tableOf,
+  updateRows,
+  updateRowsStatement,
+  upsertRowsStatement,
+  type Outbox,
+  type SecretBox,
+  type TransactionalWrite,
+  type WriteStatement,
+} from '@rsp/persistence';
 import { DuplicateEidError } from '../../domain/errors';
 import type { EisRegistry, EuiccRecord, IsdRKeyRecord, OutboundMessage, ProfileRecord, RegistryTransaction } from '../../domain/model';
 import { SmSrCardLease1767398400000 } from './card-lease-migration';
@@ -138,19 +154,21 @@ export class TypeOrmEisRegistry implements EisRegistry {
 
   /**
    * The changes `work` asks for are collected, then written in as few statements as they need: the
-   * profile saves as one multi-row upsert, the messages as one INSERT, each in the order below; one
-   * statement alone needs no BEGIN / COMMIT. A throw in `work` writes nothing (as a rollback would).
-   * After the commit the messages go to the outbox relay at once (Outbox.committed).
+   * profile saves as one multi-row upsert, the messages as one INSERT, each in the order below. They
+   * commit together through runWrites (libs/persistence atomic-writes.ts): one statement alone as it is;
+   * on PostgreSQL, writes on distinct tables as ONE statement (no BEGIN / COMMIT round trips); else one
+   * transaction. A throw in `work` writes nothing (as a rollback would). After the commit the messages
+   * go to the outbox relay at once (Outbox.committed).
    */
   async transaction<T>(work: (tx: RegistryTransaction) => Promise<T>): Promise<T> {
     const saves = new Map<string, SmsrProfileEntity>();
-    const writes: Array<(target: EntityManager | DataSource) => Promise<unknown>> = [];
+    const writes: Array<WriteStatement | TransactionalWrite> = [];
     const messages: OutboundMessage[] = [];
     const flushSaves = () => {
       if (saves.size === 0) return;
       const rows = [...saves.values()];
       saves.clear();
-      writes.push((target) => upsertRows(target, SmsrProfileEntity, rows, ['eid', 'iccid']));
+      writes.push(upsertRowsStatement(this.dataSource, SmsrProfileEntity, rows, ['eid', 'iccid']));
     };
     const result = await work({
       saveProfile: async (profile) => {
@@ -160,14 +178,14 @@ export class TypeOrmEisRegistry implements EisRegistry {
       },
       deleteProfile: async (eid, iccid) => {
         flushSaves(); // keeps the order of a save and a delete of one profile
-        writes.push((target) => managerOf(target).delete(SmsrProfileEntity, { eid, iccid }));
+        writes.push((manager) => manager.delete(SmsrProfileEntity, { eid, iccid }));
       },
       updateEuicc: async (eid, changes) => {
         const update: Partial<SmsrEuiccEntity> = {};
         if (changes.remainingMemory !== undefined) update.remainingMemory = changes.remainingMemory;
         if (changes.availableMemoryForProfiles !== undefined) update.availableMemoryForProfiles = changes.availableMemoryForProfiles;
         if (changes.lastAuditDate !== undefined) update.lastAuditDate = changes.lastAuditDate;
-        if (Object.keys(update).length > 0) writes.push((target) => updateRows(target, SmsrEuiccEntity, { eid }, update));
+        if (Object.keys(update).length > 0) writes.push(updateRowsStatement(this.dataSource, SmsrEuiccEntity, { eid }, update));
       },
       enqueue: async (message: OutboundMessage) => {
         messages.push(message);
@@ -175,13 +193,8 @@ export class TypeOrmEisRegistry implements EisRegistry {
     });
     flushSaves();
     const outbound = this.outbox.prepare(messages, true);
-    if (outbound.length > 0) writes.push((target) => this.outbox.insert(target, outbound));
-    if (writes.length === 1) await writes[0]?.(this.dataSource);
-    else if (writes.length > 1) {
-      await this.dataSource.transaction(async (manager) => {
-        for (const write of writes) await write(manager);
-      });
-    }
+    if (outbound.length > 0) writes.push(this.outbox.insertStatement(outbound));
+    await runWrites(this.dataSource, writes);
     this.outbox.committed(outbound);
     return result;
   }
@@ -189,10 +202,7 @@ export class TypeOrmEisRegistry implements EisRegistry {
   private profileRow(profile: ProfileRecord): SmsrProfileEntity {
     return profileRowOf(profile, this.now());
   }
-
 }
-
-const managerOf = (target: EntityManager | DataSource): EntityManager => ('manager' in target && 'driver' in target ? (target as DataSource).manager : (target as EntityManager));
 
 function profileRowOf(profile: ProfileRecord, updatedAt: Date): SmsrProfileEntity {
   return {

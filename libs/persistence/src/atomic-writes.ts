@@ -1,0 +1,76 @@
+/**
+ * Several writes that commit together or not at all, in as few round trips as the driver allows.
+ *
+ * | writes | PostgreSQL | SQLite |
+ * |---|---|---|
+ * | one | the statement alone (atomic by itself) | the same |
+ * | several statements, each on its own table | ONE statement: `WITH w1 AS (…), w2 AS (…) <last>` | BEGIN, each, COMMIT |
+ * | two on one table, or any callback | BEGIN, each in order, COMMIT | the same |
+ *
+ * Why the middle row is safe on PostgreSQL (PostgreSQL 15 §7.8.4, Data-Modifying Statements in WITH):
+ * every sub-statement runs exactly once and to completion, and the whole text is one statement, so
+ * under autocommit it commits or fails as one. The sub-statements share one snapshot and their order
+ * is unspecified, so none may depend on another's effect: hence one table each (§7.8.4: "trying to
+ * update the same row twice in a single statement is not supported"). A BEGIN / COMMIT pair costs a
+ * round trip each, and on this stack's PostgreSQL every round trip wakes a backend and then the
+ * service (docs/performance.md, round six): two writes went from four round trips to one.
+ *
+ * SQLite has no data-modifying WITH; its statements run in-process, so BEGIN / COMMIT cost no round trip.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { driverKindOf } from './data-source';
+import { runStatement } from './prepared';
+import type { WriteStatement } from './sql';
+
+/** A write {@link runWrites} cannot fold into one statement: it runs in the transaction, in order. */
+export type TransactionalWrite = (manager: EntityManager) => Promise<unknown>;
+
+const combinedTexts = new Map<string, string>();
+
+/** Runs `writes` atomically, in one statement where the table above allows it, else in one transaction. */
+export async function runWrites(dataSource: DataSource, writes: ReadonlyArray<WriteStatement | TransactionalWrite>): Promise<void> {
+  if (writes.length === 0) return;
+  const [only] = writes;
+  if (writes.length === 1 && only !== undefined) {
+    if (typeof only === 'function') await dataSource.transaction(only);
+    else await runStatement(dataSource, only.sql, [...only.parameters], only.prepare);
+    return;
+  }
+  const statements = writes.filter((write): write is WriteStatement => typeof write !== 'function');
+  const foldable =
+    statements.length === writes.length && driverKindOf(dataSource.options) === 'postgres' && new Set(statements.map((statement) => statement.table)).size === statements.length;
+  if (foldable) {
+    const combined = combine(statements);
+    // A fixed combination of fixed texts is prepared like its parts; one with a row-count text is not.
+    const prepare = statements.every((statement) => statement.prepare);
+    await runStatement(dataSource, combined, statements.flatMap((statement) => [...statement.parameters]), prepare);
+    return;
+  }
+  await dataSource.transaction(async (manager) => {
+    for (const write of writes) {
+      if (typeof write === 'function') await write(manager);
+      else await runStatement(manager, write.sql, [...write.parameters], write.prepare);
+    }
+  });
+}
+
+/**
+ * `WITH w1 AS (s1), …, w(n-1) AS (s(n-1)) sn`, each statement's `$k` renumbered after the values of the
+ * ones before it. The texts come from sql.ts's builders, whose only `$` are their placeholders.
+ */
+function combine(statements: readonly WriteStatement[]): string {
+  const key = statements.map((statement) => statement.sql).join('\u0000');
+  let text = combinedTexts.get(key);
+  if (text !== undefined) return text;
+  let offset = 0;
+  const parts = statements.map((statement) => {
+    const base = offset;
+    offset += statement.parameters.length;
+    return statement.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + base}`);
+  });
+  const last = parts.pop() as string;
+  text = `WITH ${parts.map((part, i) => `w${i + 1} AS (${part})`).join(', ')} ${last}`;
+  // Only texts that recur are kept: a multi-row INSERT's text varies with its row count.
+  if (statements.every((statement) => statement.prepare)) combinedTexts.set(key, text);
+  return text;
+}
