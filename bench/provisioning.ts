@@ -129,9 +129,11 @@ async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly 
   const mainBefore = threadCpuMs(); // the services' loop runs on the main thread
   const cardsBefore = await cardThreadsCpuMs(stack);
   const brokerBefore = await brokerThreadCpuMs(stack);
+  const loopBefore = performance.eventLoopUtilization();
   const started = performance.now();
   const { results, cpuMs: clientMs } = await client.closedLoop(eids, inFlight);
   const seconds = (performance.now() - started) / 1000;
+  const loop = performance.eventLoopUtilization(loopBefore); // the services' loop (the client has its own thread)
   const cpu = process.cpuUsage(cpuBefore);
   const mainAfter = threadCpuMs();
   const cardsAfter = await cardThreadsCpuMs(stack);
@@ -162,6 +164,7 @@ async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly 
         }
       : {}),
     outside: Object.fromEntries(Object.entries(others).map(([key, ms]) => [key, per(ms)])) as OutsideCpu,
+    loop: { busy: loop.utilization, activeMs: per(loop.active) },
     latencies: results.map((result) => result.ms),
   };
 }
@@ -313,6 +316,9 @@ export async function runProvisioningBench(): Promise<void> {
         console.log(`| … … the services' thread (their JavaScript, the database driver, TLS) | ${warm.split.mainMs.toFixed(1)} ms |`);
         console.log(`| … … V8's and libuv's helper threads (GC, JIT, for every thread's isolate) | ${(warm.split.servicesMs - warm.split.mainMs).toFixed(1)} ms |`);
       }
+      // Busy beyond the thread's CPU = runnable but not running (the other threads had the cores) or in a
+      // syscall that waited; near 100 % the services' thread, not the host's cores, bounds the rate.
+      console.log(`| the services' event loop: busy share of the round (ELU), busy ms per provisioning | ${(warm.loop.busy * 100).toFixed(0)} %, ${warm.loop.activeMs.toFixed(1)} ms |`);
       console.log(`| … of which the cards (their worker thread, /proc/thread-self) | ${warm.split.cardsMs.toFixed(1)} ms |`);
       if (warm.split.brokerMs !== undefined) console.log(`| … of which the broker (its worker thread) | ${warm.split.brokerMs.toFixed(1)} ms |`);
     }
