@@ -1,6 +1,6 @@
 /**
  * The one HTTP call of the CLI: `POST {baseUrl}{path}` with a JSON body and the MNO's `X-API-Key`
- * (docs/services.md "HTTP binding"). A processed call is HTTP 200 — or 401 without credential — with
+ * (docs/services.md "HTTP binding"; a `GET` for the inventory's list, cli/inventory.ts). A processed call is HTTP 200 — or 401 without credential — with
  * a `{ header: { functionExecutionStatus } }` body; anything else is a transport error.
  */
 import { RspError } from '@rsp/errors';
@@ -13,6 +13,8 @@ export class CliTransportError extends RspError {
 
 export interface PostOptions {
   apiKey?: string;
+  /** POST (every SGP.02 function) unless told; GET for the inventory's lists (no body). */
+  method?: 'GET' | 'POST';
   /** An owner's consent token (docs/owner-registry.md), sent as `X-Owner-Consent`. */
   ownerConsent?: string;
   timeoutMs: number;
@@ -26,7 +28,7 @@ export interface ServiceAnswer {
   status: FunctionExecutionStatus;
 }
 
-/** Joins a base URL (with or without a trailing slash or a path prefix) and `/gsma/…`. */
+/** Joins a base URL (with or without a trailing slash or a path prefix) and `/gsma/…` (or `/mno/…?query`). */
 export function endpointUrl(baseUrl: string, path: string): URL {
   let base: URL;
   try {
@@ -35,7 +37,9 @@ export function endpointUrl(baseUrl: string, path: string): URL {
     throw new CliTransportError(`invalid service URL ${JSON.stringify(baseUrl)}`);
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new CliTransportError(`service URL must be http(s): ${baseUrl}`);
-  base.pathname = `${base.pathname.replace(/\/+$/, '')}${path}`;
+  const [pathname = '', query] = path.split('?', 2); // the inventory's list takes its filters as a query
+  base.pathname = `${base.pathname.replace(/\/+$/, '')}${pathname}`;
+  if (query !== undefined) base.search = query;
   return base;
 }
 
@@ -50,14 +54,15 @@ function networkReason(error: unknown): string {
 }
 
 export async function postFunction(url: URL, body: unknown, options: PostOptions): Promise<ServiceAnswer> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  const method = options.method ?? 'POST';
+  const headers: Record<string, string> = { accept: 'application/json', ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) };
   if (options.apiKey) headers['x-api-key'] = options.apiKey;
   if (options.ownerConsent) headers['x-owner-consent'] = options.ownerConsent;
   const doFetch = options.fetch ?? fetch;
   let response: Response;
   let text: string;
   try {
-    response = await doFetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(options.timeoutMs) });
+    response = await doFetch(url, { method, headers, ...(method === 'POST' ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(options.timeoutMs) });
     text = await response.text();
   } catch (error) {
     const reason = networkReason(error);

@@ -12,6 +12,7 @@ import { ContractFailure } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import { CliTransportError, endpointUrl, postFunction } from './http';
 import { hintsFor } from './hints';
+import { InventoryUsageError, mnoStock, mnoSubscriptions, SUBSCRIPTION_STATES, type InventoryRequest, type StockInput } from './inventory';
 import { watchTransaction } from './watch';
 import { LoginError, ownerLogin } from './login';
 import { runScenarioCommand, type ScenarioRunOptions } from './scenario';
@@ -192,6 +193,22 @@ function buildProgram(
     .option('--pol2-rule <action:qualification>', 'a POL2 rule, e.g. DELETE:Not-Allowed (repeatable)', collect)
     .option('--template <hex>', 'a SAIP profile package template, DER as hex (default: the SM-DP\'s own)')
     .action(action(requests.mnoProfileType));
+  mno
+    .command('stock')
+    .description('add subscriber records of a profile type: --generate N (Ki and OPc written once to --out, mode 600) or --file records.json')
+    .requiredOption('--profile-type <type>', 'the profile type the records belong to (rsp mno profile-type)')
+    .option('--generate <count>', 'generate this many records (1..10000): ICCID, IMSI, Ki, OPc')
+    .option('--iccid-prefix <digits>', 'with --generate: ICCID issuer prefix, 89 and up to 10 more digits')
+    .option('--imsi-prefix <digits>', 'with --generate: MCC+MNC, 5..10 digits')
+    .option('--out <file>', 'with --generate: where the records with their Ki and OPc go (created mode 600, never overwritten)')
+    .option('--file <path>', 'load these records instead: a JSON array of { iccid, imsi, ki, opc }')
+    .action(action((input: StockInput) => mnoStock(input)));
+  mno
+    .command('subscriptions')
+    .description("list the MNO's subscriber records (no Ki or OPc: the SM-DP never shows them after stocking)")
+    .option('--state <state>', `only those in this state: ${SUBSCRIPTION_STATES.join(', ')}`)
+    .option('--profile-type <type>', 'only those of this profile type')
+    .action(action((input: { state?: string; profileType?: string }) => mnoSubscriptions(input)));
 
   // ES1: EUM → SM-SR (SGP.02 §5.5)
   const es1 = program.command('es1').description('EUM → SM-SR functions (SGP.02 §5.5), sent to --smsr-url');
@@ -247,12 +264,14 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
 
   const program = buildProgram(io, async (request, globals) => {
     const baseUrl = request.interface === 'es2' ? globals.smdpUrl : globals.smsrUrl;
+    // An inventory call (cli/inventory.ts) is no SGP.02 function: its own method and presentation, no consent.
+    const inventory = 'present' in request ? (request as InventoryRequest) : undefined;
     // The consent goes to the SM-DP only (ES2 checks it, docs/owner-registry.md): no other service sees the token.
-    const ownerConsent = request.interface === 'es2' ? (globals.consent ?? io.env.RSP_OWNER_CONSENT) : undefined;
+    const ownerConsent = request.interface === 'es2' && !inventory ? (globals.consent ?? io.env.RSP_OWNER_CONSENT) : undefined;
     const apiKey = globals.apiKey ?? io.env.RSP_API_KEY;
     // --watch: the progress stream is opened beside the call and closed once the answer is in.
     const stopWatching = new AbortController();
-    const callId = (request.body as { header?: { functionCallIdentifier?: string } }).header?.functionCallIdentifier;
+    const callId = (request.body as { header?: { functionCallIdentifier?: string } } | undefined)?.header?.functionCallIdentifier;
     const watching =
       globals.watch && request.interface === 'es2' && callId
         ? watchTransaction({ smdpUrl: globals.smdpUrl, apiKey, callId, progress: (text) => io.stderr(`${text}\n`), signal: stopWatching.signal, ...(io.fetch ? { fetch: io.fetch } : {}) })
@@ -261,19 +280,24 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
     try {
       answer = await postFunction(endpointUrl(baseUrl, request.path), request.body, {
         apiKey,
+        ...(inventory ? { method: inventory.method } : {}),
         ...(ownerConsent ? { ownerConsent } : {}),
         timeoutMs: timeoutMs(globals),
         ...(io.fetch ? { fetch: io.fetch } : {}),
       });
+    } catch (error) {
+      inventory?.abandon?.();
+      throw error;
     } finally {
       // Let the stream print its last step (it ends by itself at "done"), then stop it.
       if (watching) await Promise.race([watching, new Promise((resolve) => setTimeout(resolve, 500))]);
       stopWatching.abort();
       await watching;
     }
-    if (globals.json) line(JSON.stringify(answer.body, null, 2));
+    const shown = inventory ? inventory.present(answer) : { body: answer.body };
+    if (globals.json) line(JSON.stringify(shown.body, null, 2));
     else {
-      formatResponse(request.functionName, answer.status, answer.body).forEach(line);
+      (shown.lines ?? formatResponse(request.functionName, answer.status, answer.body)).forEach(line);
       for (const hint of hintsFor(request.functionName, answer.status, { consentSent: ownerConsent !== undefined })) io.stderr(`hint: ${hint}\n`);
     }
     exitCode = exitCodeFor(answer.status);
@@ -305,7 +329,7 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
 /** One line, never a stack trace. */
 function describeError(error: unknown): string {
   if (error instanceof ContractFailure) return `${error.message} (${error.subjectCode}/${error.reasonCode}; nothing sent)`;
-  if (error instanceof CliTransportError || error instanceof CliUsageError || error instanceof LoginError) return error.message;
+  if (error instanceof CliTransportError || error instanceof CliUsageError || error instanceof LoginError || error instanceof InventoryUsageError) return error.message;
   if (isRspError(error)) return `${error.code}: ${error.message}`;
   return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -4,65 +4,18 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { STATUS_CODE, expired, failed, type FunctionExecutionStatus } from '@rsp/contracts';
+import { STATUS_CODE, expired, failed } from '@rsp/contracts';
 import { generateEid } from '@rsp/pki';
 import { signedEis } from '../../libs/contracts/test/support';
 import { runRsp } from '../rsp';
+import { FakeService, ok } from './support';
 
 const EID = generateEid('89049032', 4242n);
 const ICCID = '89882119900000000012';
 const REPO = resolve(import.meta.dirname, '../..');
-
-interface Recorded {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: Record<string, unknown>;
-}
-interface Canned {
-  status?: number;
-  /** JSON body, or raw text when a string. */
-  body: unknown;
-  /** Never answer (for the timeout test). */
-  hang?: boolean;
-}
-
-const ok = (output: Record<string, unknown> = {}, status: FunctionExecutionStatus = { status: 'Executed-Success' }): Canned => ({
-  body: { header: { functionExecutionStatus: status }, ...output },
-});
-
-class FakeService {
-  readonly requests: Recorded[] = [];
-  next: Canned = ok();
-  private server: Server | undefined;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        this.requests.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
-        const canned = this.next;
-        if (canned.hang) return;
-        const text = typeof canned.body === 'string' ? canned.body : JSON.stringify(canned.body);
-        res.writeHead(canned.status ?? 200, { 'content-type': typeof canned.body === 'string' ? 'text/html' : 'application/json' });
-        res.end(text);
-      });
-    });
-    await new Promise<void>((done) => this.server?.listen(0, '127.0.0.1', done));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((done) => this.server?.close(() => done()));
-  }
-}
 
 interface CliRun {
   code: number;

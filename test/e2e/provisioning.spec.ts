@@ -7,6 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { enabledIsdp, type CardState } from '@rsp/card';
 import { generateTestPki } from '@rsp/pki';
 import { runRsp } from '../../cli/rsp';
@@ -199,6 +202,37 @@ function suite(kind: StackKind) {
       expect(code).toBe(0);
       const body = JSON.parse(output.join('')) as { iccid: string };
       expect(enabledIsdp(card(eid))?.profile?.iccid).toBe(body.iccid);
+    });
+
+    it('stocks subscriptions through the operator CLI: Ki / OPc only in the --out file, the list, then a download of one of them', async () => {
+      const env = { RSP_SMDP_URL: stack.smdp.httpUrl, RSP_API_KEY: mnoB.apiKey, RSP_REQUESTER_ID: 'mno.b' };
+      const cli = async (args: string[]) => {
+        const output: string[] = [];
+        const code = await runRsp(args, { stdout: (text) => void output.push(text), stderr: (text) => void output.push(text), env });
+        return { code, text: output.join('') };
+      };
+      const dir = mkdtempSync(join(tmpdir(), 'rsp-e2e-stock-'));
+      try {
+        const out = join(dir, 'hss.json');
+        const stocked = await cli(['mno', 'stock', '--profile-type', 'b-iot', '--generate', '2', '--iccid-prefix', kind === 'embedded' ? '8949003' : '8949013', '--out', out]);
+        expect(stocked.code).toBe(0);
+        const records = JSON.parse(readFileSync(out, 'utf8')) as Array<{ iccid: string; imsi: string; ki: string; opc: string }>;
+        expect(records).toHaveLength(2);
+        for (const record of records) expect(stocked.text).not.toContain(record.ki);
+        const listed = await cli(['mno', 'subscriptions', '--profile-type', 'b-iot', '--state', 'available']);
+        expect(listed.code).toBe(0);
+        for (const record of records) expect(listed.text).toContain(`  ${record.iccid}  available  type b-iot`);
+
+        const eid = stack.eids[2] as string;
+        const target = records[0] as (typeof records)[0];
+        const download = await mnoB.es2('downloadProfile', { eid, smsrId: SMSR_ID, iccid: target.iccid, enableProfile: false });
+        expect(download.header.functionExecutionStatus.status).toBe('Executed-Success');
+        // The card holds the very Ki / OPc the CLI wrote for the MNO's HSS.
+        const installed = card(eid).isdps.find((isdp) => isdp.profile?.iccid === target.iccid)?.profile;
+        expect(installed && { ki: installed.ki, opc: installed.opc }).toEqual({ ki: target.ki.toLowerCase(), opc: target.opc.toLowerCase() });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('fails when the SM-DP certificate comes from a CI the card does not trust: the card refuses it', async () => {

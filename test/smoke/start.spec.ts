@@ -73,6 +73,12 @@ describe('npm start (embedded defaults)', () => {
       expect(docExample).toMatch(/^Executed-Success {2}downloadProfile {2}iccid \d+/m);
       expect(docExample).toMatch(/^Executed-Success {2}getEIS/m);
       expect(docExample).toMatch(/profile \d+ {2}Enabled {2}mno mno\.demo {2}type demo-iot/);
+      // …then stocks five more records (Ki / OPc only in the mode-600 file) and lists the installed ones.
+      expect(docExample).toMatch(/^Executed-Success {2}stock {2}5 subscriptions of type demo-iot generated, ICCID \d+ … \d+$/m);
+      expect(statSync(join(dataDir, 'hss-demo-iot.json')).mode & 0o777).toBe(0o600);
+      for (const { ki } of JSON.parse(readFileSync(join(dataDir, 'hss-demo-iot.json'), 'utf8')) as Array<{ ki: string }>) expect(docExample).not.toContain(ki);
+      expect(docExample).toMatch(/^Executed-Success {2}subscriptions {2}\d+ \(installed \d+\)$/m);
+      expect(docExample).toMatch(/^ {2}\d+ {2}installed {2}type demo-iot {2}imsi \d+ {2}eid 89049032123451234512345678901235/m);
       expect(first.output).toMatch(/pki +P-256: generated \d+ files/);
       expect(first.output).toMatch(/embedded aedes broker \(TLS client certificates, broker ACL\) on mqtts:\/\/127\.0\.0\.1:\d+/);
       // The mosquitto_sub line works as printed: it received the demo MNO's ES2 notification of the download.

@@ -98,6 +98,10 @@ describe('ES2 DownloadProfile', () => {
 
     const listed = await fetch(`${smdp.httpUrl}/mno/subscriptions?state=installed`, { headers: { 'x-api-key': KEY_A } });
     expect(((await listed.json()) as Json).subscriptions).toEqual([expect.objectContaining({ iccid: record.iccid, eid, state: 'installed' })]);
+    // A filter it does not know is refused by name, not ignored (listing everything would mislead).
+    const misspelt = (await (await fetch(`${smdp.httpUrl}/mno/subscriptions?state=instaled`, { headers: { 'x-api-key': KEY_A } })).json()) as Json;
+    expect(misspelt.header.functionExecutionStatus).toEqual({ status: 'Failed', statusCodeData: expect.objectContaining({ subjectCode: '1.6', reasonCode: '2.1', subjectIdentifier: 'state' }) });
+    expect(misspelt.subscriptions).toBeUndefined();
     // Secrets never reach the logs.
     for (const r of records) expect(logLines.join('\n')).not.toContain(r.ki);
   });

@@ -17,7 +17,7 @@ import {
   type FunctionResponse,
 } from '@rsp/contracts';
 import type { Inventory } from './inventory';
-import { SUBSCRIPTION_STATES, type SubscriptionState } from './inventory-store';
+import { SUBSCRIPTION_STATES } from './inventory-store';
 import { SMDP_STATUS } from './status-codes';
 
 export interface InventoryOutcome {
@@ -37,6 +37,8 @@ const subscriptionsInput = object({
   iccidPrefix: optional(schema.string({ maxLength: 12, pattern: /^89\d{0,10}$/, expected: 'digits starting 89, at most 12' })),
   imsiPrefix: optional(schema.string({ maxLength: 10, pattern: /^\d{5,10}$/, expected: 'an MCC+MNC prefix of 5..10 digits' })),
 });
+// A filter the list does not know is refused (1.6 / 2.1 naming it), not ignored: `?state=instaled` listing every subscription would mislead.
+const subscriptionsQuery = object({ state: optional(schema.oneOf(SUBSCRIPTION_STATES)), profileType: optional(name) });
 
 const ok = (output: Record<string, unknown> = {}): InventoryOutcome => ({ httpStatus: 200, body: { header: { functionExecutionStatus: executedSuccess() }, ...output } });
 
@@ -88,10 +90,10 @@ export class InventoryApi {
 
   async listSubscriptions(apiKey: string | undefined, query: { state?: string; profileType?: string }): Promise<InventoryOutcome> {
     return this.guard(apiKey, async (mnoId) => {
-      const state = SUBSCRIPTION_STATES.includes(query.state as SubscriptionState) ? (query.state as SubscriptionState) : undefined;
+      const filter = parse(subscriptionsQuery, query);
       const subscriptions = await this.inventory.listSubscriptions(mnoId, {
-        ...(state ? { state } : {}),
-        ...(query.profileType ? { profileType: query.profileType } : {}),
+        ...(filter.state ? { state: filter.state } : {}),
+        ...(filter.profileType ? { profileType: filter.profileType } : {}),
       });
       return ok({ subscriptions });
     });
