@@ -316,12 +316,12 @@ export async function runProvisioningBench(): Promise<void> {
         console.log(`| … … the services' thread (their JavaScript, the database driver, TLS) | ${warm.split.mainMs.toFixed(1)} ms |`);
         console.log(`| … … V8's and libuv's helper threads (GC, JIT, for every thread's isolate) | ${(warm.split.servicesMs - warm.split.mainMs).toFixed(1)} ms |`);
       }
-      // Busy beyond the thread's CPU = runnable but not running (the other threads had the cores) or in a
-      // syscall that waited; near 100 % the services' thread, not the host's cores, bounds the rate.
-      console.log(`| the services' event loop: busy share of the round (ELU), busy ms per provisioning | ${(warm.loop.busy * 100).toFixed(0)} %, ${warm.loop.activeMs.toFixed(1)} ms |`);
       console.log(`| … of which the cards (their worker thread, /proc/thread-self) | ${warm.split.cardsMs.toFixed(1)} ms |`);
       if (warm.split.brokerMs !== undefined) console.log(`| … of which the broker (its worker thread) | ${warm.split.brokerMs.toFixed(1)} ms |`);
     }
+    // Busy beyond the thread's CPU = runnable but not running (the other threads had the cores) or in a
+    // syscall that waited; near 100 % the services' thread, not the host's cores, bounds the rate.
+    console.log(`| the services' event loop: busy share of the round (ELU), busy ms per provisioning | ${(warm.loop.busy * 100).toFixed(0)} %, ${warm.loop.activeMs.toFixed(1)} ms |`);
     const other = warm.outside;
     if (other.mosquittoMs !== undefined) console.log(`| the private Mosquitto (its process, /proc/<pid>/schedstat) | ${other.mosquittoMs.toFixed(1)} ms |`);
     if (other.postgresMs !== undefined) console.log(`| PostgreSQL (every \`postgres\` process on this host: backends, WAL writer) | ${other.postgresMs.toFixed(1)} ms |`);
