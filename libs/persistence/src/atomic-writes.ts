@@ -22,7 +22,7 @@ import { driverKindOf } from './data-source';
 import { runStatement } from './prepared';
 import type { WriteStatement } from './sql';
 
-/** A write {@link runWrites} cannot fold into one statement: it runs in the transaction, in order. */
+/** A write {@link runWrites} cannot fold into one statement: it runs in the transaction, in order (alone, on the DataSource's manager). */
 export type TransactionalWrite = (manager: EntityManager) => Promise<unknown>;
 
 const combinedTexts = new Map<string, string>();
@@ -32,7 +32,8 @@ export async function runWrites(dataSource: DataSource, writes: ReadonlyArray<Wr
   if (writes.length === 0) return;
   const [only] = writes;
   if (writes.length === 1 && only !== undefined) {
-    if (typeof only === 'function') await dataSource.transaction(only);
+    // Alone, a write needs no BEGIN / COMMIT: a callback gets the DataSource's own (untransacted) manager.
+    if (typeof only === 'function') await only(dataSource.manager);
     else await runStatement(dataSource, only.sql, [...only.parameters], only.prepare);
     return;
   }

@@ -120,9 +120,10 @@ describeEachDatabase('runWrites', (db) => {
     expect(await messages().count()).toBe(1);
   });
 
-  it('one write runs alone, without BEGIN / COMMIT; none sends nothing', async () => {
+  it('one write runs alone, without BEGIN / COMMIT, a callback too; none sends nothing', async () => {
     await reset();
     expect(await sent(() => runWrites(db.dataSource, [insertRowsStatement(db.dataSource, IdempotencyRecord, [record('e', 1)])]))).toEqual(['INSERT']);
+    expect(await sent(() => runWrites(db.dataSource, [async (manager) => manager.delete(IdempotencyRecord, { requester: 'ES2/mno', functionCallIdentifier: 'none' })]))).toEqual(['DELETE']);
     expect(await sent(() => runWrites(db.dataSource, []))).toEqual([]);
     expect(await records().count()).toBe(1);
   });
