@@ -1,7 +1,8 @@
 /**
  * The one HTTP call of the CLI: `POST {baseUrl}{path}` with a JSON body and the MNO's `X-API-Key`
- * (docs/services.md "HTTP binding"; a `GET` for the inventory's list, cli/inventory.ts). A processed call is HTTP 200 — or 401 without credential — with
- * a `{ header: { functionExecutionStatus } }` body; anything else is a transport error.
+ * (docs/services.md "HTTP binding"; a `GET` for the inventory's list, cli/inventory.ts). A processed
+ * call is HTTP 200 — or 401 without credential — with a `{ header: { functionExecutionStatus } }` body;
+ * anything else is a transport error.
  */
 import { RspError } from '@rsp/errors';
 import { parse, responseHeader, type FunctionExecutionStatus } from '@rsp/contracts';

@@ -93,6 +93,10 @@ export function mnoStock(input: StockInput): InventoryRequest {
           writeSync(descriptor, `${JSON.stringify(records.map(({ iccid, imsi, ki, opc }) => ({ iccid, imsi, ki, opc })), null, 2)}\n`);
           written = true;
         }
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        // Said plainly: the SM-DP holds the records now, and their keys are nowhere the CLI can show them.
+        throw new InventoryUsageError(`the SM-DP generated ${records.length} records but ${out} could not be written${typeof code === 'string' ? ` (${code})` : ''}: their Ki and OPc were not kept`);
       } finally {
         release();
       }
