@@ -22,7 +22,10 @@ import { driverKindOf } from './data-source';
 import { runStatement } from './prepared';
 import type { WriteStatement } from './sql';
 
-/** A write {@link runWrites} cannot fold into one statement: it runs in the transaction, in order (alone, on the DataSource's manager). */
+/**
+ * A write {@link runWrites} cannot fold into one statement: it runs in the transaction, in order. Alone it
+ * runs on the DataSource's manager without a transaction, so it must be one statement (a delete, an update).
+ */
 export type TransactionalWrite = (manager: EntityManager) => Promise<unknown>;
 
 const combinedTexts = new Map<string, string>();
