@@ -101,7 +101,7 @@ export function mnoStock(input: StockInput): InventoryRequest {
         release();
       }
       const withoutKeys = records.map(({ iccid, imsi }) => ({ iccid, imsi }));
-      if (!written) return { body: answer.body };
+      if (!written) return { body: records.length > 0 ? { ...answer.body, subscriptions: withoutKeys } : answer.body }; // never a key on stdout
       const iccids = records.map((record) => record.iccid).sort();
       return {
         body: { ...answer.body, subscriptions: withoutKeys, keysFile: out },
