@@ -32,8 +32,23 @@ export interface IsdpSession {
   offCardCertificate?: Buffer;
   /** SCP03t receiver once keys exist. */
   scp03t?: Scp03tReceiver;
-  /** Decrypted profile package segments received so far (installed only when complete). */
-  download?: Buffer[];
+  /** The decrypted profile package received so far (installed only when complete). */
+  download?: DownloadBuffer;
+}
+
+/**
+ * A profile package as its segments arrive: one buffer grown by doubling, and how far whole top-level
+ * TLVs have been walked. Each segment then costs its own length, not the package's so far (a 60 KB
+ * profile arrives in about 250 segments; concatenating all of them again per segment was quadratic).
+ */
+export interface DownloadBuffer {
+  bytes: Buffer;
+  /** Bytes used in `bytes`. */
+  length: number;
+  /** Offset of the first top-level TLV not yet seen whole. */
+  walked: number;
+  /** Tag of the last whole top-level TLV, -1 before the first. */
+  lastTag: number;
 }
 
 /**

@@ -56,6 +56,19 @@ describe('ES8 DownloadAndInstallation (SCP03t)', () => {
     expect(euicc.snapshot().isdps[0]?.profile?.iccid).toBe(PROFILE.iccid);
   });
 
+  it('installs a package sent 15 bytes at a time (one AES block per segment), cutting through TLV headers and values, byte for byte', () => {
+    const { euicc, session, keySet } = personalizedCard();
+    const pkg = personalisedPackage();
+    const dl = buildDownloadCommands({ keys: keySet.keys, kvn: keySet.kvn, package: pkg, maxSegmentBytes: 26 }); // 86 L, 16 bytes of cipher, 8 of MAC
+    session.expectOk(buildInstallForPersonalization(ISDP_AID));
+    const [initializeUpdate] = dl.initializeUpdate() as [CommandApdu];
+    const [externalAuthenticate] = dl.externalAuthenticate(session.expectOk(initializeUpdate)) as [CommandApdu];
+    const segments = dl.segments(session.expectOk(externalAuthenticate));
+    expect(segments.length).toBeGreaterThanOrEqual(Math.ceil(pkg.length / 15)); // dozens: the reassembly walks on, it does not start over
+    expect(dl.result(segments.map((segment) => session.expectOk(segment)))).toEqual({ peStatus: [{ status: 0 }] });
+    expect(euicc.snapshot().isdps[0]?.profile?.package).toBe(pkg.toString('hex'));
+  });
+
   it('refuses a tampered segment with an error TLV, then the rest, and installs nothing', () => {
     const { euicc, session, keySet } = personalizedCard();
     const { segments } = openDownload(session, keySet);

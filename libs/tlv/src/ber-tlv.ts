@@ -117,6 +117,24 @@ export function decodeTlv(input: Uint8Array, offset = 0): { tlv: Tlv; next: numb
   };
 }
 
+/**
+ * Where the TLV starting at `offset` ends, from its tag and length alone, whether or not its value has
+ * arrived yet; undefined while the tag or the length itself is cut short. For a receiver that collects
+ * a TLV stream piece by piece: it decodes a TLV only once its bytes are all there, without the cost of a
+ * `Truncated` error per piece. A bad tag or length still throws, as in {@link decodeTlv}.
+ */
+export function tlvEnd(input: Uint8Array, offset = 0): number | undefined {
+  const buf = asBuffer(input);
+  try {
+    const { next: afterTag } = readTag(buf, offset);
+    const { length, next: valueStart } = readLength(buf, afterTag);
+    return valueStart + length;
+  } catch (error) {
+    if (error instanceof TlvError.Truncated) return undefined;
+    throw error;
+  }
+}
+
 /** Decodes every TLV at one level; the input must be consumed exactly. */
 export function decodeTlvs(input: Uint8Array): Tlv[] {
   const buf = asBuffer(input);

@@ -13,6 +13,7 @@ import {
   isRspErrorOf,
   requireTlv,
   children,
+  tlvEnd,
 } from './support';
 
 interface ValidCase {
@@ -108,6 +109,21 @@ describe('BER-TLV properties (fast-check)', () => {
         return decoded.length === items.length && decoded.every((d, i) => d.tag === items[i]?.[0]);
       }),
     );
+  });
+
+  it('tlvEnd: every prefix of an encoded TLV gives its end once the tag and length are in, and never throws for a short prefix', () => {
+    fc.assert(
+      fc.property(berTag, fc.uint8Array({ maxLength: 300 }), (tag, value) => {
+        const encoded = encodeTlv(tag, value);
+        const headerLength = encoded.length - value.length;
+        for (let cut = 0; cut <= encoded.length; cut += 1) {
+          const end = tlvEnd(encoded.subarray(0, cut));
+          if (end !== (cut < headerLength ? undefined : encoded.length)) return false;
+        }
+        return tlvEnd(Buffer.concat([Buffer.of(0x01, 0x00), encoded]), 2) === encoded.length + 2; // from an offset
+      }),
+    );
+    expect(() => tlvEnd(Buffer.of(0x00, 0x01))).toThrow(/padding/); // a bad tag is still an error
   });
 
   it('arbitrary bytes never throw anything but a TlvError', () => {

@@ -19,8 +19,8 @@
 import { Scp03tReceiver, scp03tErrorTag, Scp03tErrorReason, Scp03tTag } from '@rsp/crypto';
 import { validateIccid } from '@rsp/pki';
 import { encodeEuiccResponse, errorResponse, PE_STATUS, successResponse, summariseProfile, type EuiccResponse } from '@rsp/saip';
-import { decodeTlv, encodeTlv, TlvError } from '@rsp/tlv';
-import type { CardContext, CommandHandler, IsdpSession } from '../context';
+import { decodeTlv, encodeTlv, tlvEnd } from '@rsp/tlv';
+import type { CardContext, CommandHandler, DownloadBuffer, IsdpSession } from '../context';
 import { ok } from '../dispatcher';
 import { CardError } from '@rsp/offcard';
 import { ES8_HEADER, hasHeader } from '@rsp/offcard';
@@ -36,21 +36,38 @@ const INITIAL_SQN_MS = '000000000000';
 
 type PackageProgress = { kind: 'incomplete' } | { kind: 'complete' } | { kind: 'malformed'; error: unknown };
 
-/** Is the concatenation of segments a whole sequence of ProfileElement TLVs ending with `end`? */
-function packageProgress(buffer: Buffer): PackageProgress {
-  let offset = 0;
-  let lastTag = -1;
+/** `download` with `segment` appended (a new buffer on the first segment); the buffer doubles when full. */
+function appendSegment(download: DownloadBuffer | undefined, segment: Buffer): DownloadBuffer {
+  const current = download ?? { bytes: Buffer.alloc(0), length: 0, walked: 0, lastTag: -1 };
+  const needed = current.length + segment.length;
+  if (needed > current.bytes.length) {
+    const grown = Buffer.alloc(Math.max(needed, 2 * current.bytes.length, 1024));
+    current.bytes.copy(grown, 0, 0, current.length);
+    current.bytes = grown;
+  }
+  segment.copy(current.bytes, current.length);
+  current.length = needed;
+  return current;
+}
+
+/**
+ * Is the package so far a whole sequence of ProfileElement TLVs ending with `end`? Walks on from where
+ * the last segment's walk stopped: a TLV seen whole stays whole as bytes are appended after it.
+ */
+function packageProgress(download: DownloadBuffer): PackageProgress {
+  const received = download.bytes.subarray(0, download.length);
   try {
-    while (offset < buffer.length) {
-      const { tlv, next } = decodeTlv(buffer, offset);
-      lastTag = tlv.tag;
-      offset = next;
+    while (download.walked < received.length) {
+      const end = tlvEnd(received, download.walked); // no error thrown per segment while a TLV is still arriving
+      if (end === undefined || end > received.length) return { kind: 'incomplete' };
+      const { tlv, next } = decodeTlv(received, download.walked);
+      download.lastTag = tlv.tag;
+      download.walked = next;
     }
   } catch (error) {
-    if (error instanceof TlvError.Truncated) return { kind: 'incomplete' };
     return { kind: 'malformed', error };
   }
-  return lastTag === PE_END_TAG ? { kind: 'complete' } : { kind: 'incomplete' };
+  return download.lastTag === PE_END_TAG ? { kind: 'complete' } : { kind: 'incomplete' };
 }
 
 function aborted(status: number, statusMessage: string): EuiccResponse {
@@ -112,20 +129,20 @@ function newReceiver(isdp: IsdpState): Scp03tReceiver {
 /** One verified, decrypted segment: buffer it; install when the package is complete. */
 function receiveSegment(ctx: CardContext, isdp: IsdpState, session: IsdpSession, receiver: Scp03tReceiver, data: Buffer): Buffer {
   ctx.step('download:segment');
-  const buffer = Buffer.concat([...(session.download ?? []), data]);
+  const download = appendSegment(session.download, data);
+  session.download = undefined; // kept again below only while the package is incomplete
   let outcome: EuiccResponse | undefined;
-  if (buffer.length > isdp.memoryQuota) {
+  if (download.length > isdp.memoryQuota) {
     outcome = aborted(PE_STATUS.notEnoughMemory, 'not enough memory'); // can never fit: stop buffering
   } else {
-    const progress = packageProgress(buffer);
+    const progress = packageProgress(download);
     if (progress.kind === 'malformed') outcome = errorResponse(progress.error);
-    if (progress.kind === 'complete') outcome = install(ctx, isdp, buffer);
+    if (progress.kind === 'complete') outcome = install(ctx, isdp, download.bytes.subarray(0, download.length));
   }
   if (outcome === undefined) {
-    session.download = [...(session.download ?? []), data];
+    session.download = download;
     return receiver.respond();
   }
-  session.download = undefined;
   return receiver.respond(encodeEuiccResponse(outcome));
 }
 
