@@ -136,6 +136,25 @@ describe('CachedEisRegistry', () => {
     expect(await cached.isdRKeyRecord(EID)).toEqual(await stored.isdRKeyRecord(EID));
   });
 
+  it('a cold read keeps the ISD-R keys of the row it read: the first key read after it makes no SQL and equals the database', async () => {
+    const fresh = await new CachedEisRegistry(stored).load();
+    expect((await statements(() => fresh.find(EID))).sql).toBe(2);
+    const { value, sql } = await statements(() => fresh.isdRKeyRecord(EID));
+    expect(sql).toBe(0);
+    expect(value).toEqual(await stored.isdRKeyRecord(EID));
+  });
+
+  it('a cold read that overlaps a key compare-and-set keeps neither its record nor its keys', async () => {
+    const fresh = await new CachedEisRegistry(stored).load();
+    const before = (await stored.isdRKeyRecord(EID))!;
+    const read = fresh.find(EID); // a miss: reads the row, keys included…
+    const next = { keys: { ...defaultIsdRKeySet(EID), kvn: 0x32 }, establishedBySmsr: true, retireKvns: [] };
+    expect(await fresh.replaceIsdRKeys(EID, next, before.revision)).toBe(true); // …while the keys change
+    await read;
+    expect((await fresh.isdRKeyRecord(EID))?.keys.kvn).toBe(0x32);
+    expect(await fresh.isdRKeyRecord(EID)).toEqual(await stored.isdRKeyRecord(EID));
+  });
+
   it('a read that overlaps a write of the same eUICC is not cached (it may have read before the commit)', async () => {
     const fresh = await new CachedEisRegistry(stored).load();
     const read = fresh.find(EID); // a miss: reads the database…

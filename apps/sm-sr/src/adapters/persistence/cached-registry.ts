@@ -65,9 +65,15 @@ export class CachedEisRegistry implements EisRegistry {
       return copyRecord(cached);
     }
     const epoch = this.epochOf(eid);
-    const record = await this.inner.find(eid);
-    if (record && this.epochOf(eid) === epoch) this.remember(record);
-    return record;
+    const found = await this.inner.findWithKeys(eid); // the keys come in the same row: no second read for them
+    if (found && this.epochOf(eid) === epoch) {
+      this.remember(found.record);
+      if (!this.keys.has(eid)) {
+        this.keys.set(eid, found.keys);
+        this.trim(this.keys);
+      }
+    }
+    return found?.record;
   }
 
   /** Not cached: a console read, straight from the database every write goes through. */

@@ -60,10 +60,23 @@ export class TypeOrmEisRegistry implements EisRegistry {
   // find / findByIccid run on every ES3 call (~30 reads per provisioning): findRowsBy skips the query
   // builder (same rows, same column transformers).
   async find(eid: string): Promise<EuiccRecord | undefined> {
+    return (await this.findRow(eid))?.record;
+  }
+
+  /**
+   * {@link find} with the ISD-R key record the same row holds, opened: cached-registry.ts keeps both
+   * after one read, so a card's first ES5 exchange does not read the row again for its keys.
+   */
+  async findWithKeys(eid: string): Promise<{ record: EuiccRecord; keys: IsdRKeyRecord } | undefined> {
+    const found = await this.findRow(eid);
+    return found && { record: found.record, keys: this.openKeys(eid, found.sealed) };
+  }
+
+  private async findRow(eid: string): Promise<{ record: EuiccRecord; sealed: string } | undefined> {
     const [row] = await findRowsBy(this.dataSource, SmsrEuiccEntity, { eid });
     if (!row) return undefined;
     const profiles = await findRowsBy(this.dataSource, SmsrProfileEntity, { eid });
-    return toRecord(row, profiles);
+    return { record: toRecord(row, profiles), sealed: row.isdRKeysSealed };
   }
 
   async findByIccid(iccid: string): Promise<ProfileRecord | undefined> {
