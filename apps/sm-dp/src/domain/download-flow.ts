@@ -32,6 +32,7 @@ import { commandScriptHex, responseData } from './card-script';
 import type { Es3Function, Es3RequestMap } from './es3-client';
 import type { Es3Gateway } from './es3-gateway';
 import type { Inventory } from './inventory';
+import type { Subscription } from './inventory-store';
 import { SMDP_STATUS } from './status-codes';
 
 export const DOWNLOAD_FLOW = 'es2.DownloadProfile';
@@ -108,9 +109,23 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+/** Reserved rows kept for their download step: far more than the downloads one process runs at once. */
+const RESERVED_ROWS_KEPT = 10_000;
+
 /** Builds the flow definition over its dependencies. */
 export function downloadFlow(deps: DownloadDependencies): FlowDefinition<DownloadContext> {
   let calls = 0;
+  /**
+   * The row reserve-profile claimed (its UPDATE … RETURNING), handed to the download step of the same
+   * transaction once, so that step does not SELECT it again. Memory only: a resumed flow, or a process
+   * that never had it, reads the row. Its fields do not change while it is reserved to the transaction.
+   */
+  const reservedRows = new Map<string, Subscription>();
+  const takeReserved = (transactionId: string, iccid: string): Subscription | undefined => {
+    const row = reservedRows.get(transactionId);
+    reservedRows.delete(transactionId);
+    return row?.iccid === iccid ? row : undefined;
+  };
   /** ES3 call with a per-attempt call id: a resumed flow must not be answered from the SM-SR's replay cache. */
   const es3 = <F extends Es3Function>(fn: F, ctx: DownloadContext, info: StepInfo, input: Omit<Es3RequestMap[F], 'header'>) =>
     deps.es3.call(fn, ctx.smsrId, input, {
@@ -174,7 +189,7 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
 
   const downloadProfile = async (ctx: DownloadContext, info: StepInfo): Promise<string> => {
     const iccid = need(ctx.iccid, 'iccid');
-    const subscription = await deps.inventory.findSubscription(iccid);
+    const subscription = takeReserved(info.transactionId, iccid) ?? (await deps.inventory.findSubscription(iccid));
     if (!subscription) throw new StatusError(SMDP_STATUS.ICCID_UNKNOWN, iccid);
     const type = await deps.inventory.profileType(ctx.mnoId, subscription.profileType);
     const keySet = openKeys(deps.secrets, need(ctx.isdpKeysSealed, 'isdpKeys'), info.transactionId);
@@ -211,6 +226,9 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
         // Repeat-safe: reserve() returns this transaction's reservation when it already holds one.
         const wanted = ctx.requestedIccid !== undefined ? { iccid: ctx.requestedIccid } : { profileType: ctx.requestedProfileType ?? '' };
         const subscription = await deps.inventory.reserve(ctx.mnoId, wanted, ctx.eid, info.transactionId, { firstRun: info.attempt === 1 });
+        reservedRows.set(info.transactionId, subscription);
+        // Bounded all the same (onFailure takes a failed flow's row; a crash of the step leaves it): oldest first.
+        if (reservedRows.size > RESERVED_ROWS_KEPT) reservedRows.delete(reservedRows.keys().next().value as string);
         return { iccid: subscription.iccid, profileType: subscription.profileType, imsi: subscription.imsi };
       },
     },
@@ -312,6 +330,7 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
     steps,
     // Persisted with the failed row: the SGP.02 status for the ES2 answer, and whether the ISD-P may exist.
     onFailure(error, ctx, info) {
+      reservedRows.delete(info.transactionId);
       const subject = info.step === 'reserve-profile' ? (ctx.requestedIccid ?? ctx.requestedProfileType) : ctx.eid;
       return { failure: { status: toExecutionStatus(error, subject), isdpUncertain: info.step === 'create-isdp' && !isDefiniteRefusal(error) } };
     },
