@@ -20,7 +20,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { driverKindOf } from './data-source';
 import { runStatement } from './prepared';
-import type { WriteStatement } from './sql';
+import { runWriteStatement, type WriteStatement } from './sql';
 
 /**
  * A write {@link runWrites} cannot fold into one statement: it runs in the transaction, in order. Alone it
@@ -37,7 +37,7 @@ export async function runWrites(dataSource: DataSource, writes: ReadonlyArray<Wr
   if (writes.length === 1 && only !== undefined) {
     // Alone, a write needs no BEGIN / COMMIT: a callback gets the DataSource's own (untransacted) manager.
     if (typeof only === 'function') await only(dataSource.manager);
-    else await runStatement(dataSource, only.sql, [...only.parameters], only.prepare);
+    else await runWriteStatement(dataSource, only);
     return;
   }
   const statements = writes.filter((write): write is WriteStatement => typeof write !== 'function');
@@ -53,7 +53,7 @@ export async function runWrites(dataSource: DataSource, writes: ReadonlyArray<Wr
   await dataSource.transaction(async (manager) => {
     for (const write of writes) {
       if (typeof write === 'function') await write(manager);
-      else await runStatement(manager, write.sql, [...write.parameters], write.prepare);
+      else await runWriteStatement(manager, write);
     }
   });
 }

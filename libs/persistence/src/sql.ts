@@ -127,13 +127,13 @@ function columnValues<E extends ObjectLiteral>(dataSource: DataSource, entity: E
   });
 }
 
-
 /**
- * Runs one write and returns the affected row count, or its RETURNING rows (both drivers): in the caller's
- * transaction when `target` is its manager, prepared once per connection on PostgreSQL (prepared.ts).
+ * Runs one built write and returns the affected row count, or its RETURNING rows (both drivers): in the
+ * caller's transaction when `target` is its manager, prepared once per connection on PostgreSQL when its
+ * text is fixed (prepared.ts). insertRows / upsertRows / updateRows and runWrites all run writes here.
  */
-async function write(target: DataSource | EntityManager, sql: string, parameters: unknown[], prepare = true): Promise<number> {
-  return (await runStatement(target, sql, parameters, prepare)).affected;
+export async function runWriteStatement(target: DataSource | EntityManager, statement: WriteStatement): Promise<number> {
+  return (await runStatement(target, statement.sql, [...statement.parameters], statement.prepare)).affected;
 }
 
 /**
@@ -190,8 +190,7 @@ async function writeRows<E extends ObjectLiteral>(
   conflict: ReadonlyArray<keyof E & string> | undefined,
 ): Promise<void> {
   if (rows.length === 0) return;
-  const statement = rowsStatement(sourceOf(target), entity, rows, conflict);
-  await write(target, statement.sql, [...statement.parameters], statement.prepare);
+  await runWriteStatement(target, rowsStatement(sourceOf(target), entity, rows, conflict));
 }
 
 /** {@link insertRows} as a statement to run later (atomic-writes.ts); `rows` must not be empty. */
@@ -249,8 +248,7 @@ export async function updateRows<E extends ObjectLiteral>(
   where: Partial<E>,
   set: Partial<E>,
 ): Promise<number> {
-  const statement = updateRowsStatement(sourceOf(target), entity, where, set);
-  return write(target, statement.sql, [...statement.parameters]);
+  return runWriteStatement(target, updateRowsStatement(sourceOf(target), entity, where, set));
 }
 
 /** {@link updateRows} as a statement to run later (atomic-writes.ts). */
