@@ -79,7 +79,19 @@ for (const database of ['sqlite', 'postgres'] as const) {
       await settle();
       const statements = stop().filter((sql) => !IDLE_POLL.test(sql.trim()));
       const { status, statusCodeData } = result.header.functionExecutionStatus;
-      return { status, ...(statusCodeData ? { statusCodeData } : {}), es5Scripts: scripts, sqlStatements: statements.length };
+      const reads = (table: string) => statements.filter((sql) => new RegExp(`^SELECT [^;]* FROM \\S*"?${table}"? WHERE`).test(sql.trim())).length;
+      return {
+        status,
+        ...(statusCodeData ? { statusCodeData } : {}),
+        es5Scripts: scripts,
+        sqlStatements: statements.length,
+        // Reads of one row that the outbox's timing cannot move: the eUICC's row once at first contact, its
+        // ISD-R keys with it (cached-registry.ts); a subscription only for an ES2 notification (the enable's;
+        // the second profile's also the first profile's disable), as the download step takes the row the
+        // reservation returned (download-flow.ts).
+        euiccRowReads: reads('smsr_euicc'),
+        subscriptionReads: reads('smdp_subscription'),
+      };
     };
 
     it('a first provisioning (ISD-R handover included) and a second profile on the same card stay within their pins', async () => {
@@ -93,6 +105,8 @@ for (const database of ['sqlite', 'postgres'] as const) {
       expect(first.sqlStatements).toBeLessThanOrEqual(pins.first.sqlStatements);
       expect(second.es5Scripts).toBeLessThanOrEqual(pins.second.es5Scripts);
       expect(second.sqlStatements).toBeLessThanOrEqual(pins.second.sqlStatements);
+      expect([first.euiccRowReads, second.euiccRowReads]).toEqual([1, 0]);
+      expect([first.subscriptionReads, second.subscriptionReads]).toEqual([1, 2]);
     }, 60_000);
   });
 }
