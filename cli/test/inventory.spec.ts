@@ -145,6 +145,14 @@ describe('rsp mno subscriptions', () => {
     ]);
   });
 
+  it("never sends an owner's consent with an inventory call (it is for ES2 profile changes only)", async () => {
+    smdp.next = ok({ subscriptions: [] });
+    const run = await rsp(['--consent', 'owner-consent-token', 'mno', 'subscriptions']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('Executed-Success  subscriptions  none\n');
+    expect(smdp.requests[0]?.headers['x-owner-consent']).toBeUndefined();
+  });
+
   it('refuses a state it does not know, before sending', async () => {
     const run = await rsp(['mno', 'subscriptions', '--state', 'instaled']);
     expect(run.code).toBe(1);
