@@ -101,6 +101,8 @@ export function importRawPublicKey(curve: CurveName, point: Uint8Array): KeyObje
   // The point is known: exporting it again (the ECASD key of every Scenario#3, read from its 7F21
   // certificate) would cost an SPKI export, ~0.25 ms per provisioning in the bench's profile.
   rawPointCache.set(key, Buffer.from(point));
+  // And its curve is known: asking OpenSSL (asymmetricKeyDetails) was ~0.05 ms per provisioning.
+  curveByKey.set(key, curve);
   return key;
 }
 
@@ -170,8 +172,7 @@ export interface EckaKeyPair {
 
 export function generateEckaKeyPair(curve: CurveName): EckaKeyPair {
   const ecdh = createECDH(NODE_CURVE[curve]);
-  ecdh.generateKeys();
-  return eckaKeyPairFromEcdh(curve, ecdh);
+  return eckaKeyPairFromEcdh(curve, ecdh, ecdh.generateKeys()); // its point: no second getPublicKey
 }
 
 /** The ECKA view of a private KeyObject (cached per key: the card's SK.ECASD.ECKA serves every establishment). */
@@ -193,10 +194,10 @@ export function eckaKeyPairOf(privateKey: KeyObject): EckaKeyPair {
   return pair;
 }
 
-function eckaKeyPairFromEcdh(curve: CurveName, ecdh: ECDH): EckaKeyPair {
+function eckaKeyPairFromEcdh(curve: CurveName, ecdh: ECDH, publicPoint: Buffer = ecdh.getPublicKey()): EckaKeyPair {
   return {
     curve,
-    publicPoint: ecdh.getPublicKey(),
+    publicPoint,
     agree(peerPoint: Uint8Array): Buffer {
       if (peerPoint.length !== 1 + 2 * FIELD_BYTES || peerPoint[0] !== 0x04) {
         throw new CryptoError.InvalidKey(`public key must be an uncompressed ${1 + 2 * FIELD_BYTES}-byte point`);
