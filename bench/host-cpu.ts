@@ -29,8 +29,8 @@ function postgresPids(): number[] {
   return pids;
 }
 
-/** The host's busy and stolen CPU ms so far, from /proc/stat's first line (USER_HZ ticks, 100 per second). */
-function hostCpuMs(): { busy: number; steal: number } | undefined {
+/** The host's busy, idle and stolen CPU ms so far, from /proc/stat's first line (USER_HZ ticks, 100 per second). */
+function hostCpuMs(): { busy: number; idle: number; steal: number } | undefined {
   let line: string | undefined;
   try {
     line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
@@ -38,9 +38,9 @@ function hostCpuMs(): { busy: number; steal: number } | undefined {
     return undefined;
   }
   // cpu user nice system idle iowait irq softirq steal guest guest_nice (proc(5)); guest time is in user.
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = (line ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = (line ?? '').trim().split(/\s+/).slice(1).map(Number);
   const tick = 10;
-  return { busy: (user + nice + system + irq + softirq) * tick, steal: steal * tick };
+  return { busy: (user + nice + system + irq + softirq) * tick, idle: (idle + iowait) * tick, steal: steal * tick };
 }
 
 export interface OutsideCpu {
@@ -51,6 +51,8 @@ export interface OutsideCpu {
   /** The whole host's busy CPU ms (every process, this bench included), and the time stolen by the hypervisor. */
   hostMs?: number;
   stealMs?: number;
+  /** The cores' idle CPU ms: with threads runnable, this host still leaves a core idle while a halted one wakes (round seven). */
+  idleMs?: number;
 }
 
 /** A reading now; `since(before)` gives what was used in between. */
@@ -64,7 +66,7 @@ export class OutsideCpuMeter {
     return {
       ...(mosquittoMs !== undefined ? { mosquittoMs } : {}),
       ...(postgres.length > 0 ? { postgresMs: postgres.reduce<number>((sum, ms) => sum + (ms ?? 0), 0) } : {}),
-      ...(host ? { hostMs: host.busy, stealMs: host.steal } : {}),
+      ...(host ? { hostMs: host.busy, stealMs: host.steal, idleMs: host.idle } : {}),
     };
   }
 }
@@ -72,10 +74,36 @@ export class OutsideCpuMeter {
 /** What was used between two readings; a figure missing from either is left out. */
 export function cpuBetween(before: OutsideCpu, after: OutsideCpu): OutsideCpu {
   const out: OutsideCpu = {};
-  for (const key of ['mosquittoMs', 'postgresMs', 'hostMs', 'stealMs'] as const) {
+  for (const key of ['mosquittoMs', 'postgresMs', 'hostMs', 'stealMs', 'idleMs'] as const) {
     const a = before[key];
     const b = after[key];
     if (a !== undefined && b !== undefined) out[key] = b - a;
   }
   return out;
+}
+
+/**
+ * Context switches of every thread of this process so far (/proc/self/task/<tid>/status): voluntary, a
+ * thread that went to sleep (its loop had nothing to do) and was woken again, which this host charges
+ * 30–50 µs of CPU for (round seven); involuntary, a runnable thread preempted for another. Undefined off Linux.
+ */
+export function processContextSwitches(): { voluntary: number; involuntary: number } | undefined {
+  let tasks: string[];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return undefined;
+  }
+  let voluntary = 0;
+  let involuntary = 0;
+  for (const task of tasks) {
+    try {
+      const status = readFileSync(`/proc/self/task/${task}/status`, 'utf8');
+      voluntary += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      involuntary += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    } catch {
+      // a thread that ended between readdir and read
+    }
+  }
+  return { voluntary, involuntary };
 }

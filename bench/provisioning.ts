@@ -47,7 +47,7 @@ import { startSecureMosquitto } from '../test/support/brokers';
 import { measureEcFloor } from './ec-floor';
 import { MnoClientThread } from './mno-client';
 import { latencyPlotSvg } from './plot';
-import { cpuBetween, OutsideCpuMeter, type OutsideCpu } from './host-cpu';
+import { cpuBetween, OutsideCpuMeter, processContextSwitches, type OutsideCpu } from './host-cpu';
 import { printAllocations, startHeapSampling, stopHeapSampling } from './heap-sampling';
 import { printBuckets } from './profile-buckets';
 
@@ -125,6 +125,7 @@ function printSqlTrace(statements: readonly string[]): void {
 /** Runs one provisioning per card with at most `inFlight` at a time (a closed loop), from the MNO client's thread. */
 async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly string[], inFlight: number, outside?: OutsideCpuMeter) {
   const outsideBefore = outside?.read();
+  const switchesBefore = processContextSwitches();
   const cpuBefore = process.cpuUsage();
   const mainBefore = threadCpuMs(); // the services' loop runs on the main thread
   const cardsBefore = await cardThreadsCpuMs(stack);
@@ -139,6 +140,7 @@ async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly 
   const cardsAfter = await cardThreadsCpuMs(stack);
   const brokerAfter = await brokerThreadCpuMs(stack);
   const others = outside && outsideBefore ? cpuBetween(outsideBefore, outside.read()) : {};
+  const switchesAfter = processContextSwitches();
   const ok = results.filter((result) => result.status === 'Executed-Success').length;
   const per = (ms: number): number => ms / Math.max(1, eids.length);
   // The process minus the bench's MNO client thread: the client is the load, not the system measured.
@@ -165,6 +167,9 @@ async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly 
       : {}),
     outside: Object.fromEntries(Object.entries(others).map(([key, ms]) => [key, per(ms)])) as OutsideCpu,
     loop: { busy: loop.utilization, activeMs: per(loop.active) },
+    ...(switchesBefore && switchesAfter
+      ? { switches: { voluntary: per(switchesAfter.voluntary - switchesBefore.voluntary), involuntary: per(switchesAfter.involuntary - switchesBefore.involuntary) } }
+      : {}),
     latencies: results.map((result) => result.ms),
   };
 }
@@ -327,6 +332,11 @@ export async function runProvisioningBench(): Promise<void> {
     if (other.postgresMs !== undefined) console.log(`| PostgreSQL (every \`postgres\` process on this host: backends, WAL writer) | ${other.postgresMs.toFixed(1)} ms |`);
     const onHost = o.stack === 'embedded' ? 'this process and its MNO client' : 'this process, its MNO client, Mosquitto and PostgreSQL';
     if (other.hostMs !== undefined) console.log(`| the whole host (/proc/stat, 10 ms ticks: ${onHost}, and anything else running) | ${other.hostMs.toFixed(1)} ms${other.stealMs ? ` (+ ${other.stealMs.toFixed(1)} ms stolen by the hypervisor)` : ''} |`);
+    if (other.hostMs !== undefined && other.idleMs !== undefined) {
+      // Idle while work waits: how far the round is from what two busy cores would give (round seven).
+      console.log(`| the cores' idle share of the round (/proc/stat) | ${((100 * other.idleMs) / Math.max(1e-9, other.hostMs + other.idleMs + (other.stealMs ?? 0))).toFixed(0)} % |`);
+    }
+    if (warm.switches) console.log(`| context switches per provisioning, every thread of this process: voluntary (a thread slept, then was woken) / involuntary (preempted) | ${warm.switches.voluntary.toFixed(1)} / ${warm.switches.involuntary.toFixed(1)} |`);
     if (warm.clientMs !== undefined) console.log(`| the bench's MNO client (ES2 over HTTP, its worker thread; not in the figures above) | ${warm.clientMs.toFixed(1)} ms |`);
     console.log(`| latency p50 / p99 in that run | ${percentile(warm.latencies, 50).toFixed(0)} / ${percentile(warm.latencies, 99).toFixed(0)} ms |`);
     console.log(`| ES5 scripts (MQTT round trips to the card) per first provisioning | ${seen.es5} |`);
