@@ -10,6 +10,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { setDefaultDriver, withDriver, type DriverKind } from './columns';
 import { PersistenceError } from './errors';
 import { statementCountingLogger } from './statement-count';
+import { attachStatementPipeline } from './pipeline';
 
 /** The configuration setting that names the database; quoted in every error message. */
 export const DATABASE_URL_SETTING = 'RSP_DATABASE_URL';
@@ -180,6 +181,7 @@ export async function initializeDataSource(options: DataSourceOptions): Promise<
     );
   }
   if (kind === 'sqlite') serialiseTransactions(dataSource);
+  else if (preparesStatements(options)) attachStatementPipeline(dataSource); // not behind a pooler (pipeline.ts)
   return dataSource;
 }
 

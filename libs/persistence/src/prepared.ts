@@ -15,6 +15,7 @@
  */
 import { QueryFailedError, type DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { driverKindOf, preparesStatements } from './data-source';
+import { statementPipelineOf } from './pipeline';
 
 /** What a statement gave: rows (SELECT, RETURNING) and the affected row count where the driver says it. */
 export interface StatementResult {
@@ -42,8 +43,8 @@ export function sourceOf(target: DataSource | EntityManager): DataSource {
 }
 
 /**
- * Runs `sql` on the transaction's connection when `target` is a transaction's manager, else on one taken
- * from the pool and given back. Counted and logged like any TypeORM statement (statement-count.ts), and a
+ * Runs `sql` on the transaction's connection when `target` is a transaction's manager, else on the
+ * DataSource's pipelined connection on PostgreSQL (pipeline.ts), else on one taken from the pool and given back. Counted and logged like any TypeORM statement (statement-count.ts), and a
  * failure is TypeORM's QueryFailedError carrying the driver's error, as `runner.query` throws it (so
  * isUniqueViolation still reads its code). `prepare: false` for a text that varies (a multi-row INSERT's
  * row count): it runs unnamed, as TypeORM runs it.
@@ -51,6 +52,18 @@ export function sourceOf(target: DataSource | EntityManager): DataSource {
 export async function runStatement(target: DataSource | EntityManager, sql: string, parameters: unknown[], prepare = true): Promise<StatementResult> {
   const dataSource = sourceOf(target);
   const transactionRunner = (target as EntityManager).queryRunner;
+  // Outside a transaction, PostgreSQL's statements share one pipelined connection (pipeline.ts).
+  const pipeline = transactionRunner ? undefined : statementPipelineOf(dataSource);
+  if (pipeline) {
+    dataSource.logger.logQuery(sql, parameters);
+    try {
+      const raw = await pipeline.query(prepare ? { name: statementName(sql), text: sql, values: parameters } : { text: sql, values: parameters });
+      return { rows: raw.rows, affected: raw.rowCount ?? raw.rows.length };
+    } catch (error) {
+      dataSource.logger.logQueryError(error instanceof Error ? error : String(error), sql, parameters);
+      throw new QueryFailedError(sql, parameters, error as Error);
+    }
+  }
   const runner: QueryRunner = transactionRunner ?? dataSource.createQueryRunner();
   try {
     if (!prepare || driverKindOf(dataSource.options) !== 'postgres' || !preparesStatements(dataSource.options)) {
