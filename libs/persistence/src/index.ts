@@ -40,6 +40,7 @@ export {
   insertRowsStatement,
   upsertRowsStatement,
   updateRowsStatement,
+  type WhereIn,
   type WriteStatement,
 } from './sql';
 export { runWrites, type TransactionalWrite } from './atomic-writes';

@@ -127,6 +127,19 @@ function columnValues<E extends ObjectLiteral>(dataSource: DataSource, entity: E
   });
 }
 
+/** `whereIn`'s columns, each with its values as the driver stores them. */
+function columnLists<E extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<E>, whereIn: WhereIn<E>) {
+  const metadata = dataSource.getMetadata(entity);
+  return Object.keys(whereIn)
+    .filter((property) => whereIn[property] !== undefined)
+    .map((property) => {
+      const column = metadata.findColumnWithPropertyName(property);
+      if (!column) throw new Error(`no column ${property}`); // programming error in the caller, never user input
+      const values = (whereIn[property] as ReadonlyArray<unknown>).map((value) => (value == null ? null : dataSource.driver.preparePersistentValue(value, column)) as unknown);
+      return { property, column, values };
+    });
+}
+
 /**
  * Runs one built write and returns the affected row count, or its RETURNING rows (both drivers): in the
  * caller's transaction when `target` is its manager, prepared once per connection on PostgreSQL when its
@@ -238,38 +251,54 @@ function rowsStatement<E extends ObjectLiteral>(
   return { table: dataSource.getMetadata(entity).tablePath, sql, parameters: perRow.flatMap((values) => values.map((c) => c.value)), prepare: rows.length === 1 };
 }
 
+/** Columns a row must hold one of the listed values in: `column IN (…)` (a fixed list, so a fixed text). */
+export type WhereIn<E extends ObjectLiteral> = { [K in keyof E]?: ReadonlyArray<E[K]> };
+
 /**
- * `repository.update(where, set)` by equality without the query builder; returns the affected row count
- * (what `UpdateResult.affected` says). Used on hot paths (idempotency claims, state-machine steps).
+ * `repository.update(where, set)` by equality (and `In([...])` for `whereIn`'s columns) without the query
+ * builder; returns the affected row count (what `UpdateResult.affected` says). Used on hot paths
+ * (idempotency claims, state-machine steps, the SM-DP's held subscriptions).
  */
 export async function updateRows<E extends ObjectLiteral>(
   target: DataSource | EntityManager,
   entity: EntityTarget<E>,
   where: Partial<E>,
   set: Partial<E>,
+  whereIn: WhereIn<E> = {},
 ): Promise<number> {
-  return runWriteStatement(target, updateRowsStatement(sourceOf(target), entity, where, set));
+  return runWriteStatement(target, updateRowsStatement(sourceOf(target), entity, where, set, whereIn));
 }
 
 /** {@link updateRows} as a statement to run later (atomic-writes.ts). */
-export function updateRowsStatement<E extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<E>, where: Partial<E>, set: Partial<E>): WriteStatement {
+export function updateRowsStatement<E extends ObjectLiteral>(
+  dataSource: DataSource,
+  entity: EntityTarget<E>,
+  where: Partial<E>,
+  set: Partial<E>,
+  whereIn: WhereIn<E> = {},
+): WriteStatement {
   const assignments = columnValues(dataSource, entity, set);
   const conditions = columnValues(dataSource, entity, where);
-  // Programming errors of the caller: no SET / WHERE, or a NULL in WHERE (`= NULL` never matches).
-  if (assignments.length === 0 || conditions.length === 0) throw new Error('updateRows needs a SET and a WHERE');
-  if (conditions.some((c) => c.value === null)) throw new Error('updateRows: NULL in WHERE');
+  const lists = columnLists(dataSource, entity, whereIn);
+  // Programming errors of the caller: no SET / WHERE, a NULL in WHERE (`= NULL` never matches), an empty list.
+  if (assignments.length === 0 || conditions.length + lists.length === 0) throw new Error('updateRows needs a SET and a WHERE');
+  if (conditions.some((c) => c.value === null) || lists.some((list) => list.values.includes(null))) throw new Error('updateRows: NULL in WHERE');
+  if (lists.some((list) => list.values.length === 0)) throw new Error('updateRows: an empty IN list');
   const sql = cachedSql(
     dataSource,
-    `update\u0000${dataSource.getMetadata(entity).name}\u0000${assignments.map((c) => c.property).join('\u0000')}\u0001${conditions.map((c) => c.property).join('\u0000')}`,
+    `update\u0000${dataSource.getMetadata(entity).name}\u0000${assignments.map((c) => c.property).join('\u0000')}\u0001${conditions.map((c) => c.property).join('\u0000')}\u0002${lists.map((list) => `${list.property}:${list.values.length}`).join('\u0000')}`,
     () => {
       const kind = driverOf(dataSource);
       const escape = (name: string) => dataSource.driver.escape(name);
       const setSql = assignments.map((c, i) => `${escape(c.column.databaseName)} = ${placeholder(kind, i + 1)}`).join(', ');
-      const whereSql = conditions.map((c, i) => `${escape(c.column.databaseName)} = ${placeholder(kind, assignments.length + i + 1)}`).join(' AND ');
-      return `UPDATE ${tableOf(dataSource, entity)} SET ${setSql} WHERE ${whereSql}`;
+      let n = assignments.length;
+      const equalities = conditions.map((c) => `${escape(c.column.databaseName)} = ${placeholder(kind, (n += 1))}`);
+      const memberships = lists.map((list) => `${escape(list.column.databaseName)} IN (${list.values.map(() => placeholder(kind, (n += 1))).join(', ')})`);
+      return `UPDATE ${tableOf(dataSource, entity)} SET ${setSql} WHERE ${[...equalities, ...memberships].join(' AND ')}`;
     },
   );
-  return { table: dataSource.getMetadata(entity).tablePath, sql, parameters: [...assignments.map((c) => c.value), ...conditions.map((c) => c.value)], prepare: true };
+  const parameters = [...assignments.map((c) => c.value), ...conditions.map((c) => c.value), ...lists.flatMap((list) => list.values)];
+  return { table: dataSource.getMetadata(entity).tablePath, sql, parameters, prepare: true };
 }
 
 /**

@@ -41,4 +41,19 @@ describeEachDatabase('findRowsBy, insertRow, updateRows', (db) => {
     expect(await updateRows(db.dataSource, OutboxMessage, { id: row.id, status: 'pending' }, { status: 'delivered', deliveredAt: at, payload: 'replaced', lastError: null })).toBe(1);
     expect(await repository.findOneBy({ id: row.id })).toMatchObject({ status: 'delivered', deliveredAt: at, payload: 'replaced', lastError: null, attempts: 0 });
   });
+
+  it('updateRows with whereIn updates what update with In([...]) updates: only rows holding one of the values', async () => {
+    const repository = db.dataSource.getRepository(OutboxMessage);
+    await repository.clear();
+    const at = new Date('2026-03-01T10:00:00.000Z');
+    const row = (n: number, status: OutboxMessage['status']) => ({ id: `00000000-0000-4000-8000-00000000000${n}`, destination: 'mqtt:in', payload: n, status, attempts: 0, nextAttemptAt: at, createdAt: at });
+    for (const [n, status] of [[1, 'pending'], [2, 'delivered'], [3, 'dead']] as const) await insertRow(db.dataSource, OutboxMessage, row(n, status));
+    expect(await updateRows(db.dataSource, OutboxMessage, { destination: 'mqtt:in' }, { attempts: 7 }, { status: ['pending', 'dead'] })).toBe(2);
+    expect(await updateRows(db.dataSource, OutboxMessage, { id: row(2, 'delivered').id }, { attempts: 8 }, { status: ['pending', 'dead'] })).toBe(0);
+    expect((await repository.find({ order: { id: 'ASC' } })).map((message) => message.attempts)).toEqual([7, 0, 7]);
+    // A list alone is a WHERE; an empty list or a NULL in one is the caller's error, not "match nothing".
+    expect(await updateRows(db.dataSource, OutboxMessage, {}, { attempts: 1 }, { status: ['delivered'] })).toBe(1);
+    await expect(updateRows(db.dataSource, OutboxMessage, {}, { attempts: 1 }, { status: [] })).rejects.toThrow('an empty IN list');
+    await expect(updateRows(db.dataSource, OutboxMessage, {}, { attempts: 1 }, { lastError: [null] })).rejects.toThrow('NULL in WHERE');
+  });
 });

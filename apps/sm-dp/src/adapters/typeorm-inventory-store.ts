@@ -3,8 +3,8 @@
  * @rsp/persistence: the reads on every ES2 call and download use `findRowsBy` (no query builder; bench --
  * provisioning profile), a reservation is ONE `claimFirstRow` statement.
  */
-import { In, type DataSource, type ObjectLiteral, type QueryDeepPartialEntity } from 'typeorm';
-import { claimFirstRow, findRowsBy, isUniqueViolation } from '@rsp/persistence';
+import { type DataSource, type ObjectLiteral, type QueryDeepPartialEntity } from 'typeorm';
+import { claimFirstRow, findRowsBy, isUniqueViolation, updateRows } from '@rsp/persistence';
 import type { InventoryStore, Subscription } from '../domain/inventory-store';
 import { MnoRecord } from './entities/mno.entity';
 import { ProfileTypeRecord } from './entities/profile-type.entity';
@@ -46,7 +46,8 @@ export function typeOrmInventoryStore(dataSource: DataSource): InventoryStore {
         take: limit,
       }),
     claimAvailable: (where, changes) => claimFirstRow(dataSource, SubscriptionRecord, { ...where, state: 'available' }, changes),
-    updateHeld: async (iccid, transactionId, changes) => void (await subscriptions.update({ iccid, transactionId, state: In(['reserved', 'installed']) }, changes)),
+    // updateRows, not the repository: prepared, and on PostgreSQL pipelined (a download's markInstalled).
+    updateHeld: async (iccid, transactionId, changes) => void (await updateRows(dataSource, SubscriptionRecord, { iccid, transactionId }, changes, { state: ['reserved', 'installed'] })),
     update: async (iccid, changes) => void (await subscriptions.update({ iccid }, changes)),
     addSubscriptions: (work) =>
       dataSource.transaction((tx) =>
