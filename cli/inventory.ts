@@ -9,13 +9,12 @@
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { SUBSCRIPTION_STATES } from '@rsp/contracts';
 import type { ServiceAnswer } from './http';
 import type { BuiltRequest } from './requests';
 
 /** A local problem the user can fix (bad file, bad option): one line, exit 1. */
 export class InventoryUsageError extends Error {}
-
-export const SUBSCRIPTION_STATES = ['available', 'reserved', 'installed', 'deleted'] as const;
 
 export interface StockInput {
   profileType: string;

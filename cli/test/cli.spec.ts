@@ -10,33 +10,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { STATUS_CODE, expired, failed } from '@rsp/contracts';
 import { generateEid } from '@rsp/pki';
 import { signedEis } from '../../libs/contracts/test/support';
-import { runRsp } from '../rsp';
-import { FakeService, ok } from './support';
+import { FakeService, ok, runCli, type CliRun } from './support';
 
 const EID = generateEid('89049032', 4242n);
 const ICCID = '89882119900000000012';
 const REPO = resolve(import.meta.dirname, '../..');
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 const smdp = new FakeService();
 const smsr = new FakeService();
 let workDir: string;
 
-async function rsp(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runRsp(['--smdp-url', smdp.url, '--smsr-url', smsr.url, ...args], {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    env,
-  });
-  return { code, stdout, stderr };
-}
+/** The CLI against the two fake services. */
+const rsp = (args: string[], env: Record<string, string> = {}): Promise<CliRun> => runCli(['--smdp-url', smdp.url, '--smsr-url', smsr.url], args, env);
 
 beforeAll(async () => {
   await Promise.all([smdp.start(), smsr.start()]);
@@ -204,12 +189,8 @@ describe('errors: one line on stderr, exit 1, never a stack trace', () => {
   });
 });
 
-async function runCapture(args: string[]): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runRsp(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} });
-  return { code, stdout, stderr };
-}
+/** The CLI with only the arguments given (no service URLs). */
+const runCapture = (args: string[]): Promise<CliRun> => runCli([], args);
 
 describe('the installed launcher', () => {
   const spawnRun = (file: string, args: string[], cwd: string): Promise<CliRun> =>

@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { STATUS_CODE, failed } from '@rsp/contracts';
-import { runRsp } from '../rsp';
-import { FakeService, ok } from './support';
+import { FakeService, ok, runCli, type CliRun } from './support';
 
 const smdp = new FakeService();
 let workDir: string;
@@ -18,12 +17,8 @@ const GENERATED = [
   { iccid: '89499990000000000019', imsi: '001010000000001', ki: 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf', opc: 'b0b1b2b3b4b5b6b7b8b9babbbcbdbebf' },
 ];
 
-async function rsp(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runRsp(['--smdp-url', smdp.url, '--api-key', 'key-a', ...args], { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), env: {} });
-  return { code, stdout, stderr };
-}
+/** The CLI against the fake SM-DP, as MNO `key-a`. */
+const rsp = (args: string[]): Promise<CliRun> => runCli(['--smdp-url', smdp.url, '--api-key', 'key-a'], args);
 
 beforeAll(async () => {
   await smdp.start();
@@ -94,12 +89,7 @@ describe('rsp mno stock --generate', () => {
     expect(existsSync(refused)).toBe(false);
 
     const unreachable = join(workDir, 'unreachable.json');
-    let stderr = '';
-    const code = await runRsp(['--smdp-url', 'http://127.0.0.1:1', 'mno', 'stock', '--profile-type', 'demo-iot', '--generate', '2', '--out', unreachable], {
-      stdout: () => undefined,
-      stderr: (text) => void (stderr += text),
-      env: {},
-    });
+    const { code, stderr } = await runCli(['--smdp-url', 'http://127.0.0.1:1'], ['mno', 'stock', '--profile-type', 'demo-iot', '--generate', '2', '--out', unreachable]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/cannot call http:\/\/127\.0\.0\.1:1\/mno\/subscriptions/);
     expect(existsSync(unreachable)).toBe(false);

@@ -2,6 +2,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FunctionExecutionStatus } from '@rsp/contracts';
+import { runRsp } from '../rsp';
 
 export interface Recorded {
   method: string;
@@ -51,3 +52,18 @@ export class FakeService {
   }
 }
 
+
+/** What one run of the CLI printed, and its exit code. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in process with `args` after the fixed `leading` ones (service URLs, an API key …). */
+export async function runCli(leading: string[], args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runRsp([...leading, ...args], { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), env });
+  return { code, stdout, stderr };
+}

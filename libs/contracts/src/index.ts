@@ -39,6 +39,7 @@ export * from './function-frame-http';
 export * from './sequence';
 export * from './logger';
 export * from './openapi';
+export * from './inventory';
 export * from './messages/common';
 export * from './messages/notifications';
 export * as es1 from './messages/es1';

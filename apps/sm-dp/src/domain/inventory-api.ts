@@ -13,11 +13,11 @@ import {
   policyRules,
   schema,
   STATUS_CODE,
+  SUBSCRIPTION_STATES,
   toExecutionStatus,
   type FunctionResponse,
 } from '@rsp/contracts';
 import type { Inventory } from './inventory';
-import { SUBSCRIPTION_STATES } from './inventory-store';
 import { SMDP_STATUS } from './status-codes';
 
 export interface InventoryOutcome {

@@ -3,11 +3,9 @@
  * database). The adapter (../adapters/typeorm-inventory-store.ts) answers each method with the statements
  * named here; the SQL count per provisioning is pinned by tests, so a method never hides an extra read.
  */
-import type { PolicyRule } from '@rsp/contracts';
+import type { PolicyRule, SubscriptionState } from '@rsp/contracts';
 
-/** Life cycle of a subscription of the pool. */
-export const SUBSCRIPTION_STATES = ['available', 'reserved', 'installed', 'deleted'] as const;
-export type SubscriptionState = (typeof SUBSCRIPTION_STATES)[number];
+export type { SubscriptionState };
 
 /** An MNO allowed to call ES2 (SGP.02 §2.2): only the SHA-256 of its API key is kept. */
 export interface Mno {
