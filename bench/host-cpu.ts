@@ -48,6 +48,8 @@ export interface OutsideCpu {
   mosquittoMs?: number;
   /** All `postgres` processes' CPU ms, when PostgreSQL runs on this host. */
   postgresMs?: number;
+  /** The same by process: a backend that exits (an idle pool connection closed) must not count negative. */
+  postgresByPid?: ReadonlyMap<number, number>;
   /** The whole host's busy CPU ms (every process, this bench included), and the time stolen by the hypervisor. */
   hostMs?: number;
   stealMs?: number;
@@ -62,22 +64,37 @@ export class OutsideCpuMeter {
   read(): OutsideCpu {
     const host = hostCpuMs();
     const mosquittoMs = this.options.mosquittoPid !== undefined ? processCpuMs(this.options.mosquittoPid) : undefined;
-    const postgres = this.options.postgres ? postgresPids().map(processCpuMs) : [];
+    const postgres = new Map<number, number>();
+    if (this.options.postgres) {
+      for (const pid of postgresPids()) {
+        const ms = processCpuMs(pid);
+        if (ms !== undefined) postgres.set(pid, ms);
+      }
+    }
     return {
       ...(mosquittoMs !== undefined ? { mosquittoMs } : {}),
-      ...(postgres.length > 0 ? { postgresMs: postgres.reduce<number>((sum, ms) => sum + (ms ?? 0), 0) } : {}),
+      ...(postgres.size > 0 ? { postgresMs: [...postgres.values()].reduce((sum, ms) => sum + ms, 0), postgresByPid: postgres } : {}),
       ...(host ? { hostMs: host.busy, stealMs: host.steal, idleMs: host.idle } : {}),
     };
   }
 }
 
-/** What was used between two readings; a figure missing from either is left out. */
+/**
+ * What was used between two readings; a figure missing from either is left out. PostgreSQL's is summed
+ * over the processes alive at the second reading (one started in between counts from zero); one that
+ * exited in between (the pool closes a connection idle for 10 s) loses its last moments, not its life.
+ */
 export function cpuBetween(before: OutsideCpu, after: OutsideCpu): OutsideCpu {
   const out: OutsideCpu = {};
-  for (const key of ['mosquittoMs', 'postgresMs', 'hostMs', 'stealMs', 'idleMs'] as const) {
+  for (const key of ['mosquittoMs', 'hostMs', 'stealMs', 'idleMs'] as const) {
     const a = before[key];
     const b = after[key];
     if (a !== undefined && b !== undefined) out[key] = b - a;
+  }
+  if (before.postgresByPid && after.postgresByPid) {
+    let postgresMs = 0;
+    for (const [pid, ms] of after.postgresByPid) postgresMs += ms - (before.postgresByPid.get(pid) ?? 0);
+    out.postgresMs = postgresMs;
   }
   return out;
 }

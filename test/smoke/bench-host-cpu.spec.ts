@@ -1,0 +1,20 @@
+/**
+ * bench/host-cpu.ts: the CPU the bench's process does not see, between two readings. PostgreSQL's is
+ * summed per process, so a backend that exits in between (the pool closes a connection idle for 10 s,
+ * which the pipelined connection made common) does not make the figure negative.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { cpuBetween } from '../../bench/host-cpu';
+
+describe('cpuBetween', () => {
+  it('takes differences of the host and Mosquitto figures, and leaves out a figure missing from either reading', () => {
+    expect(cpuBetween({ hostMs: 100, stealMs: 1, idleMs: 50, mosquittoMs: 7 }, { hostMs: 160, stealMs: 1, idleMs: 70, mosquittoMs: 9 })).toEqual({ hostMs: 60, stealMs: 0, idleMs: 20, mosquittoMs: 2 });
+    expect(cpuBetween({ hostMs: 100 }, { hostMs: 160, mosquittoMs: 9 })).toEqual({ hostMs: 60 });
+  });
+
+  it('sums PostgreSQL over the processes alive at the second reading: an exited backend is not negative, a new one counts from zero', () => {
+    const before = { postgresMs: 1300, postgresByPid: new Map([[1, 100], [2, 1200]]) }; // backend 2 is an idle pool connection
+    const after = { postgresMs: 180, postgresByPid: new Map([[1, 150], [3, 30]]) }; // 2 exited, 3 started
+    expect(cpuBetween(before, after)).toEqual({ postgresMs: 80 });
+  });
+});
