@@ -44,10 +44,11 @@ export function sourceOf(target: DataSource | EntityManager): DataSource {
 
 /**
  * Runs `sql` on the transaction's connection when `target` is a transaction's manager, else on the
- * DataSource's pipelined connection on PostgreSQL (pipeline.ts), else on one taken from the pool and given back. Counted and logged like any TypeORM statement (statement-count.ts), and a
- * failure is TypeORM's QueryFailedError carrying the driver's error, as `runner.query` throws it (so
- * isUniqueViolation still reads its code). `prepare: false` for a text that varies (a multi-row INSERT's
- * row count): it runs unnamed, as TypeORM runs it.
+ * DataSource's pipelined connection on PostgreSQL (pipeline.ts), else (SQLite, or PostgreSQL behind a
+ * pooler) on one taken from the pool and given back. Counted and logged like any TypeORM statement
+ * (statement-count.ts), and a failure is TypeORM's QueryFailedError carrying the driver's error, as
+ * `runner.query` throws it (so isUniqueViolation still reads its code). `prepare: false` for a text that
+ * varies (a multi-row INSERT's row count): it runs unnamed, as TypeORM runs it.
  */
 export async function runStatement(target: DataSource | EntityManager, sql: string, parameters: unknown[], prepare = true): Promise<StatementResult> {
   const dataSource = sourceOf(target);
