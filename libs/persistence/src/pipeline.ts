@@ -5,11 +5,11 @@
  * Why (docs/performance.md, round seven): through TypeORM's pool every statement has a connection to
  * itself, so each one wakes an idle backend, which on this host's scheduler then runs on the core of
  * the service that woke it and preempts it: about one preemption of the services' thread per statement.
- * In pipeline mode (pg ≥ 8.20, `pipeline: true`) the connection sends each statement as soon as it is
- * asked for, without waiting for the answers before it. Under load the statements of the provisionings
- * in flight reach one backend that is already awake and answers them in turn. Measured in six
- * alternating pairs: PostgreSQL's CPU per provisioning 3.2–3.5 ms against 3.8–4.8, the process's
- * involuntary context switches 14–17 against 19–23, and the rate higher in each pair.
+ * In pipeline mode (pg 8.23, `pipeline: true`; node-postgres.com "Pipelining") the connection sends
+ * each statement as soon as it is asked for, without waiting for the answers before it. Under load the
+ * statements of the provisionings in flight reach one backend that is already awake and answers them in
+ * turn. Measured in six alternating pairs: PostgreSQL's CPU per provisioning 3.2–3.5 ms against 3.8–4.8,
+ * the process's involuntary context switches 14–17 against 19–23, and the rate higher in each pair.
  *
  * What stays as it was:
  * - each statement is its own implicit transaction: pg ends each with a Sync, which commits it or rolls it
