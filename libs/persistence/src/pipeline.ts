@@ -57,7 +57,17 @@ export class StatementPipeline {
   constructor(private readonly open: () => PipelineClient) {}
 
   async query(query: PipelinedQuery): Promise<PipelinedResult> {
-    return (await this.connected()).query(query);
+    const opening = this.connected();
+    const client = await opening;
+    try {
+      return await client.query(query);
+    } catch (error) {
+      // FATAL or PANIC ends the session (PostgreSQL 15, "Message Severity Levels"): the backend is gone,
+      // though pg reports it to the statement in flight and learns of the closed socket only later. The
+      // next statement must not be sent on it in between.
+      if (endsSession(error)) this.retire(opening, client);
+      throw error;
+    }
   }
 
   /** Ends the connection (statements in flight fail, as the pool's do at close); no new one opens. */
@@ -88,6 +98,18 @@ export class StatementPipeline {
     this.client = opening;
     return opening;
   }
+
+  /** Stops using a connection whose session ended; its socket is closed by the server, or here. */
+  private retire(opening: Promise<PipelineClient>, client: PipelineClient): void {
+    if (this.client === opening) this.client = undefined;
+    void client.end().catch(() => undefined);
+  }
+}
+
+/** The severity PostgreSQL gives an error that ends the session (pg's DatabaseError carries it). */
+function endsSession(error: unknown): boolean {
+  const severity = (error as { severity?: unknown } | null)?.severity;
+  return severity === 'FATAL' || severity === 'PANIC';
 }
 
 /** What TypeORM's PostgresDriver keeps: pg itself, and the pool whose settings the pipeline reuses. */

@@ -90,6 +90,18 @@ describeEachDatabase('the statement pipeline', (db) => {
     expect(next).not.toBe(first);
   });
 
+  it('sends nothing more on a backend whose session ended under a statement: the next one, sent at once, runs on a new backend', async () => {
+    const first = await backendOf(db.dataSource);
+    const sleeping = runStatement(db.dataSource, 'SELECT pg_sleep(5)', []).catch((error: unknown) => error);
+    expect(await until(async () => Number((await db.dataSource.query("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", [first]))[0].n) > 0)).toBe(true);
+    await db.dataSource.query('SELECT pg_terminate_backend($1)', [first]);
+    const error = await sleeping;
+    // 57P01 admin_shutdown, severity FATAL: pg hands it to the statement before it sees the socket close.
+    expect(error).toMatchObject({ driverError: { code: '57P01', severity: 'FATAL' } });
+    const next = await backendOf(db.dataSource);
+    expect(next).not.toBe(first);
+  });
+
   it('is ended by destroy(), after which a statement is refused', async () => {
     const dataSource = await openPrepared(true);
     const pid = await backendOf(dataSource);
