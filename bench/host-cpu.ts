@@ -46,9 +46,12 @@ function hostCpuMs(): { busy: number; idle: number; steal: number } | undefined 
 export interface OutsideCpu {
   /** The private Mosquitto's CPU ms, when the bench started one. */
   mosquittoMs?: number;
-  /** All `postgres` processes' CPU ms, when PostgreSQL runs on this host. */
+  /** All `postgres` processes' CPU ms, when PostgreSQL runs on this host (between two readings). */
   postgresMs?: number;
-  /** The same by process: a backend that exits (an idle pool connection closed) must not count negative. */
+  /**
+   * A reading's: each `postgres` process's CPU ms, so that one exiting between two readings (an idle
+   * pool connection closed) does not count negative.
+   */
   postgresByPid?: ReadonlyMap<number, number>;
   /** The whole host's busy CPU ms (every process, this bench included), and the time stolen by the hypervisor. */
   hostMs?: number;
@@ -73,7 +76,7 @@ export class OutsideCpuMeter {
     }
     return {
       ...(mosquittoMs !== undefined ? { mosquittoMs } : {}),
-      ...(postgres.size > 0 ? { postgresMs: [...postgres.values()].reduce((sum, ms) => sum + ms, 0), postgresByPid: postgres } : {}),
+      ...(postgres.size > 0 ? { postgresByPid: postgres } : {}),
       ...(host ? { hostMs: host.busy, stealMs: host.steal, idleMs: host.idle } : {}),
     };
   }

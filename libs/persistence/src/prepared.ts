@@ -23,9 +23,9 @@ export interface StatementResult {
   readonly affected: number;
 }
 
-/** The slice of pg's client this module uses (a pooled client, or a transaction's). */
+/** The slice of pg's client this module uses (a pooled client, a transaction's, or the pipeline). */
 interface PgClient {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Array<Record<string, unknown>>; rowCount: number | null }>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Array<Record<string, unknown>>; rowCount: number | null }>;
 }
 
 const names = new Map<string, string>();
@@ -55,16 +55,7 @@ export async function runStatement(target: DataSource | EntityManager, sql: stri
   const transactionRunner = (target as EntityManager).queryRunner;
   // Outside a transaction, PostgreSQL's statements share one pipelined connection (pipeline.ts).
   const pipeline = transactionRunner ? undefined : statementPipelineOf(dataSource);
-  if (pipeline) {
-    dataSource.logger.logQuery(sql, parameters);
-    try {
-      const raw = await pipeline.query(prepare ? { name: statementName(sql), text: sql, values: parameters } : { text: sql, values: parameters });
-      return { rows: raw.rows, affected: raw.rowCount ?? raw.rows.length };
-    } catch (error) {
-      dataSource.logger.logQueryError(error instanceof Error ? error : String(error), sql, parameters);
-      throw new QueryFailedError(sql, parameters, error as Error);
-    }
-  }
+  if (pipeline) return runOnPg(dataSource, pipeline, sql, parameters, prepare);
   const runner: QueryRunner = transactionRunner ?? dataSource.createQueryRunner();
   try {
     if (!prepare || driverKindOf(dataSource.options) !== 'postgres' || !preparesStatements(dataSource.options)) {
@@ -72,16 +63,20 @@ export async function runStatement(target: DataSource | EntityManager, sql: stri
       const rows = result.records ?? [];
       return { rows, affected: result.affected ?? rows.length };
     }
-    const client = (await runner.connect()) as PgClient;
-    dataSource.logger.logQuery(sql, parameters, runner);
-    try {
-      const raw = await client.query({ name: statementName(sql), text: sql, values: parameters });
-      return { rows: raw.rows, affected: raw.rowCount ?? raw.rows.length };
-    } catch (error) {
-      dataSource.logger.logQueryError(error instanceof Error ? error : String(error), sql, parameters, runner);
-      throw new QueryFailedError(sql, parameters, error as Error);
-    }
+    return await runOnPg(dataSource, (await runner.connect()) as PgClient, sql, parameters, true, runner);
   } finally {
     if (!transactionRunner) await runner.release();
+  }
+}
+
+/** One statement on a pg client, named when `prepare`: counted, logged and failed as TypeORM does. */
+async function runOnPg(dataSource: DataSource, client: PgClient, sql: string, parameters: unknown[], prepare: boolean, runner?: QueryRunner): Promise<StatementResult> {
+  dataSource.logger.logQuery(sql, parameters, runner);
+  try {
+    const raw = await client.query(prepare ? { name: statementName(sql), text: sql, values: parameters } : { text: sql, values: parameters });
+    return { rows: raw.rows, affected: raw.rowCount ?? raw.rows.length };
+  } catch (error) {
+    dataSource.logger.logQueryError(error instanceof Error ? error : String(error), sql, parameters, runner);
+    throw new QueryFailedError(sql, parameters, error as Error);
   }
 }

@@ -2,7 +2,7 @@
  * Small driver-neutral SQL helpers for the few statements the query builder cannot express
  * portably (claims with SKIP LOCKED, INSERT-once).
  */
-import { QueryFailedError, type QueryDeepPartialEntity, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { QueryFailedError, type QueryDeepPartialEntity, type DataSource, type EntityManager, type EntityMetadata, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import type { DriverKind } from './columns';
 import { driverKindOf } from './data-source';
 import { runStatement, sourceOf } from './prepared';
@@ -121,8 +121,7 @@ function columnValues<E extends ObjectLiteral>(dataSource: DataSource, entity: E
   const metadata = dataSource.getMetadata(entity);
   const properties = Object.keys(partial).filter((property) => partial[property] !== undefined);
   return properties.map((property) => {
-    const column = metadata.findColumnWithPropertyName(property);
-    if (!column) throw new Error(`no column ${property}`); // programming error in the caller, never user input
+    const column = columnOf(metadata, property);
     return { property, column, value: dataSource.driver.preparePersistentValue(partial[property], column) as unknown };
   });
 }
@@ -133,11 +132,16 @@ function columnLists<E extends ObjectLiteral>(dataSource: DataSource, entity: En
   return Object.keys(whereIn)
     .filter((property) => whereIn[property] !== undefined)
     .map((property) => {
-      const column = metadata.findColumnWithPropertyName(property);
-      if (!column) throw new Error(`no column ${property}`); // programming error in the caller, never user input
+      const column = columnOf(metadata, property);
       const values = (whereIn[property] as ReadonlyArray<unknown>).map((value) => (value == null ? null : dataSource.driver.preparePersistentValue(value, column)) as unknown);
       return { property, column, values };
     });
+}
+
+function columnOf(metadata: EntityMetadata, property: string) {
+  const column = metadata.findColumnWithPropertyName(property);
+  if (!column) throw new Error(`no column ${property}`); // programming error in the caller, never user input
+  return column;
 }
 
 /**

@@ -68,10 +68,7 @@ export class CachedEisRegistry implements EisRegistry {
     const found = await this.inner.findWithKeys(eid); // the keys come in the same row: no second read for them
     if (found && this.epochOf(eid) === epoch) {
       this.remember(found.record);
-      if (!this.keys.has(eid)) {
-        this.keys.set(eid, found.keys);
-        this.trim(this.keys);
-      }
+      if (!this.keys.has(eid)) this.rememberKeys(eid, found.keys);
     }
     return found?.record;
   }
@@ -102,10 +99,7 @@ export class CachedEisRegistry implements EisRegistry {
     if (cached) return cached;
     const epoch = this.epochOf(eid);
     const record = await this.inner.isdRKeyRecord(eid);
-    if (record && this.epochOf(eid) === epoch) {
-      this.keys.set(eid, record);
-      this.trim(this.keys);
-    }
+    if (record && this.epochOf(eid) === epoch) this.rememberKeys(eid, record);
     return record;
   }
 
@@ -117,10 +111,7 @@ export class CachedEisRegistry implements EisRegistry {
     } finally {
       this.written(eid);
     }
-    if (stored) {
-      this.keys.set(eid, stored); // what the database now holds, revision included
-      this.trim(this.keys);
-    }
+    if (stored) this.rememberKeys(eid, stored); // what the database now holds, revision included
     return stored !== undefined;
   }
 
@@ -188,6 +179,11 @@ export class CachedEisRegistry implements EisRegistry {
     this.records.set(record.eid, copy);
     for (const profile of copy.profiles) this.eidOfIccid.set(profile.iccid, record.eid);
     this.trim(this.records);
+  }
+
+  private rememberKeys(eid: string, record: IsdRKeyRecord): void {
+    this.keys.set(eid, record);
+    this.trim(this.keys);
   }
 
   private epochOf(eid: string): number {
