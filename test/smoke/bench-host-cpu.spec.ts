@@ -4,7 +4,7 @@
  * which the pipelined connection made common) does not make the figure negative.
  */
 import { describe, expect, it } from '@jest/globals';
-import { cpuBetween } from '../../bench/host-cpu';
+import { cpuBetween, processContextSwitches } from '../../bench/host-cpu';
 
 describe('cpuBetween', () => {
   it('takes differences of the host and Mosquitto figures, and leaves out a figure missing from either reading', () => {
@@ -16,5 +16,14 @@ describe('cpuBetween', () => {
     const before = { postgresByPid: new Map([[1, 100], [2, 1200]]) }; // backend 2 is an idle pool connection
     const after = { postgresByPid: new Map([[1, 150], [3, 30]]) }; // 2 exited, 3 started
     expect(cpuBetween(before, after)).toEqual({ postgresMs: 80 });
+  });
+});
+
+describe('processContextSwitches', () => {
+  it('counts a sleep of this thread as a voluntary switch (Linux /proc/self/task/*/status)', async () => {
+    const before = processContextSwitches();
+    expect(before).toEqual({ voluntary: expect.any(Number), involuntary: expect.any(Number) });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the event loop waits in epoll: the thread sleeps
+    expect(processContextSwitches()!.voluntary).toBeGreaterThan(before!.voluntary);
   });
 });
