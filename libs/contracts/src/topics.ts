@@ -225,10 +225,17 @@ export function parseCardTopic(topic: string): CardTopic | undefined {
  * applies to a SUBSCRIBE (and Mosquitto's `mosquitto_topic_matches_sub`).
  */
 export function topicMatches(filter: string, topic: string): boolean {
+  return topicLevelsMatch(filter.split('/'), topic.split('/'));
+}
+
+/**
+ * {@link topicMatches} on levels already split: a broker checking a connection's granted filters against
+ * each of its PUBLISHes splits the filters once, at CONNECT, and each topic once.
+ */
+export function topicLevelsMatch(f: readonly string[], t: readonly string[]): boolean {
   // §4.7.2: a filter starting with a wildcard does not match topics starting with `$` ($SYS, $share…).
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
+  const filterFirst = f[0] as string;
+  if ((t[0] as string).startsWith('$') && (filterFirst.startsWith('+') || filterFirst.startsWith('#'))) return false;
   for (let i = 0; i < f.length; i += 1) {
     const level = f[i] as string;
     if (level === '#') return i === f.length - 1;

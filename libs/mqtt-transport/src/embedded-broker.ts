@@ -14,13 +14,15 @@
  * | authorizeSubscribe | read | `maySubscribe(principal, filter)`, else SUBACK 0x80 |
  * | authorizePublish | write | `mayPublish(principal, topic)` (wills included), else the connection is closed (MQTT-3.3.5-2) |
  *
+ * A connection's grants are resolved once (`connectionGrants`) and kept on it until the principals change.
+ *
  * `insecure: true` keeps the old anonymous plain-TCP broker for transport-level unit tests only; the
  * services refuse to connect without credentials (see `connectMqtt`).
  */
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
-import { mayPublish, maySubscribe, type BrokerPrincipal } from '@rsp/contracts';
+import { connectionGrants, type BrokerPrincipal, type ConnectionGrants } from '@rsp/contracts';
 import { RspError } from '@rsp/errors';
 import { TransportError } from './errors';
 
@@ -77,7 +79,9 @@ export interface EmbeddedBrokerOptions {
 
 /** The principal name the TLS layer proved for this aedes client, set by `authenticate`. */
 const PRINCIPAL = Symbol('rsp.principal');
-type IdentifiedClient = Client & { [PRINCIPAL]?: string };
+/** Its grants, resolved under the principals of `generation` (setPrincipals starts a new one). */
+const GRANTS = Symbol('rsp.grants');
+type IdentifiedClient = Client & { [PRINCIPAL]?: string; [GRANTS]?: { generation: number; grants: ConnectionGrants } };
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const host = options.host ?? '127.0.0.1';
@@ -85,6 +89,17 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     throw new TransportError.InvalidOptions('the embedded broker needs `tls` (client certificates and the ACL), or `insecure: true` in transport tests');
   }
   let principals = new Map((options.principals ?? []).map((p) => [p.name, p]));
+  let principalsGeneration = 0;
+  /** The grants of an authenticated client (undefined before `authenticate` proved its name). */
+  const grantsOf = (client: IdentifiedClient): ConnectionGrants | undefined => {
+    const name = client[PRINCIPAL];
+    if (name === undefined) return undefined;
+    const held = client[GRANTS];
+    if (held?.generation === principalsGeneration) return held.grants;
+    const grants = connectionGrants(name, principals.get(name));
+    client[GRANTS] = { generation: principalsGeneration, grants };
+    return grants;
+  };
   const refusals: BrokerRefusal[] = [];
   const refuse = (refusal: BrokerRefusal, client: Client | null): BrokerRefusal => {
     refusals.push(refusal);
@@ -125,13 +140,13 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void) {
         // client null: aedes publishing an old will with nobody connected; it was authorised when stored.
         if (client === null) return done(null);
+        if (grantsOf(client)?.mayPublish(packet.topic) === true) return done(null);
         const name = (client as IdentifiedClient)[PRINCIPAL];
-        if (name !== undefined && mayPublish(name, principals.get(name), packet.topic)) return done(null);
         done(refuse(new BrokerRefusal('publish-denied', `${name ?? client.id} may not publish on ${packet.topic}`), client));
       },
       authorizeSubscribe(client: Client, subscription: Subscription, done: (error: Error | null, subscription?: Subscription | null) => void) {
+        if (grantsOf(client)?.maySubscribe(subscription.topic) === true) return done(null, subscription);
         const name = (client as IdentifiedClient)[PRINCIPAL];
-        if (name !== undefined && maySubscribe(name, principals.get(name), subscription.topic)) return done(null, subscription);
         refuse(new BrokerRefusal('subscribe-denied', `${name ?? client.id} may not subscribe to ${subscription.topic}`), client);
         done(null, null); // SUBACK 0x80 for this filter; the connection stays
       },
@@ -160,6 +175,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     refusals,
     setPrincipals(next) {
       principals = new Map(next.map((p) => [p.name, p]));
+      principalsGeneration += 1; // every connection's grants are resolved again at its next message
     },
     close: async () => {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -97,6 +97,24 @@ describe('embedded broker: identities proven by TLS, the ACL enforced in the hoo
     expect(refusalsSince(before)).toEqual(['subscribe-denied', 'subscribe-denied']);
   });
 
+  it('a connected client\u2019s grants follow setPrincipals: listed, it gains its role\u2019s; unlisted again, it loses them', async () => {
+    // The broker resolves a connection's grants once and keeps them: a principal change must reach
+    // connections already open, both ways.
+    const auditor: BrokerPrincipal = { name: 'monitor.late', role: 'monitor', serviceId: 'monitor.late' };
+    const client = await connect(auditor.name);
+    // mqtt.js resolves with the grants, or rejects with the SUBACK when it carries a 0x80.
+    const granted = () =>
+      client.subscribeAsync('rsp/v1/#', { qos: 1 }).then(
+        (grants) => grants.map((grant) => grant.qos),
+        (error: { packet?: { granted: number[] } }) => error.packet?.granted,
+      );
+    expect(await granted()).toEqual([128]); // not listed yet: a device's rules only
+    broker.setPrincipals([SMSR, auditor]);
+    expect(await granted()).toEqual([1]);
+    broker.setPrincipals([SMSR]);
+    expect(await granted()).toEqual([128]);
+  });
+
   it('a forged ES3 request from a card identity is refused: the broker closes the connection, the SM-SR sees nothing', async () => {
     const smsr = await connect(SMSR.name); // one connection per identity: this replaces the earlier one
     const seen: string[] = [];
