@@ -11,13 +11,13 @@
  * the ISD-R handover is included — through the whole stack (scripts/stack.ts), with TLS identities and the
  * broker ACL as in production. Asserts nothing; prints figures from one run:
  *
- * - warm figures: warm-up rounds first (connections, caches, and above all V8's JIT: until some 500
- *   provisionings have run, TurboFan is still compiling the stack's long tail of functions, at several ms of
- *   CPU per provisioning on V8's helper threads), then `--devices` provisionings with `--concurrency` in
+ * - warm figures: warm-up rounds first (connections, caches, and above all V8's JIT: until some 2000
+ *   provisionings have run, TurboFan is still compiling and re-optimising the stack's long tail of functions,
+ *   at 1–3 ms of CPU per provisioning on V8's helper threads), then `--devices` provisionings with `--concurrency` in
  *   flight: provisionings/s and CPU ms per provisioning, split between the services' thread, V8's helper
  *   threads (GC, JIT; shared by every thread's isolate), the cards and the broker; `--warmup N` sets the
- *   number of warm-up provisionings (default 600), and their rounds are printed so the curve shows;
- *   `--rounds R` (default 3) measured rounds, every one listed, the table showing the median;
+ *   number of warm-up provisionings (default 2000; docs/performance.md round eight), and their curve is
+ *   printed; `--rounds R` (default 3) measured rounds, every one listed, the table showing the median;
  * - ES5 scripts and broker messages per provisioning, counted on the wire by a monitor identity;
  * - the EC floor: the elliptic-curve work one first provisioning cannot avoid, timed in the same run, and
  *   the CPU per provisioning as a ratio to it;
@@ -50,6 +50,7 @@ import { latencyPlotSvg } from './plot';
 import { cpuBetween, OutsideCpuMeter, processContextSwitches, type OutsideCpu } from './host-cpu';
 import { printAllocations, startHeapSampling, stopHeapSampling } from './heap-sampling';
 import { printBuckets } from './profile-buckets';
+import { warmupCurve, type WarmRound } from './warmup-curve';
 
 const SMSR_ID = 'smsr.bench';
 const SWEEP = [1, 2, 5, 10, 20, 50, 100, 200];
@@ -94,7 +95,7 @@ function options(): Options {
   if (cards !== 'worker' && cards !== 'main') throw new Error('--cards must be worker or main');
   const broker = String(values.broker ?? 'worker');
   if (broker !== 'worker' && broker !== 'main') throw new Error('--broker must be worker or main');
-  const warmup = Number(values.warmup ?? process.env.BENCH_WARMUP ?? 600);
+  const warmup = Number(values.warmup ?? process.env.BENCH_WARMUP ?? 2000);
   if (!Number.isInteger(warmup) || warmup < 0) throw new Error('--warmup must be a non-negative integer');
   const rounds = Number(values.rounds ?? process.env.BENCH_ROUNDS ?? 3);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
@@ -262,12 +263,12 @@ export async function runProvisioningBench(): Promise<void> {
     await monitor.endAsync();
 
     // Warm-up rounds, not part of the figures; printed, as V8's JIT shows in them (see the header).
-    const rounds: string[] = [];
+    const warmRounds: WarmRound[] = [];
     for (let left = warmup; left > 0; left -= o.concurrency) {
       const round = await closedLoop(stack, client, take(Math.min(left, o.concurrency)), o.concurrency);
-      rounds.push(`${round.rate.toFixed(0)}/s ${(round.split?.servicesMs ?? round.cpuMs).toFixed(1)} ms`);
+      warmRounds.push({ provisionings: round.total, seconds: round.seconds, servicesMs: round.split?.servicesMs ?? round.cpuMs });
     }
-    if (rounds.length > 0) console.log(`warm-up, ${warmup} provisionings in rounds of ${o.concurrency} (rate, services' CPU per provisioning): ${rounds.join(' → ')}`);
+    if (warmRounds.length > 0) console.log(`warm-up, ${warmup} provisionings in rounds of ${o.concurrency}, ${warmupCurve(warmRounds)}`);
 
     // BENCH_PROFILE=file.cpuprofile records a CPU profile of the measured phase only.
     const inspector = process.env.BENCH_PROFILE ? new Session() : undefined;
