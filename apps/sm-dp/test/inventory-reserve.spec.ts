@@ -8,11 +8,12 @@ import { beforeAll, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { StatusError } from '@rsp/contracts';
-import { SecretBox } from '@rsp/persistence';
+import { SecretBox, driverOf, tableOf } from '@rsp/persistence';
 import { MnoRecord } from '../src/adapters/entities/mno.entity';
 import { ProfileTypeRecord } from '../src/adapters/entities/profile-type.entity';
 import { SubscriptionRecord } from '../src/adapters/entities/subscription.entity';
 import { SmdpInit1767312000000 } from '../src/adapters/migrations/1767312000000-smdp-init';
+import { SmdpSubscriptionPickOrder1767744000000 } from '../src/adapters/migrations/1767744000000-smdp-subscription-pick-order';
 import { typeOrmInventoryStore } from '../src/adapters/typeorm-inventory-store';
 import { Inventory } from '../src/domain/inventory';
 import { describeEachDatabase } from '../../../libs/persistence/test/support';
@@ -99,10 +100,31 @@ describeEachDatabase(
       expect(await instances[0]!.findSubscription(theirs!.iccid)).toMatchObject({ state: 'available', transactionId: null, eid: null });
     });
 
+    it('the pick of an available subscription reads the index in ICCID order: no sort, however large the pool', async () => {
+      // Without iccid in smdp_subscription_pick_idx, each reservation read and sorted every available row of
+      // the type (307 µs with 2 000 in stock on SQLite, 1.6 ms with 20 000). PostgreSQL is told to avoid a
+      // sequential scan, as on a table this small it would pick one (and sort) whatever the indexes.
+      const { dataSource } = db;
+      const postgres = driverOf(dataSource) === 'postgres';
+      const p = (n: number) => (postgres ? `$${n}` : '?');
+      const pick = `SELECT "iccid" FROM ${tableOf(dataSource, SubscriptionRecord)} WHERE "mno_id" = ${p(1)} AND "profile_type" = ${p(2)} AND "state" = ${p(3)} ORDER BY "iccid" LIMIT 1${postgres ? ' FOR UPDATE SKIP LOCKED' : ''}`;
+      const runner = dataSource.createQueryRunner();
+      try {
+        if (postgres) await runner.query('SET enable_seqscan = off');
+        const plan = (await runner.query(`${postgres ? 'EXPLAIN' : 'EXPLAIN QUERY PLAN'} ${pick}`, ['mno.a', 'any', 'available'])) as Array<Record<string, string>>;
+        const text = plan.map((row) => row['QUERY PLAN'] ?? row.detail).join('\n');
+        expect(text).toMatch(/smdp_subscription_pick_idx/);
+        expect(text).not.toMatch(/Sort|TEMP B-TREE/);
+      } finally {
+        if (postgres) await runner.query('RESET enable_seqscan');
+        await runner.release();
+      }
+    });
+
     it('an unknown profile type is 1.6 / 3.9 and reserves nothing', async () => {
       const settled = await Promise.allSettled([instances[0]!.reserve('mno.a', { profileType: 'no-such-type' }, EID, randomUUID())]);
       expect(settled.map(outcomeOf)).toEqual(['1.6 / 3.9']);
     });
   },
-  { entities: [MnoRecord, ProfileTypeRecord, SubscriptionRecord], migrations: [SmdpInit1767312000000] },
+  { entities: [MnoRecord, ProfileTypeRecord, SubscriptionRecord], migrations: [SmdpInit1767312000000, SmdpSubscriptionPickOrder1767744000000] },
 );
