@@ -26,7 +26,8 @@
  *
  * `BENCH_PROFILE=file.cpuprofile` records the main thread during the measured run and prints where its
  * time goes, by bucket (profile-buckets.ts); `BENCH_HEAP=file.heapprofile` samples what it allocates, by
- * function (heap-sampling.ts); `BENCH_SQL_TRACE=1` lists the first provisioning's statements.
+ * function (heap-sampling.ts); `BENCH_SQL_TRACE=1` lists the first provisioning's statements; `BENCH_SQL_TIME=1`
+ * times SQLite's statements in the measured rounds, by text (sql-timing.ts).
  *
  * `--stack mosquitto-postgres` starts a private Mosquitto with the shipped configuration (set_tcp_nodelay
  * true) on a free port and uses PostgreSQL (RSP_TEST_DATABASE_URL or the local default).
@@ -51,6 +52,7 @@ import { cpuBetween, OutsideCpuMeter, processContextSwitches, type OutsideCpu } 
 import { printAllocations, startHeapSampling, stopHeapSampling } from './heap-sampling';
 import { printBuckets } from './profile-buckets';
 import { warmupCurve, type WarmRound } from './warmup-curve';
+import { printSqliteTiming, startSqliteTiming } from './sql-timing';
 
 const SMSR_ID = 'smsr.bench';
 const SWEEP = [1, 2, 5, 10, 20, 50, 100, 200];
@@ -284,6 +286,8 @@ export async function runProvisioningBench(): Promise<void> {
       heap.connect();
       await startHeapSampling(heap);
     }
+    // BENCH_SQL_TIME=1 times SQLite's statements in the measured phase (sql-timing.ts; embedded stack).
+    const stopSqlTiming = process.env.BENCH_SQL_TIME && o.stack === 'embedded' ? startSqliteTiming() : undefined;
     // `--rounds R` measured rounds of `--devices` each: the table shows the median round (by rate), and
     // every round's figures are listed, so one run shows how much the host moved while it ran.
     const sqlBeforeWarm = sqlStatementCount();
@@ -299,6 +303,7 @@ export async function runProvisioningBench(): Promise<void> {
       inspector.disconnect();
       printBuckets(profile, measuredCount);
     }
+    if (stopSqlTiming) printSqliteTiming(stopSqlTiming(), measuredCount);
     if (heap && process.env.BENCH_HEAP) {
       const profile = await stopHeapSampling(heap);
       writeFileSync(process.env.BENCH_HEAP, JSON.stringify(profile));
