@@ -4,7 +4,7 @@
  * as rows match: no claimer loses a row it had read to another one.
  */
 import { expect, it } from '@jest/globals';
-import { claimFirstRow, findRowsBy, Outbox, OutboxMessage } from '@rsp/persistence';
+import { claimFirstRow, driverOf, findRowsBy, Outbox, OutboxMessage, traceSqlStatements } from '@rsp/persistence';
 import { describeEachDatabase } from './support';
 
 const at = new Date('2026-03-01T10:00:00.000Z');
@@ -53,6 +53,17 @@ describeEachDatabase('claimFirstRow', (db) => {
     expect(won).toHaveLength(7);
     expect(new Set(won.map((row) => row?.id)).size).toBe(7);
     expect(await findRowsBy(db.dataSource, OutboxMessage, { destination: 'claim:scarce', status: 'pending' })).toEqual([]);
+  });
+
+  it("keyOrder 'bytes': the key's byte order (COLLATE \"C\" on PostgreSQL, SQLite's BINARY as it is), the lowest key first", async () => {
+    await seed('claim:bytes', 3);
+    const ids = (await findRowsBy(db.dataSource, OutboxMessage, { destination: 'claim:bytes' })).map((row) => row.id);
+    const lowest = [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))[0];
+    const stop = traceSqlStatements();
+    const claimed = await claimFirstRow(db.dataSource, OutboxMessage, { destination: 'claim:bytes', status: 'pending' }, { status: 'delivered' }, { keyOrder: 'bytes' });
+    const [sql] = stop();
+    expect(claimed?.id).toBe(lowest);
+    expect(sql).toContain(driverOf(db.dataSource) === 'postgres' ? 'ORDER BY "id" COLLATE "C" LIMIT 1' : 'ORDER BY "id" LIMIT 1');
   });
 
   it('refuses a call without SET or WHERE, or with NULL in WHERE (programming errors)', async () => {

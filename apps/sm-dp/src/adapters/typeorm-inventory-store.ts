@@ -45,7 +45,8 @@ export function typeOrmInventoryStore(dataSource: DataSource): InventoryStore {
         order: { iccid: 'ASC' },
         take: limit,
       }),
-    claimAvailable: (where, changes) => claimFirstRow(dataSource, SubscriptionRecord, { ...where, state: 'available' }, changes),
+    // ICCID byte order: the one order only the pick index serves (migration 1767744000000).
+    claimAvailable: (where, changes) => claimFirstRow(dataSource, SubscriptionRecord, { ...where, state: 'available' }, changes, { keyOrder: 'bytes' }),
     // updateRows, not the repository: prepared, and on PostgreSQL pipelined (a download's markInstalled).
     updateHeld: async (iccid, transactionId, changes) => void (await updateRows(dataSource, SubscriptionRecord, { iccid, transactionId }, changes, { state: ['reserved', 'installed'] })),
     update: async (iccid, changes) => void (await subscriptions.update({ iccid }, changes)),

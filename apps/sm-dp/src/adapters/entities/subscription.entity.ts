@@ -8,7 +8,8 @@ import type { Subscription, SubscriptionState } from '../../domain/inventory-sto
  * associated data), never in clear.
  */
 @Entity({ name: 'smdp_subscription' })
-// ICCID last: a reservation takes the first available one by ICCID straight from the index (migration 1767744000000).
+// ICCID last (COLLATE "C" on PostgreSQL): a reservation takes the first available one by ICCID straight
+// from the index (migration 1767744000000, which defines it; this decorator only names it).
 @Index('smdp_subscription_pick_idx', ['mnoId', 'profileType', 'state', 'iccid'])
 export class SubscriptionRecord implements Subscription {
   @PrimaryColumn({ type: 'varchar', length: 20, name: 'iccid' })
