@@ -23,6 +23,7 @@
  */
 export * from './errors';
 export * from './ec';
+export * from './ec-point';
 export * from './cmac';
 export * from './kdf';
 export * from './scenario3-crt';

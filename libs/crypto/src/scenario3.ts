@@ -27,6 +27,7 @@ import {
   type EcKeyPair,
   type EckaKeyPair,
 } from './ec';
+import type { EcPublicPoint } from './ec-point';
 import { CryptoError } from './errors';
 import { x963Kdf } from './kdf';
 import {
@@ -171,15 +172,17 @@ export interface OffCardScenario3 {
  * the ECASD key's curve, and returns a `finish` that verifies the card's receipt.
  */
 export function offCardEstablish(input: {
-  ecasdPublicKey: KeyObject;
+  /** PK.ECASD.ECKA: a KeyObject, or its curve and point as a 7F21 certificate carries them (no import). */
+  ecasdPublicKey: KeyObject | EcPublicPoint;
   crtParams: Scenario3CrtParams;
   sin?: Uint8Array;
   ephemeral?: EcKeyPair | EckaKeyPair;
 }): OffCardScenario3 {
-  const curve = curveOf(input.ecasdPublicKey);
+  const ecasd = 'point' in input.ecasdPublicKey ? input.ecasdPublicKey : { curve: curveOf(input.ecasdPublicKey), point: exportRawPublicKey(input.ecasdPublicKey) };
+  const curve = ecasd.curve;
   // eSK.DP.ECKA lives only inside this closure, as node ECDH state: it is never exported.
   const ephemeral = toEckaKeyPair(input.ephemeral, curve);
-  const ecasdPoint = exportRawPublicKey(input.ecasdPublicKey);
+  const ecasdPoint = ecasd.point;
   const crtTlv = buildScenario3Crt(input.crtParams);
   const crt = parseScenario3Crt(crtTlv);
   return {

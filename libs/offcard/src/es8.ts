@@ -6,14 +6,13 @@
  */
 import type { KeyObject } from 'node:crypto';
 import {
-  curveOf,
   ecdsaSignPlain,
-  exportRawPublicKey,
   GP_CURVE_REFERENCE,
   offCardEstablish,
   Scenario3Parameter,
   Scp03tSender,
   type EcKeyPair,
+  type EcPublicPoint,
   type Scenario3CrtParams,
   CryptoError,
   type Scp03StaticKeys,
@@ -99,11 +98,13 @@ export function buildEstablishKeySetStep2(input: {
   /** Fixed ephemeral key pair, for tests only. */
   ephemeral?: EcKeyPair;
 }): EstablishKeySetStep2 {
-  const ecasdPublicKey = input.ecasdPublicKey ?? (input.ecasdCertificate ? parseGpCertificate(input.ecasdCertificate).publicKey : undefined);
+  // From the certificate, its checked point: the ECDH takes it raw, and a KeyObject import would cost more
+  // than the ECDH itself (ec-point.ts).
+  const ecasdPublicKey = input.ecasdPublicKey ?? (input.ecasdCertificate ? ecasdPublicPoint(input.ecasdCertificate) : undefined);
   if (!ecasdPublicKey) throw new CryptoError.InvalidParameter('ecasdPublicKey or ecasdCertificate is required');
   const crtParams = input.crtParams ?? DEFAULT_ISDP_CRT;
   const offCard = offCardEstablish({ ecasdPublicKey, crtParams, ...(input.ephemeral ? { ephemeral: input.ephemeral } : {}) });
-  const curve = curveOf(ecasdPublicKey);
+  const curve = offCard.curve;
   const keyEstablishment = encodeDgi(ES8_TAG.DGI_KEY_ESTABLISHMENT, offCard.crt);
   const publicKey = encodeTlv(
     ES8_TAG.PUBLIC_KEY,
@@ -126,7 +127,12 @@ export function buildEstablishKeySetStep2(input: {
 
 /** The ECASD public key as `04 ‖ X ‖ Y` (handy for logs and EIS checks). */
 export function ecasdPoint(ecasdCertificate: Uint8Array): Buffer {
-  return exportRawPublicKey(parseGpCertificate(ecasdCertificate).publicKey);
+  return Buffer.from(parseGpCertificate(ecasdCertificate).publicPoint);
+}
+
+function ecasdPublicPoint(ecasdCertificate: Uint8Array): EcPublicPoint {
+  const { curve, publicPoint } = parseGpCertificate(ecasdCertificate);
+  return { curve, point: publicPoint };
 }
 
 /** STORE DATA `80 E2 91 00` carrying one SCP03t TLV (see `ES8_HEADER.STORE_DATA_SCP03T`, [U]). */

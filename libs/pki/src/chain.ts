@@ -134,7 +134,7 @@ export interface EcasdChainInput {
 
 export interface ValidatedEcasd extends ValidatedEum {
   ecasd: GpCertificate;
-  /** PK.ECASD.ECKA, ready for ECKA (SGP.02 §3.1.2 Scenario#3). */
+  /** PK.ECASD.ECKA, ready for ECKA (SGP.02 §3.1.2 Scenario#3); imported when first read (not enumerable). */
   publicKey: KeyObject;
 }
 
@@ -155,7 +155,9 @@ export function validateEcasdChain(input: EcasdChainInput): ValidatedEcasd {
   verifyGpCertificate(ecasd, gpIssuerOf(eum), { now: input.now, expectedRole: 'ecasd' });
   checkEidPermitted(input.eid, eum);
   checkNotRevoked(ecasd.serialNumber, eum, toParsedCrls(input.crls), input.now);
-  return { ...validated, ecasd, publicKey: ecasd.publicKey };
+  // PK.ECASD.ECKA as a KeyObject only when read: the SM-DP's Scenario#3 takes the checked point
+  // (`ecasd.publicPoint`), and OpenSSL's import costs 110–160 µs (withLazyPublicKey).
+  return Object.defineProperty({ ...validated, ecasd }, 'publicKey', { enumerable: false, get: () => ecasd.publicKey }) as ValidatedEcasd;
 }
 
 export interface SmCertificateInput {

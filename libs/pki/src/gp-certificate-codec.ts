@@ -19,7 +19,7 @@
  * PkiError (TLV and crypto errors are wrapped in PkiError.Malformed with the cause).
  */
 import type { KeyObject } from 'node:crypto';
-import { GP_CURVE_REFERENCE, FIELD_BYTES, exportRawPublicKey, importRawPublicKey, type CurveName } from '@rsp/crypto';
+import { GP_CURVE_REFERENCE, FIELD_BYTES, assertPointOnCurve, exportRawPublicKey, importRawPublicKey, type CurveName } from '@rsp/crypto';
 import { RspError } from '@rsp/errors';
 import { children, decodeSingleTlv, decodeTlvs, encodeTlv, findTlv, type Tlv } from '@rsp/tlv';
 import { PkiError } from './errors';
@@ -86,7 +86,12 @@ export interface GpCertificateBody {
 
 /** A decoded certificate with the exact received bytes. */
 export interface DecodedGpCertificate extends GpCertificateBody {
-  /** Tag 7F49 / B0, imported (and so checked to be on the curve). */
+  /** Tag 7F49 / B0 as received, `04 ‖ X ‖ Y`, checked to be on `curve`. */
+  publicPoint: Buffer;
+  /**
+   * The same key as a KeyObject, imported on first read ({@link withLazyPublicKey}): not enumerable, so
+   * spreading a certificate neither copies nor imports it.
+   */
   publicKey: KeyObject;
   raw: Buffer;
   signedBytes: Buffer;
@@ -218,8 +223,8 @@ function decodeStrict(input: Uint8Array): DecodedGpCertificate {
   }
   const discretionaryData = tlv(GP_TAG.discretionaryData).value;
   const { certificateType, authorityKeyId } = decodeDiscretionaryData(discretionaryData);
-  const { publicKey, curve } = decodePublicKey(tlv(GP_TAG.publicKey));
-  return {
+  const { publicPoint, curve } = decodePublicKey(tlv(GP_TAG.publicKey));
+  return withLazyPublicKey({
     raw,
     signedBytes,
     signature,
@@ -232,9 +237,24 @@ function decodeStrict(input: Uint8Array): DecodedGpCertificate {
     discretionaryData,
     certificateType,
     authorityKeyId,
-    publicKey,
+    publicPoint,
     curve,
-  };
+  });
+}
+
+/**
+ * Adds `publicKey`, the KeyObject of `publicPoint`, imported on its first read and kept. The point is
+ * already checked to be on the curve (ec-point.ts); OpenSSL's import costs 110–160 µs, and the commonest
+ * certificate of all, CERT.ECASD.ECKA of each card's first provisioning, is only used for an ECDH that
+ * takes the raw point (docs/performance.md, round eight). Not enumerable: a spread copy neither holds nor
+ * imports it, and must add it again.
+ */
+export function withLazyPublicKey<T extends { publicPoint: Buffer; curve: CurveName }>(certificate: T): T & { publicKey: KeyObject } {
+  let imported: KeyObject | undefined;
+  return Object.defineProperty(certificate, 'publicKey', {
+    enumerable: false,
+    get: () => (imported ??= importRawPublicKey(certificate.curve, certificate.publicPoint)),
+  }) as T & { publicKey: KeyObject };
 }
 
 /** Checks the body holds exactly the expected tags in order; returns a lookup by tag. */
@@ -286,7 +306,7 @@ function single(items: readonly Tlv[], tag: number): Tlv | undefined {
 }
 
 /** 7F49 { B0 04‖X‖Y, F0 01 ref } (GP Amd E; curve refs per GP_CURVE_REFERENCE). */
-function decodePublicKey(template: Tlv): { publicKey: KeyObject; curve: CurveName } {
+function decodePublicKey(template: Tlv): { publicPoint: Buffer; curve: CurveName } {
   const [q, ref, ...extra] = children(template);
   if (q?.tag !== GP_TAG.publicKeyQ || ref?.tag !== GP_TAG.keyParameterReference || extra.length > 0) {
     throw new PkiError.Malformed('public key (7F49) must hold exactly B0 then F0');
@@ -296,7 +316,8 @@ function decodePublicKey(template: Tlv): { publicKey: KeyObject; curve: CurveNam
   if (q.value.length !== POINT_BYTES || q.value[0] !== 0x04) {
     throw new PkiError.Malformed(`public key (B0) must be an uncompressed ${POINT_BYTES}-byte point`);
   }
-  return { publicKey: importRawPublicKey(curve, q.value), curve };
+  assertPointOnCurve(curve, q.value); // CryptoError.InvalidKey, as OpenSSL's import threw it
+  return { publicPoint: q.value, curve };
 }
 
 function curveOfReference(reference: number): CurveName {

@@ -11,6 +11,7 @@ import { ParseCache, verifiedOnce } from './parse-cache';
 import {
   decodeDiscretionaryData,
   decodeGpCertificate,
+  withLazyPublicKey,
   encodeGpCertificate,
   encodeGpCertificateBody,
   type GpCertificateBody,
@@ -25,7 +26,9 @@ export interface GpCertificateFields extends GpCertificateBody {
 
 /** A parsed certificate. Buffers are views on `raw`, a private copy of the received bytes. */
 export interface GpCertificate extends GpCertificateFields {
-  /** Tag 7F49 / B0, imported (and so checked to be on the curve). */
+  /** Tag 7F49 / B0 as received, `04 ‖ X ‖ Y`, checked to be on `curve`. */
+  publicPoint: Buffer;
+  /** The same key as a KeyObject, imported on first read (not enumerable: see withLazyPublicKey). */
   publicKey: KeyObject;
   /** Every byte received (the whole 7F21 TLV). */
   raw: Buffer;
@@ -81,12 +84,12 @@ export function parseGpCertificate(bytes: Uint8Array): GpCertificate {
 
 function parseGpUncached(bytes: Uint8Array): GpCertificate {
   const decoded = decodeGpCertificate(bytes);
-  const { authorityKeyId, ...rest } = decoded;
-  return {
+  const { authorityKeyId, ...rest } = decoded; // publicKey is not enumerable: not copied, not imported
+  return withLazyPublicKey({
     ...rest,
     ...(authorityKeyId !== undefined ? { authorityKeyId } : {}),
     role: roleOfGpCertificate(decoded),
-  };
+  });
 }
 
 /**

@@ -117,6 +117,19 @@ describe('GP Amd E certificate: round trip', () => {
     );
   });
 
+  it('holds the received point, checked, and imports the KeyObject only when read, once', () => {
+    // The ECASD certificate of each first provisioning is only used for an ECDH on the raw point: its
+    // KeyObject (110–160 µs of OpenSSL) is made on first read (withLazyPublicKey, docs/performance.md round eight).
+    const { issuer, fields } = setup('brainpoolP256r1', 'ecasd');
+    const cert = parseGpCertificate(issueGpCertificate(fields, issuer.privateKey));
+    expect(cert.publicPoint).toEqual(exportRawPublicKey(fields.publicKey as KeyObject));
+    expect(Object.keys(cert)).not.toContain('publicKey');
+    expect('publicKey' in { ...cert }).toBe(false); // a spread copy neither holds nor imports it
+    const key = cert.publicKey;
+    expect(exportRawPublicKey(key)).toEqual(cert.publicPoint);
+    expect(cert.publicKey).toBe(key);
+  });
+
   it('keeps its own copy of the input', () => {
     const { issuer, fields } = setup('P-256', 'sm-dp');
     const bytes = issueGpCertificate(fields, issuer.privateKey);
