@@ -9,8 +9,8 @@
  * equation is in the prime-order group: the invalid-curve attack on ECDH (a point of a weak curve) is
  * refused here, as by OpenSSL. The uncompressed form cannot encode the point at infinity.
  */
+import { assertUncompressedPoint, FIELD_BYTES, type CurveName } from './ec';
 import { CryptoError } from './errors';
-import type { CurveName } from './ec';
 
 interface CurveEquation {
   p: bigint;
@@ -32,8 +32,6 @@ const CURVES: Record<CurveName, CurveEquation> = {
   },
 };
 
-const COORDINATE_BYTES = 32;
-
 /** A public key as its curve and uncompressed point, for callers that never need a KeyObject (ECDH). */
 export interface EcPublicPoint {
   curve: CurveName;
@@ -43,17 +41,15 @@ export interface EcPublicPoint {
 
 /** Throws CryptoError.InvalidKey unless `point` is an uncompressed point of `curve`. */
 export function assertPointOnCurve(curve: CurveName, point: Uint8Array): void {
-  if (point.length !== 1 + 2 * COORDINATE_BYTES || point[0] !== 0x04) {
-    throw new CryptoError.InvalidKey(`public key must be an uncompressed ${1 + 2 * COORDINATE_BYTES}-byte point`);
-  }
+  assertUncompressedPoint(point);
   const { p, a, b } = CURVES[curve];
   const x = coordinate(point, 1);
-  const y = coordinate(point, 1 + COORDINATE_BYTES);
+  const y = coordinate(point, 1 + FIELD_BYTES);
   if (x >= p || y >= p || (y * y - ((x * x + a) * x + b)) % p !== 0n) {
     throw new CryptoError.InvalidKey('public key point is not on the curve');
   }
 }
 
 function coordinate(point: Uint8Array, at: number): bigint {
-  return BigInt(`0x${Buffer.from(point.buffer, point.byteOffset + at, COORDINATE_BYTES).toString('hex')}`);
+  return BigInt(`0x${Buffer.from(point.buffer, point.byteOffset + at, FIELD_BYTES).toString('hex')}`);
 }

@@ -83,11 +83,16 @@ export function exportRawPublicKey(key: KeyObject): Buffer {
 const rawPointCache = new WeakMap<KeyObject, Buffer>();
 const eckaKeyPairCache = new WeakMap<KeyObject, EckaKeyPair>();
 
-/** Imports an uncompressed point; rejects points of the wrong size or not on the curve. */
-export function importRawPublicKey(curve: CurveName, point: Uint8Array): KeyObject {
+/** Throws CryptoError.InvalidKey unless `point` has the shape `04 ‖ X ‖ Y` (whether it is on a curve aside). */
+export function assertUncompressedPoint(point: Uint8Array): void {
   if (point.length !== 1 + 2 * FIELD_BYTES || point[0] !== 0x04) {
     throw new CryptoError.InvalidKey(`public key must be an uncompressed ${1 + 2 * FIELD_BYTES}-byte point`);
   }
+}
+
+/** Imports an uncompressed point; rejects points of the wrong size or not on the curve. */
+export function importRawPublicKey(curve: CurveName, point: Uint8Array): KeyObject {
+  assertUncompressedPoint(point);
   // SubjectPublicKeyInfo (RFC 5480 §2) by hand, not with asn1js: this runs several times per
   // provisioning, and asn1js would add about 60% to the import (`npm run bench -- crypto`, "DER assembly").
   const algorithm = encodeTlv(0x30, EC_PUBLIC_KEY_OID_DER, CURVE_OID_DER[curve]);
@@ -199,9 +204,7 @@ function eckaKeyPairFromEcdh(curve: CurveName, ecdh: ECDH, publicPoint: Buffer =
     curve,
     publicPoint,
     agree(peerPoint: Uint8Array): Buffer {
-      if (peerPoint.length !== 1 + 2 * FIELD_BYTES || peerPoint[0] !== 0x04) {
-        throw new CryptoError.InvalidKey(`public key must be an uncompressed ${1 + 2 * FIELD_BYTES}-byte point`);
-      }
+      assertUncompressedPoint(peerPoint);
       try {
         // OpenSSL's point decoding refuses points that are not on the curve (invalid-curve attacks).
         return ecdh.computeSecret(peerPoint);
