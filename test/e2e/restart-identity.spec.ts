@@ -63,7 +63,7 @@ function npmStart<T>(whileRunning: (running: Running) => Promise<T>): Promise<T>
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       clearTimeout(timer);
       if (result && 'value' in result) resolve(result.value);
       else reject(result ? result.error : new Error(`npm start exited (${code}) before ready:\n${output}`));

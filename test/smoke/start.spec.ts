@@ -50,7 +50,8 @@ describe('npm start (embedded defaults)', () => {
           let text = '';
           watcher?.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
           watcher?.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          watcher?.on('exit', () => resolve(text));
+          // 'close', not 'exit': the last lines can still be in the pipe when the process has exited.
+          watcher?.on('close', () => resolve(text));
           if (!watcher) resolve('');
         });
         await new Promise((resolve) => setTimeout(resolve, 500)); // subscribed before the download starts

@@ -33,7 +33,8 @@ export function runStart(
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('exit', (code) => (clearTimeout(timer), resolve({ output, code })));
+    // 'close' (after stdout and stderr have ended), not 'exit': a failed start's last line may still be in the pipe.
+    child.on('close', (code) => (clearTimeout(timer), resolve({ output, code })));
   });
 }
 
