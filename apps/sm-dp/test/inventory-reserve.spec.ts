@@ -8,7 +8,7 @@ import { beforeAll, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { StatusError } from '@rsp/contracts';
-import { SecretBox, driverOf, tableOf } from '@rsp/persistence';
+import { SecretBox, driverOf, sqlStatementCount, tableOf } from '@rsp/persistence';
 import { MnoRecord } from '../src/adapters/entities/mno.entity';
 import { ProfileTypeRecord } from '../src/adapters/entities/profile-type.entity';
 import { SubscriptionRecord } from '../src/adapters/entities/subscription.entity';
@@ -135,6 +135,22 @@ describeEachDatabase(
       // And the reservation itself takes the lowest available ICCID.
       const [lowest] = await instances[0]!.listSubscriptions('mno.a', { profileType, state: 'available' });
       expect((await instances[1]!.reserve('mno.a', { profileType }, EID, randomUUID())).iccid).toBe(lowest!.iccid);
+    });
+
+    it('ownerOf: the owner a reservation returned costs no read; another instance reads it once; unknown ICCIDs are null, and read each time', async () => {
+      const { transactions, settled } = await race(2, 1);
+      const mine = (settled[0] as PromiseFulfilledResult<SubscriptionRecord>).value;
+      expect(mine.transactionId).toBe(transactions[0]);
+      const before = sqlStatementCount();
+      expect(await instances[0]!.ownerOf(mine.iccid)).toBe('mno.a'); // instance 0 reserved it (race: caller 0)
+      expect(sqlStatementCount() - before).toBe(0);
+      const other = new Inventory(typeOrmInventoryStore(db.dataSource), secrets);
+      expect(await other.ownerOf(mine.iccid)).toBe('mno.a');
+      expect(await other.ownerOf(mine.iccid)).toBe('mno.a');
+      expect(sqlStatementCount() - before).toBe(1);
+      expect(await other.ownerOf('89882990000000000000')).toBeNull();
+      expect(await other.ownerOf('89882990000000000000')).toBeNull();
+      expect(sqlStatementCount() - before).toBe(3);
     });
 
     it('an unknown profile type is 1.6 / 3.9 and reserves nothing', async () => {

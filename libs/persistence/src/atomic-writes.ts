@@ -59,6 +59,29 @@ export async function runWrites(dataSource: DataSource, writes: ReadonlyArray<Wr
 }
 
 /**
+ * `writes`, then `last`, and the rows `last` changed: the state machine's checkpoint with the writes its
+ * step handed over (StepInfo.commitWithCheckpoint), so a step's own effect costs no round trip of its own.
+ *
+ * - PostgreSQL, each write on a table of its own (as in {@link runWrites}): ONE statement, `WITH w1 AS
+ *   (…) last`. The step's effect and the checkpoint commit together, and the count is the main
+ *   statement's (its command tag: a WITH's sub-statements report none).
+ * - SQLite, or writes that cannot fold: one after the other, `last` at the end, without a transaction,
+ *   as the step's writes ran before (a BEGIN / COMMIT pair would be two statements more for nothing the
+ *   flow needs): a crash between them leaves the effect without the checkpoint, and the step runs again
+ *   as a repeat, which its own rules already make safe (state-machine.ts).
+ */
+export async function runWritesWithLast(dataSource: DataSource, writes: readonly WriteStatement[], last: WriteStatement): Promise<number> {
+  const all = [...writes, last];
+  const foldable = writes.length > 0 && driverKindOf(dataSource.options) === 'postgres' && new Set(all.map((statement) => statement.table)).size === all.length;
+  if (foldable) {
+    const prepare = all.every((statement) => statement.prepare);
+    return (await runStatement(dataSource, combine(all), all.flatMap((statement) => [...statement.parameters]), prepare)).affected;
+  }
+  for (const write of writes) await runWriteStatement(dataSource, write);
+  return runWriteStatement(dataSource, last);
+}
+
+/**
  * `WITH w1 AS (s1), …, w(n-1) AS (s(n-1)) sn`, each statement's `$k` renumbered after the values of the
  * ones before it. The texts come from sql.ts's builders, whose only `$` are their placeholders.
  */

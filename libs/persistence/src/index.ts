@@ -43,7 +43,7 @@ export {
   type WhereIn,
   type WriteStatement,
 } from './sql';
-export { runWrites, type TransactionalWrite } from './atomic-writes';
+export { runWrites, runWritesWithLast, type TransactionalWrite } from './atomic-writes';
 export { runStatement, type StatementResult } from './prepared';
 export * from './idempotency';
 export * from './memory-idempotency';

@@ -14,7 +14,8 @@ import { isRspError } from '@rsp/errors';
 import { In, MoreThanOrEqual, type DataSource } from 'typeorm';
 import { TransactionRecord } from './entities/transaction-record.entity';
 import { PersistenceError } from './errors';
-import { insertRow, updateRows } from './sql';
+import { runWritesWithLast } from './atomic-writes';
+import { insertRow, updateRows, updateRowsStatement, type WriteStatement } from './sql';
 
 /** JSON-serialisable flow context. */
 export type FlowContext = Record<string, unknown>;
@@ -32,6 +33,13 @@ export interface StepInfo {
    * checks its own side effects first.
    */
   readonly repeat: boolean;
+  /**
+   * Hands over a write a store built (not yet run) to commit with this step's checkpoint: on PostgreSQL in
+   * the same statement, so the step's own effect costs no round trip (atomic-writes.ts
+   * runWritesWithLast). A step with `checkpoint: false` passes its writes on to the next checkpoint; a
+   * step that throws drops its own. Only for effects the step's repeat writes again after a crash.
+   */
+  readonly commitWithCheckpoint: (write: WriteStatement) => void;
 }
 
 /** One named step. Its returned object is merged into the context and persisted before the next step. */
@@ -173,9 +181,18 @@ export class StateMachine {
     let persisted = record.stepIndex;
     // A resumed run: every step up to the first checkpointing one may have run before the crash.
     let repeating = record.attempts > 1;
+    /** Writes that completed steps handed over (commitWithCheckpoint), for the next write of the row. */
+    let pending: WriteStatement[] = [];
+    /** The row's conditional UPDATE (on the step it holds: another worker may have advanced it), with `pending`. */
+    const writeRow = (changes: Partial<TransactionRecord>): Promise<number> => {
+      const writes = pending;
+      pending = [];
+      const row = updateRowsStatement(this.dataSource, TransactionRecord, { id: record.id, stepIndex: persisted, status: 'running' }, changes);
+      return runWritesWithLast(this.dataSource, writes, row);
+    };
     const finish = async (changes: Partial<TransactionRecord>): Promise<TransactionRecord> => {
       const all = { stepIndex: record.stepIndex, stepName: record.stepName, ...changes, updatedAt: this.now() };
-      await updateRows(this.dataSource, TransactionRecord, { id: record.id, stepIndex: persisted, status: 'running' }, all);
+      await writeRow(all);
       return Object.assign(record, all);
     };
     while (record.status === 'running') {
@@ -185,10 +202,19 @@ export class StateMachine {
       const step = flow.steps[record.stepIndex];
       if (!step) return finish({ status: 'succeeded', stepName: null });
       let output: Partial<FlowContext> | void;
-      const info: StepInfo = { transactionId: record.id, flow: flow.name, step: step.name, attempt: record.attempts, repeat: repeating };
+      const handed: WriteStatement[] = [];
+      const info: StepInfo = {
+        transactionId: record.id,
+        flow: flow.name,
+        step: step.name,
+        attempt: record.attempts,
+        repeat: repeating,
+        commitWithCheckpoint: (write) => void handed.push(write),
+      };
       if (step.checkpoint !== false) repeating = false;
       try {
         output = await step.run(record.context, info);
+        pending.push(...handed);
       } catch (error) {
         if (!isRspError(error)) throw error; // a crash: the row stays running at its persisted step, for resume()
         const failureContext = flow.onFailure?.(error, record.context, info) ?? {};
@@ -209,8 +235,8 @@ export class StateMachine {
         continue;
       }
       // Conditional on the step the row holds: if another worker advanced it, stop and report its state.
-      // (updateRows: the same UPDATE without the query builder, as it runs after every step.)
-      const written = await updateRows(this.dataSource, TransactionRecord, { id: record.id, stepIndex: persisted, status: 'running' }, changes);
+      // (updateRowsStatement: the same UPDATE without the query builder, as it runs after every step.)
+      const written = await writeRow(changes);
       if (!written) return this.get(record.id);
       Object.assign(record, changes);
       persisted = next;

@@ -4,7 +4,7 @@
  * provisioning profile), a reservation is ONE `claimFirstRow` statement.
  */
 import { type DataSource, type ObjectLiteral, type QueryDeepPartialEntity } from 'typeorm';
-import { claimFirstRow, findRowsBy, isUniqueViolation, updateRows } from '@rsp/persistence';
+import { claimFirstRow, findRowsBy, isUniqueViolation, updateRows, updateRowsStatement } from '@rsp/persistence';
 import type { InventoryStore, Subscription } from '../domain/inventory-store';
 import { MnoRecord } from './entities/mno.entity';
 import { ProfileTypeRecord } from './entities/profile-type.entity';
@@ -49,6 +49,7 @@ export function typeOrmInventoryStore(dataSource: DataSource): InventoryStore {
     claimAvailable: (where, changes) => claimFirstRow(dataSource, SubscriptionRecord, { ...where, state: 'available' }, changes, { keyOrder: 'bytes' }),
     // updateRows, not the repository: prepared, and on PostgreSQL pipelined (a download's markInstalled).
     updateHeld: async (iccid, transactionId, changes) => void (await updateRows(dataSource, SubscriptionRecord, { iccid, transactionId }, changes, { state: ['reserved', 'installed'] })),
+    heldUpdate: (iccid, transactionId, changes) => updateRowsStatement(dataSource, SubscriptionRecord, { iccid, transactionId }, changes, { state: ['reserved', 'installed'] }),
     update: async (iccid, changes) => void (await subscriptions.update({ iccid }, changes)),
     addSubscriptions: (work) =>
       dataSource.transaction((tx) =>

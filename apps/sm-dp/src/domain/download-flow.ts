@@ -309,7 +309,8 @@ export function downloadFlow(deps: DownloadDependencies): FlowDefinition<Downloa
             pol2: type.pol2,
           });
         }
-        await deps.inventory.markInstalled(iccid, info.transactionId, need(ctx.isdpAid, 'isdpAid'));
+        // Committed with this step's checkpoint (one statement on PostgreSQL); a repeat marks it again.
+        await deps.inventory.markInstalled(iccid, info.transactionId, need(ctx.isdpAid, 'isdpAid'), info.commitWithCheckpoint);
       },
     },
     {

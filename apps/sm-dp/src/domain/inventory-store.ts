@@ -4,8 +4,12 @@
  * named here; the SQL count per provisioning is pinned by tests, so a method never hides an extra read.
  */
 import type { PolicyRule, SubscriptionState } from '@rsp/contracts';
+import type { StepInfo } from '@rsp/persistence';
 
 export type { SubscriptionState };
+
+/** A store's write, built and not run: a flow step hands it to its checkpoint (StepInfo.commitWithCheckpoint), which commits it. */
+export type PendingWrite = Parameters<StepInfo['commitWithCheckpoint']>[0];
 
 /** An MNO allowed to call ES2 (SGP.02 §2.2): only the SHA-256 of its API key is kept. */
 export interface Mno {
@@ -81,6 +85,8 @@ export interface InventoryStore {
   claimAvailable(where: { mnoId: string; iccid?: string; profileType?: string }, changes: Partial<Subscription>): Promise<Subscription | null>;
   /** `changes` on the subscription while `transactionId` holds it reserved or installed: one UPDATE. */
   updateHeld(iccid: string, transactionId: string, changes: Partial<Subscription>): Promise<void>;
+  /** {@link updateHeld}'s UPDATE, built and not run (no statement until the checkpoint it is handed to). */
+  heldUpdate(iccid: string, transactionId: string, changes: Partial<Subscription>): PendingWrite;
   /** One UPDATE. */
   update(iccid: string, changes: Partial<Subscription>): Promise<void>;
   /** Runs `work` in one transaction. */

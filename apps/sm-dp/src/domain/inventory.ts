@@ -11,7 +11,7 @@ import { hashApiKey, sameApiKeyHash } from '@rsp/identity';
 import { TtlCache, type SecretBox } from '@rsp/persistence';
 import { generateIccid } from '@rsp/pki';
 import { buildDefaultTemplate, decodeProfilePackage, encodeProfilePackage, type ProfilePackage } from '@rsp/saip';
-import type { InventoryStore, Mno, ProfileType, Subscription, SubscriptionBatch, SubscriptionState } from './inventory-store';
+import type { InventoryStore, Mno, PendingWrite, ProfileType, Subscription, SubscriptionBatch, SubscriptionState } from './inventory-store';
 import { SMDP_STATUS } from './status-codes';
 
 /** A subscriber's network credentials as the HSS needs them (hex Ki / OPc). @secret */
@@ -51,10 +51,15 @@ export interface InventoryOptions {
   cacheTtlMs?: number;
 }
 
+/** ICCID → owning MNO entries kept (ownerOf): far more than the downloads and notifications in flight. */
+const OWNERS_KEPT = 10_000;
+
 export class Inventory {
   /** MNOs by `id:{mnoId}` and `key:{sha256}`; profile types by `{mnoId}/{name}` (read on every ES2 call and download). */
   private readonly mnos: TtlCache<Mno>;
   private readonly profileTypes: TtlCache<ProfileType>;
+  /** ICCID → owning MNO (ownerOf): immutable facts, so no expiry. */
+  private readonly owners = new Map<string, string>();
 
   constructor(
     private readonly store: InventoryStore,
@@ -159,8 +164,26 @@ export class Inventory {
     return rows.map(view);
   }
 
-  findSubscription(iccid: string): Promise<Subscription | null> {
-    return this.store.subscription(iccid);
+  async findSubscription(iccid: string): Promise<Subscription | null> {
+    return this.knowOwner(await this.store.subscription(iccid));
+  }
+
+  /**
+   * The MNO owning `iccid`, null when no such subscription exists. An owner is set when a subscription is
+   * stocked and never changes (no statement updates `mno_id`, and rows are never deleted), so a known one
+   * is served from memory: an ES3 notification forwarded to the MNO after a download costs no read.
+   */
+  async ownerOf(iccid: string): Promise<string | null> {
+    return this.owners.get(iccid) ?? (await this.findSubscription(iccid))?.mnoId ?? null;
+  }
+
+  /** Notes the owner of a subscription read or claimed (a bounded map: oldest out first). */
+  private knowOwner<S extends Subscription | null>(subscription: S): S {
+    if (subscription && !this.owners.has(subscription.iccid)) {
+      this.owners.set(subscription.iccid, subscription.mnoId);
+      if (this.owners.size > OWNERS_KEPT) this.owners.delete(this.owners.keys().next().value as string);
+    }
+    return subscription;
   }
 
   /** The subscription `iccid` if `mnoId` owns it: unknown → 8.2.1 / 3.9, another MNO's → 8.2.1 / 1.2. */
@@ -194,7 +217,7 @@ export class Inventory {
     }
     const reservation: Partial<Subscription> = { state: 'reserved', eid, transactionId, updatedAt: this.now() };
     if (wanted.iccid !== undefined) {
-      const reserved = await this.store.claimAvailable({ iccid: wanted.iccid, mnoId }, reservation);
+      const reserved = this.knowOwner(await this.store.claimAvailable({ iccid: wanted.iccid, mnoId }, reservation));
       if (!reserved) {
         await this.ownedSubscription(mnoId, wanted.iccid); // why not: unknown → 3.9, another MNO's → 1.2, else in use
         throw new StatusError(SMDP_STATUS.ICCID_IN_USE, wanted.iccid);
@@ -203,7 +226,7 @@ export class Inventory {
     }
     const profileType = wanted.profileType ?? '';
     await this.profileType(mnoId, profileType);
-    const reserved = await this.store.claimAvailable({ mnoId, profileType }, reservation);
+    const reserved = this.knowOwner(await this.store.claimAvailable({ mnoId, profileType }, reservation));
     if (!reserved) throw new StatusError(SMDP_STATUS.NO_PROFILE_AVAILABLE, profileType);
     return reserved;
   }
@@ -218,8 +241,14 @@ export class Inventory {
     await this.store.updateHeld(iccid, transactionId, { state: 'available', eid: null, transactionId: null, isdpAid: null, updatedAt: this.now() });
   }
 
-  async markInstalled(iccid: string, transactionId: string, isdpAid: string): Promise<void> {
-    await this.store.updateHeld(iccid, transactionId, { state: 'installed', isdpAid, updatedAt: this.now() });
+  /**
+   * The download put the profile on the card (SGP.02 §3.1.1). With `commitWith` (a flow step's
+   * StepInfo.commitWithCheckpoint) the UPDATE commits with the step's checkpoint instead of on its own.
+   */
+  async markInstalled(iccid: string, transactionId: string, isdpAid: string, commitWith?: (write: PendingWrite) => void): Promise<void> {
+    const changes: Partial<Subscription> = { state: 'installed', isdpAid, updatedAt: this.now() };
+    if (commitWith) commitWith(this.store.heldUpdate(iccid, transactionId, changes));
+    else await this.store.updateHeld(iccid, transactionId, changes);
   }
 
   /** SGP.02 §3.4 (DeleteProfile / HandleProfileDeletedNotification): the profile left the eUICC. */

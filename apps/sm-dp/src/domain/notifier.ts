@@ -70,10 +70,10 @@ export class Notifier {
    */
   async handleEs3Notification(fn: ProfileNotification, data: unknown): Promise<FunctionResponse> {
     const notification = parse(NOTIFICATIONS[fn], data);
-    const subscription = await this.inventory.findSubscription(notification.iccid);
-    if (!subscription) throw new StatusError(SMDP_STATUS.ICCID_UNKNOWN, notification.iccid);
+    const owner = await this.inventory.ownerOf(notification.iccid);
+    if (owner === null) throw new StatusError(SMDP_STATUS.ICCID_UNKNOWN, notification.iccid);
     if (fn === 'HandleProfileDeletedNotification') await this.inventory.markDeleted(notification.iccid);
-    await this.notifyMno(subscription.mnoId, fn, notification);
+    await this.notifyMno(owner, fn, notification);
     return { header: { functionExecutionStatus: executedSuccess() } };
   }
 }
