@@ -20,18 +20,19 @@ import { MnoClient } from './support';
 /**
  * The pins. Issue 11 targets ≤ 12 / ≤ 8 scripts and ≤ 30 statements; measured 9 / 6 scripts (the SCP03t
  * download travels as one script, in scripting mode, and FinaliseISDRhandover with the first operation's
- * commands) and, on SQLite, 26 / 23 statements on an idle machine (the first contact reads the eUICC's
- * row once, its ISD-R keys with it: cached-registry.ts; the download step uses the row the reservation
- * returned: download-flow.ts; an ES3 notification's owner comes from the reservation too:
- * Inventory.ownerOf). On PostgreSQL the SM-SR's two registry transactions travel as one statement each
- * (libs/persistence atomic-writes.ts: no BEGIN / COMMIT round trips), and the subscription's
- * markInstalled rides on its step's checkpoint (runWritesWithLast): 19 / 17. The SQL pins allow one
+ * commands) and, on SQLite, 25 / 23 statements on an idle machine (the first contact reads the eUICC's
+ * row and its profiles' in one statement, its ISD-R keys with them: cached-registry.ts,
+ * findRowWithChildren; the download step uses the row the reservation returned: download-flow.ts; an ES3
+ * notification's owner comes from the reservation too: Inventory.ownerOf). On PostgreSQL the SM-SR's two
+ * registry transactions travel as one statement each (libs/persistence atomic-writes.ts: no BEGIN /
+ * COMMIT round trips), and the subscription's markInstalled rides on its step's checkpoint
+ * (runWritesWithLast): 18 / 16. The SQL pins allow one
  * more: the outbox relay records deliveries in one UPDATE per 5 ms window, and under load one window can
  * split in two.
  */
 const PINS = {
-  sqlite: { first: { es5Scripts: 9, sqlStatements: 27 }, second: { es5Scripts: 6, sqlStatements: 24 } },
-  postgres: { first: { es5Scripts: 9, sqlStatements: 20 }, second: { es5Scripts: 6, sqlStatements: 18 } },
+  sqlite: { first: { es5Scripts: 9, sqlStatements: 26 }, second: { es5Scripts: 6, sqlStatements: 24 } },
+  postgres: { first: { es5Scripts: 9, sqlStatements: 19 }, second: { es5Scripts: 6, sqlStatements: 17 } },
 };
 const postgres = await realService('database');
 const SMSR_ID = 'smsr.cost';
@@ -81,14 +82,15 @@ for (const database of ['sqlite', 'postgres'] as const) {
       await settle();
       const statements = stop().filter((sql) => !IDLE_POLL.test(sql.trim()));
       const { status, statusCodeData } = result.header.functionExecutionStatus;
-      const reads = (table: string) => statements.filter((sql) => new RegExp(`^SELECT [^;]* FROM \\S*"?${table}"? WHERE`).test(sql.trim())).length;
+      // A table read alone, or as the parent of a LEFT JOIN (findRowWithChildren: the eUICC with its profiles).
+      const reads = (table: string) => statements.filter((sql) => new RegExp(`^SELECT [^;]* FROM \\S*"?${table}"?(?: \\w+ LEFT JOIN [^;]*)? WHERE`).test(sql.trim())).length;
       return {
         status,
         ...(statusCodeData ? { statusCodeData } : {}),
         es5Scripts: scripts,
         sqlStatements: statements.length,
         // Reads of one row that the outbox's timing cannot move: the eUICC's row once at first contact, its
-        // ISD-R keys with it (cached-registry.ts); no subscription, as the download step takes the row the
+        // profiles and ISD-R keys with it (cached-registry.ts); no subscription, as the download step takes the row the
         // reservation returned (download-flow.ts) and the ES2 notifications (the enable's; the second
         // profile's also the first profile's disable) the owner it noted (Inventory.ownerOf).
         euiccRowReads: reads('smsr_euicc'),
@@ -107,7 +109,7 @@ for (const database of ['sqlite', 'postgres'] as const) {
       expect(first.sqlStatements).toBeLessThanOrEqual(pins.first.sqlStatements);
       expect(second.es5Scripts).toBeLessThanOrEqual(pins.second.es5Scripts);
       expect(second.sqlStatements).toBeLessThanOrEqual(pins.second.sqlStatements);
-      expect([first.euiccRowReads, second.euiccRowReads]).toEqual([1, 0]);
+      expect([first.euiccRowReads, second.euiccRowReads]).toEqual([1, 0]); // the JOIN counts as the eUICC's read
       expect([first.subscriptionReads, second.subscriptionReads]).toEqual([0, 0]);
     }, 60_000);
   });

@@ -32,6 +32,7 @@ export {
   toDbValue,
   driverOf,
   findRowsBy,
+  findRowWithChildren,
   insertRow,
   insertRows,
   upsertRows,

@@ -1,5 +1,5 @@
 import { expect, it } from '@jest/globals';
-import { findRowsBy, insertRow, isUniqueViolation, Outbox, OutboxMessage, updateRows } from '@rsp/persistence';
+import { findRowsBy, findRowWithChildren, insertRow, isUniqueViolation, Outbox, OutboxMessage, sqlStatementCount, TransactionRecord, updateRows } from '@rsp/persistence';
 import { describeEachDatabase } from './support';
 
 // findRowsBy is the query-builder-free read of hot paths: it must return what findBy returns, column
@@ -55,5 +55,51 @@ describeEachDatabase('findRowsBy, insertRow, updateRows', (db) => {
     expect(await updateRows(db.dataSource, OutboxMessage, {}, { attempts: 1 }, { status: ['delivered'] })).toBe(1);
     await expect(updateRows(db.dataSource, OutboxMessage, {}, { attempts: 1 }, { status: [] })).rejects.toThrow('an empty IN list');
     await expect(updateRows(db.dataSource, OutboxMessage, {}, { attempts: 1 }, { lastError: [null] })).rejects.toThrow('NULL in WHERE');
+  });
+});
+
+// findRowWithChildren: a parent row and its children in ONE statement, each as findRowsBy gives it.
+describeEachDatabase('findRowWithChildren', (db) => {
+  const at = new Date('2026-03-01T10:00:00.123Z');
+  const transaction = (id: string) => ({
+    id,
+    flow: 'f',
+    stepIndex: 1,
+    stepName: 'two',
+    status: 'running' as const,
+    context: { eid: '89', nested: [1, 'x', null] },
+    attempts: 1,
+    errorCode: null,
+    errorMessage: null,
+    deadline: null,
+    createdAt: at,
+    updatedAt: at,
+  });
+  // The outbox's destination names the transaction: a stand-in for a child table with a link column.
+  const message = (id: string, destination: string, payload: unknown) => ({ id, destination, payload, status: 'pending' as const, attempts: 0, nextAttemptAt: at, createdAt: at });
+  const sorted = <T extends { id: string }>(rows: T[]) => [...rows].sort((x, y) => x.id.localeCompare(y.id)).map((row) => ({ ...row }));
+
+  it('equals findRowsBy of the parent and of its children, NULLs, JSON and timestamps included; no child, no parent; one statement', async () => {
+    await db.dataSource.getRepository(OutboxMessage).clear();
+    await insertRow(db.dataSource, TransactionRecord, transaction('t-with'));
+    await insertRow(db.dataSource, TransactionRecord, transaction('t-without'));
+    await insertRow(db.dataSource, OutboxMessage, message('00000000-0000-4000-8000-00000000000a', 't-with', { n: 1 }));
+    await insertRow(db.dataSource, OutboxMessage, message('00000000-0000-4000-8000-00000000000b', 't-with', [2, 'three']));
+    await insertRow(db.dataSource, OutboxMessage, message('00000000-0000-4000-8000-00000000000c', 't-other', 'x'));
+    const link = { parent: 'id', child: 'destination' } as const;
+
+    const before = sqlStatementCount();
+    const found = await findRowWithChildren(db.dataSource, TransactionRecord, { id: 't-with' }, OutboxMessage, link);
+    expect(sqlStatementCount() - before).toBe(1);
+    const [parent] = await findRowsBy(db.dataSource, TransactionRecord, { id: 't-with' });
+    expect({ ...found?.row }).toEqual({ ...parent });
+    expect(found?.row.createdAt).toBeInstanceOf(Date);
+    expect(sorted(found?.children ?? [])).toEqual(sorted(await findRowsBy(db.dataSource, OutboxMessage, { destination: 't-with' })));
+    expect(found?.children).toHaveLength(2);
+
+    const alone = await findRowWithChildren(db.dataSource, TransactionRecord, { id: 't-without' }, OutboxMessage, link);
+    expect(alone?.children).toEqual([]);
+    expect(alone?.row).toMatchObject({ id: 't-without', deadline: null, errorCode: null });
+    expect(await findRowWithChildren(db.dataSource, TransactionRecord, { id: 'none' }, OutboxMessage, link)).toBeUndefined();
   });
 });
