@@ -31,8 +31,6 @@ export {
   tableOf,
   toDbValue,
   driverOf,
-  findRowsBy,
-  findRowWithChildren,
   insertRow,
   insertRows,
   upsertRows,
@@ -44,6 +42,7 @@ export {
   type WhereIn,
   type WriteStatement,
 } from './sql';
+export { findRowsBy, findRowWithChildren } from './reads';
 export { runWrites, runWritesWithLast, type TransactionalWrite } from './atomic-writes';
 export { runStatement, type StatementResult } from './prepared';
 export * from './idempotency';
