@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { TABLE_AES_MAX_BLOCKS, aesCbc, aesKeySchedule } from './aes-block';
 import { aesEncryptBlockInto, type AesKeySchedule } from './aes-core';
 import { CryptoError } from './errors';
+import { zeros } from './zeros';
 
 const BLOCK = 16;
 /** R_b for a 128-bit block cipher (RFC 4493 §2.3, SP 800-38B §5.3). */
@@ -71,14 +72,14 @@ export function aesCmac(key: Uint8Array, message: Uint8Array): Buffer {
   // Complete last block: xor K1; otherwise pad 10* and xor K2 (RFC 4493 §2.4 step 4).
   const subkey = complete ? k1 : k2;
   if (blocks > TABLE_AES_MAX_BLOCKS) {
-    const padded = Buffer.alloc(blocks * BLOCK);
+    const padded = zeros(blocks * BLOCK);
     padded.set(message);
     if (!complete) padded[message.length] = 0x80;
     for (let i = 0; i < BLOCK; i += 1) padded[lastStart + i] = (padded[lastStart + i] as number) ^ (subkey[i] as number);
     return Buffer.from(cbcLastBlock(key, padded));
   }
   // C_i = E_K(C_{i-1} xor M_i), C_0 = 0 (RFC 4493 §2.4 step 6), in place in `state`.
-  const state = Buffer.alloc(BLOCK);
+  const state = zeros(BLOCK); // pool-backed: callers slice the tag (zeros.ts)
   for (let at = 0; at < lastStart; at += BLOCK) {
     for (let i = 0; i < BLOCK; i += 1) state[i] = (state[i] as number) ^ (message[at + i] as number);
     aesEncryptBlockInto(schedule, state, 0, state, 0);

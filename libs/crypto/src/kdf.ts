@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CryptoError } from './errors';
+import { zeros } from './zeros';
 
 const SHA256_BYTES = 32;
 
@@ -27,7 +28,7 @@ export function x963Kdf(sharedSecret: Uint8Array, sharedInfo: Uint8Array, output
   }
   if (sharedSecret.length === 0) throw new CryptoError.InvalidKey('X9.63 KDF shared secret is empty');
   const out = Buffer.allocUnsafe(outputLength);
-  const counter = Buffer.alloc(4);
+  const counter = zeros(4);
   for (let offset = 0, i = 1; offset < outputLength; offset += SHA256_BYTES, i += 1) {
     counter.writeUInt32BE(i, 0);
     const block = createHash('sha256').update(sharedSecret).update(counter).update(sharedInfo).digest();

@@ -17,6 +17,7 @@ import {
   type Scp03StaticKeys,
 } from './scp03-kdf';
 import { checkSecurityLevel, Scp03Session } from './scp03-session';
+import { zeros } from './zeros';
 
 /** SCP identifier in the INITIALIZE UPDATE response key information (Amd D §7.1.1.2). */
 export const SCP03_ID = 0x03;
@@ -65,7 +66,7 @@ export function encodeInitializeUpdateResponse(r: InitializeUpdateResponse): Buf
   if (r.diversificationData.length !== 10) throw new CryptoError.InvalidLength('diversification data must be 10 bytes');
   const parts = [r.diversificationData, Buffer.of(r.kvn, r.scpId, r.i), r.cardChallenge, r.cardCryptogram];
   if (r.sequenceCounter !== undefined) {
-    const counter = Buffer.alloc(3);
+    const counter = zeros(3);
     counter.writeUIntBE(r.sequenceCounter, 0, 3);
     parts.push(counter);
   }

@@ -8,6 +8,7 @@
 import { aesEcbEncrypt } from './aes-block';
 import { aesCmac } from './cmac';
 import { CryptoError } from './errors';
+import { zeros } from './zeros';
 
 /** Derivation constants, Amd D Table 4-1. */
 export const Scp03DerivationConstant = {
@@ -75,7 +76,7 @@ export function scp03Kdf(key: Uint8Array, derivationConstant: number, context: U
   if (blocks > 0xff) throw new CryptoError.InvalidParameter('KDF output too long for a 1-byte counter');
   // Input: label (11 zero bytes ‖ derivation constant) ‖ separator 00 ‖ L (2 bytes) ‖ counter i ‖ context,
   // built once; only the counter byte changes between blocks.
-  const input = Buffer.alloc(16 + context.length);
+  const input = zeros(16 + context.length);
   input[11] = derivationConstant;
   input[13] = lengthBits >> 8;
   input[14] = lengthBits & 0xff;

@@ -14,6 +14,7 @@ import { aesCbc } from './aes-block';
 import { aesCmac } from './cmac';
 import { CryptoError } from './errors';
 import { aesEncryptBlock, type Scp03SessionKeys } from './scp03-kdf';
+import { zeros } from './zeros';
 
 /** Security level bits (P1 of EXTERNAL AUTHENTICATE), Amd D §5.1 / Table 5-1. */
 export const Scp03SecurityLevel = {
@@ -41,7 +42,7 @@ export function checkSecurityLevel(level: number): void {
 /** ISO/IEC 9797-1 padding method 2 to a multiple of 16 (GP CS v2.3 §B.2.3): 80 then 00s, always ≥ 1 byte. */
 export function pad80(data: Uint8Array): Buffer {
   const padLength = BLOCK - (data.length % BLOCK);
-  const padding = Buffer.alloc(padLength);
+  const padding = zeros(padLength);
   padding[0] = 0x80;
   return Buffer.concat([data, padding]);
 }
@@ -213,7 +214,7 @@ export class Scp03Session {
 
 /** The 16-byte big-endian encoding of the encryption counter. */
 function counterBlock(counter: bigint): Buffer {
-  const block = Buffer.alloc(BLOCK);
+  const block = zeros(BLOCK);
   block.writeBigUInt64BE(counter >> 64n, 0);
   block.writeBigUInt64BE(counter & 0xffffffffffffffffn, 8);
   return block;
