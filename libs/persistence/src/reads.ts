@@ -5,9 +5,7 @@
  */
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { runStatement } from './prepared';
-import { columnOf, driverOf, hydrate, placeholder, selectedColumns, tableOf, type ColumnMetadata } from './sql';
-
-const findSqlCache = new WeakMap<DataSource, Map<string, string>>();
+import { cachedSql, columnOf, driverOf, hydrate, placeholder, selectedColumns, tableOf, type ColumnMetadata } from './sql';
 
 /**
  * `repository.findBy(where)` for hot single-table reads by equality, without the query builder: the SQL
@@ -23,26 +21,19 @@ export async function findRowsBy<E extends ObjectLiteral>(
   const metadata = dataSource.getMetadata(entity);
   const properties = Object.keys(where);
   const columns = properties.map((property) => columnOf(metadata, property));
-  let perSource = findSqlCache.get(dataSource);
-  if (!perSource) findSqlCache.set(dataSource, (perSource = new Map()));
-  const key = `${metadata.name}\u0000${properties.join('\u0000')}`;
-  let sql = perSource.get(key);
-  if (sql === undefined) {
+  const sql = cachedSql(dataSource, `find\u0000${metadata.name}\u0000${properties.join('\u0000')}`, () => {
     const kind = driverOf(dataSource);
     const escape = (name: string) => dataSource.driver.escape(name);
     // Like findBy, leave out columns declared `select: false`.
     const selected = selectedColumns(metadata.columns).map((column) => escape(column.databaseName)).join(', ');
     const conditions = columns.map((column, i) => `${escape(column.databaseName)} = ${placeholder(kind, i + 1)}`).join(' AND ');
-    sql = `SELECT ${selected} FROM ${tableOf(dataSource, entity)} WHERE ${conditions}`;
-    perSource.set(key, sql);
-  }
+    return `SELECT ${selected} FROM ${tableOf(dataSource, entity)} WHERE ${conditions}`;
+  });
   const parameters = columns.map((column, i) => dataSource.driver.preparePersistentValue(where[properties[i] as keyof E & string], column));
   const { rows } = await runStatement(dataSource, sql, parameters);
   const selected = selectedColumns(metadata.columns);
   return rows.map((row) => hydrate<E>(dataSource, selected, row));
 }
-
-const joinSqlCache = new WeakMap<DataSource, Map<string, string>>();
 
 /**
  * One row of `parent` by equality on its columns and the rows of `child` whose `link` column equals the
@@ -65,13 +56,12 @@ export async function findRowWithChildren<P extends ObjectLiteral, C extends Obj
   const conditions = properties.map((property) => columnOf(parentMetadata, property));
   const parentColumns = selectedColumns(parentMetadata.columns);
   const childColumns = selectedColumns(childMetadata.columns);
-  // A child row is there when its primary key is (a LEFT JOIN without a match gives NULLs).
-  const childKeys = childMetadata.primaryColumns;
-  let perSource = joinSqlCache.get(dataSource);
-  if (!perSource) joinSqlCache.set(dataSource, (perSource = new Map()));
-  const key = `${parentMetadata.name}\u0000${properties.join('\u0000')}\u0001${childMetadata.name}\u0000${link.parent}\u0000${link.child}`;
-  let sql = perSource.get(key);
-  if (sql === undefined) {
+  // A child row is there when its primary key is (a LEFT JOIN without a match gives NULLs). Programming
+  // errors of the caller: without a selected primary key a child cannot be told from none.
+  const keyIndexes = childMetadata.primaryColumns.map((column) => childColumns.indexOf(column));
+  if (keyIndexes.length === 0 || keyIndexes.some((i) => i < 0)) throw new Error(`findRowWithChildren: ${childMetadata.name} needs a selected primary key`);
+  const key = `join\u0000${parentMetadata.name}\u0000${properties.join('\u0000')}\u0001${childMetadata.name}\u0000${link.parent}\u0000${link.child}`;
+  const sql = cachedSql(dataSource, key, () => {
     const kind = driverOf(dataSource);
     const escape = (name: string) => dataSource.driver.escape(name);
     const list = [
@@ -80,18 +70,14 @@ export async function findRowWithChildren<P extends ObjectLiteral, C extends Obj
     ].join(', ');
     const on = `c.${escape(columnOf(childMetadata, link.child).databaseName)} = p.${escape(columnOf(parentMetadata, link.parent).databaseName)}`;
     const filter = conditions.map((column, i) => `p.${escape(column.databaseName)} = ${placeholder(kind, i + 1)}`).join(' AND ');
-    sql = `SELECT ${list} FROM ${tableOf(dataSource, parent)} p LEFT JOIN ${tableOf(dataSource, child)} c ON ${on} WHERE ${filter}`;
-    perSource.set(key, sql);
-  }
+    return `SELECT ${list} FROM ${tableOf(dataSource, parent)} p LEFT JOIN ${tableOf(dataSource, child)} c ON ${on} WHERE ${filter}`;
+  });
   const parameters = conditions.map((column, i) => dataSource.driver.preparePersistentValue(where[properties[i] as keyof P & string], column));
   const { rows } = await runStatement(dataSource, sql, parameters);
   const [first] = rows;
   if (!first) return undefined;
   const aliased = (columns: readonly ColumnMetadata[], prefix: string, row: Record<string, unknown>) =>
     Object.fromEntries(columns.map((column, i) => [column.databaseName, row[`${prefix}${i}`]]));
-  const keyIndexes = childKeys.map((column) => childColumns.indexOf(column));
-  // Programming errors of the caller: without a selected primary key a child cannot be told from none.
-  if (keyIndexes.length === 0 || keyIndexes.some((i) => i < 0)) throw new Error(`findRowWithChildren: ${childMetadata.name} needs a selected primary key`);
   return {
     row: hydrate<P>(dataSource, parentColumns, aliased(parentColumns, 'p', first)),
     children: rows

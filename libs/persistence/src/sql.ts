@@ -70,7 +70,8 @@ export function hydrate<E extends ObjectLiteral>(dataSource: DataSource, selecte
 
 const writeSqlCache = new WeakMap<DataSource, Map<string, string>>();
 
-function cachedSql(dataSource: DataSource, key: string, build: () => string): string {
+/** A statement text built once per DataSource and `key` (the writes here, reads.ts's reads). */
+export function cachedSql(dataSource: DataSource, key: string, build: () => string): string {
   let perSource = writeSqlCache.get(dataSource);
   if (!perSource) writeSqlCache.set(dataSource, (perSource = new Map()));
   let sql = perSource.get(key);

@@ -11,11 +11,10 @@ import {
   OutboxMessage,
   runWrites,
   sqlStatementCount,
-  traceSqlStatements,
   updateRowsStatement,
   upsertRowsStatement,
 } from '@rsp/persistence';
-import { describeEachDatabase } from './support';
+import { describeEachDatabase, statementsSent } from './support';
 
 describeEachDatabase('runWrites', (db) => {
   const at = new Date('2026-06-01T10:00:00.000Z');
@@ -48,20 +47,10 @@ describeEachDatabase('runWrites', (db) => {
     await records().clear();
     await messages().clear();
   };
-  /** Statements `work` sends, by first word (BEGIN / WITH / INSERT / UPDATE / COMMIT …; PostgreSQL's START TRANSACTION as BEGIN). */
-  const sent = async (work: () => Promise<void>): Promise<string[]> => {
-    const stop = traceSqlStatements();
-    const texts = await work().then(stop, (error: unknown) => {
-      stop();
-      throw error;
-    });
-    return texts.map((text) => text.trim().split(/\s+/)[0]?.toUpperCase().replace('START', 'BEGIN') ?? '');
-  };
-
   it('writes on distinct tables land together, every value in its column; ONE statement on PostgreSQL, BEGIN … COMMIT on SQLite', async () => {
     await reset();
     await insertRows(db.dataSource, IdempotencyRecord, [record('a', null)]);
-    const words = await sent(() =>
+    const words = await statementsSent(() =>
       runWrites(db.dataSource, [
         updateRowsStatement(db.dataSource, IdempotencyRecord, { requester: 'ES2/mno', functionCallIdentifier: 'a' }, { status: 'succeeded', response: { done: true } }),
         insertRowsStatement(db.dataSource, OutboxMessage, [message('11111111-1111-4111-8111-111111111111', 'https://mno.example/a'), message('22222222-2222-4222-8222-222222222222', 'https://mno.example/b')]),
@@ -96,7 +85,7 @@ describeEachDatabase('runWrites', (db) => {
   it('two writes on ONE table keep a transaction, in order (one snapshot could not order them)', async () => {
     await reset();
     const key = { requester: 'ES2/mno', functionCallIdentifier: 'c' };
-    const words = await sent(() =>
+    const words = await statementsSent(() =>
       runWrites(db.dataSource, [
         insertRowsStatement(db.dataSource, IdempotencyRecord, [record('c', 'first')]),
         updateRowsStatement(db.dataSource, IdempotencyRecord, key, { response: 'second' }),
@@ -122,9 +111,9 @@ describeEachDatabase('runWrites', (db) => {
 
   it('one write runs alone, without BEGIN / COMMIT, a callback too; none sends nothing', async () => {
     await reset();
-    expect(await sent(() => runWrites(db.dataSource, [insertRowsStatement(db.dataSource, IdempotencyRecord, [record('e', 1)])]))).toEqual(['INSERT']);
-    expect(await sent(() => runWrites(db.dataSource, [async (manager) => manager.delete(IdempotencyRecord, { requester: 'ES2/mno', functionCallIdentifier: 'none' })]))).toEqual(['DELETE']);
-    expect(await sent(() => runWrites(db.dataSource, []))).toEqual([]);
+    expect(await statementsSent(() => runWrites(db.dataSource, [insertRowsStatement(db.dataSource, IdempotencyRecord, [record('e', 1)])]))).toEqual(['INSERT']);
+    expect(await statementsSent(() => runWrites(db.dataSource, [async (manager) => manager.delete(IdempotencyRecord, { requester: 'ES2/mno', functionCallIdentifier: 'none' })]))).toEqual(['DELETE']);
+    expect(await statementsSent(() => runWrites(db.dataSource, []))).toEqual([]);
     expect(await records().count()).toBe(1);
   });
 });

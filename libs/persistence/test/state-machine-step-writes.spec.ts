@@ -11,13 +11,12 @@ import {
   insertRowsStatement,
   runWritesWithLast,
   StateMachine,
-  traceSqlStatements,
   TransactionRecord,
   updateRowsStatement,
   type FlowDefinition,
   type StepInfo,
 } from '@rsp/persistence';
-import { describeEachDatabase } from './support';
+import { describeEachDatabase, statementsSent } from './support';
 
 class Refused extends RspError {
   static override readonly code = 'ERR_TEST_REFUSED';
@@ -57,16 +56,9 @@ describeEachDatabase('StateMachine step writes', (db) => {
   });
   const flow: FlowDefinition<Context> = { name: 'step-writes', steps: [step('riding', false), step('first'), step('second')] };
   const machine = () => new StateMachine(db.dataSource, [flow]);
-  /** Statements `work` sends, by first word (PostgreSQL's START TRANSACTION as BEGIN). */
-  const sent = async <T>(work: () => Promise<T>): Promise<string[]> => {
-    const stop = traceSqlStatements();
-    await work().finally(() => undefined);
-    return stop().map((text) => text.trim().split(/\s+/)[0]?.toUpperCase() ?? '');
-  };
-
   it('a step\'s write commits with its checkpoint: one statement on PostgreSQL, the write then the UPDATE on SQLite, no transaction', async () => {
     failAt = undefined;
-    const words = await sent(() => machine().start('step-writes', { n: 1 }, { id: 'ok' }));
+    const words = await statementsSent(() => machine().start('step-writes', { n: 1 }, { id: 'ok' }));
     // The row's INSERT; riding's write waits for first's checkpoint, and two writes on one table do not
     // fold (one snapshot, atomic-writes.ts), so they go one by one; second's write ends the flow in ONE.
     expect(words).toEqual(['INSERT', 'INSERT', 'INSERT', 'UPDATE', ...(db.kind === 'postgres' ? ['WITH'] : ['INSERT', 'UPDATE'])]);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource, DataSourceOptions } from 'typeorm';
-import { openDataSource, persistenceEntities, persistenceMigrations, type DriverKind } from '@rsp/persistence';
+import { openDataSource, persistenceEntities, persistenceMigrations, traceSqlStatements, type DriverKind } from '@rsp/persistence';
 import { realService } from '../../../test/support/real-services';
 import { runAdminSql } from '../src';
 
@@ -83,4 +83,14 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** Statements `work` sends, by first word (BEGIN / WITH / INSERT / UPDATE / COMMIT …; PostgreSQL's START TRANSACTION as BEGIN). */
+export async function statementsSent(work: () => Promise<unknown>): Promise<string[]> {
+  const stop = traceSqlStatements();
+  const texts = await work().then(stop, (error: unknown) => {
+    stop();
+    throw error;
+  });
+  return texts.map((text) => text.trim().split(/\s+/)[0]?.toUpperCase().replace('START', 'BEGIN') ?? '');
 }
