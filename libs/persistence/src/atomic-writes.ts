@@ -41,13 +41,8 @@ export async function runWrites(dataSource: DataSource, writes: ReadonlyArray<Wr
     return;
   }
   const statements = writes.filter((write): write is WriteStatement => typeof write !== 'function');
-  const foldable =
-    statements.length === writes.length && driverKindOf(dataSource.options) === 'postgres' && new Set(statements.map((statement) => statement.table)).size === statements.length;
-  if (foldable) {
-    const combined = combine(statements);
-    // A fixed combination of fixed texts is prepared like its parts; one with a row-count text is not.
-    const prepare = statements.every((statement) => statement.prepare);
-    await runStatement(dataSource, combined, statements.flatMap((statement) => [...statement.parameters]), prepare);
+  if (statements.length === writes.length && foldsIntoOne(dataSource, statements)) {
+    await runFolded(dataSource, statements);
     return;
   }
   await dataSource.transaction(async (manager) => {
@@ -72,13 +67,21 @@ export async function runWrites(dataSource: DataSource, writes: ReadonlyArray<Wr
  */
 export async function runWritesWithLast(dataSource: DataSource, writes: readonly WriteStatement[], last: WriteStatement): Promise<number> {
   const all = [...writes, last];
-  const foldable = writes.length > 0 && driverKindOf(dataSource.options) === 'postgres' && new Set(all.map((statement) => statement.table)).size === all.length;
-  if (foldable) {
-    const prepare = all.every((statement) => statement.prepare);
-    return (await runStatement(dataSource, combine(all), all.flatMap((statement) => [...statement.parameters]), prepare)).affected;
-  }
+  if (writes.length > 0 && foldsIntoOne(dataSource, all)) return runFolded(dataSource, all);
   for (const write of writes) await runWriteStatement(dataSource, write);
   return runWriteStatement(dataSource, last);
+}
+
+/** PostgreSQL, and each statement on a table of its own: the middle row of the table above. */
+function foldsIntoOne(dataSource: DataSource, statements: readonly WriteStatement[]): boolean {
+  return driverKindOf(dataSource.options) === 'postgres' && new Set(statements.map((statement) => statement.table)).size === statements.length;
+}
+
+/** The statements as ONE `WITH …` statement; the rows the last one changed. */
+async function runFolded(dataSource: DataSource, statements: readonly WriteStatement[]): Promise<number> {
+  // A fixed combination of fixed texts is prepared like its parts; one with a row-count text is not.
+  const prepare = statements.every((statement) => statement.prepare);
+  return (await runStatement(dataSource, combine(statements), statements.flatMap((statement) => [...statement.parameters]), prepare)).affected;
 }
 
 /**
