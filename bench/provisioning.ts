@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- provisioning [--devices N] [--concurrency C] [--warmup N] [--rounds R]
- *   [--stack embedded|mosquitto-postgres] [--sweep] [--cards worker|main] [--broker worker|main]`: the virtual
+ *   [--stack embedded|mosquitto-postgres] [--sweep] [--cards worker|main] [--broker worker|main] [--ab]`: the virtual
  *   cards and the embedded broker each run on a worker thread of their own by default (as the devices and a
  *   broker are other machines), and the CPU per provisioning is split between the services, the cards and
  *   the broker. The MNO that calls ES2 (the bench's load) runs on a thread of its own too (mno-client.ts);
@@ -22,7 +22,9 @@
  * - the EC floor: the elliptic-curve work one first provisioning cannot avoid, timed in the same run, and
  *   the CPU per provisioning as a ratio to it;
  * - with `--sweep`: throughput and p99 for concurrency 1 … 200, an SVG plot in bench/out/, and p50 / p99 of
- *   the ES2 call under an open load of half the peak rate.
+ *   the ES2 call under an open load of half the peak rate;
+ * - with `--ab`: instead of the table, two variants of the code compared round by round in this process
+ *   (ab.ts; `--rounds` defaults to 40 there): how a change worth a few per cent is judged on this host.
  *
  * `BENCH_PROFILE=file.cpuprofile` records the main thread during the measured run and prints where its
  * time goes, by bucket (profile-buckets.ts); `BENCH_HEAP=file.heapprofile` samples what it allocates, by
@@ -48,7 +50,8 @@ import { startSecureMosquitto } from '../test/support/brokers';
 import { measureEcFloor } from './ec-floor';
 import { MnoClientThread } from './mno-client';
 import { latencyPlotSvg } from './plot';
-import { cpuBetween, OutsideCpuMeter, processContextSwitches, type OutsideCpu } from './host-cpu';
+import { alternatingRounds, printAb } from './ab';
+import { cpuBetween, OutsideCpuMeter, processContextSwitches, threadSyscalls, type OutsideCpu } from './host-cpu';
 import { printAllocations, startHeapSampling, stopHeapSampling } from './heap-sampling';
 import { printBuckets } from './profile-buckets';
 import { warmupCurve, type WarmRound } from './warmup-curve';
@@ -70,6 +73,8 @@ interface Options {
   warmup: number;
   /** Measured rounds of `devices` provisionings; the table shows the median one. */
   rounds: number;
+  /** `--ab`: the measured rounds alternate two variants of the code in this process (ab.ts). */
+  ab: boolean;
 }
 
 function options(): Options {
@@ -84,6 +89,7 @@ function options(): Options {
       broker: { type: 'string' },
       warmup: { type: 'string' },
       rounds: { type: 'string' },
+      ab: { type: 'boolean' },
     },
     strict: false,
   });
@@ -99,9 +105,10 @@ function options(): Options {
   if (broker !== 'worker' && broker !== 'main') throw new Error('--broker must be worker or main');
   const warmup = Number(values.warmup ?? process.env.BENCH_WARMUP ?? 2000);
   if (!Number.isInteger(warmup) || warmup < 0) throw new Error('--warmup must be a non-negative integer');
-  const rounds = Number(values.rounds ?? process.env.BENCH_ROUNDS ?? 3);
+  const ab = values.ab === true;
+  const rounds = Number(values.rounds ?? process.env.BENCH_ROUNDS ?? (ab ? 40 : 3));
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
-  return { devices, concurrency, stack, sweep: values.sweep === true, cards, broker, warmup, rounds };
+  return { devices, concurrency, stack, sweep: values.sweep === true, cards, broker, warmup, rounds, ab };
 }
 
 /** RSP_DATABASE_PREPARED_STATEMENTS as the services read it (libs/config: 1 / 0, true / false, yes / no; else a ConfigError). */
@@ -129,6 +136,7 @@ function printSqlTrace(statements: readonly string[]): void {
 async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly string[], inFlight: number, outside?: OutsideCpuMeter) {
   const outsideBefore = outside?.read();
   const switchesBefore = processContextSwitches();
+  const syscallsBefore = threadSyscalls(); // the services' thread (the main one)
   const cpuBefore = process.cpuUsage();
   const mainBefore = threadCpuMs(); // the services' loop runs on the main thread
   const cardsBefore = await cardThreadsCpuMs(stack);
@@ -144,6 +152,7 @@ async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly 
   const brokerAfter = await brokerThreadCpuMs(stack);
   const others = outside && outsideBefore ? cpuBetween(outsideBefore, outside.read()) : {};
   const switchesAfter = processContextSwitches();
+  const syscallsAfter = threadSyscalls();
   const ok = results.filter((result) => result.status === 'Executed-Success').length;
   const per = (ms: number): number => ms / Math.max(1, eids.length);
   // The process minus the bench's MNO client thread: the client is the load, not the system measured.
@@ -173,6 +182,7 @@ async function closedLoop(stack: Stack, client: MnoClientThread, eids: readonly 
     ...(switchesBefore && switchesAfter
       ? { switches: { voluntary: per(switchesAfter.voluntary - switchesBefore.voluntary), involuntary: per(switchesAfter.involuntary - switchesBefore.involuntary) } }
       : {}),
+    ...(syscallsBefore && syscallsAfter ? { syscalls: { reads: per(syscallsAfter.reads - syscallsBefore.reads), writes: per(syscallsAfter.writes - syscallsBefore.writes) } } : {}),
     latencies: results.map((result) => result.ms),
   };
 }
@@ -272,6 +282,22 @@ export async function runProvisioningBench(): Promise<void> {
     }
     if (warmRounds.length > 0) console.log(`warm-up, ${warmup} provisionings in rounds of ${o.concurrency}, ${warmupCurve(warmRounds)}`);
 
+    if (o.ab) {
+      // `--ab`: the measured rounds alternate two variants of the code; only their comparison is printed.
+      const by = await alternatingRounds(o.rounds, async () => {
+        const round = await closedLoop(stack, client, take(o.devices), o.concurrency, outside);
+        return {
+          rate: round.rate,
+          cpuMs: round.cpuMs,
+          ...(round.split?.mainMs !== undefined ? { servicesThreadMs: round.split.mainMs } : {}),
+          ...(round.outside.hostMs !== undefined ? { hostMs: round.outside.hostMs } : {}),
+          ...(round.syscalls ? { writeSyscalls: round.syscalls.writes } : {}),
+        };
+      });
+      printAb(by);
+      return;
+    }
+
     // BENCH_PROFILE=file.cpuprofile records a CPU profile of the measured phase only.
     const inspector = process.env.BENCH_PROFILE ? new Session() : undefined;
     if (inspector) {
@@ -343,6 +369,7 @@ export async function runProvisioningBench(): Promise<void> {
       console.log(`| the cores' idle share of the round (/proc/stat) | ${((100 * other.idleMs) / Math.max(1e-9, other.hostMs + other.idleMs + (other.stealMs ?? 0))).toFixed(0)} % |`);
     }
     if (warm.switches) console.log(`| context switches per provisioning, every thread of this process: voluntary (a thread slept, then was woken) / involuntary (preempted) | ${warm.switches.voluntary.toFixed(1)} / ${warm.switches.involuntary.toFixed(1)} |`);
+    if (warm.syscalls) console.log(`| read / write syscalls per provisioning, the services' thread (/proc/thread-self/io) | ${warm.syscalls.reads.toFixed(1)} / ${warm.syscalls.writes.toFixed(1)} |`);
     if (warm.clientMs !== undefined) console.log(`| the bench's MNO client (ES2 over HTTP, its worker thread; not in the figures above) | ${warm.clientMs.toFixed(1)} ms |`);
     console.log(`| latency p50 / p99 in that run | ${percentile(warm.latencies, 50).toFixed(0)} / ${percentile(warm.latencies, 99).toFixed(0)} ms |`);
     console.log(`| ES5 scripts (MQTT round trips to the card) per first provisioning | ${seen.es5} |`);

@@ -4,7 +4,10 @@
  * which the pipelined connection made common) does not make the figure negative.
  */
 import { describe, expect, it } from '@jest/globals';
-import { cpuBetween, processContextSwitches } from '../../bench/host-cpu';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpuBetween, processContextSwitches, threadSyscalls } from '../../bench/host-cpu';
 
 describe('cpuBetween', () => {
   it('takes differences of the host and Mosquitto figures, and leaves out a figure missing from either reading', () => {
@@ -25,5 +28,22 @@ describe('processContextSwitches', () => {
     expect(before).toEqual({ voluntary: expect.any(Number), involuntary: expect.any(Number) });
     await new Promise((resolve) => setTimeout(resolve, 20)); // the event loop waits in epoll: the thread sleeps
     expect(processContextSwitches()!.voluntary).toBeGreaterThan(before!.voluntary);
+  });
+});
+
+describe('threadSyscalls', () => {
+  it('counts this thread\'s read and write syscalls (Linux /proc/thread-self/io)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rsp-syscalls-'));
+    try {
+      const before = threadSyscalls();
+      expect(before).toEqual({ reads: expect.any(Number), writes: expect.any(Number) });
+      writeFileSync(join(dir, 'f'), 'x'); // one write(2) at least
+      readFileSync(join(dir, 'f'));
+      const after = threadSyscalls()!;
+      expect(after.writes).toBeGreaterThan(before!.writes);
+      expect(after.reads).toBeGreaterThan(before!.reads);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
