@@ -20,6 +20,9 @@ export type Variant = 'a' | 'b';
 
 /** What the report reads off one measured round (per provisioning, but the rate). */
 export interface AbRound {
+  /** Provisionings that ended Executed-Success, of `total`: a variant that breaks the flow shows here first. */
+  ok: number;
+  total: number;
   rate: number;
   cpuMs: number;
   servicesThreadMs?: number;
@@ -59,7 +62,8 @@ export function printAb(by: Record<Variant, AbRound[]>): void {
     ['the whole host, ms per provisioning', (round) => round.hostMs, 1],
     ["write syscalls per provisioning, the services' thread", (round) => round.writeSyscalls, 1],
   ];
-  console.log(`\nA/B in one process: ${by.a.length} rounds of a, ${by.b.length} of b, in the order a b b a\n`);
+  const outcome = (rounds: AbRound[]) => `${rounds.reduce((sum, round) => sum + round.ok, 0)}/${rounds.reduce((sum, round) => sum + round.total, 0)}`;
+  console.log(`\nA/B in one process: ${by.a.length} rounds of a, ${by.b.length} of b, in the order a b b a; Executed-Success a ${outcome(by.a)}, b ${outcome(by.b)}\n`);
   console.log('| figure | a: median (mean) | b: median (mean) | b ÷ a (medians) |');
   console.log('|---|---:|---:|---:|');
   for (const [label, read, digits] of figures) {

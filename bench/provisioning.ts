@@ -287,6 +287,8 @@ export async function runProvisioningBench(): Promise<void> {
       const by = await alternatingRounds(o.rounds, async () => {
         const round = await closedLoop(stack, client, take(o.devices), o.concurrency, outside);
         return {
+          ok: round.ok,
+          total: round.total,
           rate: round.rate,
           cpuMs: round.cpuMs,
           ...(round.split?.mainMs !== undefined ? { servicesThreadMs: round.split.mainMs } : {}),

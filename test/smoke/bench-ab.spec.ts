@@ -12,7 +12,7 @@ describe('alternatingRounds', () => {
     const by = await alternatingRounds(8, async () => {
       seen.push((globalThis as Record<symbol, unknown>)[BENCH_VARIANT]);
       n += 1;
-      return { rate: n, cpuMs: n };
+      return { ok: 1, total: 1, rate: n, cpuMs: n };
     });
     expect(seen).toEqual(['a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']);
     expect(by.a.map((round) => round.rate)).toEqual([1, 4, 5, 8]);
@@ -36,24 +36,25 @@ describe('signTestP', () => {
 });
 
 describe('printAb', () => {
-  it('prints each figure’s medians and their ratio, and how often b’s services’ thread came out lower', () => {
+  it('prints each variant’s outcomes, each figure’s medians and their ratio, and how often b’s services’ thread came out lower', () => {
     const lines: string[] = [];
     const log = jest.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
     try {
       printAb({
         a: [
-          { rate: 100, cpuMs: 10, servicesThreadMs: 5 },
-          { rate: 110, cpuMs: 11, servicesThreadMs: 6 },
+          { ok: 40, total: 40, rate: 100, cpuMs: 10, servicesThreadMs: 5 },
+          { ok: 40, total: 40, rate: 110, cpuMs: 11, servicesThreadMs: 6 },
         ],
         b: [
-          { rate: 120, cpuMs: 9, servicesThreadMs: 4 },
-          { rate: 130, cpuMs: 10, servicesThreadMs: 7 },
+          { ok: 40, total: 40, rate: 120, cpuMs: 9, servicesThreadMs: 4 },
+          { ok: 39, total: 40, rate: 130, cpuMs: 10, servicesThreadMs: 7 },
         ],
       });
     } finally {
       log.mockRestore();
     }
     const text = lines.join('\n');
+    expect(text).toContain('Executed-Success a 80/80, b 79/80');
     expect(text).toContain('| provisionings/s | 105.0 (105.0) | 125.0 (125.0) | 1.190 |');
     expect(text).toContain("| the services' thread, ms per provisioning | 5.50 (5.50) | 5.50 (5.50) | 1.000 |");
     expect(text).not.toContain('the whole host'); // no reading, no row
