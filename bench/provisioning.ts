@@ -38,9 +38,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { databaseSettings, parseSettings } from '@rsp/config';
 import { TOPIC_ROOT } from '@rsp/contracts';
 import { connectMqtt, threadCpuMs } from '@rsp/mqtt-transport';
 import { sqlStatementCount, traceSqlStatements } from '@rsp/persistence';
@@ -51,6 +48,7 @@ import { measureEcFloor } from './ec-floor';
 import { MnoClientThread } from './mno-client';
 import { latencyPlotSvg } from './plot';
 import { alternatingRounds, printAb } from './ab';
+import { options, preparedStatementsSetting } from './provisioning-options';
 import { cpuBetween, OutsideCpuMeter, processContextSwitches, threadSyscalls, type OutsideCpu } from './host-cpu';
 import { printAllocations, startHeapSampling, stopHeapSampling } from './heap-sampling';
 import { printBuckets } from './profile-buckets';
@@ -59,63 +57,6 @@ import { printSqliteTiming, startSqliteTiming } from './sql-timing';
 
 const SMSR_ID = 'smsr.bench';
 const SWEEP = [1, 2, 5, 10, 20, 50, 100, 200];
-
-interface Options {
-  devices: number;
-  concurrency: number;
-  stack: 'embedded' | 'mosquitto-postgres';
-  sweep: boolean;
-  /** Where the virtual cards run: a worker thread of their own (default), or the services' thread. */
-  cards: 'worker' | 'main';
-  /** Where the embedded broker runs: a worker thread of its own (default), or the services' thread. */
-  broker: 'worker' | 'main';
-  /** Provisionings run before the measured one, in rounds of `concurrency` (JIT, caches). */
-  warmup: number;
-  /** Measured rounds of `devices` provisionings; the table shows the median one. */
-  rounds: number;
-  /** `--ab`: the measured rounds alternate two variants of the code in this process (ab.ts). */
-  ab: boolean;
-}
-
-function options(): Options {
-  const { values } = parseArgs({
-    args: process.argv.slice(2).filter((arg) => arg !== 'provisioning'),
-    options: {
-      devices: { type: 'string' },
-      concurrency: { type: 'string' },
-      stack: { type: 'string' },
-      sweep: { type: 'boolean' },
-      cards: { type: 'string' },
-      broker: { type: 'string' },
-      warmup: { type: 'string' },
-      rounds: { type: 'string' },
-      ab: { type: 'boolean' },
-    },
-    strict: false,
-  });
-  const devices = Number(values.devices ?? process.env.BENCH_DEVICES ?? 40);
-  const stack = String(values.stack ?? 'embedded');
-  if (!Number.isInteger(devices) || devices < 1) throw new Error('--devices must be a positive integer');
-  if (stack !== 'embedded' && stack !== 'mosquitto-postgres') throw new Error('--stack must be embedded or mosquitto-postgres');
-  const concurrency = Number(values.concurrency ?? devices);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
-  const cards = String(values.cards ?? 'worker');
-  if (cards !== 'worker' && cards !== 'main') throw new Error('--cards must be worker or main');
-  const broker = String(values.broker ?? 'worker');
-  if (broker !== 'worker' && broker !== 'main') throw new Error('--broker must be worker or main');
-  const warmup = Number(values.warmup ?? process.env.BENCH_WARMUP ?? 2000);
-  if (!Number.isInteger(warmup) || warmup < 0) throw new Error('--warmup must be a non-negative integer');
-  const ab = values.ab === true;
-  const rounds = Number(values.rounds ?? process.env.BENCH_ROUNDS ?? (ab ? 40 : 3));
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
-  return { devices, concurrency, stack, sweep: values.sweep === true, cards, broker, warmup, rounds, ab };
-}
-
-/** RSP_DATABASE_PREPARED_STATEMENTS as the services read it (libs/config: 1 / 0, true / false, yes / no; else a ConfigError). */
-function preparedStatementsSetting(): boolean {
-  const schema = z.object({ RSP_DATABASE_PREPARED_STATEMENTS: databaseSettings.RSP_DATABASE_PREPARED_STATEMENTS });
-  return parseSettings(schema, process.env).RSP_DATABASE_PREPARED_STATEMENTS;
-}
 
 /** BENCH_SQL_TRACE=1: the statements of the first provisioning, grouped by text, most frequent first. */
 function printSqlTrace(statements: readonly string[]): void {

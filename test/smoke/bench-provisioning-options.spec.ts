@@ -1,0 +1,40 @@
+/**
+ * bench/provisioning-options.ts: `--ab` takes 40 measured rounds unless told otherwise, and refuses what
+ * it would otherwise drop without a word (the sweep, a profile, a heap profile, SQLite's timing).
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { options } from '../../bench/provisioning-options';
+
+describe('the provisioning bench options', () => {
+  const argv = process.argv;
+  // The settings these tests read, as the environment had them (restored after each test).
+  const names = ['BENCH_ROUNDS', 'BENCH_PROFILE', 'BENCH_HEAP', 'BENCH_SQL_TIME'] as const;
+  const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+  const parse = (...args: string[]) => {
+    process.argv = ['node', 'bench/run.ts', 'provisioning', ...args];
+    return options();
+  };
+  beforeEach(() => {
+    for (const name of names) delete process.env[name];
+  });
+  afterEach(() => {
+    process.argv = argv;
+    for (const name of names) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+  });
+
+  it('measures 3 rounds by default, 40 with --ab, and what --rounds says either way', () => {
+    expect(parse()).toMatchObject({ ab: false, rounds: 3 });
+    expect(parse('--ab')).toMatchObject({ ab: true, rounds: 40 });
+    expect(parse('--ab', '--rounds', '60')).toMatchObject({ ab: true, rounds: 60 });
+  });
+
+  it('refuses --ab with the sweep or a profile, naming what to run without it', () => {
+    expect(() => parse('--ab', '--sweep')).toThrow('--ab prints only the A/B comparison; run --sweep without it');
+    process.env.BENCH_PROFILE = '/tmp/bench.cpuprofile';
+    expect(() => parse('--ab')).toThrow('run BENCH_PROFILE without it');
+    expect(parse()).toMatchObject({ ab: false }); // a profile alone is fine
+  });
+});
