@@ -5,8 +5,9 @@
  * worth a few per cent is lost between two processes (bench:compare alternates whole runs, a minute each).
  * Here each round of `--devices` provisionings lasts a fraction of a second, the two variants share the
  * same warmed JIT, caches, connections and minute, and the order a b b a cancels a steady drift within each
- * group of four. The report gives each variant's median and mean and, pair by pair, how often b's
- * services' thread came out below a's: about half the pairs when the variants do not differ.
+ * group of four. The report gives each variant's Executed-Success count, each figure's median and mean
+ * and, pair by pair, how often b's services' thread came out below a's: about half the pairs when the
+ * variants do not differ (a sign test gives how likely a split is by chance).
  *
  * How an experiment uses it: the bench sets `globalThis[Symbol.for('rsp.bench.variant')]` to 'a' or 'b'
  * before each round, and a patch under study (never a commit: nothing in libs/ or apps/ reads it) takes
@@ -18,7 +19,7 @@ export const BENCH_VARIANT = Symbol.for('rsp.bench.variant');
 
 export type Variant = 'a' | 'b';
 
-/** What the report reads off one measured round (per provisioning, but the rate). */
+/** What the report reads off one measured round: counts, the rate, and the rest per provisioning. */
 export interface AbRound {
   /** Provisionings that ended Executed-Success, of `total`: a variant that breaks the flow shows here first. */
   ok: number;
