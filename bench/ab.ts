@@ -34,20 +34,21 @@ export interface AbRound {
 /** Runs `rounds` rounds (a multiple of 4 is best) in the order a b b a, setting the variant before each. */
 export async function alternatingRounds(rounds: number, run: () => Promise<AbRound>): Promise<Record<Variant, AbRound[]>> {
   const by: Record<Variant, AbRound[]> = { a: [], b: [] };
-  const global = globalThis as Record<symbol, unknown>;
+  const globals = globalThis as Record<symbol, unknown>;
   try {
     for (let round = 0; round < rounds; round += 1) {
       const variant: Variant = round % 4 === 0 || round % 4 === 3 ? 'a' : 'b';
-      global[BENCH_VARIANT] = variant;
+      globals[BENCH_VARIANT] = variant;
       by[variant].push(await run());
     }
   } finally {
-    delete global[BENCH_VARIANT];
+    delete globals[BENCH_VARIANT];
   }
   return by;
 }
 
-const median = (values: readonly number[]): number => {
+/** The middle value (the mean of the two middle ones for an even count); bench:compare's too. */
+export const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((x, y) => x - y);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;

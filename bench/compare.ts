@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { median } from './ab';
 
 interface RunFigures {
   rate: number;
@@ -40,12 +41,6 @@ function runBench(cwd: string, options: readonly string[]): RunFigures {
   if (!figures) throw new Error(`the bench in ${cwd} gave no figures (exit ${result.status}): ${(result.stderr || result.stdout).slice(-800)}`);
   return figures;
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 function main(): void {
   const args = process.argv.slice(2);
