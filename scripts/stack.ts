@@ -6,7 +6,6 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import { join } from 'node:path';
-import { FileCardStore } from '@rsp/card';
 import { consentJwks, freshConsentKeys, type ConsentKeys } from '@rsp/config';
 import type { BrokerPrincipal, RspLogger, SequenceHop } from '@rsp/contracts';
 import {
@@ -31,9 +30,9 @@ import { startConsole, type ConsoleHandle } from '../apps/console/src/console-se
 import { renderSequenceSvg } from '@rsp/scenario';
 import type { DeviceModel } from '../simulator/src/device';
 import { registerCard } from '../simulator/src/eum';
-import { Fleet } from '../simulator/src/fleet';
-import { FleetThread } from '../simulator/src/fleet-thread';
-import type { FaultPlan } from '../simulator/src/faults';
+import type { Fleet } from '../simulator/src/fleet';
+import type { FleetThread } from '../simulator/src/fleet-thread';
+import { fleetGatewayId, startStackDevices, type DeviceGroup } from './stack-devices';
 
 export const DEMO_IDS = { smsrId: 'smsr.demo', smdpId: 'smdp.demo', mnoId: 'mno.demo', eumId: 'eum.demo', secondMnoId: 'mno.beta' } as const;
 
@@ -91,16 +90,12 @@ export interface StackOptions {
   mnos: StackMno[];
   /** SecretBox key configuration shared by both services (see SecretBox.fromConfig); default a fresh key. */
   secretBoxKeys?: string;
-  /** Device fleets to start and register with the SM-SR. */
-  /** Device groups; `faults` is a fault plan for the group's cards (simulator/src/faults.ts, docs/device-api.md). */
-  /**
-   * `thread: 'worker'` runs a group of several cards on a worker thread of its own (simulator/src/fleet-thread.ts),
-   * as separate devices would: the services' thread then does only the services' work. Such cards are
-   * reached over the broker only (they are in `eids` and `cardThreads`, not in `fleets`).
-   */
-  devices?: Array<{ model: DeviceModel; count: number; firstSerial: number; faults?: FaultPlan; thread?: 'main' | 'worker' }>;
+  /** Device groups to start and register with the SM-SR (scripts/stack-devices.ts: on the services' thread, or a card thread). */
+  devices?: DeviceGroup[];
   /** Keep card states as files here (restarts keep profiles); default in memory. */
   cardStateDir?: string;
+  /** Serve the device and raw APDU API (docs/device-api.md) over the devices, on the thread they run on. */
+  deviceApi?: { port: number; host?: string; portSetting?: string };
   /**
    * The owner-identity binding (docs/owner-registry.md): a dev IdP (alice, bob), the owner registry, and
    * consent / quarantine enforcement in both services. The MNOs above become the registry's ES2 connectors.
@@ -134,9 +129,13 @@ export interface Stack {
   smsr: SmSrHandle;
   smdp: SmDpHandle;
   fleets: Fleet[];
-  /** Device groups started with `thread: 'worker'`. */
+  /** The card thread of the groups started with `thread: 'worker'` (one for all of them). */
   cardThreads: FleetThread[];
   eids: string[];
+  /** Every device, group by group, with its model. */
+  devices: Array<{ eid: string; model: DeviceModel }>;
+  /** With `deviceApi`: where it listens. */
+  deviceApiUrl?: string;
   /** Present with `owners`. */
   registry?: OwnerRegistryHandle;
   idp?: DevIdp;
@@ -203,10 +202,6 @@ export function demoStackPrincipals(): BrokerPrincipal[] {
   return stackPrincipals({ mnos: [{ mnoId: DEMO_IDS.mnoId }, { mnoId: DEMO_IDS.secondMnoId }] });
 }
 
-/** The gateway id of a stack fleet (several cards share one connection). */
-function fleetGatewayId(group: { model: DeviceModel; firstSerial: number }): string {
-  return `gw-${group.model}-${group.firstSerial}`;
-}
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const closers: Array<() => Promise<void>> = [];
@@ -287,56 +282,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     closers.push(() => smsr.close());
 
     // The cards before the SM-DP: at start it resumes download flows a crash interrupted (they need the cards online).
-    const fleets: Fleet[] = [];
-    const cardThreads: FleetThread[] = [];
-    const eids: string[] = [];
-    for (const group of options.devices ?? []) {
-      if (group.thread === 'worker' && group.count > 1) {
-        if (options.cardStateDir) throw new Error("a device group with thread 'worker' keeps its cards in memory: cardStateDir is not supported with it");
-        const cardThread = await FleetThread.start({
-          model: group.model,
-          count: group.count,
-          firstSerial: group.firstSerial,
-          ...(group.faults ? { faults: group.faults } : {}),
-          pki: options.pki,
-          mqtt: {
-            url: mqttUrl,
-            credentials: credentialsFor(fleetGatewayId(group)),
-            gatewayId: fleetGatewayId(group),
-            smsrId,
-            ...(options.mqttProtocolVersion ? { protocolVersion: options.mqttProtocolVersion } : {}),
-          },
-          register: { smsrUrl: smsr.httpUrl, smsrId: smsr.smsrId, eumId: DEMO_IDS.eumId },
-        });
-        closers.push(() => cardThread.close());
-        cardThreads.push(cardThread);
-        eids.push(...cardThread.eids);
-        continue;
-      }
-      const fleet = await Fleet.create({
-        size: group.count,
-        model: group.model,
-        pki: options.pki,
-        firstSerial: group.firstSerial,
-        ...(group.faults ? { faults: group.faults } : {}),
-        ...(options.cardStateDir ? { backingStore: new FileCardStore(options.cardStateDir) } : {}),
-      });
-      closers.push(() => fleet.close());
-      await fleet.startMqtt({
+    const devices = await startStackDevices({
+      groups: options.devices ?? [],
+      pki: options.pki,
+      eumId: DEMO_IDS.eumId,
+      smsr,
+      mqtt: {
         url: mqttUrl,
-        mode: group.count > 1 ? 'gateway' : 'single',
-        gatewayId: fleetGatewayId(group),
         smsrId,
-        credentials: credentialsFor, // a card's identity is its EID; a gateway's its id
         ...(options.mqttProtocolVersion ? { protocolVersion: options.mqttProtocolVersion } : {}),
-        announce: false,
-      });
-      fleets.push(fleet);
-      for (const eid of fleet.eids()) {
-        await registerWithSmSr(smsr, fleet, eid, options.pki);
-        eids.push(eid);
-      }
-    }
+        credentialsFor,
+        ...(options.mqttCredentialsDir ? { credentialsDir: options.mqttCredentialsDir } : {}),
+      },
+      ...(options.cardStateDir ? { cardStateDir: options.cardStateDir } : {}),
+      ...(options.deviceApi ? { deviceApi: options.deviceApi } : {}),
+    });
+    closers.push(() => devices.close());
+    const { fleets, cardThreads } = devices;
+    const eids = devices.devices.map((device) => device.eid);
 
     const smdp = await startSmDp({
       smdpId,
@@ -413,6 +376,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       fleets,
       cardThreads,
       eids,
+      devices: devices.devices,
+      ...(devices.deviceApiUrl ? { deviceApiUrl: devices.deviceApiUrl } : {}),
       ...(registry ? { registry } : {}),
       ...(idp ? { idp } : {}),
       ...(operatorConsole ? { console: operatorConsole } : {}),

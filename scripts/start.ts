@@ -40,8 +40,6 @@ import { mnoNotifyTopic } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import { MqttCredentialStore } from '@rsp/mqtt-transport';
 import { DEMO_EID_FIRST_SERIAL, generateTestPki, readTestPki, writeTestPki, type TestPki } from '@rsp/pki';
-import { startDeviceApi } from '../simulator/src/device-api';
-import { CombinedDirectory } from '../simulator/src/demo';
 import { loadStackConfig, type StackConfig } from './start-config';
 import { DEMO_IDS, startStack } from './stack';
 import { createServiceLogger } from '@rsp/service-kit';
@@ -112,11 +110,14 @@ async function main(): Promise<void> {
     smsrHttpPort: config.ports.smsr,
     mnos: [{ mnoId: DEMO_IDS.mnoId, apiKey }, ...(config.secondMno ? [{ mnoId: DEMO_IDS.secondMnoId, apiKey: config.secondMno.apiKey }] : [])],
     secretBoxKeys: config.secretBoxKeys,
+    // The demo devices run on a card thread of their own, as devices are other machines: the services'
+    // thread does only the services' work. Their device and raw APDU API is served from that thread too.
     devices: [
-      { model: 'oven', count: 1, firstSerial: DEMO_EID_FIRST_SERIAL },
-      { model: 'bbq', count: 1, firstSerial: DEMO_EID_FIRST_SERIAL + 1 },
+      { model: 'oven', count: 1, firstSerial: DEMO_EID_FIRST_SERIAL, thread: 'worker' },
+      { model: 'bbq', count: 1, firstSerial: DEMO_EID_FIRST_SERIAL + 1, thread: 'worker' },
     ],
     cardStateDir: join(dataDir, 'cards'),
+    deviceApi: { port: config.ports.simApi, portSetting: 'RSP_SIM_API_PORT' },
     mqttCredentialsDir: join(dataDir, 'mqtt'),
     owners: {
       registryUrl: config.registryUrl,
@@ -132,11 +133,9 @@ async function main(): Promise<void> {
   console.log(`mqtt     ${stack.broker ? 'embedded aedes broker (TLS client certificates, broker ACL)' : 'broker'} on ${stack.mqttUrl}`);
   console.log(`sm-sr    ${smsrId}: ES1/ES4 on ${stack.smsr.httpUrl}/gsma/es4/{function} (OpenAPI ${stack.smsr.httpUrl}/docs)`);
   console.log(`sm-dp    ${smdpId}: ES2 on ${stack.smdp.httpUrl}/gsma/es2/{function} (OpenAPI ${stack.smdp.httpUrl}/docs)`);
-  const directory = new CombinedDirectory(stack.fleets);
-  const api = await startDeviceApi(directory, { port: config.ports.simApi });
-  for (const device of directory.list(0, directory.size)) console.log(`device   ${device.model.padEnd(5)} EID ${device.eid} (registered with ${smsrId})`);
-  console.log(`api      device and raw APDU API on ${api.url} (docs/device-api.md)`);
-  await registerDemoDevices(dataDir, stack.registry?.httpUrl ?? '', makerKey, directory.list(0, directory.size));
+  for (const device of stack.devices) console.log(`device   ${device.model.padEnd(5)} EID ${device.eid} (registered with ${smsrId}; on a card thread of its own)`);
+  console.log(`api      device and raw APDU API on ${stack.deviceApiUrl} (docs/device-api.md)`);
+  await registerDemoDevices(dataDir, stack.registry?.httpUrl ?? '', makerKey, stack.devices);
   console.log(`console  operator console on ${stack.console?.url} (the demo MNO's id and API key; docs/console.md)`);
   console.log(`owners   registry ${stack.registry?.httpUrl} (portal ${stack.registry?.httpUrl}/portal), dev IdP ${stack.idp?.issuer} (users alice / alice, bob / bob)`);
   if (!(await stockDemoMno(stack.smdp.httpUrl, apiKey, 'demo-iot', '8949999'))) console.warn('mno      could not stock the demo MNO inventory');
@@ -167,7 +166,6 @@ async function main(): Promise<void> {
   );
   console.log('ready    Ctrl-C stops.');
   const stop = async (): Promise<void> => {
-    await api.close();
     await stack.close();
     process.exit(0);
   };

@@ -15,7 +15,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { isRspError } from '@rsp/errors';
+import { isRspError, RspError } from '@rsp/errors';
 import { PowerLoss } from '@rsp/offcard';
 import type { DeviceHandle, DeviceModel } from './device';
 import { DEVICE_API_OPENAPI } from './device-api-openapi';
@@ -31,6 +31,12 @@ export interface DeviceDirectory {
 export interface DeviceApiOptions {
   port?: number;
   host?: string;
+  /** Name of the setting that chose the port, quoted in the "port in use" error (npm start: RSP_SIM_API_PORT). */
+  portSetting?: string;
+}
+
+export class DeviceApiPortInUseError extends RspError {
+  static override readonly code = 'ERR_SIM_API_PORT_IN_USE';
 }
 
 export interface DeviceApi {
@@ -61,9 +67,13 @@ export async function startDeviceApi(directory: DeviceDirectory, options: Device
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  const host = options.host ?? '127.0.0.1';
+  const wanted = options.port ?? 8083;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8083, options.host ?? '127.0.0.1', () => resolve());
+    server.once('error', (cause: NodeJS.ErrnoException) =>
+      reject(cause.code === 'EADDRINUSE' ? new DeviceApiPortInUseError(`device API port ${host}:${wanted} is already in use; choose another with ${options.portSetting ?? 'its port setting'}`, { cause }) : cause),
+    );
+    server.listen(wanted, host, () => resolve());
   });
   const { port, address } = server.address() as AddressInfo;
   return {

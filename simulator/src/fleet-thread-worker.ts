@@ -1,9 +1,16 @@
 /**
- * The card thread of fleet-thread.ts: manufactures the fleet, serves it over MQTT as one gateway and
- * registers its cards with the SM-SR (ES1), then answers CPU readings until it is told to close.
+ * The card thread of fleet-thread.ts: manufactures each group's fleet, serves it over MQTT (a gateway for
+ * several cards, the card's own identity for one) and registers its cards with the SM-SR (ES1); with
+ * `deviceApi` it serves the device and raw APDU API over them. Then it answers CPU readings until it is
+ * told to close.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { FileCardStore } from '@rsp/card';
+import { isRspError } from '@rsp/errors';
+import { issueMqttCredentials, MqttCredentialStore, type MqttCredentials } from '@rsp/mqtt-transport';
 import { readTestPki } from '@rsp/pki';
+import { CombinedDirectory } from './demo';
+import { startDeviceApi, type DeviceApi } from './device-api';
 import { registerCard } from './eum';
 import { Fleet } from './fleet';
 import { threadCpuMs, type FleetThreadInit, type FleetThreadMessage, type FleetThreadRequest } from './fleet-thread';
@@ -13,39 +20,62 @@ const port = parentPort;
 if (!port) throw new Error('fleet-thread-worker runs only as a worker thread');
 const post = (message: FleetThreadMessage): void => port.postMessage(message);
 
-async function start(): Promise<Fleet> {
-  const pki = readTestPki(init.pkiDir, init.curve);
-  const fleet = await Fleet.create({
-    size: init.count,
-    model: init.model,
-    pki,
-    firstSerial: init.firstSerial,
-    ...(init.eidPrefix ? { eidPrefix: init.eidPrefix } : {}),
-    ...(init.faults ? { faults: init.faults } : {}),
-  });
-  await fleet.startMqtt({
-    url: init.mqtt.url,
-    mode: 'gateway',
-    gatewayId: init.mqtt.gatewayId,
-    smsrId: init.mqtt.smsrId,
-    credentials: () => init.mqtt.credentials, // gateway mode: the one connection is the gateway's
-    ...(init.mqtt.protocolVersion ? { protocolVersion: init.mqtt.protocolVersion } : {}),
-    announce: false,
-  });
-  if (init.register) {
-    const target = { ...init.register, eumPrivateKey: pki.eum.privateKey };
-    for (const eid of fleet.eids()) await registerCard(target, fleet.pool.snapshot(eid));
-  }
-  return fleet;
+interface Served {
+  fleets: Fleet[];
+  api: DeviceApi | undefined;
 }
 
-start().then(
-  (fleet) => {
+async function start(served: Served): Promise<void> {
+  const pki = readTestPki(init.pkiDir, init.curve);
+  // The stack's rule for a broker identity: kept in the credentials directory, else issued under the Test TLS CA.
+  const store = init.mqtt.credentialsDir ? new MqttCredentialStore(init.mqtt.credentialsDir, pki) : undefined;
+  const credentialsFor = (principal: string): MqttCredentials => store?.get(principal) ?? issueMqttCredentials(pki, principal);
+  const backingStore = init.cardStateDir ? new FileCardStore(init.cardStateDir) : undefined;
+  for (const group of init.groups) {
+    const fleet = await Fleet.create({
+      size: group.count,
+      model: group.model,
+      pki,
+      firstSerial: group.firstSerial,
+      ...(group.eidPrefix ? { eidPrefix: group.eidPrefix } : {}),
+      ...(group.faults ? { faults: group.faults } : {}),
+      ...(backingStore ? { backingStore } : {}),
+    });
+    served.fleets.push(fleet);
+    const gateway = group.count > 1;
+    if (gateway && !group.gatewayId) throw new Error(`a group of ${group.count} ${group.model} cards needs its gateway's broker identity (gatewayId)`);
+    await fleet.startMqtt({
+      url: init.mqtt.url,
+      mode: gateway ? 'gateway' : 'single',
+      ...(gateway ? { gatewayId: group.gatewayId } : {}),
+      smsrId: init.mqtt.smsrId,
+      credentials: credentialsFor, // a card's identity is its EID; a gateway's its id
+      ...(init.mqtt.protocolVersion ? { protocolVersion: init.mqtt.protocolVersion } : {}),
+      announce: false,
+    });
+    if (init.register) {
+      const target = { ...init.register, eumPrivateKey: pki.eum.privateKey };
+      for (const eid of fleet.eids()) await registerCard(target, fleet.pool.snapshot(eid));
+    }
+  }
+  if (init.deviceApi) served.api = await startDeviceApi(new CombinedDirectory(served.fleets), init.deviceApi);
+}
+
+async function closeAll(served: Served): Promise<void> {
+  await served.api?.close().catch(() => undefined);
+  for (const fleet of served.fleets) await fleet.close().catch(() => undefined);
+}
+
+const served: Served = { fleets: [], api: undefined };
+start(served).then(
+  () => {
     port.on('message', (request: FleetThreadRequest) => {
       if (request.type === 'cpu') post({ type: 'cpu', id: request.id, ms: threadCpuMs() });
-      if (request.type === 'close') void fleet.close().finally(() => post({ type: 'closed' }));
+      if (request.type === 'close') void closeAll(served).finally(() => post({ type: 'closed' }));
     });
-    post({ type: 'ready', eids: [...fleet.eids()] });
+    const devices = served.fleets.flatMap((fleet) => fleet.list(0, fleet.size));
+    post({ type: 'ready', devices, ...(served.api ? { deviceApiUrl: served.api.url } : {}) });
   },
-  (error: unknown) => post({ type: 'failed', message: (error as Error).message }),
+  // What was started before the failure is closed (its connections, its port), then the failure is told.
+  (error: unknown) => void closeAll(served).finally(() => post({ type: 'failed', message: (error as Error).message, ...(isRspError(error) ? { code: error.code } : {}) })),
 );

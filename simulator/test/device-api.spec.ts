@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
-import { startDeviceApi, type DeviceApi } from '../src/device-api';
+import { DeviceApiPortInUseError, startDeviceApi, type DeviceApi } from '../src/device-api';
 import { Fleet } from '../src/fleet';
 import { STUB_COMMANDS, testPki } from './support';
 
@@ -36,6 +36,12 @@ async function call(method: string, path: string, body?: unknown, contentType = 
 }
 
 describe('device API', () => {
+  it('a port already taken is an error with its code, naming the setting that chose it', async () => {
+    const taken = startDeviceApi(fleet, { port: api.port, portSetting: 'RSP_SIM_API_PORT' });
+    await expect(taken).rejects.toBeInstanceOf(DeviceApiPortInUseError);
+    await expect(taken).rejects.toMatchObject({ code: 'ERR_SIM_API_PORT_IN_USE', message: expect.stringMatching(/127\.0\.0\.1:\d+ is already in use; choose another with RSP_SIM_API_PORT/) });
+  });
+
   it('lists devices and shows one without secrets', async () => {
     const list = await call('GET', '/devices?limit=2');
     expect(list.status).toBe(200);
