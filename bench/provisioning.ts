@@ -287,7 +287,7 @@ export async function runProvisioningBench(): Promise<void> {
     }
     console.log('| figure | value |');
     console.log('|---|---:|');
-    console.log(`| one provisioning alone (cold card, warm stack) | ${alone.ms.toFixed(0)} ms (${alone.status}) |`);
+    console.log(`| the first provisioning after start, alone (a cold card, and V8 not yet warm: before the warm-up) | ${alone.ms.toFixed(0)} ms (${alone.status}) |`);
     console.log(`| ${o.devices} provisionings, ${o.concurrency} in flight (after ${warmup} warm-up${measured.length > 1 ? `; median of ${measured.length} rounds` : ''}) | ${warm.rate.toFixed(1)} /s (${warm.ok}/${warm.total} Executed-Success, ${warm.seconds.toFixed(2)} s) |`);
     console.log(`| CPU per provisioning, services and cards together (one process, the bench's MNO client left out) | ${warm.cpuMs.toFixed(1)} ms |`);
     if (warm.split) {

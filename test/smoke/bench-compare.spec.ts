@@ -8,7 +8,7 @@ describe('bench compare: the provisioning table read back', () => {
       'measured rounds of 160 (rate, CPU per provisioning): 130.3 /s 9.7 ms (services\' thread 6.0) · 118.0 /s 11.2 ms (services\' thread 6.6)',
       '| figure | value |',
       '|---|---:|',
-      '| one provisioning alone (cold card, warm stack) | 180 ms (Executed-Success) |',
+      '| the first provisioning after start, alone (a cold card, and V8 not yet warm: before the warm-up) | 180 ms (Executed-Success) |',
       '| 160 provisionings, 160 in flight (after 600 warm-up; median of 3 rounds) | 122.0 /s (160/160 Executed-Success, 1.31 s) |',
       '| CPU per provisioning, services and cards together (one process, the bench\'s MNO client left out) | 10.2 ms |',
       '| … of which the services (the process minus the card, broker and MNO client threads) | 6.7 ms |',
