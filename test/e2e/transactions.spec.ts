@@ -4,6 +4,8 @@
  * stream; each ES4 call is one at the SM-SR, its steps the ES5 scripts it ran on the card; `npx rsp es2 download-profile … --consent "$C" --watch` follows a download on a claimed device.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { SequenceHop } from '@rsp/contracts';
+import { startConsole } from '../../apps/console/src/console-server';
 import { runRsp } from '../../cli/rsp';
 import { createTestbed, type Testbed } from '../../scripts/testbed';
 
@@ -65,6 +67,62 @@ describe('ES2 transactions', () => {
     expect(list.transactions.map((t) => t.functionCallIdentifier)).toContain(CALL_ID);
     const others = (await (await get('/transactions', 'mno.b')).json()) as { transactions: unknown[] };
     expect(others.transactions).toEqual([]);
+  });
+
+  it("the SM-SR keeps each ES3 call of that download, with the card's scripts, under the MNO it served; another MNO and its lists don't see them", async () => {
+    const smsr = (path: string, mnoId?: string) => fetch(`${bed.stack.smsr.httpUrl}${path}`, { headers: mnoId ? { 'x-api-key': bed.apiKey(mnoId) } : {} });
+    const download = (await (await get(`/transactions/${CALL_ID}`, 'mno.a')).json()) as { hops: Array<{ interface: string; kind: string; label: string; correlationId?: string }> };
+    const es3 = download.hops.filter((hop) => hop.interface === 'ES3' && hop.kind === 'request');
+    for (const hop of es3) expect(hop.correlationId).toEqual(expect.any(String)); // the ES3 call's own functionCallIdentifier
+    const sendData = es3.find((hop) => hop.label === 'SendData') as { correlationId: string };
+    const atSmsr = await smsr(`/transactions/${encodeURIComponent(sendData.correlationId)}`, 'mno.a');
+    expect(atSmsr.status).toBe(200);
+    const call = (await atSmsr.json()) as {
+      interface: string;
+      functionName: string;
+      status: string;
+      hops: Array<{ from: string; to: string; interface: string; kind: string; status?: string }>;
+    };
+    expect(call).toMatchObject({ interface: 'ES3', functionName: 'SendData', status: 'Executed-Success' });
+    expect(call.hops[0]).toMatchObject({ from: 'SM-DP', to: 'SM-SR', interface: 'ES3', kind: 'request' });
+    expect(call.hops.at(-1)).toMatchObject({ from: 'SM-SR', to: 'SM-DP', interface: 'ES3', kind: 'response' });
+    const card = call.hops.filter((hop) => hop.to === 'eUICC' || hop.from === 'eUICC');
+    expect(card.length).toBeGreaterThanOrEqual(2);
+    expect(card.find((hop) => hop.kind === 'response')?.status).toMatch(/^(9000|61[0-9A-F]{2})$/);
+
+    // The attacker's reads: another MNO, no key, and the lists of ES4 calls.
+    expect((await smsr(`/transactions/${encodeURIComponent(sendData.correlationId)}`, 'mno.b')).status).toBe(404);
+    expect((await smsr(`/transactions/${encodeURIComponent(sendData.correlationId)}`)).status).toBe(401);
+    const es4List = (await (await smsr('/transactions', 'mno.a')).json()) as { transactions: Array<{ interface: string }> };
+    expect(es4List.transactions.every((t) => t.interface === 'ES4')).toBe(true);
+    const es3List = (await (await smsr('/transactions?interface=ES3', 'mno.a')).json()) as { transactions: Array<{ functionCallIdentifier: string }> };
+    expect(es3List.transactions.map((t) => t.functionCallIdentifier)).toEqual(expect.arrayContaining(es3.filter((hop) => hop.label !== 'GetEIS').map((hop) => hop.correlationId)));
+    expect(((await (await smsr('/transactions?interface=ES3', 'mno.b')).json()) as { transactions: unknown[] }).transactions).toEqual([]);
+  });
+
+  it("the operator console draws that ES2 call down to the eUICC, from both services' records", async () => {
+    let drawn: SequenceHop[] = [];
+    const operatorConsole = await startConsole({
+      port: 0,
+      smdpUrl: bed.stack.smdp.httpUrl,
+      smsrUrl: bed.stack.smsr.httpUrl,
+      renderSequence: (hops) => ((drawn = hops as SequenceHop[]), '<svg xmlns="http://www.w3.org/2000/svg"/>'),
+    });
+    try {
+      const response = await fetch(`${operatorConsole.url.replace(/\/console$/, '')}/api/sequence/${CALL_ID}.svg`, { headers: { 'x-api-key': bed.apiKey('mno.a') } });
+      expect(response.status).toBe(200);
+      const actors = drawn.map((hop) => `${hop.from}>${hop.to}`);
+      expect(actors[0]).toBe('MNO>SM-DP');
+      expect(actors).toContain('SM-SR>eUICC');
+      expect(actors).toContain('eUICC>SM-SR');
+      // Each card hop sits between an ES3 request and its response.
+      const firstCard = actors.indexOf('SM-SR>eUICC');
+      expect(drawn[firstCard - 1]).toMatchObject({ interface: 'ES3', kind: 'request' });
+      const other = await fetch(`${operatorConsole.url.replace(/\/console$/, '')}/api/sequence/${CALL_ID}.svg`, { headers: { 'x-api-key': bed.apiKey('mno.b') } });
+      expect(other.status).toBe(404); // another MNO's call: nothing drawn, nothing read below it
+    } finally {
+      await operatorConsole.close();
+    }
   });
 
   it('the event stream of a finished transaction replays its steps and ends with done', async () => {

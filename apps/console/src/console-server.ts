@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ID_PATTERN } from '@rsp/contracts';
+import { es3CallIds, spliceCardHops, type HopLike } from './splice-hops';
 
 export interface ConsoleOptions {
   port: number;
@@ -129,15 +130,33 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleHand
     }
   }
 
-  /** `GET /api/sequence/{id}.svg[?service=smdp|smsr]`: a transaction's hops (the caller's key) drawn by libs/scenario. */
+  /**
+   * `GET /api/sequence/{id}.svg[?service=smdp|smsr]`: a transaction's hops (the caller's key) drawn by
+   * libs/scenario. An SM-DP transaction is drawn down to the eUICC: below each of its ES3 calls go the
+   * scripts the SM-SR ran for it, read from the SM-SR with the same key (splice-hops.ts); the SM-SR shows
+   * an MNO only the ES3 calls serving that MNO's profiles.
+   */
   async function sequence(request: IncomingMessage, response: ServerResponse, id: string, service: 'smdp' | 'smsr'): Promise<void> {
     if (!options.renderSequence) return fail(response, 404, 'ERR_CONSOLE_NO_RENDERER', 'sequence diagrams are not available');
     const apiKey = request.headers['x-api-key'];
-    const upstream = await fetch(`${bases[service]}/transactions/${encodeURIComponent(id)}`, { headers: typeof apiKey === 'string' ? { 'x-api-key': apiKey } : {} });
+    const headers: Record<string, string> = typeof apiKey === 'string' ? { 'x-api-key': apiKey } : {};
+    const read = async (base: string, callId: string): Promise<HopLike[] | undefined> => {
+      const upstream = await fetch(`${base}/transactions/${encodeURIComponent(callId)}`, { headers });
+      if (!upstream.ok) return undefined;
+      const transaction = (await upstream.json()) as { hops?: unknown };
+      return Array.isArray(transaction.hops) ? (transaction.hops as HopLike[]) : [];
+    };
+    const upstream = await fetch(`${bases[service]}/transactions/${encodeURIComponent(id)}`, { headers });
     if (!upstream.ok) return fail(response, upstream.status, 'ERR_CONSOLE_NO_TRANSACTION', 'no such transaction of yours');
-    const transaction = (await upstream.json()) as { hops?: unknown[] };
+    const transaction = (await upstream.json()) as { hops?: unknown };
+    let hops: HopLike[] = Array.isArray(transaction.hops) ? (transaction.hops as HopLike[]) : [];
+    if (service === 'smdp') {
+      // A call the SM-SR does not show (not found, unreachable) is drawn without its card hops.
+      const below = await Promise.all(es3CallIds(hops).map(async (callId) => [callId, (await read(bases.smsr, callId).catch(() => undefined)) ?? []] as const));
+      hops = spliceCardHops(hops, new Map(below));
+    }
     security(response, 'image/svg+xml; charset=utf-8');
-    response.end(options.renderSequence(Array.isArray(transaction.hops) ? transaction.hops : []));
+    response.end(options.renderSequence(hops));
   }
 
   const server: Server = createServer((request, response) => {

@@ -3,11 +3,16 @@
  * or ES4 call to the SM-SR, by its functionCallIdentifier, with its state, the steps it went through (the
  * SM-DP's ES3 calls, the SM-SR's ES5 / ES8 scripts, with their outcome and time), its final
  * functionExecutionStatus, and its hops as {@link SequenceHop}s for the console's diagram. Kept in memory,
- * the most recent 2000: a record of what happened, not the state of record (the flow table holds that, and
- * survives a restart; this log does not).
+ * the most recent 2000 of each interface: a record of what happened, not the state of record (the flow
+ * table holds that, and survives a restart; this log does not).
  *
  * Downstream calls are tied to the MNO's call running for the same EID (the SM-SR serialises a card's
  * calls, and the SM-DP runs one download per card), which costs a map lookup on the hot path and nothing else.
+ *
+ * A call made on an MNO's behalf by another service (an SM-DP's ES3 call at the SM-SR, serving the MNO of
+ * the profile it downloads) is recorded the same way under that MNO, with its own caller and interface
+ * ({@link TransactionLog.aroundOnBehalf}): the MNO can then read the ES5 / ES8 scripts below its ES2 call,
+ * which the console splices into the ES2 call's diagram. Lists show the service's own interface unless asked.
  */
 import type { ProvenRequester, SequenceActor, SequenceHop, SequenceInterface } from '@rsp/contracts';
 
@@ -23,6 +28,8 @@ export interface Transaction {
   functionCallIdentifier: string;
   mnoId: string;
   functionName: string;
+  /** The interface the call arrived on: the service's MNO-facing one (ES2, ES4), or ES3 for an SM-DP's call on the MNO's behalf. */
+  interface: SequenceInterface;
   eid?: string;
   state: 'running' | 'done';
   /** The final functionExecutionStatus, e.g. `Executed-Success` or `Failed 8.2.1/3.7`. */
@@ -41,6 +48,7 @@ interface Entry {
   listeners: Set<Listener>;
 }
 
+/** Kept per interface, so that a busy one (an SM-SR's ES3 calls, six per download) never pushes out the MNO's own calls. */
 const CAPACITY = 2000;
 
 /** A call the service makes while an MNO's call runs: a step, and a request / response hop pair. */
@@ -50,10 +58,19 @@ export interface DownstreamCall {
   to: SequenceActor;
   iface: SequenceInterface;
   label: string;
+  /** The downstream call's own id (an ES3 call's functionCallIdentifier), under which the callee records it. */
+  correlationId?: string;
+}
+
+/** Who made a call recorded on an MNO's behalf, and on which interface (default: the MNO, on the service's own). */
+interface CallOrigin {
+  from?: SequenceActor;
+  iface?: SequenceInterface;
 }
 
 export class TransactionLog {
-  private readonly entries = new Map<string, Entry>();
+  /** By interface, then by MNO and call id; each map in arrival order (the oldest is evicted first). */
+  private readonly byInterface = new Map<SequenceInterface, Map<string, Entry>>();
   private readonly runningByEid = new Map<string, Entry>();
 
   /** `service`: the SM-DP (ES2) or the SM-SR (ES4), whose MNO-facing interface is `iface`. */
@@ -77,10 +94,29 @@ export class TransactionLog {
     return answer;
   }
 
-  /** An MNO's call starts (a repeat of a known call id keeps the first record). */
-  start(call: { callId: string; mnoId: string; functionName: string; eid?: string }): void {
+  /**
+   * Runs a call another service makes on `mnoId`'s behalf (an SM-DP's ES3 call serving that MNO's download),
+   * recorded under the MNO with its real caller and interface: the MNO reads it by its functionCallIdentifier.
+   */
+  async aroundOnBehalf<T extends { response: unknown }>(
+    call: { mnoId: string; callId: string; functionName: string; eid?: string; from: SequenceActor; iface: SequenceInterface },
+    run: () => Promise<T>,
+  ): Promise<T> {
+    this.start(call);
+    try {
+      const answer = await run();
+      this.finish(call.mnoId, call.callId, statusLine((answer.response as { header?: { functionExecutionStatus?: Parameters<typeof statusLine>[0] } }).header?.functionExecutionStatus));
+      return answer;
+    } catch (error) {
+      this.finish(call.mnoId, call.callId, 'error');
+      throw error;
+    }
+  }
+
+  /** An MNO's call starts (a repeat of a known call id keeps the first record); `from` / `iface` for a call on its behalf. */
+  start(call: { callId: string; mnoId: string; functionName: string; eid?: string } & CallOrigin): void {
     const key = this.key(call.mnoId, call.callId);
-    if (this.entries.has(key)) return;
+    if (this.find(key)) return;
     const now = Date.now();
     const entry: Entry = {
       started: now,
@@ -89,16 +125,18 @@ export class TransactionLog {
         functionCallIdentifier: call.callId,
         mnoId: call.mnoId,
         functionName: call.functionName,
+        interface: call.iface ?? this.edge.iface,
         ...(call.eid ? { eid: call.eid } : {}),
         state: 'running',
         startedAt: new Date(now).toISOString(),
         steps: [],
-        hops: [{ from: 'MNO', to: this.edge.service, interface: this.edge.iface, label: call.functionName, kind: 'request', at: now, correlationId: call.callId }],
+        hops: [{ from: call.from ?? 'MNO', to: this.edge.service, interface: call.iface ?? this.edge.iface, label: call.functionName, kind: 'request', at: now, correlationId: call.callId }],
       },
     };
-    this.entries.set(key, entry);
+    const entries = this.entriesOf(entry.transaction.interface);
+    entries.set(key, entry);
     if (call.eid) this.runningByEid.set(call.eid, entry);
-    if (this.entries.size > CAPACITY) this.entries.delete(this.entries.keys().next().value as string);
+    if (entries.size > CAPACITY) entries.delete(entries.keys().next().value as string);
   }
 
   /** Whether an MNO's call on `eid` is running (what a tracer checks before describing its call). */
@@ -116,27 +154,29 @@ export class TransactionLog {
     const at = Date.now();
     const step: TransactionStep = { step: call.step, state: 'running', at };
     entry.transaction.steps.push(step);
-    entry.transaction.hops.push({ from: this.edge.service, to: call.to, interface: call.iface, label: call.label, kind: 'request', at });
+    const correlation = call.correlationId ? { correlationId: call.correlationId } : {};
+    entry.transaction.hops.push({ from: this.edge.service, to: call.to, interface: call.iface, label: call.label, kind: 'request', at, ...correlation });
     this.emit(entry, 'step', { step: step.step, state: 'running' });
     return (status) => {
       const done = Date.now();
       step.state = /^(Executed|9000$|61)/.test(status) ? 'done' : 'failed';
       step.durationMs = done - at;
       step.status = status;
-      entry.transaction.hops.push({ from: call.to, to: this.edge.service, interface: call.iface, label: call.label, kind: 'response', at: done, durationMs: done - at, status });
+      entry.transaction.hops.push({ from: call.to, to: this.edge.service, interface: call.iface, label: call.label, kind: 'response', at: done, durationMs: done - at, status, ...correlation });
       this.emit(entry, 'step', { step: step.step, state: step.state, status, durationMs: step.durationMs });
     };
   }
 
   /** The MNO's call answered. */
   finish(mnoId: string, callId: string, status: string): void {
-    const entry = this.entries.get(this.key(mnoId, callId));
+    const entry = this.find(this.key(mnoId, callId));
     if (!entry || entry.transaction.state === 'done') return;
     const now = Date.now();
     entry.transaction.state = 'done';
     entry.transaction.status = status;
     entry.transaction.durationMs = now - entry.started;
-    entry.transaction.hops.push({ from: this.edge.service, to: 'MNO', interface: this.edge.iface, label: entry.transaction.functionName, kind: 'response', at: now, durationMs: now - entry.started, status, correlationId: callId });
+    const caller = entry.transaction.hops[0]?.from ?? 'MNO';
+    entry.transaction.hops.push({ from: this.edge.service, to: caller, interface: entry.transaction.interface, label: entry.transaction.functionName, kind: 'response', at: now, durationMs: now - entry.started, status, correlationId: callId });
     if (entry.transaction.eid && this.runningByEid.get(entry.transaction.eid) === entry) this.runningByEid.delete(entry.transaction.eid);
     this.emit(entry, 'done', { step: 'done', status });
     entry.listeners.clear();
@@ -144,15 +184,16 @@ export class TransactionLog {
 
   /** One of `mnoId`'s transactions (another MNO's is not found). */
   get(mnoId: string, callId: string): Transaction | undefined {
-    return this.entries.get(this.key(mnoId, callId))?.transaction;
+    return this.find(this.key(mnoId, callId))?.transaction;
   }
 
-  /** `mnoId`'s transactions, newest first, optionally for one EID or in one state. */
-  list(mnoId: string, filter: { eid?: string; state?: string; limit?: number } = {}): Transaction[] {
+  /** `mnoId`'s transactions, newest first, optionally for one EID or in one state; those of the service's own interface unless `interface` names another. */
+  list(mnoId: string, filter: { eid?: string; state?: string; interface?: string; limit?: number } = {}): Transaction[] {
     const out: Transaction[] = [];
-    for (const entry of [...this.entries.values()].reverse()) {
+    const iface = filter.interface ?? this.edge.iface;
+    for (const entry of [...(this.byInterface.get(iface as SequenceInterface)?.values() ?? [])].reverse()) {
       const t = entry.transaction;
-      if (t.mnoId !== mnoId || (filter.eid && t.eid !== filter.eid) || (filter.state && t.state !== filter.state)) continue;
+      if (t.mnoId !== mnoId || t.interface !== iface || (filter.eid && t.eid !== filter.eid) || (filter.state && t.state !== filter.state)) continue;
       out.push(t);
       if (out.length >= (filter.limit ?? 100)) break;
     }
@@ -161,7 +202,7 @@ export class TransactionLog {
 
   /** Follows a transaction: past steps first, then live ones; `done` ends it. Returns the unsubscribe. */
   follow(mnoId: string, callId: string, listener: Listener): (() => void) | undefined {
-    const entry = this.entries.get(this.key(mnoId, callId));
+    const entry = this.find(this.key(mnoId, callId));
     if (!entry) return undefined;
     for (const step of entry.transaction.steps) listener('step', { step: step.step, state: step.state, ...(step.status ? { status: step.status } : {}) });
     if (entry.transaction.state === 'done') {
@@ -170,6 +211,21 @@ export class TransactionLog {
     }
     entry.listeners.add(listener);
     return () => entry.listeners.delete(listener);
+  }
+
+  private entriesOf(iface: SequenceInterface): Map<string, Entry> {
+    let entries = this.byInterface.get(iface);
+    if (!entries) this.byInterface.set(iface, (entries = new Map()));
+    return entries;
+  }
+
+  /** A call by its key, whatever its interface (an MNO's call ids are its own across the service's interfaces). */
+  private find(key: string): Entry | undefined {
+    for (const entries of this.byInterface.values()) {
+      const entry = entries.get(key);
+      if (entry) return entry;
+    }
+    return undefined;
   }
 
   private emit(entry: Entry, event: 'step' | 'done', data: unknown): void {

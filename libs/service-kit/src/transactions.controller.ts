@@ -42,12 +42,16 @@ export function transactionsController(options: TransactionsControllerOptions): 
     }
 
     @Get()
-    @ApiOperation({ summary: `The caller's recent ${options.iface} transactions, newest first (?eid=, ?state=running|done)` })
+    @ApiOperation({
+      summary: `The caller's recent ${options.iface} transactions, newest first (?eid=, ?state=running|done; ?interface=ES3 at the SM-SR: an SM-DP's ES3 calls serving the caller's downloads)`,
+    })
     @ApiHeader({ name: 'X-API-Key', required: true })
-    async list(@Headers('x-api-key') apiKey: string | undefined, @Query('eid') eid?: string, @Query('state') state?: string) {
+    async list(@Headers('x-api-key') apiKey: string | undefined, @Query('eid') eid?: string, @Query('state') state?: string, @Query('interface') iface?: string) {
       const mnoId = await this.mnoOf(apiKey);
       return {
-        transactions: this.log.list(mnoId, { ...(eid ? { eid } : {}), ...(state ? { state } : {}) }).map(({ hops: _hops, steps: _steps, ...summary }) => summary),
+        transactions: this.log
+          .list(mnoId, { ...(eid ? { eid } : {}), ...(state ? { state } : {}), ...(iface ? { interface: iface } : {}) })
+          .map(({ hops: _hops, steps: _steps, ...summary }) => summary),
       };
     }
 

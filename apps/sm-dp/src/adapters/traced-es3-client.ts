@@ -12,7 +12,15 @@ export function tracedEs3Client(inner: Es3Client, log: TransactionLog): Es3Clien
   return {
     async call<F extends Es3Function>(fn: F, smsrId: string, request: Es3RequestMap[F], options?: Es3CallOptions): Promise<Es3ResponseMap[F]> {
       const eid = (request as { eid?: unknown }).eid;
-      const done = log.downstream(typeof eid === 'string' ? eid : undefined, { step: `es3.${fn}`, to: 'SM-SR', iface: 'ES3', label: fn });
+      // The ES3 call's own id: the SM-SR records the scripts it runs for it under that id (console: the ES2 diagram down to the eUICC).
+      const callId = (request as { header?: { functionCallIdentifier?: unknown } }).header?.functionCallIdentifier;
+      const done = log.downstream(typeof eid === 'string' ? eid : undefined, {
+        step: `es3.${fn}`,
+        to: 'SM-SR',
+        iface: 'ES3',
+        label: fn,
+        ...(typeof callId === 'string' ? { correlationId: callId } : {}),
+      });
       try {
         const response = await inner.call(fn, smsrId, request, options);
         done(statusLine((response as { header?: { functionExecutionStatus?: Parameters<typeof statusLine>[0] } }).header?.functionExecutionStatus));

@@ -10,32 +10,49 @@
  * refuses a header functionRequesterIdentifier naming anyone else with 1.1 / 1.2 (SGP.02 §5.1). The
  * envelope's deadline bounds how long a repeat of a running call waits.
  *
+ * An ES3 call serving a download whose MNO is known (es3-attribution.ts) is recorded in the transaction log
+ * under that MNO, with the ES5 / ES8 scripts it runs on the card, by its functionCallIdentifier.
+ *
  * The pattern carries the SM-SR id, known only at start, so the controller class is built per instance.
  */
 import { Controller, Inject, type Type } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { topicLevel } from '@rsp/contracts';
 import type { RspMqttContext } from '@rsp/mqtt-transport';
+import type { TransactionLog } from '@rsp/service-kit';
 import type { FunctionResult } from '../../domain/function-runner';
 import type { SmSrService } from '../../domain/sm-sr-service';
-import { SMSR_SERVICE } from '../http/auth';
+import { SMSR_SERVICE, SMSR_TRANSACTION_LOG } from '../http/auth';
+import { Es3Attribution } from './es3-attribution';
 
 export function es3MqttController(smsrId: string): Type<unknown> {
+  const attribution = new Es3Attribution();
+
   @Controller()
   class Es3MqttController {
-    constructor(@Inject(SMSR_SERVICE) readonly service: SmSrService) {}
+    constructor(
+      @Inject(SMSR_SERVICE) readonly service: SmSrService,
+      @Inject(SMSR_TRANSACTION_LOG) readonly transactions: TransactionLog,
+    ) {}
 
     async call(data: unknown, context: RspMqttContext): Promise<FunctionResult> {
       const envelope = context.getEnvelope();
       const functionName = envelope.pattern.slice(envelope.pattern.lastIndexOf('/') + 1);
-      const answer = await this.service.frame.call({
-        iface: 'ES3',
-        functionName,
-        body: data,
-        requester: { kind: 'proven', id: context.getCaller() },
-        ...(envelope.deadline !== undefined ? { transportDeadline: envelope.deadline } : {}),
-      });
-      return answer.response;
+      const caller = context.getCaller();
+      const run = () =>
+        this.service.frame.call({
+          iface: 'ES3',
+          functionName,
+          body: data,
+          requester: { kind: 'proven', id: caller },
+          ...(envelope.deadline !== undefined ? { transportDeadline: envelope.deadline } : {}),
+        });
+      const mnoId = attribution.mnoOf(caller, functionName, data);
+      const callId = (data as { header?: { functionCallIdentifier?: unknown } } | null)?.header?.functionCallIdentifier;
+      const eid = (data as { eid?: unknown }).eid;
+      if (mnoId === undefined || typeof callId !== 'string') return (await run()).response;
+      const call = { mnoId, callId, functionName, from: 'SM-DP' as const, iface: 'ES3' as const, ...(typeof eid === 'string' ? { eid } : {}) };
+      return (await this.transactions.aroundOnBehalf(call, run)).response;
     }
   }
   const descriptor = Object.getOwnPropertyDescriptor(Es3MqttController.prototype, 'call') as PropertyDescriptor;
