@@ -23,7 +23,7 @@ import type { CurveName } from '@rsp/crypto';
 import { isRspError } from '@rsp/errors';
 import { DEMO_EID_PREFIX, generateTestPki, readTestPki, writeTestPki, type TestPki } from '@rsp/pki';
 import { MqttCredentialStore, issueMqttCredentials } from '@rsp/mqtt-transport';
-import { startDeviceApi, type DeviceApi } from './device-api';
+import { DeviceApiPortInUseError, startDeviceApi, type DeviceApi } from './device-api';
 import { DEVICE_MODELS, type DeviceModel } from './device';
 import { registerCard } from './eum';
 import { parseFaultPlan } from './faults';
@@ -188,7 +188,7 @@ export async function startSim(o: SimOptions, log: (line: string) => void = (lin
     if (o.mqttUrl) await connectFleet(fleet, pki, o, log);
     if (o.register) await registerFleet(fleet, pki, o, log);
     api = await startDeviceApi(fleet, { port: o.apiPort, ...(o.apiHost ? { host: o.apiHost } : {}) }).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      if (error instanceof DeviceApiPortInUseError) {
         throw new SimUsageError(`port ${o.apiPort} is in use (a running npm start?): choose another with --api-port`);
       }
       throw error;
