@@ -166,6 +166,8 @@ const KEY_B = randomBytes(16).toString('hex');
     // The download was followed step by step (the SM-DP's transaction stream) and is drawn as a sequence diagram.
     await page.locator('[data-testid="tx-step"]').filter({ hasText: 'es3.SendData' }).first().waitFor();
     await page.locator('[data-testid="hop"][data-interface="ES3"]').first().waitFor();
+    // Down to the eUICC: the SM-SR's records of the download's ES3 calls, with the card's scripts.
+    await page.locator('[data-testid="hop"][data-interface="ES8"]').filter({ hasText: 'SM-SR → eUICC' }).first().waitFor();
     await page.waitForFunction(() => {
       const image = (globalThis as unknown as BrowserGlobals).document.querySelector('[data-testid="tx-diagram"]') as unknown as { complete: boolean; naturalWidth: number; hidden: boolean } | null;
       return image !== null && !image.hidden && image.complete && image.naturalWidth > 0;

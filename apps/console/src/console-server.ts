@@ -52,7 +52,7 @@ const STATIC: Record<string, { file: string; type: string }> = {
 /** A functionCallIdentifier in a path: the one id alphabet of @rsp/contracts (ID_PATTERN, without its anchors). */
 const CALL_ID = ID_PATTERN.source.replace(/^\^|\$$/g, '');
 const TRANSACTIONS = new RegExp(`^/transactions(/${CALL_ID}(/events)?)?$`);
-const SEQUENCE_SVG = new RegExp(`^/api/sequence/(${CALL_ID})\\.svg$`);
+const SEQUENCE = new RegExp(`^/api/sequence/(${CALL_ID})\\.(svg|json)$`);
 
 /** What the page may reach through the relay: reads, and the ES2 / ES4 functions themselves. */
 const RELAYED: Array<{ service: 'smdp' | 'smsr'; method: 'GET' | 'POST'; path: RegExp }> = [
@@ -132,12 +132,12 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleHand
 
   /**
    * `GET /api/sequence/{id}.svg[?service=smdp|smsr]`: a transaction's hops (the caller's key) drawn by
-   * libs/scenario. An SM-DP transaction is drawn down to the eUICC: below each of its ES3 calls go the
-   * scripts the SM-SR ran for it, read from the SM-SR with the same key (splice-hops.ts); the SM-SR shows
-   * an MNO only the ES3 calls serving that MNO's profiles.
+   * libs/scenario; `.json`: the same hops as `{ hops }`, for the page's list. An SM-DP transaction goes
+   * down to the eUICC: below each of its ES3 calls go the scripts the SM-SR ran for it, read from the SM-SR
+   * with the same key (splice-hops.ts); the SM-SR shows an MNO only the ES3 calls serving its profiles.
    */
-  async function sequence(request: IncomingMessage, response: ServerResponse, id: string, service: 'smdp' | 'smsr'): Promise<void> {
-    if (!options.renderSequence) return fail(response, 404, 'ERR_CONSOLE_NO_RENDERER', 'sequence diagrams are not available');
+  async function sequence(request: IncomingMessage, response: ServerResponse, id: string, service: 'smdp' | 'smsr', format: 'svg' | 'json'): Promise<void> {
+    if (format === 'svg' && !options.renderSequence) return fail(response, 404, 'ERR_CONSOLE_NO_RENDERER', 'sequence diagrams are not available');
     const apiKey = request.headers['x-api-key'];
     const headers: Record<string, string> = typeof apiKey === 'string' ? { 'x-api-key': apiKey } : {};
     const read = async (base: string, callId: string): Promise<HopLike[] | undefined> => {
@@ -155,6 +155,10 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleHand
       const below = await Promise.all(es3CallIds(hops).map(async (callId) => [callId, (await read(bases.smsr, callId).catch(() => undefined)) ?? []] as const));
       hops = spliceCardHops(hops, new Map(below));
     }
+    if (format === 'json' || !options.renderSequence) {
+      security(response, 'application/json; charset=utf-8');
+      return void response.end(JSON.stringify({ hops }));
+    }
     security(response, 'image/svg+xml; charset=utf-8');
     response.end(options.renderSequence(hops));
   }
@@ -171,8 +175,14 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleHand
       response.setHeader('Location', '/console');
       return void response.end();
     }
-    const svg = SEQUENCE_SVG.exec(url.pathname);
-    const work = svg && request.method === 'GET' ? sequence(request, response, svg[1] as string, url.searchParams.get('service') === 'smsr' ? 'smsr' : 'smdp') : url.pathname.startsWith('/api/') ? relay(request, response, url) : Promise.resolve(fail(response, 404, 'ERR_CONSOLE_NOT_FOUND', 'no such page'));
+    const drawn = SEQUENCE.exec(url.pathname);
+    const service = url.searchParams.get('service') === 'smsr' ? 'smsr' : 'smdp';
+    const work =
+      drawn && request.method === 'GET'
+        ? sequence(request, response, drawn[1] as string, service, drawn[2] === 'json' ? 'json' : 'svg')
+        : url.pathname.startsWith('/api/')
+          ? relay(request, response, url)
+          : Promise.resolve(fail(response, 404, 'ERR_CONSOLE_NOT_FOUND', 'no such page'));
     work.catch(() => {
       if (!response.headersSent) fail(response, 500, 'ERR_CONSOLE_INTERNAL', 'the console failed');
       else response.end();

@@ -120,6 +120,15 @@ describe('console: an SM-DP transaction drawn down to the eUICC', () => {
     expect(smsrReads.every((read) => read.key === KEY)).toBe(true);
   });
 
+  it('gives the page the same hops as JSON, for its list', async () => {
+    const response = await fetch(`${base()}/api/sequence/dl-1.json`, { headers: { 'x-api-key': KEY } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const { hops } = (await response.json()) as { hops: SequenceHop[] };
+    expect(hops).toEqual(rendered);
+    expect(hops.filter((h) => h.from === 'eUICC' || h.to === 'eUICC')).toHaveLength(2);
+  });
+
   it("without the operator's key nothing is read below the SM-DP's refusal", async () => {
     seen.length = 0;
     const response = await fetch(`${base()}/api/sequence/dl-1.svg`);

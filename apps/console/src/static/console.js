@@ -337,7 +337,9 @@ async function openTransaction(id) {
   const service = localTransactions.get(id)?.service === 'smsr' ? 'smsr' : 'smdp';
   const finish = async () => {
     const tx = await getJson(`/api/${service}/transactions/${encodeURIComponent(id)}`);
-    renderHops(Array.isArray(tx.hops) ? tx.hops : []);
+    // The hops as the diagram draws them: an ES2 call's go down to the eUICC (the SM-SR's records of its ES3 calls).
+    const drawn = await getJson(`/api/sequence/${encodeURIComponent(id)}.json?service=${service}`).catch(() => tx);
+    renderHops(Array.isArray(drawn.hops) ? drawn.hops : []);
     const status = tx.status?.status ?? tx.finalStatus ?? tx.status ?? tx.state;
     if (localTransactions.has(id) && typeof status === 'string') localTransactions.get(id).status = status;
     renderTransactions();
