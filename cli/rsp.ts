@@ -4,18 +4,20 @@
  * and prints one line per result (or the raw JSON with --json). Exit codes: 0 Executed-*, 2 Failed,
  * 3 Expired, 1 usage or transport error. See docs/cli.md.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ContractFailure, SUBSCRIPTION_STATES } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import { CliTransportError, endpointUrl, postFunction } from './http';
+import { readUserFile } from './files';
 import { hintsFor } from './hints';
 import { InventoryUsageError, mnoStock, mnoSubscriptions, type InventoryRequest, type StockInput } from './inventory';
 import { watchTransaction } from './watch';
 import { LoginError, ownerLogin } from './login';
 import { runScenarioCommand, type ScenarioRunOptions } from './scenario';
+import { BulkUsageError, runDownloadProfiles, type BulkCommandOptions } from './bulk-download';
 import { EXIT, exitCodeFor, formatResponse } from './output';
 import * as requests from './requests';
 import type { BuiltRequest, HeaderOptions } from './requests';
@@ -58,6 +60,12 @@ const positiveSeconds = (text: string): number => {
 /** Left unchecked on purpose: the contract validator reports a bad header.validityPeriod with its codes. */
 const seconds = (text: string): number => Number(text);
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const positiveInteger = (text: string): number => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 1000) throw new InvalidArgumentError('must be an integer from 1 to 1000');
+  return value;
+};
+
 
 type Builder = (input: never, header: HeaderOptions) => BuiltRequest;
 
@@ -67,6 +75,7 @@ function buildProgram(
   execute: (request: BuiltRequest, globals: GlobalOptions) => Promise<void>,
   login: (user: string, options: LoginOptions) => Promise<void>,
   scenario: (path: string, options: ScenarioRunOptions) => Promise<void>,
+  bulk: (options: BulkCommandOptions, globals: GlobalOptions) => Promise<void>,
 ): Command {
   const { env } = io;
   const program = new Command('rsp')
@@ -130,6 +139,16 @@ function buildProgram(
   }
 
   // ES4: MNO → SM-SR (SGP.02 §5.6)
+  smsrId(es2.command('download-profiles').description('ES2.DownloadProfile on many eUICCs, N in flight: a summary, failures by code, a JSONL report (docs/cli.md)'))
+    .requiredOption('--profile-type <type>', 'profile type to download to each eUICC')
+    .option('--enable', 'enable each profile once downloaded')
+    .option('--eids-file <path>', 'the eUICCs: one EID per line (# comments)')
+    .option('--eids-from <url>', "the eUICCs: every device of a device API (npm start's http://127.0.0.1:8083, or a fleet's)")
+    .option('--concurrency <n>', 'calls in flight (default 8)', positiveInteger, 8)
+    .option('--run-id <id>', 'each call is {run-id}-{eid}: the same run id again replays the finished calls and downloads only the rest (default: a fresh one, printed)')
+    .option('--report <path>', 'write one JSON line per eUICC: status, codes, ICCID, ms')
+    .action((options: BulkCommandOptions) => bulk(options, program.opts<GlobalOptions>()));
+
   const es4 = program.command('es4').description('MNO → SM-SR functions (SGP.02 §5.6), sent to --smsr-url');
   eid(es4.command('get-eis').description("ES4.GetEIS: the EIS, filtered to the MNO's profiles")).action(action(requests.es4GetEis));
   eid(es4.command('audit-eis').description('ES4.AuditEIS: audit the eUICC, optionally some profiles only'))
@@ -232,13 +251,7 @@ interface LoginOptions {
 class CliUsageError extends Error {}
 
 function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(resolve(path), 'utf8');
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new CliUsageError(`cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`);
-  }
+  const text = readUserFile(path, (message) => new CliUsageError(message));
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -313,6 +326,10 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
     if (options.print) line(token);
   }, async (path, options) => {
     exitCode = await runScenarioCommand(path, options, io.stdout);
+  }, async (options, globals) => {
+    const apiKey = globals.apiKey ?? io.env.RSP_API_KEY;
+    const call = { smdpUrl: globals.smdpUrl, requester: globals.requester, timeoutMs: timeoutMs(globals), json: globals.json === true };
+    exitCode = await runDownloadProfiles({ ...options, ...call, ...(apiKey ? { apiKey } : {}), ...(globals.validity !== undefined ? { validity: globals.validity } : {}) }, io);
   });
 
   try {
@@ -329,7 +346,9 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
 /** One line, never a stack trace. */
 function describeError(error: unknown): string {
   if (error instanceof ContractFailure) return `${error.message} (${error.subjectCode}/${error.reasonCode}; nothing sent)`;
-  if (error instanceof CliTransportError || error instanceof CliUsageError || error instanceof LoginError || error instanceof InventoryUsageError) return error.message;
+  if (error instanceof CliTransportError || error instanceof CliUsageError || error instanceof LoginError || error instanceof InventoryUsageError || error instanceof BulkUsageError) {
+    return error.message;
+  }
   if (isRspError(error)) return `${error.code}: ${error.message}`;
   return `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
 }
