@@ -202,7 +202,6 @@ export function demoStackPrincipals(): BrokerPrincipal[] {
   return stackPrincipals({ mnos: [{ mnoId: DEMO_IDS.mnoId }, { mnoId: DEMO_IDS.secondMnoId }] });
 }
 
-
 export async function startStack(options: StackOptions): Promise<Stack> {
   const closers: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
