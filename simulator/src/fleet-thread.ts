@@ -49,8 +49,8 @@ export interface FleetThreadOptions {
   register?: { smsrUrl: string; smsrId: string; eumId: string };
   /** Keep the cards' states as files here (FileCardStore); default in memory. */
   cardStateDir?: string;
-  /** Serve the device and raw APDU API (device-api.ts) over these cards, from the card thread. */
-  deviceApi?: { port: number; host?: string };
+  /** Serve the device and raw APDU API (device-api.ts) over these cards, from the card thread; `portSetting` is named when the port is taken. */
+  deviceApi?: { port: number; host?: string; portSetting?: string };
 }
 
 /** What the worker receives (workerData): the options, with the PKI as a directory it reads back. */
