@@ -217,3 +217,13 @@ it('a repeat that waited gets the first call\'s answer once it is stored, on eve
   );
   expect(replies.map((reply) => reply.status)).toEqual(INTERFACES.map(() => ({ status: 'Executed-Success' })));
 }, 30_000);
+
+it('an ES3 request whose data is null, or not an object, is answered by the frame (1.6), never left unanswered', async () => {
+  // The SM-SR's ES3 controller reads the EID and call id of a request before the frame does (to record it
+  // for the MNO it serves): a malformed body must still reach the frame, never end the call unanswered.
+  const es3Target = INTERFACES.find((target) => target.iface === 'ES3') as Interface;
+  for (const body of [null, 42, 'text']) {
+    const reply = await es3Target.send(es3Target.fn, body as unknown as Body);
+    expect(reply.status).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '1.6' } });
+  }
+}, 30_000);

@@ -49,7 +49,7 @@ export function es3MqttController(smsrId: string): Type<unknown> {
         });
       const mnoId = attribution.mnoOf(caller, functionName, data);
       const callId = (data as { header?: { functionCallIdentifier?: unknown } } | null)?.header?.functionCallIdentifier;
-      const eid = (data as { eid?: unknown }).eid;
+      const eid = (data as { eid?: unknown } | null)?.eid;
       if (mnoId === undefined || typeof callId !== 'string') return (await run()).response;
       const call = { mnoId, callId, functionName, from: 'SM-DP' as const, iface: 'ES3' as const, ...(typeof eid === 'string' ? { eid } : {}) };
       return (await this.transactions.aroundOnBehalf(call, run)).response;
