@@ -23,10 +23,12 @@ describe('cpuBetween', () => {
 });
 
 describe('processContextSwitches', () => {
-  it('counts a sleep of this thread as a voluntary switch (Linux /proc/self/task/*/status)', async () => {
+  it('counts a sleep of this thread as a voluntary switch (Linux /proc/self/task/*/status)', () => {
     const before = processContextSwitches();
     expect(before).toEqual({ voluntary: expect.any(Number), involuntary: expect.any(Number) });
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the event loop waits in epoll: the thread sleeps
+    // A futex wait with a relative timeout always sleeps. (A 20 ms timer did not always: on a loaded host the
+    // thread could be preempted past the timer's due time, and libuv then polled without sleeping.)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     expect(processContextSwitches()!.voluntary).toBeGreaterThan(before!.voluntary);
   });
 });
