@@ -85,30 +85,33 @@ export class TransactionLog {
    * functionCallIdentifier: what the ES2 and ES4 HTTP controllers both do around `frame.call`.
    */
   async around<T extends { response: unknown }>(requester: ProvenRequester, functionName: string, body: unknown, run: () => Promise<T>): Promise<T> {
-    const callId = (body as { header?: { functionCallIdentifier?: unknown } } | null)?.header?.functionCallIdentifier;
-    if (requester.kind !== 'proven' || typeof callId !== 'string') return run();
-    const eid = (body as { eid?: unknown }).eid;
-    this.start({ callId, mnoId: requester.id, functionName, ...(typeof eid === 'string' ? { eid } : {}) });
+    const { callId, eid } = idsOf(body);
+    if (requester.kind !== 'proven' || callId === undefined) return run();
+    this.start({ callId, mnoId: requester.id, functionName, ...(eid !== undefined ? { eid } : {}) });
     const answer = await run();
-    this.finish(requester.id, callId, statusLine((answer.response as { header?: { functionExecutionStatus?: Parameters<typeof statusLine>[0] } }).header?.functionExecutionStatus));
+    this.finish(requester.id, callId, answerStatus(answer));
     return answer;
   }
 
   /**
    * Runs a call another service makes on `mnoId`'s behalf (an SM-DP's ES3 call serving that MNO's download),
-   * recorded under the MNO with its real caller and interface: the MNO reads it by its functionCallIdentifier.
+   * recorded under the MNO with its real caller and interface, when its body has a functionCallIdentifier:
+   * the MNO reads it by that id. A call that throws is recorded as `error`, and the error goes on.
    */
   async aroundOnBehalf<T extends { response: unknown }>(
-    call: { mnoId: string; callId: string; functionName: string; eid?: string; from: SequenceActor; iface: SequenceInterface },
+    call: { mnoId: string; functionName: string; from: SequenceActor; iface: SequenceInterface },
+    body: unknown,
     run: () => Promise<T>,
   ): Promise<T> {
-    this.start(call);
+    const { callId, eid } = idsOf(body);
+    if (callId === undefined) return run();
+    this.start({ ...call, callId, ...(eid !== undefined ? { eid } : {}) });
     try {
       const answer = await run();
-      this.finish(call.mnoId, call.callId, statusLine((answer.response as { header?: { functionExecutionStatus?: Parameters<typeof statusLine>[0] } }).header?.functionExecutionStatus));
+      this.finish(call.mnoId, callId, answerStatus(answer));
       return answer;
     } catch (error) {
-      this.finish(call.mnoId, call.callId, 'error');
+      this.finish(call.mnoId, callId, 'error');
       throw error;
     }
   }
@@ -193,7 +196,7 @@ export class TransactionLog {
     const iface = filter.interface ?? this.edge.iface;
     for (const entry of [...(this.byInterface.get(iface as SequenceInterface)?.values() ?? [])].reverse()) {
       const t = entry.transaction;
-      if (t.mnoId !== mnoId || t.interface !== iface || (filter.eid && t.eid !== filter.eid) || (filter.state && t.state !== filter.state)) continue;
+      if (t.mnoId !== mnoId || (filter.eid && t.eid !== filter.eid) || (filter.state && t.state !== filter.state)) continue;
       out.push(t);
       if (out.length >= (filter.limit ?? 100)) break;
     }
@@ -231,6 +234,18 @@ export class TransactionLog {
   private emit(entry: Entry, event: 'step' | 'done', data: unknown): void {
     for (const listener of entry.listeners) listener(event, data);
   }
+}
+
+/** A request body's functionCallIdentifier and EID, where it has them (any body: the frame judges it after). */
+function idsOf(body: unknown): { callId?: string; eid?: string } {
+  const request = (body ?? {}) as { header?: { functionCallIdentifier?: unknown }; eid?: unknown };
+  const callId = request.header?.functionCallIdentifier;
+  return { ...(typeof callId === 'string' ? { callId } : {}), ...(typeof request.eid === 'string' ? { eid: request.eid } : {}) };
+}
+
+/** The status line of a frame's answer. */
+function answerStatus(answer: { response: unknown }): string {
+  return statusLine((answer.response as { header?: { functionExecutionStatus?: Parameters<typeof statusLine>[0] } }).header?.functionExecutionStatus);
 }
 
 /** `Executed-Success`, or `Failed 8.2.1/3.7` from a functionExecutionStatus. */

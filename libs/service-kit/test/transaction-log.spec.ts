@@ -8,11 +8,12 @@ import { TransactionLog } from '../src/transaction-log';
 
 const EID = '89049032123451234512345678901235';
 const ok = { response: { header: { functionExecutionStatus: { status: 'Executed-Success' } } } };
+const es3Body = (callId: string, eid?: string) => ({ header: { functionRequesterIdentifier: 'smdp.a', functionCallIdentifier: callId }, ...(eid ? { eid } : {}) });
 
 describe('TransactionLog', () => {
   it('records a call on an MNO’s behalf with its real caller and interface, and the card scripts run meanwhile', async () => {
     const log = new TransactionLog({ service: 'SM-SR', iface: 'ES4' });
-    await log.aroundOnBehalf({ mnoId: 'mno.x', callId: 'es3-1', functionName: 'SendData', eid: EID, from: 'SM-DP', iface: 'ES3' }, async () => {
+    await log.aroundOnBehalf({ mnoId: 'mno.x', functionName: 'SendData', from: 'SM-DP', iface: 'ES3' }, es3Body('es3-1', EID), async () => {
       const done = log.downstream(EID, { step: 'es8.INSTALL + STORE DATA', to: 'eUICC', iface: 'ES8', label: 'INSTALL + STORE DATA' });
       done('9000');
       return ok;
@@ -31,7 +32,7 @@ describe('TransactionLog', () => {
 
   it('a call that throws is recorded as an error, and the error still reaches the caller', async () => {
     const log = new TransactionLog({ service: 'SM-SR', iface: 'ES4' });
-    const failing = log.aroundOnBehalf({ mnoId: 'mno.x', callId: 'es3-2', functionName: 'CreateISDP', from: 'SM-DP', iface: 'ES3' }, () => Promise.reject(new Error('boom')));
+    const failing = log.aroundOnBehalf({ mnoId: 'mno.x', functionName: 'CreateISDP', from: 'SM-DP', iface: 'ES3' }, es3Body('es3-2'), () => Promise.reject(new Error('boom')));
     await expect(failing).rejects.toThrow('boom');
     expect(log.get('mno.x', 'es3-2')).toMatchObject({ state: 'done', status: 'error' });
   });
@@ -46,7 +47,7 @@ describe('TransactionLog', () => {
   it('lists the service’s own interface unless asked, and keeps 2000 of each: ES3 calls never push out the MNO’s own', async () => {
     const log = new TransactionLog({ service: 'SM-SR', iface: 'ES4' });
     log.start({ callId: 'es4-1', mnoId: 'mno.x', functionName: 'disableProfile', eid: EID });
-    for (let i = 0; i < 2100; i += 1) await log.aroundOnBehalf({ mnoId: 'mno.x', callId: `es3-${i}`, functionName: 'SendData', from: 'SM-DP', iface: 'ES3' }, async () => ok);
+    for (let i = 0; i < 2100; i += 1) await log.aroundOnBehalf({ mnoId: 'mno.x', functionName: 'SendData', from: 'SM-DP', iface: 'ES3' }, es3Body(`es3-${i}`), async () => ok);
     expect(log.get('mno.x', 'es4-1')).toBeDefined();
     expect(log.get('mno.x', 'es3-0')).toBeUndefined(); // the oldest ES3 calls went
     expect(log.get('mno.x', 'es3-2099')).toBeDefined();

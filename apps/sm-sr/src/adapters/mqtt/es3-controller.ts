@@ -48,11 +48,8 @@ export function es3MqttController(smsrId: string): Type<unknown> {
           ...(envelope.deadline !== undefined ? { transportDeadline: envelope.deadline } : {}),
         });
       const mnoId = attribution.mnoOf(caller, functionName, data);
-      const callId = (data as { header?: { functionCallIdentifier?: unknown } } | null)?.header?.functionCallIdentifier;
-      const eid = (data as { eid?: unknown } | null)?.eid;
-      if (mnoId === undefined || typeof callId !== 'string') return (await run()).response;
-      const call = { mnoId, callId, functionName, from: 'SM-DP' as const, iface: 'ES3' as const, ...(typeof eid === 'string' ? { eid } : {}) };
-      return (await this.transactions.aroundOnBehalf(call, run)).response;
+      if (mnoId === undefined) return (await run()).response;
+      return (await this.transactions.aroundOnBehalf({ mnoId, functionName, from: 'SM-DP', iface: 'ES3' }, data, run)).response;
     }
   }
   const descriptor = Object.getOwnPropertyDescriptor(Es3MqttController.prototype, 'call') as PropertyDescriptor;
