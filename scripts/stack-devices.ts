@@ -12,9 +12,9 @@ import type { SmSrHandle } from '../apps/sm-sr/src/app';
 import { CombinedDirectory } from '../simulator/src/demo';
 import type { DeviceModel } from '../simulator/src/device';
 import { startDeviceApi } from '../simulator/src/device-api';
-import { registerCard } from '../simulator/src/eum';
 import type { FaultPlan } from '../simulator/src/faults';
-import { Fleet } from '../simulator/src/fleet';
+import type { Fleet } from '../simulator/src/fleet';
+import { startFleetGroup } from '../simulator/src/fleet-group';
 import { FleetThread } from '../simulator/src/fleet-thread';
 
 /** A group of devices of one model; `faults` is a fault plan for its cards (simulator/src/faults.ts, docs/device-api.md). */
@@ -98,30 +98,17 @@ export async function startStackDevices(options: StackDevicesOptions): Promise<S
       started.devices.push(...cardThread.devices);
       if (cardThread.deviceApiUrl) started.deviceApiUrl = cardThread.deviceApiUrl;
     }
-    const backingStore = options.cardStateDir && onMain.length > 0 ? new FileCardStore(options.cardStateDir) : undefined;
-    const eum = { smsrUrl: options.smsr.httpUrl, smsrId: options.smsr.smsrId, eumId: options.eumId, eumPrivateKey: options.pki.eum.privateKey };
+    const environment = {
+      pki: options.pki,
+      mqtt: options.mqtt,
+      credentials: options.mqtt.credentialsFor,
+      ...(options.cardStateDir && onMain.length > 0 ? { backingStore: new FileCardStore(options.cardStateDir) } : {}),
+      register: { smsrUrl: options.smsr.httpUrl, smsrId: options.smsr.smsrId, eumId: options.eumId },
+    };
     for (const group of onMain) {
-      const fleet = await Fleet.create({
-        size: group.count,
-        model: group.model,
-        pki: options.pki,
-        firstSerial: group.firstSerial,
-        ...(group.faults ? { faults: group.faults } : {}),
-        ...(backingStore ? { backingStore } : {}),
-      });
+      const fleet = await startFleetGroup({ ...group, ...(group.count > 1 ? { gatewayId: fleetGatewayId(group) } : {}) }, environment);
       closers.push(() => fleet.close());
-      await fleet.startMqtt({
-        url: options.mqtt.url,
-        mode: group.count > 1 ? 'gateway' : 'single',
-        gatewayId: fleetGatewayId(group),
-        smsrId: options.mqtt.smsrId,
-        credentials: options.mqtt.credentialsFor, // a card's identity is its EID; a gateway's its id
-        ...(options.mqtt.protocolVersion ? { protocolVersion: options.mqtt.protocolVersion } : {}),
-        announce: false,
-      });
       started.fleets.push(fleet);
-      // ES1.RegisterEIS (SGP.02 §5.5.1); a card the SM-SR already knows (a restart with persisted states) stays registered.
-      for (const eid of fleet.eids()) await registerCard(eum, fleet.pool.snapshot(eid));
       started.devices.push(...fleet.list(0, fleet.size));
     }
     if (options.deviceApi && onMain.length > 0) {

@@ -11,8 +11,8 @@ import { issueMqttCredentials, MqttCredentialStore, type MqttCredentials } from 
 import { readTestPki } from '@rsp/pki';
 import { CombinedDirectory } from './demo';
 import { startDeviceApi, type DeviceApi } from './device-api';
-import { registerCard } from './eum';
-import { Fleet } from './fleet';
+import type { Fleet } from './fleet';
+import { startFleetGroup } from './fleet-group';
 import { threadCpuMs, type FleetThreadInit, type FleetThreadMessage, type FleetThreadRequest } from './fleet-thread';
 
 const init = workerData as FleetThreadInit;
@@ -30,34 +30,14 @@ async function start(served: Served): Promise<void> {
   // The stack's rule for a broker identity: kept in the credentials directory, else issued under the Test TLS CA.
   const store = init.mqtt.credentialsDir ? new MqttCredentialStore(init.mqtt.credentialsDir, pki) : undefined;
   const credentialsFor = (principal: string): MqttCredentials => store?.get(principal) ?? issueMqttCredentials(pki, principal);
-  const backingStore = init.cardStateDir ? new FileCardStore(init.cardStateDir) : undefined;
-  for (const group of init.groups) {
-    const fleet = await Fleet.create({
-      size: group.count,
-      model: group.model,
-      pki,
-      firstSerial: group.firstSerial,
-      ...(group.eidPrefix ? { eidPrefix: group.eidPrefix } : {}),
-      ...(group.faults ? { faults: group.faults } : {}),
-      ...(backingStore ? { backingStore } : {}),
-    });
-    served.fleets.push(fleet);
-    const gateway = group.count > 1;
-    if (gateway && !group.gatewayId) throw new Error(`a group of ${group.count} ${group.model} cards needs its gateway's broker identity (gatewayId)`);
-    await fleet.startMqtt({
-      url: init.mqtt.url,
-      mode: gateway ? 'gateway' : 'single',
-      ...(gateway ? { gatewayId: group.gatewayId } : {}),
-      smsrId: init.mqtt.smsrId,
-      credentials: credentialsFor, // a card's identity is its EID; a gateway's its id
-      ...(init.mqtt.protocolVersion ? { protocolVersion: init.mqtt.protocolVersion } : {}),
-      announce: false,
-    });
-    if (init.register) {
-      const target = { ...init.register, eumPrivateKey: pki.eum.privateKey };
-      for (const eid of fleet.eids()) await registerCard(target, fleet.pool.snapshot(eid));
-    }
-  }
+  const environment = {
+    pki,
+    mqtt: init.mqtt,
+    credentials: credentialsFor,
+    ...(init.cardStateDir ? { backingStore: new FileCardStore(init.cardStateDir) } : {}),
+    ...(init.register ? { register: init.register } : {}),
+  };
+  for (const group of init.groups) served.fleets.push(await startFleetGroup(group, environment));
   if (init.deviceApi) served.api = await startDeviceApi(new CombinedDirectory(served.fleets), init.deviceApi);
 }
 
