@@ -142,7 +142,7 @@ async function downloadOne(options: BulkDownloadOptions, eid: string): Promise<B
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const ms = Math.round(performance.now() - started);
-    const [code] = answer.status.statusCodeData ? [answer.status.statusCodeData] : [];
+    const code = answer.status.statusCodeData;
     const iccid = answer.body.iccid;
     return {
       eid,

@@ -66,7 +66,6 @@ const positiveInteger = (text: string): number => {
   return value;
 };
 
-
 type Builder = (input: never, header: HeaderOptions) => BuiltRequest;
 
 /** Builds the whole command tree; `execute` sends a built request and records the exit code. */
@@ -137,8 +136,7 @@ function buildProgram(
   for (const [name, description, builder] of es2Profiles) {
     smsrId(iccid(eid(es2.command(name).description(description)))).action(action(builder as typeof requests.es2EnableProfile));
   }
-
-  // ES4: MNO → SM-SR (SGP.02 §5.6)
+  // Many eUICCs at once (cli/bulk-download.ts)
   smsrId(es2.command('download-profiles').description('ES2.DownloadProfile on many eUICCs, N in flight: a summary, failures by code, a JSONL report (docs/cli.md)'))
     .requiredOption('--profile-type <type>', 'profile type to download to each eUICC')
     .option('--enable', 'enable each profile once downloaded')
@@ -149,6 +147,7 @@ function buildProgram(
     .option('--report <path>', 'write one JSON line per eUICC: status, codes, ICCID, ms')
     .action((options: BulkCommandOptions) => bulk(options, program.opts<GlobalOptions>()));
 
+  // ES4: MNO → SM-SR (SGP.02 §5.6)
   const es4 = program.command('es4').description('MNO → SM-SR functions (SGP.02 §5.6), sent to --smsr-url');
   eid(es4.command('get-eis').description("ES4.GetEIS: the EIS, filtered to the MNO's profiles")).action(action(requests.es4GetEis));
   eid(es4.command('audit-eis').description('ES4.AuditEIS: audit the eUICC, optionally some profiles only'))
