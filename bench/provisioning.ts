@@ -47,6 +47,7 @@ import { startSecureMosquitto } from '../test/support/brokers';
 import { measureEcFloor } from './ec-floor';
 import { MnoClientThread } from './mno-client';
 import { latencyPlotSvg } from './plot';
+import { percentile } from '../cli/bulk-download';
 import { alternatingRounds, printAb } from './ab';
 import { options, preparedStatementsSetting } from './provisioning-options';
 import { cpuBetween, OutsideCpuMeter, processContextSwitches, threadSyscalls, type OutsideCpu } from './host-cpu';
@@ -146,11 +147,6 @@ async function openLoop(client: MnoClientThread, eids: readonly string[], rate: 
   const { results } = await client.openLoop(eids, rate);
   return { latencies: results.map((result) => result.ms), ok: results.filter((result) => result.status === 'Executed-Success').length };
 }
-
-const percentile = (values: readonly number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-};
 
 export async function runProvisioningBench(): Promise<void> {
   const o = options();

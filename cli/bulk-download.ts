@@ -158,7 +158,11 @@ async function downloadOne(options: BulkDownloadOptions, eid: string): Promise<B
   }
 }
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+/** The nearest-rank percentile (NaN of nothing); the provisioning bench's too. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
 
 /** The summary's lines: outcomes by status, failures by code, rate and latency. */
 export function summaryLines(outcomes: readonly BulkOutcome[], seconds: number): string[] {
@@ -171,10 +175,10 @@ export function summaryLines(outcomes: readonly BulkOutcome[], seconds: number):
       byCode.set(key, (byCode.get(key) ?? 0) + 1);
     }
   }
-  const sorted = outcomes.map((outcome) => outcome.ms).sort((a, b) => a - b);
+  const times = outcomes.map((outcome) => outcome.ms);
   const lines = [
     `${outcomes.length} eUICCs: ${[...byStatus].map(([status, count]) => `${count} ${status}`).join(', ')}`,
-    `${(outcomes.length / Math.max(seconds, 0.001)).toFixed(1)} calls/s over ${seconds.toFixed(1)} s; a call p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms`,
+    `${(outcomes.length / Math.max(seconds, 0.001)).toFixed(1)} calls/s over ${seconds.toFixed(1)} s; a call p50 ${percentile(times, 50)} ms, p99 ${percentile(times, 99)} ms`,
   ];
   for (const [code, count] of [...byCode].sort((a, b) => b[1] - a[1])) lines.push(`  ${String(count).padStart(5)} × ${code}`);
   return lines;
