@@ -85,24 +85,28 @@ export class TransactionLog {
    * functionCallIdentifier: what the ES2 and ES4 HTTP controllers both do around `frame.call`.
    */
   async around<T extends { response: unknown }>(requester: ProvenRequester, functionName: string, body: unknown, run: () => Promise<T>): Promise<T> {
-    const { callId, eid } = idsOf(body);
-    if (requester.kind !== 'proven' || callId === undefined) return run();
-    this.start({ callId, mnoId: requester.id, functionName, ...(eid !== undefined ? { eid } : {}) });
-    const answer = await run();
-    this.finish(requester.id, callId, answerStatus(answer));
-    return answer;
+    if (requester.kind !== 'proven') return run();
+    return this.recorded({ mnoId: requester.id, functionName }, body, run);
   }
 
   /**
    * Runs a call another service makes on `mnoId`'s behalf (an SM-DP's ES3 call serving that MNO's download),
    * recorded under the MNO with its real caller and interface, when its body has a functionCallIdentifier:
-   * the MNO reads it by that id. A call that throws is recorded as `error`, and the error goes on.
+   * the MNO reads it by that id.
    */
   async aroundOnBehalf<T extends { response: unknown }>(
     call: { mnoId: string; functionName: string; from: SequenceActor; iface: SequenceInterface },
     body: unknown,
     run: () => Promise<T>,
   ): Promise<T> {
+    return this.recorded(call, body, run);
+  }
+
+  /**
+   * A call that throws is recorded as `error` and the error goes on: the record ends, and so does a
+   * follower's stream (the frame turns errors into statuses, so this is a bug's trace, not a refusal's).
+   */
+  private async recorded<T extends { response: unknown }>(call: { mnoId: string; functionName: string } & CallOrigin, body: unknown, run: () => Promise<T>): Promise<T> {
     const { callId, eid } = idsOf(body);
     if (callId === undefined) return run();
     this.start({ ...call, callId, ...(eid !== undefined ? { eid } : {}) });

@@ -37,6 +37,19 @@ describe('TransactionLog', () => {
     expect(log.get('mno.x', 'es3-2')).toMatchObject({ state: 'done', status: 'error' });
   });
 
+  it('an MNO’s own call that throws ends as an error too, and its follower hears the end', async () => {
+    const log = new TransactionLog({ service: 'SM-DP', iface: 'ES2' });
+    const heard: unknown[] = [];
+    const failing = log.around({ kind: 'proven', id: 'mno.x' }, 'downloadProfile', es3Body('dl-err', EID), async () => {
+      log.follow('mno.x', 'dl-err', (event, data) => heard.push([event, data]));
+      throw new Error('boom');
+    });
+    await expect(failing).rejects.toThrow('boom');
+    expect(log.get('mno.x', 'dl-err')).toMatchObject({ state: 'done', status: 'error' });
+    expect(heard).toEqual([['done', { step: 'done', status: 'error' }]]);
+    expect(log.running(EID)).toBe(false); // a later script on the card is not charged to it
+  });
+
   it('a downstream call carries the id its callee records it under', () => {
     const log = new TransactionLog({ service: 'SM-DP', iface: 'ES2' });
     log.start({ callId: 'dl-1', mnoId: 'mno.x', functionName: 'downloadProfile', eid: EID });
