@@ -160,6 +160,24 @@ function suite(kind: 'embedded' | 'real') {
       expect((await download(live, oven, consent)).header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
       expect((await download(live, bbq)).header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
     }, 120_000);
+
+    it("after a restart, the SM-SR still records an ES2 enable of a profile downloaded before it under the MNO, with the card's scripts", async () => {
+      const before = stack as Stack;
+      const downloaded = await mnoOf(before).es2('downloadProfile', { eid: bbq, smsrId: SMSR_ID, profileType: 'a-iot', enableProfile: false });
+      expect(downloaded.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
+      await stack?.close();
+      stack = await startStack(options);
+      const live = stack;
+      const callId = `enable-after-restart-${kind}`;
+      const enabled = await mnoOf(live).es2('enableProfile', { eid: bbq, smsrId: SMSR_ID, iccid: downloaded.iccid }, { functionCallIdentifier: callId });
+      expect(enabled.header.functionExecutionStatus).toEqual({ status: 'Executed-Success' });
+      const read = async (url: string) => (await fetch(url, { headers: { 'x-api-key': apiKey } })).json() as Promise<{ hops: Array<{ interface: string; kind: string; label: string; correlationId?: string; to: string }> }>;
+      const es3 = (await read(`${live.smdp.httpUrl}/transactions/${callId}`)).hops.find((hop) => hop.interface === 'ES3' && hop.kind === 'request');
+      expect(es3).toMatchObject({ label: 'EnableProfile', correlationId: expect.any(String) });
+      const atSmsr = await read(`${live.smsr.httpUrl}/transactions/${encodeURIComponent(es3?.correlationId as string)}`);
+      expect(atSmsr).toMatchObject({ interface: 'ES3', functionName: 'EnableProfile', status: 'Executed-Success' });
+      expect(atSmsr.hops.filter((hop) => hop.to === 'eUICC').map((hop) => hop.interface)).toContain('ES5'); // the card's enable script
+    }, 120_000);
   });
 }
 

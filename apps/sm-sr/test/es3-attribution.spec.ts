@@ -38,6 +38,25 @@ describe('ES3 attribution', () => {
     expect(attribution.mnoOf('smdp.a', 'CreateISDP', { eid: EID, iccid: '8949004', mnoId: 42 })).toBeUndefined();
   });
 
+  it('after a restart, a profile the registry says this SM-DP downloaded names its MNO (one read, then remembered); another SM-DP reads nothing', async () => {
+    const attribution = new Es3Attribution(); // a new process: no CreateISDP seen
+    const reads: string[] = [];
+    const registry = async (iccid: string) => {
+      reads.push(iccid);
+      return iccid === '8949001' ? { mnoId: 'mno.x', smdpId: 'smdp.a' } : undefined;
+    };
+    const enable = { eid: EID, iccid: '8949001' };
+    expect(attribution.mnoOf('smdp.a', 'EnableProfile', enable)).toBeUndefined();
+    expect(await attribution.recall('smdp.a', 'EnableProfile', enable, registry)).toBe('mno.x');
+    expect(attribution.mnoOf('smdp.a', 'DisableProfile', enable)).toBe('mno.x'); // remembered: no second read
+    expect(await attribution.recall('smdp.evil', 'EnableProfile', enable, registry)).toBeUndefined(); // not the SM-DP that downloaded it
+    expect(await attribution.recall('smdp.a', 'DeleteISDP', { eid: EID, iccid: '8949009' }, registry)).toBeUndefined(); // no such profile
+    expect(await attribution.recall('smdp.a', 'CreateISDP', create('8949002', 'mno.x'), registry)).toBeUndefined(); // makes a profile: nothing to read
+    expect(await attribution.recall('smdp.a', 'SendData', { eid: EID }, registry)).toBeUndefined(); // names no profile
+    expect(await attribution.recall('smdp.a', 'EnableProfile', null, registry)).toBeUndefined();
+    expect(reads).toEqual(['8949001', '8949001', '8949009']);
+  });
+
   it('is bounded: the oldest downloads are forgotten first', () => {
     const attribution = new Es3Attribution(4); // two downloads' worth (card and profile each)
     attribution.mnoOf('smdp.a', 'CreateISDP', { ...create('8949001', 'mno.x'), eid: '1'.repeat(32) });

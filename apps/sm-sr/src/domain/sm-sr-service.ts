@@ -162,6 +162,12 @@ export class SmSrService {
     });
   }
 
+  /** Who a profile belongs to (its MNO) and which SM-DP downloaded it, when the registry holds it. */
+  async profileOwners(iccid: string): Promise<{ mnoId: string; smdpId: string } | undefined> {
+    const profile = await this.options.registry.findByIccid(iccid);
+    return profile && { mnoId: profile.mnoId, smdpId: profile.smdpId };
+  }
+
   /** SGP.02 function names of an interface. */
   functionNames(iface: SmSrInterface): string[] {
     return this.frame.functionNames(iface);

@@ -10,10 +10,11 @@
  * - SendData, which names only the card, serves the download the same SM-DP runs on that card (one at a
  *   time), i.e. its last CreateISDP there.
  * Everything is kept per calling SM-DP, the one the broker proved (es3-controller.ts), never a header
- * field: one SM-DP cannot attribute calls to another's downloads. A call with nothing before it in this
- * process (after a restart, say) is not attributed and not recorded, nor are GetEIS and AuditEIS, which
- * serve no one download: the log is a record of what happened, not the state of record. Bounded: the oldest
- * entries go first.
+ * field: one SM-DP cannot attribute calls to another's downloads. A call naming a profile this process saw
+ * no CreateISDP for (downloaded before a restart, or by another instance) gets its MNO from the registry
+ * ({@link Es3Attribution.recall}: one read, on a miss only), when the registry says that SM-DP downloaded
+ * it. SendData with nothing before it, GetEIS and AuditEIS, which serve no one download, are not recorded:
+ * the log is a record of what happened, not the state of record. Bounded: the oldest entries go first.
  */
 export class Es3Attribution {
   private readonly mnoByKey = new Map<string, string>();
@@ -31,6 +32,20 @@ export class Es3Attribution {
     }
     if (byProfile) return this.mnoByKey.get(byProfile);
     return functionName === 'SendData' && byCard ? this.mnoByKey.get(byCard) : undefined;
+  }
+
+  /**
+   * A profile's MNO from the registry when {@link mnoOf} knew none: for a call naming an ICCID whose profile
+   * that same SM-DP downloaded (its `smdpId`); remembered for the calls after it. CreateISDP makes a
+   * profile, so there is none to read.
+   */
+  async recall(caller: string, functionName: string, body: unknown, profileOf: (iccid: string) => Promise<{ mnoId: string; smdpId: string } | undefined>): Promise<string | undefined> {
+    const iccid = (body as { iccid?: unknown } | null)?.iccid;
+    if (functionName === 'CreateISDP' || typeof iccid !== 'string') return undefined;
+    const profile = await profileOf(iccid);
+    if (profile?.smdpId !== caller) return undefined;
+    this.remember(`${caller}\u0000iccid\u0000${iccid}`, profile.mnoId);
+    return profile.mnoId;
   }
 
   private remember(key: string, mnoId: string): void {

@@ -47,7 +47,7 @@ export function es3MqttController(smsrId: string): Type<unknown> {
           requester: { kind: 'proven', id: caller },
           ...(envelope.deadline !== undefined ? { transportDeadline: envelope.deadline } : {}),
         });
-      const mnoId = attribution.mnoOf(caller, functionName, data);
+      const mnoId = attribution.mnoOf(caller, functionName, data) ?? (await attribution.recall(caller, functionName, data, (iccid) => this.service.profileOwners(iccid)));
       if (mnoId === undefined) return (await run()).response;
       return (await this.transactions.aroundOnBehalf({ mnoId, functionName, from: 'SM-DP', iface: 'ES3' }, data, run)).response;
     }
