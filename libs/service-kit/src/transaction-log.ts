@@ -6,8 +6,9 @@
  * the most recent 2000 of each interface: a record of what happened, not the state of record (the flow
  * table holds that, and survives a restart; this log does not).
  *
- * Downstream calls are tied to the MNO's call running for the same EID (the SM-SR serialises a card's
- * calls, and the SM-DP runs one download per card), which costs a map lookup on the hot path and nothing else.
+ * Downstream calls are tied to the call holding the card when the service says who does (the SM-SR's card
+ * lock: {@link TransactionLog.hold}), else to the MNO's call running for the same EID (the SM-DP runs one
+ * download per card): a map lookup or two on the hot path and nothing else.
  *
  * A call made on an MNO's behalf by another service (an SM-DP's ES3 call at the SM-SR, serving the MNO of
  * the profile it downloads) is recorded the same way under that MNO, with its own caller and interface
@@ -44,6 +45,8 @@ type Listener = (event: 'step' | 'done', data: unknown) => void;
 
 interface Entry {
   transaction: Transaction;
+  /** The proven caller's id. */
+  by: string;
   started: number;
   listeners: Set<Listener>;
 }
@@ -66,12 +69,24 @@ export interface DownstreamCall {
 interface CallOrigin {
   from?: SequenceActor;
   iface?: SequenceInterface;
+  /** The proven caller's id (an SM-DP's), by which {@link TransactionLog.hold} finds the call; default the MNO's. */
+  by?: string;
+}
+
+/** A call as the service's own code knows it: who made it (proven) and its functionCallIdentifier. */
+export interface CallHolder {
+  by: string;
+  callId: string;
 }
 
 export class TransactionLog {
   /** By interface, then by MNO and call id; each map in arrival order (the oldest is evicted first). */
   private readonly byInterface = new Map<SequenceInterface, Map<string, Entry>>();
   private readonly runningByEid = new Map<string, Entry>();
+  /** Running calls by their caller's id and call id (what {@link hold} is told). */
+  private readonly runningByCaller = new Map<string, Entry>();
+  /** Who holds each card now: a recorded call, or null for a call not recorded (whose scripts are no one's). */
+  private readonly holders = new Map<string, Entry | null>();
 
   /** `service`: the SM-DP (ES2) or the SM-SR (ES4), whose MNO-facing interface is `iface`. */
   constructor(private readonly edge: { service: SequenceActor; iface: SequenceInterface }) {}
@@ -95,7 +110,7 @@ export class TransactionLog {
    * the MNO reads it by that id.
    */
   async aroundOnBehalf<T extends { response: unknown }>(
-    call: { mnoId: string; functionName: string; from: SequenceActor; iface: SequenceInterface },
+    call: { mnoId: string; functionName: string; from: SequenceActor; iface: SequenceInterface; by: string },
     body: unknown,
     run: () => Promise<T>,
   ): Promise<T> {
@@ -126,6 +141,7 @@ export class TransactionLog {
     if (this.find(key)) return;
     const now = Date.now();
     const entry: Entry = {
+      by: call.by ?? call.mnoId,
       started: now,
       listeners: new Set(),
       transaction: {
@@ -143,12 +159,32 @@ export class TransactionLog {
     const entries = this.entriesOf(entry.transaction.interface);
     entries.set(key, entry);
     if (call.eid) this.runningByEid.set(call.eid, entry);
+    this.runningByCaller.set(this.key(call.by ?? call.mnoId, call.callId), entry);
     if (entries.size > CAPACITY) entries.delete(entries.keys().next().value as string);
   }
 
-  /** Whether an MNO's call on `eid` is running (what a tracer checks before describing its call). */
+  /**
+   * `call` holds `eid`'s card from now until {@link release}: the card's scripts are its steps, or no one's
+   * when it is not recorded. Without a call (the card's own notification), they go to the call running for
+   * the EID, as when no one is said to hold it.
+   */
+  hold(eid: string, call: CallHolder | undefined): void {
+    if (call) this.holders.set(eid, this.runningByCaller.get(this.key(call.by, call.callId)) ?? null);
+    else this.holders.delete(eid);
+  }
+
+  release(eid: string): void {
+    this.holders.delete(eid);
+  }
+
+  /** Whether an MNO's call on `eid` would take a step now (what a tracer checks before describing its call). */
   running(eid: string): boolean {
-    return this.runningByEid.has(eid);
+    return this.entryFor(eid) !== undefined;
+  }
+
+  private entryFor(eid: string): Entry | undefined {
+    const held = this.holders.get(eid);
+    return held === undefined ? this.runningByEid.get(eid) : (held ?? undefined);
   }
 
   /**
@@ -156,7 +192,7 @@ export class TransactionLog {
    * (`Executed-…` or a status word `9000` / `61xx` counts as done, anything else as failed).
    */
   downstream(eid: string | undefined, call: DownstreamCall): (status: string) => void {
-    const entry = eid ? this.runningByEid.get(eid) : undefined;
+    const entry = eid ? this.entryFor(eid) : undefined;
     if (!entry) return () => undefined;
     const at = Date.now();
     const step: TransactionStep = { step: call.step, state: 'running', at };
@@ -185,6 +221,7 @@ export class TransactionLog {
     const caller = entry.transaction.hops[0]?.from ?? 'MNO';
     entry.transaction.hops.push({ from: this.edge.service, to: caller, interface: entry.transaction.interface, label: entry.transaction.functionName, kind: 'response', at: now, durationMs: now - entry.started, status, correlationId: callId });
     if (entry.transaction.eid && this.runningByEid.get(entry.transaction.eid) === entry) this.runningByEid.delete(entry.transaction.eid);
+    this.runningByCaller.delete(this.key(entry.by, callId));
     this.emit(entry, 'done', { step: 'done', status });
     entry.listeners.clear();
   }

@@ -13,7 +13,7 @@ const es3Body = (callId: string, eid?: string) => ({ header: { functionRequester
 describe('TransactionLog', () => {
   it('records a call on an MNO’s behalf with its real caller and interface, and the card scripts run meanwhile', async () => {
     const log = new TransactionLog({ service: 'SM-SR', iface: 'ES4' });
-    await log.aroundOnBehalf({ mnoId: 'mno.x', functionName: 'SendData', from: 'SM-DP', iface: 'ES3' }, es3Body('es3-1', EID), async () => {
+    await log.aroundOnBehalf({ mnoId: 'mno.x', functionName: 'SendData', from: 'SM-DP', iface: 'ES3', by: 'smdp.a' }, es3Body('es3-1', EID), async () => {
       const done = log.downstream(EID, { step: 'es8.INSTALL + STORE DATA', to: 'eUICC', iface: 'ES8', label: 'INSTALL + STORE DATA' });
       done('9000');
       return ok;
@@ -32,7 +32,7 @@ describe('TransactionLog', () => {
 
   it('a call that throws is recorded as an error, and the error still reaches the caller', async () => {
     const log = new TransactionLog({ service: 'SM-SR', iface: 'ES4' });
-    const failing = log.aroundOnBehalf({ mnoId: 'mno.x', functionName: 'CreateISDP', from: 'SM-DP', iface: 'ES3' }, es3Body('es3-2'), () => Promise.reject(new Error('boom')));
+    const failing = log.aroundOnBehalf({ mnoId: 'mno.x', functionName: 'CreateISDP', from: 'SM-DP', iface: 'ES3', by: 'smdp.a' }, es3Body('es3-2'), () => Promise.reject(new Error('boom')));
     await expect(failing).rejects.toThrow('boom');
     expect(log.get('mno.x', 'es3-2')).toMatchObject({ state: 'done', status: 'error' });
   });
@@ -50,6 +50,28 @@ describe('TransactionLog', () => {
     expect(log.running(EID)).toBe(false); // a later script on the card is not charged to it
   });
 
+  it("a card's scripts are steps of the call holding the card, not of the call on that EID that arrived last", () => {
+    const log = new TransactionLog({ service: 'SM-SR', iface: 'ES4' });
+    log.start({ callId: 'es4-a', mnoId: 'mno.x', functionName: 'disableProfile', eid: EID }); // holds the card
+    log.start({ callId: 'es3-b', mnoId: 'mno.y', functionName: 'CreateISDP', eid: EID, from: 'SM-DP', iface: 'ES3', by: 'smdp.a' }); // queued behind it
+    const script = (label: string) => log.downstream(EID, { step: `es5.${label}`, to: 'eUICC', iface: 'ES5', label })('9000');
+    log.hold(EID, { by: 'mno.x', callId: 'es4-a' });
+    script('SET STATUS');
+    log.release(EID);
+    log.hold(EID, { by: 'smdp.a', callId: 'es3-b' });
+    script('INSTALL');
+    log.release(EID);
+    log.hold(EID, { by: 'smdp.a', callId: 'get-eis-1' }); // a call not recorded (an audit): its scripts are no one's
+    script('GET STATUS');
+    expect(log.running(EID)).toBe(false);
+    log.release(EID);
+    log.hold(EID, undefined); // the card's own notification: the call running for the EID, as before
+    script('STORE DATA');
+    log.release(EID);
+    expect(log.get('mno.x', 'es4-a')?.steps.map((step) => step.step)).toEqual(['es5.SET STATUS']);
+    expect(log.get('mno.y', 'es3-b')?.steps.map((step) => step.step)).toEqual(['es5.INSTALL', 'es5.STORE DATA']);
+  });
+
   it('a downstream call carries the id its callee records it under', () => {
     const log = new TransactionLog({ service: 'SM-DP', iface: 'ES2' });
     log.start({ callId: 'dl-1', mnoId: 'mno.x', functionName: 'downloadProfile', eid: EID });
@@ -60,7 +82,7 @@ describe('TransactionLog', () => {
   it('lists the service’s own interface unless asked, and keeps 2000 of each: ES3 calls never push out the MNO’s own', async () => {
     const log = new TransactionLog({ service: 'SM-SR', iface: 'ES4' });
     log.start({ callId: 'es4-1', mnoId: 'mno.x', functionName: 'disableProfile', eid: EID });
-    for (let i = 0; i < 2100; i += 1) await log.aroundOnBehalf({ mnoId: 'mno.x', functionName: 'SendData', from: 'SM-DP', iface: 'ES3' }, es3Body(`es3-${i}`), async () => ok);
+    for (let i = 0; i < 2100; i += 1) await log.aroundOnBehalf({ mnoId: 'mno.x', functionName: 'SendData', from: 'SM-DP', iface: 'ES3', by: 'smdp.a' }, es3Body(`es3-${i}`), async () => ok);
     expect(log.get('mno.x', 'es4-1')).toBeDefined();
     expect(log.get('mno.x', 'es3-0')).toBeUndefined(); // the oldest ES3 calls went
     expect(log.get('mno.x', 'es3-2099')).toBeDefined();

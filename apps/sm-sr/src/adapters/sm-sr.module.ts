@@ -21,7 +21,7 @@ import { OwnerPolicyGuard } from '../domain/owner-policy';
 import { SmSrService } from '../domain/sm-sr-service';
 import { Es5Error, MqttEs5Channel, type Es5Channel } from '../es5/index';
 import { ApiKeyDirectory, SMSR_HTTP_AUTH, SMSR_MNO_OF_API_KEY, SMSR_SERVICE, SMSR_TRANSACTION_LOG, type SmSrHttpAuth } from './http/auth';
-import { tracedEs5Channel } from './traced-es5-channel';
+import { cardTurnsOf, tracedEs5Channel } from './traced-es5-channel';
 import { es4NotifyDestination } from '../domain/notifications';
 import { Es1HttpController, Es4HttpController } from './http/controllers';
 import { FleetController, SMSR_FLEET } from './http/fleet.controller';
@@ -150,6 +150,7 @@ export class SmSrModule {
               idempotency: new IdempotencyStore(dataSource),
               ...(storage.single ? { internalIdempotency: new MemoryIdempotencyStore() } : {}),
               es5: tracedEs5Channel(es5, transactions),
+              cardTurns: cardTurnsOf(transactions),
               ciCertificate: options.ciCertificate,
               eums: new Map(options.eums.map((eum) => [eum.eumId, eum.certificate])),
               mnos: new Map(options.mnos.map((mno) => [mno.mnoId, { mnoId: mno.mnoId, ...(mno.webhookUrl ? { webhookUrl: mno.webhookUrl } : {}) }])),

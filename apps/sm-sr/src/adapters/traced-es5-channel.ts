@@ -4,10 +4,13 @@
  * the commands it carries (GP CS §11 instruction names) and answered with the last status word. A script
  * with INSTALL [for personalization] carries an SM-DP's ES8 commands (SendData), the rest is ES5. A
  * decorator over the port: the domain knows nothing of it, and nothing but names and status words is kept.
+ * Which call a script belongs to is the one holding the card's lock ({@link cardTurnsOf}), so that two
+ * MNOs' calls queued on one card never see each other's scripts.
  */
 import { isRspError } from '@rsp/errors';
 import type { TransactionLog } from '@rsp/service-kit';
 import type { CommandApdu, ResponseApdu } from '@rsp/tlv';
+import type { CardTurns } from '../domain/card-gateway';
 import type { Es5Channel, Es5RunOptions } from '../es5/index';
 
 /** GP Card Specification §11 instructions the ISD-R / ISD-P receive over ES5 and ES8. */
@@ -39,5 +42,13 @@ export function tracedEs5Channel(inner: Es5Channel, log: TransactionLog): Es5Cha
       }
     },
     close: () => inner.close(),
+  };
+}
+
+/** The card lock's turns, told to the log: while a call holds a card, the card's scripts are its steps. */
+export function cardTurnsOf(log: TransactionLog): CardTurns {
+  return {
+    begin: (eid, call) => log.hold(eid, call?.requester !== undefined && call.functionCallIdentifier !== undefined ? { by: call.requester, callId: call.functionCallIdentifier } : undefined),
+    end: (eid) => log.release(eid),
   };
 }

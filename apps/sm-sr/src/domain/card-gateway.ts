@@ -6,6 +6,9 @@
  * The card lock has two layers: an in-process queue per EID (cheap; operations of one instance wait
  * here without touching the database), then, when several instances share the card, the database
  * lease of card-lease.ts around the work (ES5 exchanges, the ISD-R handover, the registry writes).
+ *
+ * Whoever holds a card is told to an optional observer ({@link CardTurns}): the transaction log ties each
+ * script on the card to the call holding it, not to whichever call on that EID arrived last.
  */
 import { isSuccessSw, type CommandApdu, type ResponseApdu } from '@rsp/tlv';
 import type { Es5Channel } from '../es5/es5-channel';
@@ -18,27 +21,45 @@ export interface NamedCommand {
   apdu: CommandApdu;
 }
 
+/** The call an operation on a card serves (the frame's CallContext has these), and its deadline. */
+export interface CardCall {
+  readonly requester?: string;
+  readonly functionCallIdentifier?: string;
+  /** Epoch ms; past it the lease wait and the ES5 exchanges end with ERR_ES5_TIMEOUT. */
+  readonly deadline?: number;
+}
+
+/** Told when an operation takes a card (`call`: absent for the card's own notifications) and lets it go. */
+export interface CardTurns {
+  begin(eid: string, call: CardCall | undefined): void;
+  end(eid: string): void;
+}
+
 export class CardGateway {
   private readonly tails = new Map<string, Promise<unknown>>();
 
   /**
    * `handover`: when given, a card still on the EUM's ISD-R key set gets the SM-SR's own first (isd-r-handover.ts).
    * `lease`: the cross-instance lock; absent = this instance is alone on its database.
+   * `turns`: told who holds each card (the transaction log); absent = no one is.
    */
   constructor(
     private readonly es5: Es5Channel,
     private readonly handover?: IsdRKeyHandover,
     private readonly lease?: CardLease,
+    private readonly turns?: CardTurns,
   ) {}
 
   /**
-   * Runs `work` after every earlier operation on `eid` settled: first in this process, then across the
-   * instances (the lease, waited for until `deadline`, else ERR_ES5_TIMEOUT).
+   * Runs `work` for `call` after every earlier operation on `eid` settled: first in this process, then
+   * across the instances (the lease, waited for until the call's deadline, else ERR_ES5_TIMEOUT).
    */
-  async exclusive<T>(eid: string, work: () => Promise<T>, deadline?: number): Promise<T> {
+  async exclusive<T>(eid: string, work: () => Promise<T>, call?: CardCall): Promise<T> {
     const previous = this.tails.get(eid) ?? Promise.resolve();
     const lease = this.lease;
-    const guarded = lease ? () => lease.withLease(eid, work, deadline) : work;
+    const turns = this.turns;
+    const held = turns ? () => heldBy(turns, eid, call, work) : work;
+    const guarded = lease ? () => lease.withLease(eid, held, call?.deadline) : held;
     const current = previous.catch(() => undefined).then(guarded);
     const tail = current.catch(() => undefined);
     this.tails.set(eid, tail);
@@ -76,5 +97,14 @@ export class CardGateway {
       if (!isSuccessSw(response.sw)) throw new CardStatusError(response.sw, command.name);
     });
     return responses;
+  }
+}
+
+async function heldBy<T>(turns: CardTurns, eid: string, call: CardCall | undefined, work: () => Promise<T>): Promise<T> {
+  turns.begin(eid, call);
+  try {
+    return await work();
+  } finally {
+    turns.end(eid);
   }
 }

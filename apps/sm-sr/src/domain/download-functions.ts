@@ -77,7 +77,7 @@ export class DownloadFunctions {
         await tx.updateEuicc(request.eid, { remainingMemory: remaining, availableMemoryForProfiles: remaining });
       });
       return { isdpAid: allocated };
-    }, context.deadline);
+    }, context);
   }
 
   async sendData(request: es3.SendDataRequest, context: CallContext): Promise<{ euiccResponseData: string }> {
@@ -91,7 +91,7 @@ export class DownloadFunctions {
       throw new ContractError.InvalidParameter('data', `a TS 102 226 expanded command script (${(cause as { code?: string }).code ?? 'malformed'})`);
     }
     requireEs8Script(target.isdpAid, commands); // only ES8 for this ISD-P runs in the SM-SR's ISD-R session
-    const responses = await this.cards.exclusive(request.eid, () => this.cards.raw(request.eid, commands, context.deadline), context.deadline);
+    const responses = await this.cards.exclusive(request.eid, () => this.cards.raw(request.eid, commands, context.deadline), context);
     const script = encodeResponseScript({ executed: responses.length, responses: responses.map((response) => encodeResponseApdu(response)) });
     return { euiccResponseData: script.toString('hex').toUpperCase() };
   }
@@ -106,6 +106,6 @@ export class DownloadFunctions {
       if (request.subscriptionAddress !== undefined) completed.subscriptionAddress = request.subscriptionAddress;
       await this.registry.transaction((tx) => tx.saveProfile(completed));
       return {};
-    });
+    }, context);
   }
 }

@@ -16,7 +16,7 @@
 import { checkPol2, STATUS_CODE, StatusError, type PolicyRule, type ProfileOperation, type StatusCodeData } from '@rsp/contracts';
 import { deleteApdu, disableApdu, enableApdu } from '@rsp/offcard';
 import { SW } from '@rsp/tlv';
-import type { CardGateway } from './card-gateway';
+import type { CardCall, CardGateway } from './card-gateway';
 import { CardStatusError, SMSR_STATUS } from './errors';
 import { describe } from './function-runner';
 import type { EisRegistry, EuiccRecord, ProfileRecord, RegistryTransaction, SmSrLogger } from './model';
@@ -56,7 +56,8 @@ export class ProfileOperations {
   }
 
   /** EnableProfile (ES3 §5.4 / ES4 §5.6; ES5 §4.1.1.2). */
-  enable(eid: string, iccid: string, requester: Requester, deadline?: number): Promise<Record<string, never>> {
+  enable(eid: string, iccid: string, requester: Requester, call?: CardCall): Promise<Record<string, never>> {
+    const deadline = call?.deadline;
     return this.deps.cards.exclusive(eid, async () => {
       const record = await this.requireEuicc(eid);
       const target = this.requireOwned(record, iccid, requester);
@@ -71,11 +72,12 @@ export class ProfileOperations {
       });
       if (current && currentDecision?.deleteAfter) await this.autoDelete(record, current, deadline); // 8
       return {};
-    }, deadline);
+    }, call);
   }
 
   /** DisableProfile (ES3 §5.4 / ES4 §5.6; ES5 §4.1.1.3): the card enables the fall-back profile instead. */
-  disable(eid: string, iccid: string, requester: Requester, deadline?: number): Promise<Record<string, never>> {
+  disable(eid: string, iccid: string, requester: Requester, call?: CardCall): Promise<Record<string, never>> {
+    const deadline = call?.deadline;
     return this.deps.cards.exclusive(eid, async () => {
       const record = await this.requireEuicc(eid);
       const target = this.requireOwned(record, iccid, requester);
@@ -91,11 +93,12 @@ export class ProfileOperations {
       });
       if (decision.deleteAfter) await this.autoDelete(record, target, deadline); // 8
       return {};
-    }, deadline);
+    }, call);
   }
 
   /** ES3 DeleteISDP / ES4 DeleteProfile (ES5 §4.1.1.4, GP DELETE): never the enabled nor the fall-back profile. */
-  delete(eid: string, iccid: string, requester: Requester, deadline?: number): Promise<Record<string, never>> {
+  delete(eid: string, iccid: string, requester: Requester, call?: CardCall): Promise<Record<string, never>> {
+    const deadline = call?.deadline;
     return this.deps.cards.exclusive(eid, async () => {
       const record = await this.requireEuicc(eid);
       const target = this.requireOwned(record, iccid, requester);
@@ -104,7 +107,7 @@ export class ProfileOperations {
       requirePol2(target, 'delete'); // 4
       await this.deleteOnCard(record, target, deadline);
       return {};
-    }, deadline);
+    }, call);
   }
 
   /** UpdatePolicyRules (ES3 / ES4): replaces POL2 of the requester's profile (8.2.3 / 2.1 when not its own). */

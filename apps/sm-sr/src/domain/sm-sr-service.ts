@@ -9,7 +9,7 @@ import { requestFingerprint, type IdempotencyPort } from '@rsp/persistence';
 import type { IsdRKeySet } from '@rsp/offcard';
 import type { Es5Channel } from '../es5/es5-channel';
 import { AuditFunction } from './audit';
-import { CardGateway } from './card-gateway';
+import { CardGateway, type CardTurns } from './card-gateway';
 import type { CardLease } from './card-lease';
 import { CardNotificationHandler } from './card-notifications';
 import { DownloadFunctions } from './download-functions';
@@ -46,6 +46,8 @@ export interface SmSrServiceOptions {
   ownerPolicy?: OwnerPolicyGuard;
   /** The cross-instance card lock (card-lease.ts); absent = one instance per database. */
   cardLease?: CardLease;
+  /** Told who holds each card (the transaction log, which ties the card's scripts to that call); absent = no one. */
+  cardTurns?: CardTurns;
   /** How long a repeat waits for a first call still running (the frame's step 8). Default 120 s. */
   replayWaitMs?: number;
 }
@@ -61,7 +63,7 @@ export class SmSrService {
     const now = options.now ?? (() => new Date());
     const { registry, logger } = options;
     const handover = options.isdRHandover ? new IsdRKeyHandover({ registry, es5: options.es5, logger, ...options.isdRHandover }) : undefined;
-    this.cards = new CardGateway(options.es5, handover, options.cardLease);
+    this.cards = new CardGateway(options.es5, handover, options.cardLease, options.cardTurns);
     const external = options.idempotency;
     const internal = options.internalIdempotency ?? external;
     const planner = new NotificationPlanner(options.smsrId, options.mnos, now);
@@ -93,7 +95,7 @@ export class SmSrService {
           const visible = (profile: ProfileRecord) => owns(who(context))(profile) && (wanted === undefined || wanted.has(profile.iccid));
           return { eis: toEis(audited, visible) };
         },
-        context.deadline,
+        context,
       );
 
     // Every row gets the owner policy as its guard (docs/owner-registry.md); ES1 and the reads have no row in its table.
@@ -139,9 +141,9 @@ export class SmSrService {
             es3Row<es3.ProfileDownloadCompletedRequest>({ name: 'ProfileDownloadCompleted', spec: 'SGP.02 §3.1.1, §5.4', validator: es3.profileDownloadCompletedRequest, handler: (r, c) => download.profileDownloadCompleted(r, c) }),
             es3Row<es3.UpdatePolicyRulesRequest>({ name: 'UpdatePolicyRules', spec: 'SGP.02 §3.11, §5.4 [U numbering]', validator: es3.updatePolicyRulesRequest, handler: (r, c) => this.profiles.updatePolicyRules(r.eid, r.iccid, r.pol2, smdp(c)) }),
             es3Row<es3.UpdateSubscriptionAddressRequest>({ name: 'UpdateSubscriptionAddress', spec: 'SGP.02 §5.4 [U numbering]', validator: es3.updateSubscriptionAddressRequest, handler: (r, c) => this.profiles.updateSubscriptionAddress(r.eid, r.iccid, r.newSubscriptionAddress, smdp(c)) }),
-            es3Row<es3.ProfileRequest>({ name: 'EnableProfile', spec: 'SGP.02 §3.2, §5.4', validator: es3.enableProfileRequest, handler: (r, c) => this.profiles.enable(r.eid, r.iccid, smdp(c), c.deadline) }),
-            es3Row<es3.ProfileRequest>({ name: 'DisableProfile', spec: 'SGP.02 §3.3, §5.4 [U numbering]', validator: es3.disableProfileRequest, handler: (r, c) => this.profiles.disable(r.eid, r.iccid, smdp(c), c.deadline) }),
-            es3Row<es3.ProfileRequest>({ name: 'DeleteISDP', spec: 'SGP.02 §3.4, §5.4', validator: es3.deleteIsdpRequest, handler: (r, c) => this.profiles.delete(r.eid, r.iccid, smdp(c), c.deadline) }),
+            es3Row<es3.ProfileRequest>({ name: 'EnableProfile', spec: 'SGP.02 §3.2, §5.4', validator: es3.enableProfileRequest, handler: (r, c) => this.profiles.enable(r.eid, r.iccid, smdp(c), c) }),
+            es3Row<es3.ProfileRequest>({ name: 'DisableProfile', spec: 'SGP.02 §3.3, §5.4 [U numbering]', validator: es3.disableProfileRequest, handler: (r, c) => this.profiles.disable(r.eid, r.iccid, smdp(c), c) }),
+            es3Row<es3.ProfileRequest>({ name: 'DeleteISDP', spec: 'SGP.02 §3.4, §5.4', validator: es3.deleteIsdpRequest, handler: (r, c) => this.profiles.delete(r.eid, r.iccid, smdp(c), c) }),
           ],
         },
         {
@@ -151,9 +153,9 @@ export class SmSrService {
           rows: [
             es4Row({ name: 'GetEIS', spec: 'SGP.02 §5.6 [U numbering]', validator: es4.getEisRequest, handler: getEis(mno) }),
             es4Row({ name: 'AuditEIS', spec: 'SGP.02 §5.6 [U numbering]', validator: es4.auditEisRequest, handler: auditEis(mno) }),
-            es4Row<es4.EnableProfileRequest>({ name: 'EnableProfile', spec: 'SGP.02 §3.2, §5.6', validator: es4.enableProfileRequest, handler: (r, c) => this.profiles.enable(r.eid, r.iccid, mno(c), c.deadline) }),
-            es4Row<es4.DisableProfileRequest>({ name: 'DisableProfile', spec: 'SGP.02 §3.3, §5.6 [U numbering]', validator: es4.disableProfileRequest, handler: (r, c) => this.profiles.disable(r.eid, r.iccid, mno(c), c.deadline) }),
-            es4Row<es4.DeleteProfileRequest>({ name: 'DeleteProfile', spec: 'SGP.02 §3.4, §5.6', validator: es4.deleteProfileRequest, handler: (r, c) => this.profiles.delete(r.eid, r.iccid, mno(c), c.deadline) }),
+            es4Row<es4.EnableProfileRequest>({ name: 'EnableProfile', spec: 'SGP.02 §3.2, §5.6', validator: es4.enableProfileRequest, handler: (r, c) => this.profiles.enable(r.eid, r.iccid, mno(c), c) }),
+            es4Row<es4.DisableProfileRequest>({ name: 'DisableProfile', spec: 'SGP.02 §3.3, §5.6 [U numbering]', validator: es4.disableProfileRequest, handler: (r, c) => this.profiles.disable(r.eid, r.iccid, mno(c), c) }),
+            es4Row<es4.DeleteProfileRequest>({ name: 'DeleteProfile', spec: 'SGP.02 §3.4, §5.6', validator: es4.deleteProfileRequest, handler: (r, c) => this.profiles.delete(r.eid, r.iccid, mno(c), c) }),
             es4Row<es4.UpdatePolicyRulesRequest>({ name: 'UpdatePolicyRules', spec: 'SGP.02 §3.11, §5.6 [U numbering]', validator: es4.updatePolicyRulesRequest, handler: (r, c) => this.profiles.updatePolicyRules(r.eid, r.iccid, r.pol2, mno(c)) }),
             es4Row<es4.UpdateSubscriptionAddressRequest>({ name: 'UpdateSubscriptionAddress', spec: 'SGP.02 §5.6 [U numbering]', validator: es4.updateSubscriptionAddressRequest, handler: (r, c) => this.profiles.updateSubscriptionAddress(r.eid, r.iccid, r.newSubscriptionAddress, mno(c)) }),
           ],

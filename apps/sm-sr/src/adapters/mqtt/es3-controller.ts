@@ -49,7 +49,7 @@ export function es3MqttController(smsrId: string): Type<unknown> {
         });
       const mnoId = attribution.mnoOf(caller, functionName, data) ?? (await attribution.recall(caller, functionName, data, (iccid) => this.service.profileOwners(iccid)));
       if (mnoId === undefined) return (await run()).response;
-      return (await this.transactions.aroundOnBehalf({ mnoId, functionName, from: 'SM-DP', iface: 'ES3' }, data, run)).response;
+      return (await this.transactions.aroundOnBehalf({ mnoId, functionName, from: 'SM-DP', iface: 'ES3', by: caller }, data, run)).response;
     }
   }
   const descriptor = Object.getOwnPropertyDescriptor(Es3MqttController.prototype, 'call') as PropertyDescriptor;
