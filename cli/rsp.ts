@@ -89,7 +89,7 @@ function buildProgram(
     .option('--call-id <id>', 'header.functionCallIdentifier, the idempotency key (default: a fresh UUID)')
     .option('--validity <seconds>', 'header.validityPeriod in seconds', seconds)
     .option('--json', 'print the raw JSON response')
-    .option('--watch', "follow an ES2 call's steps while it runs (on stderr), from the SM-DP's transaction stream")
+    .option('--watch', "follow an ES2 call's steps while it runs (on stderr), from the SM-DP's transaction stream, with the card scripts of each ES3 call from the SM-SR's record")
     .option('--timeout <seconds>', `seconds to wait for the answer (default: validity + 10, else ${DEFAULT_TIMEOUT_SECONDS})`, positiveSeconds)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
@@ -286,7 +286,7 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
     const callId = (request.body as { header?: { functionCallIdentifier?: string } } | undefined)?.header?.functionCallIdentifier;
     const watching =
       globals.watch && request.interface === 'es2' && callId
-        ? watchTransaction({ smdpUrl: globals.smdpUrl, apiKey, callId, progress: (text) => io.stderr(`${text}\n`), signal: stopWatching.signal, ...(io.fetch ? { fetch: io.fetch } : {}) })
+        ? watchTransaction({ smdpUrl: globals.smdpUrl, smsrUrl: globals.smsrUrl, apiKey, callId, progress: (text) => io.stderr(`${text}\n`), signal: stopWatching.signal, ...(io.fetch ? { fetch: io.fetch } : {}) })
         : undefined;
     let answer;
     try {

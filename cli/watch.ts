@@ -2,9 +2,13 @@
  * `--watch`: follows an ES2 call while it runs, from the SM-DP's transaction stream
  * (`GET /transactions/{functionCallIdentifier}/events`, Server-Sent Events; docs/services.md "Transactions"),
  * and prints each step on stderr as it starts and ends (stdout keeps the SGP.02 result line for scripts).
+ * As each ES3 call ends, the card scripts it ran are printed below it from the SM-SR's record of that call
+ * (`GET /transactions/{correlationId}` there, with the same key): the MNO sees its call down to the eUICC.
  */
 export interface WatchOptions {
   smdpUrl: string;
+  /** Where the SM-SR's records of the ES3 calls are read; absent = the SM-DP's steps only. */
+  smsrUrl?: string;
   apiKey: string | undefined;
   callId: string;
   /** Where progress lines go. */
@@ -44,16 +48,46 @@ export async function watchTransaction(options: WatchOptions): Promise<void> {
         buffered = buffered.slice(end + 2);
         const data = event.split('\n').find((line) => line.startsWith('data: '));
         if (!data) continue;
-        const step = JSON.parse(data.slice(6)) as { step?: string; state?: string; status?: string; durationMs?: number };
+        const step = JSON.parse(data.slice(6)) as StepEvent;
         if (step.step === 'done') {
           options.progress(`${since()}  done: ${step.status ?? '?'}`);
           return;
         }
-        const mark = step.state === 'running' ? '…' : step.state === 'done' ? '✔' : '✘';
-        options.progress(`${since()}  ${mark} ${step.step}${step.state !== 'running' && step.status ? `  ${step.status}` : ''}${step.durationMs !== undefined ? ` (${step.durationMs} ms)` : ''}`);
+        if (step.state !== 'running' && step.correlationId && options.smsrUrl) {
+          for (const script of await cardScripts(options, doFetch, step.correlationId)) options.progress(`${since()}      ${stepLine(script)}`);
+        }
+        options.progress(`${since()}  ${stepLine(step)}`);
       }
     }
   } catch {
     // aborted once the answer is in: nothing more to show
+  }
+}
+
+interface StepEvent {
+  step?: string;
+  state?: string;
+  status?: string;
+  durationMs?: number;
+  correlationId?: string;
+}
+
+/** `✔ es3.SendData  Executed-Success (8 ms)`, `… es5.INSTALL`. */
+function stepLine(step: StepEvent): string {
+  const mark = step.state === 'running' ? '…' : step.state === 'done' ? '✔' : '✘';
+  return `${mark} ${step.step}${step.state !== 'running' && step.status ? `  ${step.status}` : ''}${step.durationMs !== undefined ? ` (${step.durationMs} ms)` : ''}`;
+}
+
+/** The card scripts of an ES3 call, from the SM-SR's record of it; none when it keeps none for this MNO (GetEIS) or is unreachable. */
+async function cardScripts(options: WatchOptions, doFetch: typeof fetch, correlationId: string): Promise<StepEvent[]> {
+  try {
+    const response = await doFetch(`${(options.smsrUrl as string).replace(/\/+$/, '')}/transactions/${encodeURIComponent(correlationId)}`, {
+      headers: options.apiKey ? { 'x-api-key': options.apiKey } : {},
+      signal: options.signal,
+    });
+    if (!response.ok) return [];
+    return ((await response.json()) as { steps?: StepEvent[] }).steps ?? [];
+  } catch {
+    return [];
   }
 }

@@ -31,13 +31,17 @@ describe('ES2 transactions', () => {
       {
         stdout: (text) => void (stdout += text),
         stderr: (text) => void (stderr += text),
-        env: { RSP_SMDP_URL: bed.stack.smdp.httpUrl, RSP_API_KEY: bed.apiKey('mno.a'), RSP_REQUESTER_ID: 'mno.a' },
+        env: { RSP_SMDP_URL: bed.stack.smdp.httpUrl, RSP_SMSR_URL: bed.stack.smsr.httpUrl, RSP_API_KEY: bed.apiKey('mno.a'), RSP_REQUESTER_ID: 'mno.a' },
       },
     );
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Executed-Success {2}downloadProfile {2}iccid \d+/);
     expect(stderr).toContain(`following ${CALL_ID}`);
     for (const step of ['es3.GetEIS', 'es3.CreateISDP', 'es3.SendData']) expect(stderr).toMatch(new RegExp(`✔ ${step.replace('.', '\\.')}  Executed-Success`));
+    // Each ES3 call's card scripts, from the SM-SR's record, printed indented just before the call's own line.
+    expect(stderr).toMatch(/ {6}✔ es5\.[A-Z +]+ {2}9000 \(\d+ ms\)\n.* ✔ es3\.CreateISDP {2}Executed-Success/);
+    expect(stderr).toMatch(/ {6}✔ es8\.[A-Z +]+ {2}(9000|61[0-9A-F]{2}) \(\d+ ms\)\n(.* {6}.*\n)*.* ✔ es3\.SendData {2}Executed-Success/);
+    expect(stderr).not.toMatch(/ {6}.*\n.* ✔ es3\.GetEIS/); // the SM-SR keeps no record of GetEIS for an MNO
     expect(stderr).toMatch(/done: Executed-Success/);
     expect(`${stdout}${stderr}`).not.toContain(token);
   }, 60_000);

@@ -23,6 +23,8 @@ export interface TransactionStep {
   at: number;
   durationMs?: number;
   status?: string;
+  /** The downstream call's own id, where it has one (an ES3 call's functionCallIdentifier, under which the SM-SR records it). */
+  correlationId?: string;
 }
 
 export interface Transaction {
@@ -195,18 +197,18 @@ export class TransactionLog {
     const entry = eid ? this.entryFor(eid) : undefined;
     if (!entry) return () => undefined;
     const at = Date.now();
-    const step: TransactionStep = { step: call.step, state: 'running', at };
-    entry.transaction.steps.push(step);
     const correlation = call.correlationId ? { correlationId: call.correlationId } : {};
+    const step: TransactionStep = { step: call.step, state: 'running', at, ...correlation };
+    entry.transaction.steps.push(step);
     entry.transaction.hops.push({ from: this.edge.service, to: call.to, interface: call.iface, label: call.label, kind: 'request', at, ...correlation });
-    this.emit(entry, 'step', { step: step.step, state: 'running' });
+    this.emit(entry, 'step', { step: step.step, state: 'running', ...correlation });
     return (status) => {
       const done = Date.now();
       step.state = /^(Executed|9000$|61)/.test(status) ? 'done' : 'failed';
       step.durationMs = done - at;
       step.status = status;
       entry.transaction.hops.push({ from: call.to, to: this.edge.service, interface: call.iface, label: call.label, kind: 'response', at: done, durationMs: done - at, status, ...correlation });
-      this.emit(entry, 'step', { step: step.step, state: step.state, status, durationMs: step.durationMs });
+      this.emit(entry, 'step', { step: step.step, state: step.state, status, durationMs: step.durationMs, ...correlation });
     };
   }
 
@@ -248,7 +250,9 @@ export class TransactionLog {
   follow(mnoId: string, callId: string, listener: Listener): (() => void) | undefined {
     const entry = this.find(this.key(mnoId, callId));
     if (!entry) return undefined;
-    for (const step of entry.transaction.steps) listener('step', { step: step.step, state: step.state, ...(step.status ? { status: step.status } : {}) });
+    for (const step of entry.transaction.steps) {
+      listener('step', { step: step.step, state: step.state, ...(step.status ? { status: step.status } : {}), ...(step.durationMs !== undefined ? { durationMs: step.durationMs } : {}), ...(step.correlationId ? { correlationId: step.correlationId } : {}) });
+    }
     if (entry.transaction.state === 'done') {
       listener('done', { step: 'done', status: entry.transaction.status });
       return () => undefined;
