@@ -28,7 +28,7 @@ async function downloadProfile(eid: string): Promise<ProvisioningResult> {
     }),
   });
   const body = (await response.json()) as { header: { functionExecutionStatus: { status: string } } };
-  return { status: body.header.functionExecutionStatus.status, ms: performance.now() - started };
+  return { status: body.header.functionExecutionStatus.status, ms: performance.now() - started, sentAt: performance.timeOrigin + started };
 }
 
 async function closedLoop(eids: readonly string[], inFlight: number): Promise<ProvisioningResult[]> {

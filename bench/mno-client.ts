@@ -15,6 +15,8 @@ export interface MnoClientInit {
 export interface ProvisioningResult {
   status: string;
   ms: number;
+  /** Epoch ms when the call was sent (performance.timeOrigin + now: comparable across threads). */
+  sentAt: number;
 }
 export type MnoClientJob =
   | { id: number; kind: 'closed'; eids: string[]; inFlight: number }

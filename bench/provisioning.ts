@@ -24,7 +24,9 @@
  * - with `--sweep`: throughput and p99 for concurrency 1 … 200, an SVG plot in bench/out/, and p50 / p99 of
  *   the ES2 call under an open load of half the peak rate;
  * - with `--ab`: instead of the table, two variants of the code compared round by round in this process
- *   (ab.ts; `--rounds` defaults to 40 there): how a change worth a few per cent is judged on this host.
+ *   (ab.ts; `--rounds` defaults to 40 there): how a change worth a few per cent is judged on this host;
+ * - with `--timeline`: instead of the table, one warm provisioning alone, message by message, and whose
+ *   work its latency is made of (timeline.ts).
  *
  * `BENCH_PROFILE=file.cpuprofile` records the main thread during the measured run and prints where its
  * time goes, by bucket (profile-buckets.ts); `BENCH_HEAP=file.heapprofile` samples what it allocates, by
@@ -55,8 +57,10 @@ import { printAllocations, startHeapSampling, stopHeapSampling } from './heap-sa
 import { printBuckets } from './profile-buckets';
 import { warmupCurve, type WarmRound } from './warmup-curve';
 import { printSqliteTiming, startSqliteTiming } from './sql-timing';
+import { timelineLines, type WireMessage } from './timeline';
 
 const SMSR_ID = 'smsr.bench';
+const SMDP_ID = 'smdp.bench';
 const SWEEP = [1, 2, 5, 10, 20, 50, 100, 200];
 
 /** BENCH_SQL_TRACE=1: the statements of the first provisioning, grouped by text, most frequent first. */
@@ -142,6 +146,22 @@ async function cardThreadsCpuMs(stack: Stack): Promise<number | undefined> {
   return readings.every((ms) => ms !== undefined) ? readings.reduce<number>((sum, ms) => sum + (ms ?? 0), 0) : undefined;
 }
 
+/** `--timeline`: one provisioning alone on a warm stack, every broker message as a read-only monitor receives it. */
+async function printTimeline(stack: Stack, client: MnoClientThread, eid: string): Promise<void> {
+  const monitor = await connectMqtt({ url: stack.mqttUrl, credentials: stack.credentialsFor(STACK_PRINCIPALS.monitor) });
+  const messages: WireMessage[] = [];
+  monitor.on('message', (topic, payload, packet) => {
+    if (!packet.retain) messages.push({ at: performance.timeOrigin + performance.now(), topic, bytes: payload.length });
+  });
+  await monitor.subscribeAsync(`${TOPIC_ROOT}/#`, { qos: 1 });
+  const [call] = (await client.closedLoop([eid], 1)).results;
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the notifications after the answer
+  await monitor.endAsync();
+  if (!call) throw new Error('the timeline provisioning gave no result');
+  console.log('');
+  for (const line of timelineLines(messages, { sentAt: call.sentAt, answeredAt: call.sentAt + call.ms, status: call.status }, { smdpId: SMDP_ID, smsrId: SMSR_ID })) console.log(line);
+}
+
 /** Starts one provisioning every 1/rate s (an open loop), whatever the answers do; returns the latencies. */
 async function openLoop(client: MnoClientThread, eids: readonly string[], rate: number) {
   const { results } = await client.openLoop(eids, rate);
@@ -157,7 +177,7 @@ export async function runProvisioningBench(): Promise<void> {
   const cards = warmup + o.devices * o.rounds + 1 + sweepCards;
   const stackOptions: StackOptions = {
     pki,
-    ids: { smsrId: SMSR_ID, smdpId: 'smdp.bench' },
+    ids: { smsrId: SMSR_ID, smdpId: SMDP_ID },
     database:
       o.stack === 'embedded'
         ? { kind: 'sqlite-memory' }
@@ -218,6 +238,11 @@ export async function runProvisioningBench(): Promise<void> {
       warmRounds.push({ provisionings: round.total, seconds: round.seconds, servicesMs: round.split?.servicesMs ?? round.cpuMs });
     }
     if (warmRounds.length > 0) console.log(`warm-up, ${warmup} provisionings in rounds of ${o.concurrency}, ${warmupCurve(warmRounds)}`);
+
+    if (o.timeline) {
+      await printTimeline(stack, client, take(1)[0] as string);
+      return;
+    }
 
     if (o.ab) {
       // `--ab`: the measured rounds alternate two variants of the code; only their comparison is printed.

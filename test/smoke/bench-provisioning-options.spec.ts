@@ -1,6 +1,7 @@
 /**
  * bench/provisioning-options.ts: `--ab` takes 40 measured rounds unless told otherwise, and refuses what
- * it would otherwise drop without a word (the sweep, a profile, a heap profile, SQLite's timing).
+ * it would otherwise drop without a word (the sweep, a profile, a heap profile, SQLite's timing); so does
+ * `--timeline` (the sweep, `--ab`).
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { options } from '../../bench/provisioning-options';
@@ -36,5 +37,12 @@ describe('the provisioning bench options', () => {
     process.env.BENCH_PROFILE = '/tmp/bench.cpuprofile';
     expect(() => parse('--ab')).toThrow('run BENCH_PROFILE without it');
     expect(parse()).toMatchObject({ ab: false }); // a profile alone is fine
+  });
+
+  it('--timeline replaces the rounds, and refuses the sweep and --ab, which it would drop', () => {
+    expect(parse()).toMatchObject({ timeline: false });
+    expect(parse('--timeline', '--warmup', '600')).toMatchObject({ timeline: true, warmup: 600 });
+    expect(() => parse('--timeline', '--sweep')).toThrow('--timeline prints one provisioning alone; run --sweep without it');
+    expect(() => parse('--timeline', '--ab')).toThrow('run --ab without it');
   });
 });
