@@ -57,11 +57,13 @@ import { printAllocations, startHeapSampling, stopHeapSampling } from './heap-sa
 import { printBuckets } from './profile-buckets';
 import { warmupCurve, type WarmRound } from './warmup-curve';
 import { printSqliteTiming, startSqliteTiming } from './sql-timing';
-import { timelineLines, type WireMessage } from './timeline';
+import { timelineLines, type TimelineRun, type WireMessage } from './timeline';
 
 const SMSR_ID = 'smsr.bench';
 const SMDP_ID = 'smdp.bench';
 const SWEEP = [1, 2, 5, 10, 20, 50, 100, 200];
+/** `--timeline`'s lone provisionings (each about 40–60 ms, then 100 ms for its notifications). */
+const TIMELINE_RUNS = 21;
 
 /** BENCH_SQL_TRACE=1: the statements of the first provisioning, grouped by text, most frequent first. */
 function printSqlTrace(statements: readonly string[]): void {
@@ -146,20 +148,25 @@ async function cardThreadsCpuMs(stack: Stack): Promise<number | undefined> {
   return readings.every((ms) => ms !== undefined) ? readings.reduce<number>((sum, ms) => sum + (ms ?? 0), 0) : undefined;
 }
 
-/** `--timeline`: one provisioning alone on a warm stack, every broker message as a read-only monitor receives it. */
-async function printTimeline(stack: Stack, client: MnoClientThread, eid: string): Promise<void> {
+/** `--timeline`: lone provisionings on a warm stack, one after another, every broker message as a read-only monitor receives it. */
+async function printTimeline(stack: Stack, client: MnoClientThread, eids: readonly string[]): Promise<void> {
   const monitor = await connectMqtt({ url: stack.mqttUrl, credentials: stack.credentialsFor(STACK_PRINCIPALS.monitor) });
-  const messages: WireMessage[] = [];
+  let messages: WireMessage[] = [];
   monitor.on('message', (topic, payload, packet) => {
     if (!packet.retain) messages.push({ at: performance.timeOrigin + performance.now(), topic, bytes: payload.length });
   });
   await monitor.subscribeAsync(`${TOPIC_ROOT}/#`, { qos: 1 });
-  const [call] = (await client.closedLoop([eid], 1)).results;
-  await new Promise((resolve) => setTimeout(resolve, 300)); // the notifications after the answer
+  const runs: TimelineRun[] = [];
+  for (const eid of eids) {
+    messages = [];
+    const [call] = (await client.closedLoop([eid], 1)).results;
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the notifications after the answer
+    if (!call) throw new Error('a timeline provisioning gave no result');
+    runs.push({ messages, call: { sentAt: call.sentAt, answeredAt: call.sentAt + call.ms, status: call.status } });
+  }
   await monitor.endAsync();
-  if (!call) throw new Error('the timeline provisioning gave no result');
   console.log('');
-  for (const line of timelineLines(messages, { sentAt: call.sentAt, answeredAt: call.sentAt + call.ms, status: call.status }, { smdpId: SMDP_ID, smsrId: SMSR_ID })) console.log(line);
+  for (const line of timelineLines(runs, { smdpId: SMDP_ID, smsrId: SMSR_ID })) console.log(line);
 }
 
 /** Starts one provisioning every 1/rate s (an open loop), whatever the answers do; returns the latencies. */
@@ -174,7 +181,7 @@ export async function runProvisioningBench(): Promise<void> {
   const apiKey = randomBytes(16).toString('hex');
   const warmup = o.warmup;
   const sweepCards = o.sweep ? SWEEP.reduce((sum, c) => sum + Math.max(2 * c, 20), 0) + 2 * Math.max(o.devices, 100) : 0;
-  const cards = warmup + o.devices * o.rounds + 1 + sweepCards;
+  const cards = warmup + (o.timeline ? TIMELINE_RUNS : o.devices * o.rounds) + 1 + sweepCards;
   const stackOptions: StackOptions = {
     pki,
     ids: { smsrId: SMSR_ID, smdpId: SMDP_ID },
@@ -240,7 +247,7 @@ export async function runProvisioningBench(): Promise<void> {
     if (warmRounds.length > 0) console.log(`warm-up, ${warmup} provisionings in rounds of ${o.concurrency}, ${warmupCurve(warmRounds)}`);
 
     if (o.timeline) {
-      await printTimeline(stack, client, take(1)[0] as string);
+      await printTimeline(stack, client, take(TIMELINE_RUNS));
       return;
     }
 

@@ -1,8 +1,10 @@
 /**
- * `npm run bench -- provisioning --timeline`: one warm provisioning alone, as the broker delivers it to a
- * read-only monitor. Each message with its time since the ES2 call, the gap before it, who sent it and what
- * it is; then the gaps summed by the sender of the message that ended them: whose work (and hand-offs) the
- * one-at-a-time latency is made of, which sets the p99 at half the peak load (docs/performance.md).
+ * `npm run bench -- provisioning --timeline`: warm provisionings alone, one after another, as the broker
+ * delivers them to a read-only monitor. Each message with its time since the ES2 call, the gap before it,
+ * who sent it and what it is (the median over the runs that went the same way, as one run alone moves by
+ * milliseconds on this host); then the gaps summed by the sender of the message that ended them: whose work
+ * (and hand-offs) the one-at-a-time latency is made of, which sets the p99 at half the peak load
+ * (docs/performance.md).
  *
  * The monitor runs on the services' thread, idle between hops when one provisioning runs alone, so its
  * receipt time is the broker's delivery time to within a fraction of a millisecond.
@@ -52,38 +54,91 @@ export function hopOf(topic: string, ids: { smdpId: string; smsrId: string }): H
   return { from: '?', what: topic };
 }
 
-/** The timeline's lines: a table of the messages up to the answer (and after it), then the gaps by sender. */
-export function timelineLines(messages: readonly WireMessage[], call: { sentAt: number; answeredAt: number; status: string }, ids: { smdpId: string; smsrId: string }): string[] {
+/** One lone provisioning: what the monitor saw, and the ES2 call's send and answer times (epoch ms). */
+export interface TimelineRun {
+  messages: readonly WireMessage[];
+  call: { sentAt: number; answeredAt: number; status: string };
+}
+
+/** A row of the table: a message, or the ES2 answer among them; `gap` is the time since the row before. */
+interface Row {
+  from: Hop['from'];
+  what: string;
+  bytes?: number;
+  gap: number;
+  beforeAnswer: boolean;
+}
+
+const ANSWER = '**the ES2 answer → MNO** (HTTP)';
+
+function rowsOf(run: TimelineRun, ids: { smdpId: string; smsrId: string }): Row[] {
+  const rows: Row[] = [];
+  let previous = run.call.sentAt;
+  let answered = false;
+  for (const message of run.messages) {
+    if (!answered && message.at > run.call.answeredAt) {
+      answered = true;
+      rows.push({ from: 'SM-DP', what: ANSWER, gap: run.call.answeredAt - previous, beforeAnswer: true });
+      previous = run.call.answeredAt;
+    }
+    rows.push({ ...hopOf(message.topic, ids), bytes: message.bytes, gap: message.at - previous, beforeAnswer: !answered });
+    previous = message.at;
+  }
+  if (!answered) rows.push({ from: 'SM-DP', what: ANSWER, gap: run.call.answeredAt - previous, beforeAnswer: true });
+  return rows;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/**
+ * The timeline's lines. The runs that went message for message the same way (the most common sequence)
+ * give each message's median gap, and the table adds those up; then the time to the answer by whose
+ * message ended each gap.
+ */
+export function timelineLines(runs: readonly TimelineRun[], ids: { smdpId: string; smsrId: string }): string[] {
+  // Up to the answer: what comes after it (notifications, their confirmations) interleaves differently run by run.
+  const bySequence = new Map<string, Row[][]>();
+  const after: number[] = [];
+  for (const run of runs) {
+    const all = rowsOf(run, ids);
+    const rows = all.filter((row) => row.beforeAnswer);
+    after.push(all.length - rows.length);
+    const key = rows.map((row) => `${row.from} ${row.what}`).join('\n');
+    bySequence.set(key, [...(bySequence.get(key) ?? []), rows]);
+  }
+  const same = [...bySequence.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+  const answers = runs.map((run) => run.call.answeredAt - run.call.sentAt);
+  const statuses = [...new Set(runs.map((run) => run.call.status))].join(', ');
+  const template = same[0] ?? [];
+  const rows = template.map((row, index) => ({ ...row, gap: median(same.map((rows) => rows[index]?.gap ?? 0)) }));
   const lines = [
-    `one warm provisioning alone: ${call.status} after ${(call.answeredAt - call.sentAt).toFixed(1)} ms, ${messages.filter((m) => m.at <= call.answeredAt).length} messages before the answer`,
+    `${runs.length} warm provisionings alone, one after another (${statuses}): the ES2 answer after ${median(answers).toFixed(1)} ms (median; ${Math.min(...answers).toFixed(1)}–${Math.max(...answers).toFixed(1)}), ${template.filter((row) => row.beforeAnswer && row.what !== ANSWER).length} messages before it`,
+    `${same.length} of ${runs.length} went message for message the same way up to the answer: the table gives each message's median gap over those, and adds them up`,
     '',
     '| # | at (ms) | gap (ms) | from | message | bytes |',
     '|---:|---:|---:|---|---|---:|',
   ];
   const bySender = new Map<string, { ms: number; hops: number }>();
-  let previous = call.sentAt;
-  let answered = false;
-  messages.forEach((message, index) => {
-    if (!answered && message.at > call.answeredAt) {
-      answered = true;
-      lines.push(`| | ${(call.answeredAt - call.sentAt).toFixed(1)} | ${(call.answeredAt - previous).toFixed(1)} | SM-DP | **the ES2 answer → MNO** (HTTP) | |`);
-      previous = call.answeredAt;
-    }
-    const hop = hopOf(message.topic, ids);
-    const gap = message.at - previous;
-    if (!answered) {
-      const sum = bySender.get(hop.from) ?? { ms: 0, hops: 0 };
-      bySender.set(hop.from, { ms: sum.ms + gap, hops: sum.hops + 1 });
-    }
-    lines.push(`| ${index + 1} | ${(message.at - call.sentAt).toFixed(1)} | ${gap.toFixed(1)} | ${hop.from} | ${hop.what} | ${message.bytes} |`);
-    previous = message.at;
-  });
-  const total = call.answeredAt - call.sentAt;
-  const lastBefore = [...messages].reverse().find((message) => message.at <= call.answeredAt)?.at ?? call.sentAt;
+  let at = 0;
+  let number = 0;
+  for (const row of rows) {
+    at += row.gap;
+    const answer = row.what === ANSWER;
+    if (!answer) number += 1;
+    const sender = answer ? 'SM-DP, the HTTP answer after the last message' : row.from;
+    const sum = bySender.get(sender) ?? { ms: 0, hops: 0 };
+    bySender.set(sender, { ms: sum.ms + row.gap, hops: sum.hops + 1 });
+    lines.push(`| ${answer ? '' : number} | ${at.toFixed(1)} | ${row.gap.toFixed(1)} | ${row.from} | ${row.what} | ${row.bytes ?? ''} |`);
+  }
+  lines.push(`|  |  |  |  | then ${median(after)} message${median(after) === 1 ? '' : 's'} (median): the notifications and their confirmations |  |`);
+  const total = rows.reduce((sum, row) => sum + row.gap, 0);
   lines.push('', 'the time to the answer, by whose message ended each gap (its work, and the hand-offs to and from the broker):', '');
   for (const [from, sum] of [...bySender].sort((a, b) => b[1].ms - a[1].ms)) {
     lines.push(`- ${from}: ${sum.ms.toFixed(1)} ms over ${sum.hops} message${sum.hops === 1 ? '' : 's'} (${((100 * sum.ms) / total).toFixed(0)} %, ${(sum.ms / sum.hops).toFixed(2)} ms each)`);
   }
-  lines.push(`- SM-DP, from the last message to the HTTP answer: ${(call.answeredAt - lastBefore).toFixed(1)} ms`);
   return lines;
 }

@@ -21,26 +21,28 @@ describe('the provisioning timeline', () => {
     expect(hopOf('rsp/v1/mno/mno~bench/es2/notify', ids)).toEqual({ from: 'SM-DP', what: 'ES2 notification → MNO' });
   });
 
-  it('sums the gaps before the answer by sender, and shows the answer among the messages', () => {
-    const at = (ms: number) => 1_000 + ms;
-    const lines = timelineLines(
-      [
-        { at: at(4), topic: 'rsp/v1/svc/smdp~bench/smsr/smsr~bench/es3/GetEIS', bytes: 300 },
-        { at: at(6), topic: 'rsp/v1/reply/smdp~bench/i-1', bytes: 900 },
-        { at: at(7), topic: `rsp/v1/euicc/${EID}/es5/cmd`, bytes: 500 },
-        { at: at(10), topic: `rsp/v1/euicc/${EID}/es5/reply/smsr~bench/i-2`, bytes: 200 },
-        { at: at(13), topic: 'rsp/v1/mno/mno~bench/es2/notify', bytes: 300 }, // after the answer
+  it('takes each message’s median gap over the runs that went the same way, and sums the gaps before the answer by sender', () => {
+    const run = (shift: number, extra = false) => ({
+      messages: [
+        { at: 1_000 + 4 + shift, topic: 'rsp/v1/svc/smdp~bench/smsr/smsr~bench/es3/GetEIS', bytes: 300 },
+        { at: 1_000 + 6 + shift, topic: 'rsp/v1/reply/smdp~bench/i-1', bytes: 900 },
+        { at: 1_000 + 7 + shift, topic: `rsp/v1/euicc/${EID}/es5/cmd`, bytes: 500 },
+        { at: 1_000 + 10 + shift, topic: `rsp/v1/euicc/${EID}/es5/reply/smsr~bench/i-2`, bytes: 200 },
+        ...(extra ? [{ at: 1_000 + 11, topic: `rsp/v1/euicc/${EID}/es5/notify`, bytes: 100 }] : []),
+        { at: 1_000 + 13 + shift, topic: 'rsp/v1/mno/mno~bench/es2/notify', bytes: 300 }, // after the answer
       ],
-      { sentAt: at(0), answeredAt: at(12), status: 'Executed-Success' },
-      ids,
-    );
-    expect(lines[0]).toBe('one warm provisioning alone: Executed-Success after 12.0 ms, 4 messages before the answer');
-    expect(lines).toContain('| 1 | 4.0 | 4.0 | SM-DP | ES3 GetEIS → SM-SR | 300 |');
-    expect(lines).toContain('| | 12.0 | 2.0 | SM-DP | **the ES2 answer → MNO** (HTTP) | |');
-    expect(lines).toContain('| 5 | 13.0 | 1.0 | SM-DP | ES2 notification → MNO | 300 |');
-    expect(lines).toContain('- SM-DP: 4.0 ms over 1 message (33 %, 4.00 ms each)');
-    expect(lines).toContain('- eUICC: 3.0 ms over 1 message (25 %, 3.00 ms each)');
-    expect(lines).toContain('- SM-SR: 3.0 ms over 2 messages (25 %, 1.50 ms each)');
-    expect(lines.at(-1)).toBe('- SM-DP, from the last message to the HTTP answer: 2.0 ms');
+      call: { sentAt: 1_000, answeredAt: 1_000 + 12 + shift, status: 'Executed-Success' },
+    });
+    // Three runs the same way up to the answer (GetEIS sent after 4, 5 and 6 ms: median 5), one with a message more.
+    const lines = timelineLines([run(0), run(1), run(2), run(0, true)], ids);
+    expect(lines[0]).toBe('4 warm provisionings alone, one after another (Executed-Success): the ES2 answer after 12.5 ms (median; 12.0–14.0), 4 messages before it');
+    expect(lines[1]).toBe("3 of 4 went message for message the same way up to the answer: the table gives each message's median gap over those, and adds them up");
+    expect(lines).toContain('| 1 | 5.0 | 5.0 | SM-DP | ES3 GetEIS → SM-SR | 300 |');
+    expect(lines).toContain('|  | 13.0 | 2.0 | SM-DP | **the ES2 answer → MNO** (HTTP) |  |');
+    expect(lines).toContain('|  |  |  |  | then 1 message (median): the notifications and their confirmations |  |');
+    expect(lines).toContain('- SM-DP: 5.0 ms over 1 message (38 %, 5.00 ms each)');
+    expect(lines).toContain('- eUICC: 3.0 ms over 1 message (23 %, 3.00 ms each)');
+    expect(lines).toContain('- SM-SR: 3.0 ms over 2 messages (23 %, 1.50 ms each)');
+    expect(lines).toContain('- SM-DP, the HTTP answer after the last message: 2.0 ms over 1 message (15 %, 2.00 ms each)');
   });
 });
