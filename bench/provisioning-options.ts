@@ -21,7 +21,7 @@ export interface Options {
   rounds: number;
   /** `--ab`: the measured rounds alternate two variants of the code in this process (ab.ts). */
   ab: boolean;
-  /** `--timeline`: after the warm-up, one provisioning alone, message by message (timeline.ts), instead of the rounds. */
+  /** `--timeline`: after the warm-up, lone provisionings, message by message (timeline.ts), instead of the rounds. */
   timeline: boolean;
 }
 
@@ -59,7 +59,7 @@ export function options(): Options {
   const notWithAb = [values.sweep === true ? '--sweep' : '', ...['BENCH_PROFILE', 'BENCH_HEAP', 'BENCH_SQL_TIME'].filter((name) => process.env[name])].filter(Boolean);
   if (ab && notWithAb.length > 0) throw new Error(`--ab prints only the A/B comparison; run ${notWithAb.join(', ')} without it`);
   const timeline = values.timeline === true;
-  if (timeline && (ab || values.sweep === true)) throw new Error(`--timeline prints one provisioning alone; run ${ab ? '--ab' : '--sweep'} without it`);
+  if (timeline && (ab || values.sweep === true)) throw new Error(`--timeline prints lone provisionings; run ${ab ? '--ab' : '--sweep'} without it`);
   const rounds = Number(values.rounds ?? process.env.BENCH_ROUNDS ?? (ab ? 40 : 3));
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
   return { devices, concurrency, stack, sweep: values.sweep === true, cards, broker, warmup, rounds, ab, timeline };

@@ -25,8 +25,8 @@
  *   the ES2 call under an open load of half the peak rate;
  * - with `--ab`: instead of the table, two variants of the code compared round by round in this process
  *   (ab.ts; `--rounds` defaults to 40 there): how a change worth a few per cent is judged on this host;
- * - with `--timeline`: instead of the table, one warm provisioning alone, message by message, and whose
- *   work its latency is made of (timeline.ts).
+ * - with `--timeline`: instead of the table, 21 warm provisionings alone, message by message (the median
+ *   of each gap), and whose work their latency is made of (timeline.ts).
  *
  * `BENCH_PROFILE=file.cpuprofile` records the main thread during the measured run and prints where its
  * time goes, by bucket (profile-buckets.ts); `BENCH_HEAP=file.heapprofile` samples what it allocates, by

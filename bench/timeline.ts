@@ -9,7 +9,7 @@
  * The monitor runs on the services' thread, idle between hops when one provisioning runs alone, so its
  * receipt time is the broker's delivery time to within a fraction of a millisecond.
  */
-import { TOPIC_ROOT } from '@rsp/contracts';
+import { TOPIC_ROOT, topicLevel } from '@rsp/contracts';
 
 /** One message as the monitor received it. */
 export interface WireMessage {
@@ -28,7 +28,6 @@ export interface Hop {
 /** `smdpId` / `smsrId`: the stack's service ids, to tell an ES3 request from an SM-SR callback and a reply's direction. */
 export function hopOf(topic: string, ids: { smdpId: string; smsrId: string }): Hop {
   const levels = topic.slice(TOPIC_ROOT.length + 1).split('/');
-  const level = (id: string) => id.replace(/\./g, '~');
   const [kind] = levels;
   if (kind === 'euicc') {
     const channel = levels.slice(2).join('/');
@@ -40,14 +39,14 @@ export function hopOf(topic: string, ids: { smdpId: string; smsrId: string }): H
   if (kind === 'svc') {
     const caller = levels[1];
     const fn = levels.at(-1) ?? '?';
-    if (caller === level(ids.smdpId)) return { from: 'SM-DP', what: `ES3 ${fn} → SM-SR` };
-    if (caller === level(ids.smsrId)) return { from: 'SM-SR', what: `ES3 ${fn} → SM-DP` };
+    if (caller === topicLevel(ids.smdpId)) return { from: 'SM-DP', what: `ES3 ${fn} → SM-SR` };
+    if (caller === topicLevel(ids.smsrId)) return { from: 'SM-SR', what: `ES3 ${fn} → SM-DP` };
     return { from: '?', what: `${fn} from ${caller ?? '?'}` };
   }
   if (kind === 'reply') {
     const to = levels[1];
-    if (to === level(ids.smdpId)) return { from: 'SM-SR', what: 'reply → SM-DP' };
-    if (to === level(ids.smsrId)) return { from: 'SM-DP', what: 'reply → SM-SR' };
+    if (to === topicLevel(ids.smdpId)) return { from: 'SM-SR', what: 'reply → SM-DP' };
+    if (to === topicLevel(ids.smsrId)) return { from: 'SM-DP', what: 'reply → SM-SR' };
     return { from: '?', what: `reply → ${to ?? '?'}` };
   }
   if (kind === 'mno') return { from: levels[2] === 'es4' ? 'SM-SR' : 'SM-DP', what: `${(levels[2] ?? '').toUpperCase()} notification → MNO` };

@@ -42,7 +42,7 @@ describe('the provisioning bench options', () => {
   it('--timeline replaces the rounds, and refuses the sweep and --ab, which it would drop', () => {
     expect(parse()).toMatchObject({ timeline: false });
     expect(parse('--timeline', '--warmup', '600')).toMatchObject({ timeline: true, warmup: 600 });
-    expect(() => parse('--timeline', '--sweep')).toThrow('--timeline prints one provisioning alone; run --sweep without it');
+    expect(() => parse('--timeline', '--sweep')).toThrow('--timeline prints lone provisionings; run --sweep without it');
     expect(() => parse('--timeline', '--ab')).toThrow('run --ab without it');
   });
 });
