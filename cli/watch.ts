@@ -37,6 +37,7 @@ export async function watchTransaction(options: WatchOptions): Promise<void> {
     return;
   }
   options.progress(`  following ${options.callId}`);
+  const cardScripts = smsrRecords(options, doFetch);
   const decoder = new TextDecoder();
   let buffered = '';
   try {
@@ -53,8 +54,8 @@ export async function watchTransaction(options: WatchOptions): Promise<void> {
           options.progress(`${since()}  done: ${step.status ?? '?'}`);
           return;
         }
-        if (step.state !== 'running' && step.correlationId && options.smsrUrl) {
-          for (const script of await cardScripts(options, doFetch, step.correlationId)) options.progress(`${since()}      ${stepLine(script)}`);
+        if (step.state !== 'running' && step.correlationId) {
+          for (const script of await cardScripts(step.correlationId)) options.progress(`${since()}      ${stepLine(script)}`);
         }
         options.progress(`${since()}  ${stepLine(step)}`);
       }
@@ -78,16 +79,39 @@ function stepLine(step: StepEvent): string {
   return `${mark} ${step.step}${step.state !== 'running' && step.status ? `  ${step.status}` : ''}${step.durationMs !== undefined ? ` (${step.durationMs} ms)` : ''}`;
 }
 
-/** The card scripts of an ES3 call, from the SM-SR's record of it; none when it keeps none for this MNO (GetEIS) or is unreachable. */
-async function cardScripts(options: WatchOptions, doFetch: typeof fetch, correlationId: string): Promise<StepEvent[]> {
-  try {
-    const response = await doFetch(`${(options.smsrUrl as string).replace(/\/+$/, '')}/transactions/${encodeURIComponent(correlationId)}`, {
-      headers: options.apiKey ? { 'x-api-key': options.apiKey } : {},
-      signal: options.signal,
-    });
-    if (!response.ok) return [];
-    return ((await response.json()) as { steps?: StepEvent[] }).steps ?? [];
-  } catch {
+/** How long one read of the SM-SR's record may take before the watch stops asking it. */
+const SMSR_READ_MS = 500;
+
+/**
+ * Reads the card scripts of an ES3 call from the SM-SR's record of it. None when it keeps no record of that
+ * call for this MNO (404: GetEIS). When the SM-SR cannot be reached in time or refuses the key, the watch
+ * says so once and stops asking, so the SM-DP's steps keep flowing.
+ */
+function smsrRecords(options: WatchOptions, doFetch: typeof fetch): (correlationId: string) => Promise<StepEvent[]> {
+  let givenUp = options.smsrUrl === undefined;
+  const giveUp = (why: string): StepEvent[] => {
+    givenUp = true;
+    options.progress(`  (no card scripts from the SM-SR at ${options.smsrUrl}: ${why})`);
     return [];
-  }
+  };
+  return async (correlationId) => {
+    if (givenUp) return [];
+    let response: Response;
+    try {
+      response = await doFetch(`${(options.smsrUrl as string).replace(/\/+$/, '')}/transactions/${encodeURIComponent(correlationId)}`, {
+        headers: options.apiKey ? { 'x-api-key': options.apiKey } : {},
+        signal: AbortSignal.any([options.signal, AbortSignal.timeout(SMSR_READ_MS)]),
+      });
+    } catch (error) {
+      if (options.signal.aborted) return [];
+      return giveUp((error as Error).name === 'TimeoutError' ? `no answer in ${SMSR_READ_MS} ms` : 'unreachable');
+    }
+    if (response.status === 404) return [];
+    if (!response.ok) return giveUp(`HTTP ${response.status}`);
+    try {
+      return ((await response.json()) as { steps?: StepEvent[] }).steps ?? [];
+    } catch {
+      return [];
+    }
+  };
 }
