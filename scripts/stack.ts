@@ -29,7 +29,6 @@ import { OWNER_CLI_CLIENT_ID, OWNER_PORTAL_CLIENT_ID, startDevIdp, type DevIdp }
 import { startConsole, type ConsoleHandle } from '../apps/console/src/console-server';
 import { renderSequenceSvg } from '@rsp/scenario';
 import type { DeviceModel } from '../simulator/src/device';
-import { registerCard } from '../simulator/src/eum';
 import type { Fleet } from '../simulator/src/fleet';
 import type { FleetThread } from '../simulator/src/fleet-thread';
 import { fleetGatewayId, startStackDevices, type DeviceGroup } from './stack-devices';
@@ -391,12 +390,4 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await close();
     throw error;
   }
-}
-
-/**
- * The EUM's ES1.RegisterEIS of one card (SGP.02 §5.5.1) over the SM-SR's HTTP binding; a card the SM-SR
- * already knows (a restart with persisted states) is left as registered.
- */
-export async function registerWithSmSr(smsr: SmSrHandle, fleet: Fleet, eid: string, pki: TestPki): Promise<'registered' | 'known'> {
-  return registerCard({ smsrUrl: smsr.httpUrl, smsrId: smsr.smsrId, eumId: DEMO_IDS.eumId, eumPrivateKey: pki.eum.privateKey }, fleet.pool.snapshot(eid));
 }
