@@ -22,6 +22,9 @@ import { EXIT, exitCodeFor, formatResponse } from './output';
 import * as requests from './requests';
 import type { BuiltRequest, HeaderOptions } from './requests';
 
+
+/** ES2 / ES4 functions the services answer without an owner's consent (docs/owner-registry.md "Fail closed"). */
+const READS: ReadonlySet<string> = new Set(['getEIS', 'auditEIS']);
 export const DEFAULT_SMDP_URL = 'http://127.0.0.1:8081';
 export const DEFAULT_SMSR_URL = 'http://127.0.0.1:8082';
 export const DEFAULT_REQUESTER = 'mno.demo';
@@ -84,12 +87,12 @@ function buildProgram(
     // No commander default: help would print the key taken from the environment.
     .option('--api-key <key>', 'MNO API key sent as X-API-Key (env RSP_API_KEY)')
     // No default either: a consent is a bearer token of its owner.
-    .option('--consent <token>', "an owner's consent for this device, sent as X-Owner-Consent with ES2 calls (env RSP_OWNER_CONSENT)")
+    .option('--consent <token>', "an owner's consent for this device, sent as X-Owner-Consent with ES2 and ES4 calls (env RSP_OWNER_CONSENT)")
     .option('--requester <id>', 'header.functionRequesterIdentifier (env RSP_REQUESTER_ID)', env.RSP_REQUESTER_ID ?? DEFAULT_REQUESTER)
     .option('--call-id <id>', 'header.functionCallIdentifier, the idempotency key (default: a fresh UUID)')
     .option('--validity <seconds>', 'header.validityPeriod in seconds', seconds)
     .option('--json', 'print the raw JSON response')
-    .option('--watch', "follow an ES2 call's steps while it runs (on stderr), from the SM-DP's transaction stream, with the card scripts of each ES3 call from the SM-SR's record")
+    .option('--watch', "follow an ES2 or ES4 call's steps while it runs (on stderr), from the called service's transaction stream; an ES2 call's ES3 calls with their card scripts from the SM-SR's record")
     .option('--timeout <seconds>', `seconds to wait for the answer (default: validity + 10, else ${DEFAULT_TIMEOUT_SECONDS})`, positiveSeconds)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
@@ -278,15 +281,27 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
     const baseUrl = request.interface === 'es2' ? globals.smdpUrl : globals.smsrUrl;
     // An inventory call (cli/inventory.ts) is no SGP.02 function: its own method and presentation, no consent.
     const inventory = 'present' in request ? (request as InventoryRequest) : undefined;
-    // The consent goes to the SM-DP only (ES2 checks it, docs/owner-registry.md): no other service sees the token.
-    const ownerConsent = request.interface === 'es2' && !inventory ? (globals.consent ?? io.env.RSP_OWNER_CONSENT) : undefined;
+    // The consent goes with the MNO's profile functions only: ES2 to the SM-DP, ES4 to the SM-SR, which both
+    // check it (docs/owner-registry.md "Fail closed"); the reads, an EUM's ES1 call and the inventory never see the token.
+    const consentChecked = (request.interface === 'es2' || request.interface === 'es4') && !inventory && !READS.has(request.functionName);
+    const ownerConsent = consentChecked ? (globals.consent ?? io.env.RSP_OWNER_CONSENT) : undefined;
     const apiKey = globals.apiKey ?? io.env.RSP_API_KEY;
     // --watch: the progress stream is opened beside the call and closed once the answer is in.
     const stopWatching = new AbortController();
     const callId = (request.body as { header?: { functionCallIdentifier?: string } } | undefined)?.header?.functionCallIdentifier;
+    // ES2 at the SM-DP (with each ES3 call's card scripts from the SM-SR), ES4 at the SM-SR; ES1 has no log.
+    const followed = request.interface === 'es2' ? ({ name: 'SM-DP', url: globals.smdpUrl } as const) : request.interface === 'es4' ? ({ name: 'SM-SR', url: globals.smsrUrl } as const) : undefined;
     const watching =
-      globals.watch && request.interface === 'es2' && callId
-        ? watchTransaction({ smdpUrl: globals.smdpUrl, smsrUrl: globals.smsrUrl, apiKey, callId, progress: (text) => io.stderr(`${text}\n`), signal: stopWatching.signal, ...(io.fetch ? { fetch: io.fetch } : {}) })
+      globals.watch && followed && callId && !inventory
+        ? watchTransaction({
+            service: followed,
+            ...(request.interface === 'es2' ? { smsrUrl: globals.smsrUrl } : {}),
+            apiKey,
+            callId,
+            progress: (text) => io.stderr(`${text}\n`),
+            signal: stopWatching.signal,
+            ...(io.fetch ? { fetch: io.fetch } : {}),
+          })
         : undefined;
     let answer;
     try {

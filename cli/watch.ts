@@ -1,13 +1,15 @@
 /**
- * `--watch`: follows an ES2 call while it runs, from the SM-DP's transaction stream
- * (`GET /transactions/{functionCallIdentifier}/events`, Server-Sent Events; docs/services.md "Transactions"),
- * and prints each step on stderr as it starts and ends (stdout keeps the SGP.02 result line for scripts).
- * As each ES3 call ends, the card scripts it ran are printed below it from the SM-SR's record of that call
- * (`GET /transactions/{correlationId}` there, with the same key): the MNO sees its call down to the eUICC.
+ * `--watch`: follows an ES2 call while it runs, from the SM-DP's transaction stream, or an ES4 call from the
+ * SM-SR's (`GET /transactions/{functionCallIdentifier}/events`, Server-Sent Events; docs/services.md
+ * "Transactions"), and prints each step on stderr as it starts and ends (stdout keeps the SGP.02 result
+ * line for scripts). For an ES2 call, as each ES3 call ends, the card scripts it ran are printed above it
+ * from the SM-SR's record of that call (`GET /transactions/{correlationId}` there, with the same key): the
+ * MNO sees its call down to the eUICC. An ES4 call's steps are the card scripts themselves.
  */
 export interface WatchOptions {
-  smdpUrl: string;
-  /** Where the SM-SR's records of the ES3 calls are read; absent = the SM-DP's steps only. */
+  /** The service called: the SM-DP for ES2, the SM-SR for ES4. */
+  service: { name: 'SM-DP' | 'SM-SR'; url: string };
+  /** Where the SM-SR's records of an ES2 call's ES3 calls are read; absent = the service's steps only. */
   smsrUrl?: string;
   apiKey: string | undefined;
   callId: string;
@@ -25,15 +27,15 @@ export async function watchTransaction(options: WatchOptions): Promise<void> {
   const since = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s`;
   let response: Response;
   try {
-    response = await doFetch(`${options.smdpUrl.replace(/\/+$/, '')}/transactions/${encodeURIComponent(options.callId)}/events`, {
+    response = await doFetch(`${options.service.url.replace(/\/+$/, '')}/transactions/${encodeURIComponent(options.callId)}/events`, {
       headers: { accept: 'text/event-stream', ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}) },
       signal: options.signal,
     });
   } catch {
-    return; // the call answered first, or the SM-DP is unreachable (the call itself reports that)
+    return; // the call answered first, or the service is unreachable (the call itself reports that)
   }
   if (!response.ok || !response.body) {
-    options.progress(`  (no progress stream from the SM-DP: HTTP ${response.status})`);
+    options.progress(`  (no progress stream from the ${options.service.name}: HTTP ${response.status})`);
     return;
   }
   options.progress(`  following ${options.callId}`);

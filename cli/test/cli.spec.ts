@@ -219,13 +219,19 @@ describe('the installed launcher', () => {
 describe('owner consents and hints (issue 13: a claimed device could only be reached with curl)', () => {
   const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.consent.signature';
 
-  it('--consent goes to the SM-DP as X-Owner-Consent with ES2 calls, and never to the SM-SR', async () => {
+  // The SM-SR checks it on ES4 profile functions as the SM-DP does on ES2 (docs/owner-registry.md): an ES4
+  // disable of an owned device could not succeed from the CLI while the token went to the SM-DP only.
+  it('--consent goes as X-Owner-Consent with the ES2 and ES4 profile functions, never with the reads', async () => {
     const es2 = await rsp(['es2', 'disable-profile', '--eid', EID, '--iccid', ICCID, '--consent', TOKEN]);
     expect(es2.code).toBe(0);
     expect(smdp.requests[0]?.headers['x-owner-consent']).toBe(TOKEN);
     const es4 = await rsp(['es4', 'disable-profile', '--eid', EID, '--iccid', ICCID, '--consent', TOKEN]);
     expect(es4.code).toBe(0);
-    expect(smsr.requests[0]?.headers['x-owner-consent']).toBeUndefined();
+    expect(smsr.requests[0]?.headers['x-owner-consent']).toBe(TOKEN);
+    await rsp(['es4', 'get-eis', '--eid', EID, '--consent', TOKEN]);
+    expect(smsr.requests[1]?.headers['x-owner-consent']).toBeUndefined();
+    await rsp(['es2', 'get-eis', '--eid', EID, '--consent', TOKEN]);
+    expect(smdp.requests[1]?.headers['x-owner-consent']).toBeUndefined();
     expect(`${es2.stdout}${es2.stderr}${es4.stdout}${es4.stderr}`).not.toContain(TOKEN);
   });
 

@@ -31,7 +31,7 @@ async function watch(smsr: (id: string, init: RequestInit | undefined) => Promis
     if (text.startsWith(SMDP)) return smdpEvents();
     return smsr(decodeURIComponent(text.slice(`${SMSR}/transactions/`.length)), init);
   }) as typeof fetch;
-  await watchTransaction({ smdpUrl: SMDP, smsrUrl: SMSR, apiKey: 'k', callId: 'dl-1', progress: (line) => lines.push(line.replace(/^ *[\d.]+ s/, '')), fetch: fetchFake, signal: new AbortController().signal });
+  await watchTransaction({ service: { name: 'SM-DP', url: SMDP }, smsrUrl: SMSR, apiKey: 'k', callId: 'dl-1', progress: (line) => lines.push(line.replace(/^ *[\d.]+ s/, '')), fetch: fetchFake, signal: new AbortController().signal });
   return lines;
 }
 

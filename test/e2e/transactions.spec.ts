@@ -182,6 +182,30 @@ describe('ES4 transactions', () => {
   });
 });
 
+describe('ES4 from the CLI', () => {
+  it('npx rsp es4 enable-profile … --consent "$C" --watch enables a profile on the claimed oven and shows its card scripts as they run', async () => {
+    const eis = await bed.es4.call('GetEIS', { eid: bed.eid('oven') }, { as: 'mno.a' });
+    const disabled = (eis.body.eis as { profiles: Array<{ iccid: string; state: string }> }).profiles.find((profile) => profile.state === 'Disabled' && profile.iccid.startsWith('8949'));
+    expect(disabled).toBeDefined(); // the one the ES4 DisableProfile above disabled
+    const token = String((await bed.owner.consent('alice', 'oven', 'mno.a', ['EnableProfile'])).body.consent);
+    let stdout = '';
+    let stderr = '';
+    const code = await runRsp(
+      ['es4', 'enable-profile', '--eid', bed.eid('oven'), '--iccid', String(disabled?.iccid), '--consent', token, '--watch', '--call-id', 'es4-enable-cli-1'],
+      {
+        stdout: (text) => void (stdout += text),
+        stderr: (text) => void (stderr += text),
+        env: { RSP_SMSR_URL: bed.stack.smsr.httpUrl, RSP_API_KEY: bed.apiKey('mno.a'), RSP_REQUESTER_ID: 'mno.a' },
+      },
+    );
+    expect([code, stdout]).toEqual([0, expect.stringMatching(/^Executed-Success {2}enableProfile/)]);
+    expect(stderr).toContain('following es4-enable-cli-1');
+    expect(stderr).toMatch(/✔ es5\.[A-Z +]+ {2}9000 \(\d+ ms\)/);
+    expect(stderr).toMatch(/done: Executed-Success/);
+    expect(`${stdout}${stderr}`).not.toContain(token);
+  }, 60_000);
+});
+
 describe('MNO notifications read back (GET /mno/notifications)', () => {
   it('each service lists the notifications it sent to the calling MNO, with their delivery state; another MNO sees none, no key is 401', async () => {
     type Listed = { notifications: Array<{ interface: string; delivery: string; notification: { interface: string; function: string; body: { eid?: string } } }> };
