@@ -22,9 +22,9 @@ import { EXIT, exitCodeFor, formatResponse } from './output';
 import * as requests from './requests';
 import type { BuiltRequest, HeaderOptions } from './requests';
 
-
 /** ES2 / ES4 functions the services answer without an owner's consent (docs/owner-registry.md "Fail closed"). */
 const READS: ReadonlySet<string> = new Set(['getEIS', 'auditEIS']);
+
 export const DEFAULT_SMDP_URL = 'http://127.0.0.1:8081';
 export const DEFAULT_SMSR_URL = 'http://127.0.0.1:8082';
 export const DEFAULT_REQUESTER = 'mno.demo';
