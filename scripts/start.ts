@@ -92,6 +92,9 @@ async function stockDemoMno(smdpUrl: string, apiKey: string, profileType: string
 async function main(): Promise<void> {
   // Every setting checked (and development keys read or generated once) before anything starts.
   const config: StackConfig = loadStackConfig();
+  // The services' log lines (pino), each with its `service`: RSP_LOG_LEVEL (default info) and RSP_LOG_FORMAT
+  // (default auto: text on a terminal, JSON lines elsewhere), both checked here.
+  const logger = createServiceLogger(undefined);
   const { dataDir } = config;
   mkdirSync(dataDir, { recursive: true });
   for (const notice of config.notices) console.log(`keys     ${notice}`);
@@ -127,8 +130,7 @@ async function main(): Promise<void> {
       consentKeys: config.consentKeys,
     },
     console: { port: config.ports.console },
-    // The services' JSON log lines (pino), each with its `service`; RSP_LOG_LEVEL sets the level (default info).
-    logger: createServiceLogger(undefined),
+    logger,
   });
   console.log(`mqtt     ${stack.broker ? 'embedded aedes broker (TLS client certificates, broker ACL)' : 'broker'} on ${stack.mqttUrl}`);
   console.log(`sm-sr    ${smsrId}: ES1/ES4 on ${stack.smsr.httpUrl}/gsma/es4/{function} (OpenAPI ${stack.smsr.httpUrl}/docs)`);

@@ -6,6 +6,7 @@ export * from './lifecycle';
 export * from './service-app';
 export * from './owner-status-feed';
 export * from './logging';
+export * from './log-text';
 export * from './transaction-log';
 export * from './transactions.controller';
 export * from './notifications.controller';

@@ -11,6 +11,7 @@ import type { LoggerService } from '@nestjs/common';
 import { SILENT_LOGGER, type LogFields, type RspLogger } from '@rsp/contracts';
 import { pino, type DestinationStream, type Level, type Logger as PinoLogger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
+import { logFormatFrom, textLogDestination } from './log-text';
 
 export type { PinoLogger };
 
@@ -34,7 +35,7 @@ export const REDACTED_PATHS: readonly string[] = [
 export interface ServiceLoggerOptions {
   /** Default `RSP_LOG_LEVEL`, else info. */
   readonly level?: Level | 'silent';
-  /** Default stdout. */
+  /** Default stdout: JSON lines, or text lines (log-text.ts) by `RSP_LOG_FORMAT` (`auto`: text on a terminal). */
   readonly destination?: DestinationStream;
 }
 
@@ -52,7 +53,8 @@ export function logLevelFrom(value: string | undefined): Level | 'silent' {
 export function createServiceLogger(service: string | undefined, options: ServiceLoggerOptions = {}): PinoLogger {
   const level = options.level ?? logLevelFrom(process.env['RSP_LOG_LEVEL']);
   const config = { level, base: service ? { service } : {}, redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime };
-  return options.destination ? pino(config, options.destination) : pino(config);
+  if (options.destination) return pino(config, options.destination);
+  return logFormatFrom(process.env['RSP_LOG_FORMAT'], process.stdout.isTTY === true) === 'text' ? pino(config, textLogDestination(process.stdout)) : pino(config);
 }
 
 /** True for a pino logger (rather than a console-like RspLogger a test passes). */
