@@ -47,7 +47,7 @@ export async function alternatingRounds(rounds: number, run: () => Promise<AbRou
   return by;
 }
 
-/** The middle value (the mean of the two middle ones for an even count); bench:compare's too. */
+/** The middle value (the mean of the two middle ones for an even count); bench:compare's and the timeline's too. */
 export const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((x, y) => x - y);
   const middle = Math.floor(sorted.length / 2);

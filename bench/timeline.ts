@@ -10,6 +10,7 @@
  * receipt time is the broker's delivery time to within a fraction of a millisecond.
  */
 import { TOPIC_ROOT, topicLevel } from '@rsp/contracts';
+import { median } from './ab';
 
 /** One message as the monitor received it. */
 export interface WireMessage {
@@ -85,12 +86,6 @@ function rowsOf(run: TimelineRun, ids: { smdpId: string; smsrId: string }): Row[
   }
   if (!answered) rows.push({ from: 'SM-DP', what: ANSWER, gap: run.call.answeredAt - previous, beforeAnswer: true });
   return rows;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /**
