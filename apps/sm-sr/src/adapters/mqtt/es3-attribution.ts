@@ -24,8 +24,8 @@ export class Es3Attribution {
   /** The MNO this ES3 call serves, if known; a CreateISDP names it for the calls after it. */
   mnoOf(caller: string, functionName: string, body: unknown): string | undefined {
     const request = (body ?? {}) as { eid?: unknown; iccid?: unknown; mnoId?: unknown };
-    const byCard = typeof request.eid === 'string' ? `${caller}\u0000eid\u0000${request.eid}` : undefined;
-    const byProfile = typeof request.iccid === 'string' ? `${caller}\u0000iccid\u0000${request.iccid}` : undefined;
+    const byCard = typeof request.eid === 'string' ? cardKey(caller, request.eid) : undefined;
+    const byProfile = typeof request.iccid === 'string' ? profileKey(caller, request.iccid) : undefined;
     if (functionName === 'CreateISDP' && typeof request.mnoId === 'string' && byCard && byProfile) {
       this.remember(byCard, request.mnoId);
       this.remember(byProfile, request.mnoId);
@@ -44,7 +44,7 @@ export class Es3Attribution {
     if (functionName === 'CreateISDP' || typeof iccid !== 'string') return undefined;
     const profile = await profileOf(iccid);
     if (profile?.smdpId !== caller) return undefined;
-    this.remember(`${caller}\u0000iccid\u0000${iccid}`, profile.mnoId);
+    this.remember(profileKey(caller, iccid), profile.mnoId);
     return profile.mnoId;
   }
 
@@ -54,3 +54,7 @@ export class Es3Attribution {
     if (this.mnoByKey.size > this.capacity) this.mnoByKey.delete(this.mnoByKey.keys().next().value as string);
   }
 }
+
+/** Keys per calling SM-DP: its downloads on a card, and its profiles. */
+const cardKey = (caller: string, eid: string): string => `${caller}\u0000eid\u0000${eid}`;
+const profileKey = (caller: string, iccid: string): string => `${caller}\u0000iccid\u0000${iccid}`;
