@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     consentSigningKey: config.consentKeys.signingKey,
     consentPreviousPublicKeys: config.consentKeys.previousPublicKeys,
     ...(devIdp ? { portal: { idpIssuer: devIdp.issuer, clientId: OWNER_PORTAL_CLIENT_ID } } : {}),
-    logger: createServiceLogger('owner-registry'), // JSON lines on stdout; RSP_LOG_LEVEL sets the level
+    logger: createServiceLogger('owner-registry'), // RSP_LOG_LEVEL sets the level, RSP_LOG_FORMAT json or text lines
   }).catch(async (error: unknown) => {
     await devIdp?.close();
     throw error;

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     mnos: [{ mnoId: config.demoMno.mnoId, apiKey: config.demoMno.apiKey }],
     secretBoxKeys: config.secretBoxKeys,
     ...(config.ownerRegistry ? { ownerRegistry: config.ownerRegistry } : {}),
-    logger: createServiceLogger('sm-dp'), // JSON lines on stdout; RSP_LOG_LEVEL sets the level
+    logger: createServiceLogger('sm-dp'), // RSP_LOG_LEVEL sets the level, RSP_LOG_FORMAT json or text lines
   });
   // Demo stock: a default profile type and 10 subscriptions on first start (credentials not printed).
   if ((await smdp.inventory.listProfileTypes(config.demoMno.mnoId)).length === 0) {

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     secretBoxKeys: config.secretBoxKeys,
     ...(config.pki.isdRHandover ? { smsrCertificate: config.pki.isdRHandover.certificate, smsrPrivateKey: config.pki.isdRHandover.privateKey } : {}),
     ...(config.ownerRegistry ? { ownerRegistry: config.ownerRegistry } : {}),
-    logger: createServiceLogger('sm-sr'), // JSON lines on stdout; RSP_LOG_LEVEL sets the level
+    logger: createServiceLogger('sm-sr'), // RSP_LOG_LEVEL sets the level, RSP_LOG_FORMAT json or text lines
   });
   console.log(`sm-sr    ${handle.smsrId} on ${handle.httpUrl} (OpenAPI ${handle.httpUrl}/docs)`);
   if (config.demoMno.apiKeyFile) console.log(`sm-sr    ES4 API key of ${config.demoMno.mnoId} in ${config.demoMno.apiKeyFile}`);
