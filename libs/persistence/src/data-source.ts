@@ -140,6 +140,10 @@ export function dataSourceOptions(settings: PersistenceSettings): DataSourceOpti
       prepareDatabase: (db: { pragma(source: string): unknown }) => {
         db.pragma('foreign_keys = ON');
         db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+        // WAL with synchronous NORMAL: a commit is durable across a crash of the process (kill -9), and
+        // the file never corrupts; a power loss or OS crash may roll back the last commits (sqlite.org,
+        // PRAGMA synchronous). better-sqlite3 builds with that default; said here so no build changes it.
+        if (!inMemory) db.pragma('synchronous = NORMAL');
       },
     };
   }

@@ -134,6 +134,27 @@ describe('database URL setting', () => {
     }
   });
 
+  it('opens an SQLite file in WAL mode with synchronous NORMAL, on a new file and on reopening it', async () => {
+    // Durable across a crash of the process; better-sqlite3's build default, stated so no build changes it.
+    const dir = mkdtempSync(join(tmpdir(), 'rsp-persistence-'));
+    try {
+      for (const round of ['new file', 'reopened']) {
+        const ds = await openDataSource({ url: `sqlite://${join(dir, 'wal.db')}`, entities: [] });
+        try {
+          expect({ round, journal: await ds.query('PRAGMA journal_mode'), synchronous: await ds.query('PRAGMA synchronous') }).toEqual({
+            round,
+            journal: [{ journal_mode: 'wal' }],
+            synchronous: [{ synchronous: 1 }],
+          });
+        } finally {
+          await ds.destroy();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('queues concurrent transactions on SQLite (one connection) instead of failing the second BEGIN', async () => {
     const ds = await openDataSource({ url: 'sqlite::memory:', entities: [Sample], synchronize: true });
     try {
