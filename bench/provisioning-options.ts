@@ -10,6 +10,8 @@ export interface Options {
   devices: number;
   concurrency: number;
   stack: 'embedded' | 'mosquitto-postgres';
+  /** Embedded: SQLite in memory (default) or in files of a temporary directory, as `npm start` keeps them. */
+  sqlite: 'memory' | 'files';
   sweep: boolean;
   /** Where the virtual cards run: a worker thread of their own (default), or the services' thread. */
   cards: 'worker' | 'main';
@@ -32,6 +34,7 @@ export function options(): Options {
       devices: { type: 'string' },
       concurrency: { type: 'string' },
       stack: { type: 'string' },
+      sqlite: { type: 'string' },
       sweep: { type: 'boolean' },
       cards: { type: 'string' },
       broker: { type: 'string' },
@@ -46,6 +49,9 @@ export function options(): Options {
   const stack = String(values.stack ?? 'embedded');
   if (!Number.isInteger(devices) || devices < 1) throw new Error('--devices must be a positive integer');
   if (stack !== 'embedded' && stack !== 'mosquitto-postgres') throw new Error('--stack must be embedded or mosquitto-postgres');
+  const sqlite = String(values.sqlite ?? 'memory');
+  if (sqlite !== 'memory' && sqlite !== 'files') throw new Error('--sqlite must be memory or files');
+  if (sqlite === 'files' && stack !== 'embedded') throw new Error('--sqlite files is for the embedded stack (mosquitto-postgres uses PostgreSQL)');
   const concurrency = Number(values.concurrency ?? devices);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
   const cards = String(values.cards ?? 'worker');
@@ -62,7 +68,7 @@ export function options(): Options {
   if (timeline && (ab || values.sweep === true)) throw new Error(`--timeline prints lone provisionings; run ${ab ? '--ab' : '--sweep'} without it`);
   const rounds = Number(values.rounds ?? process.env.BENCH_ROUNDS ?? (ab ? 40 : 3));
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
-  return { devices, concurrency, stack, sweep: values.sweep === true, cards, broker, warmup, rounds, ab, timeline };
+  return { devices, concurrency, stack, sqlite, sweep: values.sweep === true, cards, broker, warmup, rounds, ab, timeline };
 }
 
 /** RSP_DATABASE_PREPARED_STATEMENTS as the services read it (libs/config: 1 / 0, true / false, yes / no; else a ConfigError). */

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- provisioning [--devices N] [--concurrency C] [--warmup N] [--rounds R]
- *   [--stack embedded|mosquitto-postgres] [--sweep] [--cards worker|main] [--broker worker|main] [--ab]`: the virtual
+ *   [--stack embedded|mosquitto-postgres] [--sqlite memory|files] [--sweep] [--cards worker|main] [--broker worker|main] [--ab]`: the virtual
  *   cards and the embedded broker each run on a worker thread of their own by default (as the devices and a
  *   broker are other machines), and the CPU per provisioning is split between the services, the cards and
  *   the broker. The MNO that calls ES2 (the bench's load) runs on a thread of its own too (mno-client.ts);
@@ -33,11 +33,16 @@
  * function (heap-sampling.ts); `BENCH_SQL_TRACE=1` lists the first provisioning's statements; `BENCH_SQL_TIME=1`
  * times SQLite's statements in the measured rounds, by text (sql-timing.ts).
  *
+ * `--sqlite files` keeps the embedded stack's SQLite databases in files of a temporary directory (WAL), as
+ * `npm start` does, instead of in memory: what the disk's writes cost.
+ *
  * `--stack mosquitto-postgres` starts a private Mosquitto with the shipped configuration (set_tcp_nodelay
  * true) on a free port and uses PostgreSQL (RSP_TEST_DATABASE_URL or the local default).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { TOPIC_ROOT } from '@rsp/contracts';
@@ -182,12 +187,15 @@ export async function runProvisioningBench(): Promise<void> {
   const warmup = o.warmup;
   const sweepCards = o.sweep ? SWEEP.reduce((sum, c) => sum + Math.max(2 * c, 20), 0) + 2 * Math.max(o.devices, 100) : 0;
   const cards = warmup + (o.timeline ? TIMELINE_RUNS : o.devices * o.rounds) + 1 + sweepCards;
+  const sqliteDir = o.stack === 'embedded' && o.sqlite === 'files' ? mkdtempSync(join(tmpdir(), 'rsp-bench-')) : undefined;
   const stackOptions: StackOptions = {
     pki,
     ids: { smsrId: SMSR_ID, smdpId: SMDP_ID },
     database:
       o.stack === 'embedded'
-        ? { kind: 'sqlite-memory' }
+        ? sqliteDir
+          ? { kind: 'sqlite', dir: sqliteDir }
+          : { kind: 'sqlite-memory' }
         : {
             kind: 'postgres',
             url: process.env.RSP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
@@ -213,7 +221,7 @@ export async function runProvisioningBench(): Promise<void> {
     await post('subscriptions', { profileType: 'bench', generate: cards, iccidPrefix: '8949777' });
     const where = o.cards === 'worker' ? 'cards on a worker thread' : 'cards on the services\' thread';
     const brokerWhere = o.stack !== 'embedded' ? '' : o.broker === 'worker' ? ', broker on a worker thread' : ', broker on the services\' thread';
-    const stackName = `${o.stack === 'embedded' ? 'aedes + SQLite in memory, one process' : 'Mosquitto (shipped configuration, set_tcp_nodelay) + PostgreSQL'}, ${where}${brokerWhere}`;
+    const stackName = `${o.stack === 'embedded' ? `aedes + SQLite ${sqliteDir ? 'in files (WAL)' : 'in memory'}, one process` : 'Mosquitto (shipped configuration, set_tcp_nodelay) + PostgreSQL'}, ${where}${brokerWhere}`;
     console.log(`\n## provisioning — ${stackName}; TLS identities and the broker ACL on`);
     console.log(`set-up ${((performance.now() - setupStart) / 1000).toFixed(1)} s: ${cards} cards, ${cards} subscriptions`);
 
@@ -371,5 +379,6 @@ export async function runProvisioningBench(): Promise<void> {
     await client.close();
     await stack.close();
     await mosquitto?.close();
+    if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
   }
 }

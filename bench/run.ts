@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- SUITE ...]`: prints throughput figures and ratios; asserts nothing.
  * Suites: crypto, fleet (BENCH_FLEET_SIZES, BENCH_FLEET_MQTT=1), transport (service requests over aedes).
- * provisioning (full ES2 downloads with enable: --devices, --concurrency, --warmup, --stack embedded|mosquitto-postgres, --sweep).
+ * provisioning (full ES2 downloads with enable: --devices, --concurrency, --warmup, --stack embedded|mosquitto-postgres, --sqlite memory|files, --sweep).
  * es5-session (one ES5 session on one card, both ends in this process: BENCH_ES5_SESSIONS, BENCH_ES5_WARMUP).
  * BENCH_MS sets the time budget per measurement (default 700 ms).
  */

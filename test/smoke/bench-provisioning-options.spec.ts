@@ -1,7 +1,7 @@
 /**
  * bench/provisioning-options.ts: `--ab` takes 40 measured rounds unless told otherwise, and refuses what
  * it would otherwise drop without a word (the sweep, a profile, a heap profile, SQLite's timing); so does
- * `--timeline` (the sweep, `--ab`).
+ * `--timeline` (the sweep, `--ab`); `--sqlite files` is the embedded stack's only.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { options } from '../../bench/provisioning-options';
@@ -44,5 +44,12 @@ describe('the provisioning bench options', () => {
     expect(parse('--timeline', '--warmup', '600')).toMatchObject({ timeline: true, warmup: 600 });
     expect(() => parse('--timeline', '--sweep')).toThrow('--timeline prints lone provisionings; run --sweep without it');
     expect(() => parse('--timeline', '--ab')).toThrow('run --ab without it');
+  });
+
+  it('keeps SQLite in memory unless --sqlite files, which only the embedded stack has', () => {
+    expect(parse()).toMatchObject({ stack: 'embedded', sqlite: 'memory' });
+    expect(parse('--sqlite', 'files')).toMatchObject({ stack: 'embedded', sqlite: 'files' });
+    expect(() => parse('--sqlite', 'disk')).toThrow('--sqlite must be memory or files');
+    expect(() => parse('--stack', 'mosquitto-postgres', '--sqlite', 'files')).toThrow('--sqlite files is for the embedded stack');
   });
 });
