@@ -118,3 +118,18 @@ export function loadSmDpConfig(env: Environment = process.env): SmDpConfig {
     notices: [...notices, secretNotice('RSP_SECRET_BOX_KEYS', secretBox), secretNotice('RSP_DEMO_MNO_API_KEY', mnoKey)].filter((line) => line !== undefined),
   };
 }
+
+/**
+ * RSP_TEST_PAUSE_AT_STEP, the hook test/e2e/crash-recovery.spec.ts kills the SM-DP at (a download's first
+ * run of that step waits forever). Read where the SM-DP's module is built, so every way of starting it
+ * (its main, `npm start`, the stack) sees it; refused under RSP_ENV=production, where it would stall
+ * downloads, so it can never be left on there.
+ */
+export function testPauseAtStep(env: Environment): string | undefined {
+  const step = env['RSP_TEST_PAUSE_AT_STEP'];
+  if (!step) return undefined;
+  if (parseSettings(z.object({ RSP_ENV: runtimeSettings.RSP_ENV }), env).RSP_ENV === 'production') {
+    throw new ConfigError.InvalidSetting([{ setting: 'RSP_TEST_PAUSE_AT_STEP', expected: 'unset in production (RSP_ENV=production): a test hook that stops downloads' }]);
+  }
+  return step;
+}

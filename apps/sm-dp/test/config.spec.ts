@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTestPki, writeTestPki, type TestPki } from '@rsp/pki';
-import { loadSmDpConfig } from '../src/config';
+import { loadSmDpConfig, testPauseAtStep } from '../src/config';
 
 let root: string;
 let pkiDir: string;
@@ -63,5 +63,16 @@ describe('loadSmDpConfig', () => {
 
   it('production: the SM-DP private key must be configured', () => {
     expect(() => loadSmDpConfig({ RSP_ENV: 'production', RSP_DATA_DIR: join(root, 'prod'), RSP_PKI_DIR: pkiDir })).toThrow(/^RSP_SMDP_PRIVATE_KEY_FILE is required in production/);
+  });
+});
+
+describe('testPauseAtStep (the crash-recovery test hook)', () => {
+  it('is off unless set, on in development, and refused in production with the setting named', () => {
+    expect(testPauseAtStep({})).toBeUndefined();
+    expect(testPauseAtStep({ RSP_TEST_PAUSE_AT_STEP: 'download' })).toBe('download');
+    expect(testPauseAtStep({ RSP_ENV: 'production' })).toBeUndefined();
+    expect(() => testPauseAtStep({ RSP_ENV: 'production', RSP_TEST_PAUSE_AT_STEP: 'download' })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID_SETTING', setting: 'RSP_TEST_PAUSE_AT_STEP' }),
+    );
   });
 });

@@ -13,6 +13,7 @@ import { connectMqtt } from '@rsp/mqtt-transport';
 import { IdempotencyStore, Outbox, OutboxRelay, SecretBox, StateMachine, openDataSource } from '@rsp/persistence';
 import { notificationsController, openOwnerStatusFeed, resource, STARTUP_SCOPE, transactionsController, worker, type MnoOfApiKey, type OwnerStatusFeed, type StartupScope } from '@rsp/service-kit';
 import type { SmDpOptions } from '../app';
+import { testPauseAtStep } from '../config';
 import { DownloadService, type Logger } from '../domain/download-service';
 import { Es2Service } from '../domain/es2-service';
 import type { Es3Client } from '../domain/es3-client';
@@ -51,6 +52,7 @@ export interface SmDpOwnerChecks extends OwnerStatusFeed {
 export class SmDpModule {
   static forRoot(options: SmDpOptions, scope: StartupScope, logger: Logger): DynamicModule {
     const es3TimeoutMs = options.es3TimeoutMs ?? 30_000;
+    const pauseAtStep = testPauseAtStep(process.env);
     return {
       module: SmDpModule,
       controllers: [
@@ -153,8 +155,8 @@ export class SmDpModule {
                 now: () => new Date(),
               },
               logger,
-              // Test hook of test/e2e/crash-recovery.spec.ts; inert unless the variable is set.
-              process.env.RSP_TEST_PAUSE_AT_STEP ? { pauseAtStep: process.env.RSP_TEST_PAUSE_AT_STEP } : {},
+              // Test hook of test/e2e/crash-recovery.spec.ts: inert unless set, refused in production.
+              pauseAtStep ? { pauseAtStep } : {},
             ),
         },
         ...resource<SmDpOwnerChecks | undefined>({
