@@ -187,7 +187,8 @@ export async function runProvisioningBench(): Promise<void> {
   const warmup = o.warmup;
   const sweepCards = o.sweep ? SWEEP.reduce((sum, c) => sum + Math.max(2 * c, 20), 0) + 2 * Math.max(o.devices, 100) : 0;
   const cards = warmup + (o.timeline ? TIMELINE_RUNS : o.devices * o.rounds) + 1 + sweepCards;
-  const sqliteDir = o.stack === 'embedded' && o.sqlite === 'files' ? mkdtempSync(join(tmpdir(), 'rsp-bench-')) : undefined;
+  // options() allows --sqlite files with the embedded stack only.
+  const sqliteDir = o.sqlite === 'files' ? mkdtempSync(join(tmpdir(), 'rsp-bench-')) : undefined;
   // Removed when the process ends, however it ends (a stack that fails to start included).
   if (sqliteDir) process.once('exit', () => rmSync(sqliteDir, { recursive: true, force: true }));
   const stackOptions: StackOptions = {
