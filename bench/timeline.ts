@@ -128,7 +128,8 @@ export function timelineLines(runs: readonly TimelineRun[], ids: { smdpId: strin
     bySender.set(sender, { ms: sum.ms + row.gap, hops: sum.hops + 1 });
     lines.push(`| ${answer ? '' : number} | ${at.toFixed(1)} | ${row.gap.toFixed(1)} | ${row.from} | ${row.what} | ${row.bytes ?? ''} |`);
   }
-  lines.push(`|  |  |  |  | then ${median(after)} message${median(after) === 1 ? '' : 's'} (median): the notifications and their confirmations |  |`);
+  const afterAnswer = median(after);
+  lines.push(`|  |  |  |  | then ${afterAnswer} message${afterAnswer === 1 ? '' : 's'} (median): the notifications and their confirmations |  |`);
   const total = rows.reduce((sum, row) => sum + row.gap, 0);
   lines.push('', 'the time to the answer, by whose message ended each gap (its work, and the hand-offs to and from the broker):', '');
   for (const [from, sum] of [...bySender].sort((a, b) => b[1].ms - a[1].ms)) {
