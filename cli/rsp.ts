@@ -290,7 +290,7 @@ export async function runRsp(argv: readonly string[], ioOverrides: Partial<RspIo
     const stopWatching = new AbortController();
     const callId = (request.body as { header?: { functionCallIdentifier?: string } } | undefined)?.header?.functionCallIdentifier;
     // ES2 at the SM-DP (with each ES3 call's card scripts from the SM-SR), ES4 at the SM-SR; ES1 has no log.
-    const followed = request.interface === 'es2' ? ({ name: 'SM-DP', url: globals.smdpUrl } as const) : request.interface === 'es4' ? ({ name: 'SM-SR', url: globals.smsrUrl } as const) : undefined;
+    const followed = request.interface === 'es2' ? ({ name: 'SM-DP', url: baseUrl } as const) : request.interface === 'es4' ? ({ name: 'SM-SR', url: baseUrl } as const) : undefined;
     const watching =
       globals.watch && followed && callId && !inventory
         ? watchTransaction({
