@@ -8,8 +8,8 @@
  * --mqtt-url is given, and opens the device API (docs/device-api.md). Progress goes to stderr.
  *
  * Beside a running stack (`npm start`), the fleet takes EIDs the stack does not serve (asked through the
- * stack's device API, --beside) and, with --register, registers its cards with the stack's SM-SR (ES1), so
- * MNOs can provision them.
+ * stack's device API, --beside) and, with --register, registers its cards with the stack's SM-SR (ES1)
+ * before they come online, so MNOs can provision them.
  *
  * With --data-dir the fleet keeps its identity across runs: the PKI is generated into DIR/pki/<curve>
  * once and read back after, the cards' manufacturing record and changed states live in DIR (see
@@ -185,8 +185,11 @@ export async function startSim(o: SimOptions, log: (line: string) => void = (lin
   );
   let api: DeviceApi | undefined;
   try {
-    if (o.mqttUrl) await connectFleet(fleet, pki, o, log);
+    // ES1 before ES5: an EUM registers a manufactured eUICC (ES1.RegisterEIS, SGP.02 §5.5.1) before the
+    // device is in the field. The SM-SR then knows each card when its eUICC declaration first arrives and
+    // confirms it at once, instead of ignoring an unregistered EID's until the card's next resend.
     if (o.register) await registerFleet(fleet, pki, o, log);
+    if (o.mqttUrl) await connectFleet(fleet, pki, o, log);
     api = await startDeviceApi(fleet, { port: o.apiPort, ...(o.apiHost ? { host: o.apiHost } : {}) }).catch((error: unknown) => {
       if (error instanceof DeviceApiPortInUseError) {
         throw new SimUsageError(`port ${o.apiPort} is in use (a running npm start?): choose another with --api-port`);

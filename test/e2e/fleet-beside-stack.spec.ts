@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { generateTestPki } from '@rsp/pki';
 import { CombinedDirectory } from '../../simulator/src/demo';
 import { startDeviceApi, type DeviceApi } from '../../simulator/src/device-api';
@@ -24,6 +26,7 @@ describe('a fleet beside a running stack', () => {
   let mno: MnoClient;
   const sims: SimHandle[] = [];
   const lines: string[] = [];
+  const stackWarnings: string[] = [];
   const sim = (flags: string[]) => startSim({ ...parseSimArgs(['node', 'sim', ...flags]), pki }, (line) => void lines.push(line));
 
   beforeAll(async () => {
@@ -34,6 +37,7 @@ describe('a fleet beside a running stack', () => {
       ids: { smsrId: SMSR_ID, smdpId: `smdp.beside-${process.pid}` },
       mnos: [{ mnoId: 'mno.a', apiKey }],
       devices: [{ model: 'oven', count: 2, firstSerial }],
+      logger: { log: () => undefined, warn: (message) => void stackWarnings.push(message), error: (message) => void stackWarnings.push(message) },
     });
     stackApi = await startDeviceApi(new CombinedDirectory(stack.fleets), { port: 0 });
     mno = new MnoClient('mno.a', apiKey, stack.smdp.httpUrl, stack.smsr.httpUrl);
@@ -62,15 +66,22 @@ describe('a fleet beside a running stack', () => {
 
   it('takes free EIDs on its own, registers with --register, and an MNO provisions a fleet card; the stack’s cards keep working', async () => {
     const prefix = stack.eids[0]?.slice(0, 20) as string;
+    // ES1 through a proxy that holds each call 300 ms: cards online before their registration would have
+    // their eUICC declarations reach the SM-SR in that time, and be ignored as unregistered EIDs'.
+    const slowEs1 = await delayingProxy(stack.smsr.httpUrl, 300);
     const handle = await sim([
       '--devices', '3', '--type', 'bbq', '--api-port', '0', '--beside', stackApi.url, '--eid-prefix', prefix,
-      '--mqtt-url', stack.mqttUrl, '--smsr-id', SMSR_ID, '--register', stack.smsr.httpUrl,
-    ]);
+      '--mqtt-url', stack.mqttUrl, '--smsr-id', SMSR_ID, '--register', slowEs1.url,
+    ]).finally(() => slowEs1.close());
     sims.push(handle);
     const fleetEids = handle.fleet.eids();
     for (const eid of fleetEids) expect(stack.eids).not.toContain(eid);
     expect(lines.join('')).toMatch(/clear of the 2 cards served at/);
     expect(lines.join('')).toMatch(/registered 3 cards with/);
+    // Registered before they came online (ES1 before ES5): the SM-SR confirms each card's eUICC declaration
+    // when it first arrives, and never ignores one as an unregistered EID's.
+    for (const eid of fleetEids) await waitFor(() => handle.fleet.pool.pendingNotifications(eid).length === 0, `${eid}'s declaration confirmed`);
+    expect(stackWarnings.filter((line) => fleetEids.some((eid) => line.includes(eid)))).toEqual([]);
 
     const fleetCard = fleetEids[0] as string;
     const download = await mno.es2('downloadProfile', { eid: fleetCard, smsrId: SMSR_ID, profileType: 'beside-iot', enableProfile: true });
@@ -84,6 +95,32 @@ describe('a fleet beside a running stack', () => {
     expect(ovenDownload.header.functionExecutionStatus.status).toBe('Executed-Success');
   }, 60_000);
 });
+
+/** An HTTP proxy to `target` that forwards each request after `delayMs`. */
+async function delayingProxy(target: string, delayMs: number): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      setTimeout(() => {
+        fetch(new URL(request.url ?? '/', target), { method: request.method ?? 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) })
+          .then(async (answer) => response.writeHead(answer.status, { 'content-type': 'application/json' }).end(Buffer.from(await answer.arrayBuffer())))
+          .catch(() => response.writeHead(502).end());
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('placeFleet (pure)', () => {
   it('skips past served serials to the first clear range', async () => {
