@@ -3,6 +3,7 @@
  * Suites: crypto, fleet (BENCH_FLEET_SIZES, BENCH_FLEET_MQTT=1), transport (service requests over aedes).
  * provisioning (full ES2 downloads with enable: --devices, --concurrency, --warmup, --stack embedded|mosquitto-postgres, --sqlite memory|files, --sweep).
  * es5-session (one ES5 session on one card, both ends in this process: BENCH_ES5_SESSIONS, BENCH_ES5_WARMUP).
+ * user-path (npm start, a fleet beside it and the CLI's download-profiles, each in a process of its own: --devices, --concurrency, --passes, --type).
  * BENCH_MS sets the time budget per measurement (default 700 ms).
  */
 import { cpus } from 'node:os';
@@ -11,6 +12,7 @@ import { runEs5SessionBench } from './es5-session';
 import { runFleetBench } from './fleet';
 import { runProvisioningBench } from './provisioning';
 import { runTransportBench } from './transport';
+import { runUserPathBench } from './user-path';
 
 const SUITES: Record<string, () => void | Promise<void>> = {
   crypto: runCryptoBench,
@@ -18,6 +20,7 @@ const SUITES: Record<string, () => void | Promise<void>> = {
   transport: runTransportBench,
   provisioning: runProvisioningBench,
   'es5-session': runEs5SessionBench,
+  'user-path': runUserPathBench,
 };
 
 // Suite names, among the suites' own options (`--devices 40` …): a bare word after an option is its value.

@@ -1,0 +1,180 @@
+/**
+ * `npm run bench -- user-path [--devices N] [--concurrency C] [--passes P] [--type bbq|oven|generic]`: the
+ * path a user runs, each program started as the README starts it, in a process of its own:
+ *
+ * 1. the stack as `npm start` runs it (scripts/start.ts: the embedded broker, SQLite files, the services'
+ *    info-level JSON logs), in a temporary data directory, every port a free one;
+ * 2. a fleet of N cards beside it (`npm run sim -- --devices N --register …`: manufactured, registered with
+ *    the SM-SR over ES1, online over one gateway connection);
+ * 3. the demo MNO's stock (`npx rsp mno stock --generate N×P`), then P passes of
+ *    `npx rsp es2 download-profiles --enable --concurrency C`, a profile per card each pass.
+ *
+ * Per pass it prints what the CLI reports (calls/s, p50 / p99 of a call) and, per provisioning, the CPU of
+ * the stack's process and of the fleet's (/proc/<pid>/stat, 10 ms ticks: every thread of each), the whole
+ * host's (/proc/stat: the CLI and anything else running included), and what the stack wrote (/proc/<pid>/io
+ * wchar and syscw: SQLite's WAL, sockets and logs alike). The first pass meets a stack V8 has not compiled
+ * yet; the provisioning bench's figures come after 2000 warm-up provisionings on one process (round
+ * thirteen, docs/performance.md, compares the two).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EPHEMERAL_START_PORTS, printedUrls } from '../test/support/npm-start';
+import { cpuBetween, OutsideCpuMeter } from './host-cpu';
+
+export interface UserPathOptions {
+  devices: number;
+  concurrency: number;
+  passes: number;
+  type: 'bbq' | 'oven' | 'generic';
+}
+
+export function userPathOptions(argv: readonly string[] = process.argv.slice(2)): UserPathOptions {
+  const { values } = parseArgs({
+    args: argv.filter((arg) => arg !== 'user-path'),
+    options: { devices: { type: 'string' }, concurrency: { type: 'string' }, passes: { type: 'string' }, type: { type: 'string' } },
+    strict: false,
+  });
+  const positive = (name: string, value: unknown, fallback: number): number => {
+    const number = Number(value ?? fallback);
+    if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} must be a positive integer`);
+    return number;
+  };
+  const type = String(values.type ?? 'bbq');
+  if (type !== 'bbq' && type !== 'oven' && type !== 'generic') throw new Error('--type must be bbq, oven or generic');
+  return { devices: positive('devices', values.devices, 1000), concurrency: positive('concurrency', values.concurrency, 40), passes: positive('passes', values.passes, 2), type };
+}
+
+/** A program of the path: its output so far, and a wait for a line of it. */
+class Program {
+  output = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    const keep = (chunk: Buffer): void => void (this.output += chunk.toString());
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => child.on('close', resolve));
+  }
+
+  /** The first match of `pattern` in the output, once it shows; an error with the output if the program exits first. */
+  async line(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = pattern.exec(this.output);
+      if (match) return match;
+      if (this.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`${this.name} ${this.child.exitCode !== null ? `exited (${this.child.exitCode})` : 'timed out'} before printing ${pattern}:\n${this.output.slice(-3000)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** CPU ms of every thread so far (/proc/<pid>/stat utime + stime, USER_HZ ticks of 10 ms). */
+  cpuMs(): number {
+    const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime: fields 14 and 15 of proc(5)
+  }
+
+  /** Bytes and write calls so far (/proc/<pid>/io wchar, syscw). */
+  writes(): { bytes: number; calls: number } {
+    const io = Object.fromEntries(readFileSync(`/proc/${this.child.pid}/io`, 'utf8').trim().split('\n').map((line) => line.split(': ') as [string, string]));
+    return { bytes: Number(io.wchar), calls: Number(io.syscw) };
+  }
+}
+
+/**
+ * `node --import tsx file.ts`: what `npm start` and `npm run sim` run, without tsx's launcher process in
+ * between, so that the pid is the program's own. `npx rsp` runs its bin script (cli/bin/rsp.js) as npx does.
+ */
+function start(name: string, args: readonly string[], env: Record<string, string> = {}): Program {
+  const argv = args[0]?.endsWith('.ts') ? ['--import', 'tsx', ...args] : [...args];
+  return new Program(name, spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+async function runToEnd(name: string, args: readonly string[], env: Record<string, string>): Promise<string> {
+  const program = start(name, args, env);
+  const code = await program.exited;
+  if (code !== 0) throw new Error(`${name} exited (${code}):\n${program.output.slice(-3000)}`);
+  return program.output;
+}
+
+/** Waits until the programs together use under 5 % of a core for a second (at most two minutes). */
+async function idle(programs: readonly Program[]): Promise<void> {
+  const cpu = (): number => programs.reduce((sum, program) => sum + program.cpuMs(), 0);
+  const deadline = Date.now() + 120_000;
+  for (let last = cpu(); Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = cpu();
+    if (now - last < 50) return;
+    last = now;
+  }
+}
+
+export async function runUserPathBench(): Promise<void> {
+  const o = userPathOptions();
+  const dataDir = mkdtempSync(join(tmpdir(), 'rsp-user-path-'));
+  const running: Program[] = [];
+  const removeDataDir = (): void => rmSync(dataDir, { recursive: true, force: true });
+  process.once('exit', () => {
+    for (const program of running) program.child.kill('SIGKILL');
+    removeDataDir();
+  });
+  try {
+    console.log(`\n## user path — npm start, a fleet of ${o.devices} ${o.type} cards (npm run sim --register) and npx rsp es2 download-profiles, each in a process of its own`);
+    let t = Date.now();
+    const stack = start('npm start', ['scripts/start.ts'], { ...EPHEMERAL_START_PORTS, RSP_DATA_DIR: dataDir });
+    running.push(stack);
+    await stack.line(/^ready/m, 120_000);
+    const urls = printedUrls(stack.output);
+    const stackSeconds = (Date.now() - t) / 1000;
+
+    t = Date.now();
+    const fleet = start('npm run sim', [
+      'simulator/src/cli.ts', '--devices', String(o.devices), '--type', o.type, '--pki-dir', join(dataDir, 'pki', 'nist'),
+      '--mqtt-url', urls.mqtt, '--register', urls.smsr, '--beside', urls.sim, '--api-port', '0',
+    ]);
+    running.push(fleet);
+    const fleetApi = (await fleet.line(/device API at (http:\/\/\S+)/, 600_000))[1] as string;
+    // Online, each card's eUICC declaration reaches the SM-SR, which confirms it and hands the ISD-R over
+    // (Scenario#3): a pass starts once that is done, so its figures hold the downloads alone.
+    await idle([stack, fleet]);
+    const fleetSeconds = (Date.now() - t) / 1000;
+
+    const apiKey = readFileSync(join(dataDir, 'demo-mno-api-key'), 'utf8').trim();
+    const rsp = (args: readonly string[]): Promise<string> => runToEnd('npx rsp', ['cli/bin/rsp.js', ...args, '--api-key', apiKey], { RSP_SMDP_URL: urls.smdp, RSP_SMSR_URL: urls.smsr });
+    t = Date.now();
+    await rsp(['mno', 'stock', '--profile-type', 'demo-iot', '--generate', String(o.devices * o.passes), '--out', join(dataDir, 'hss.json')]);
+    console.log(`set-up: npm start ready in ${stackSeconds.toFixed(1)} s; the fleet made, registered, online and its declarations confirmed in ${fleetSeconds.toFixed(1)} s; stock of ${o.devices * o.passes} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+
+    console.log('\n| pass | answered | calls/s | a call p50 / p99 | CPU ms per provisioning: stack / fleet / host | stack writes per provisioning: KB / calls |');
+    console.log('|---|---|---:|---:|---:|---:|');
+    const host = new OutsideCpuMeter({ postgres: false });
+    for (let pass = 1; pass <= o.passes; pass += 1) {
+      const before = { stack: stack.cpuMs(), fleet: fleet.cpuMs(), host: host.read(), writes: stack.writes() };
+      const output = await rsp(['es2', 'download-profiles', '--eids-from', fleetApi, '--profile-type', 'demo-iot', '--enable', '--concurrency', String(o.concurrency), '--run-id', `user-path-${pass}`]);
+      const per = (value: number): string => (value / o.devices).toFixed(1);
+      const hostMs = cpuBetween(before.host, host.read()).hostMs;
+      const writes = stack.writes();
+      const answered = /^(\d+ eUICCs: .*)$/m.exec(output)?.[1] ?? '?';
+      const rate = /([\d.]+) calls\/s over [\d.]+ s; a call p50 (\d+) ms, p99 (\d+) ms/.exec(output);
+      console.log(
+        `| ${pass}${pass === 1 ? ' (cold)' : ''} | ${answered} | ${rate?.[1] ?? '?'} | ${rate ? `${rate[2]} / ${rate[3]} ms` : '?'} | ` +
+          `${per(stack.cpuMs() - before.stack)} / ${per(fleet.cpuMs() - before.fleet)} / ${hostMs !== undefined ? per(hostMs) : '?'} | ` +
+          `${((writes.bytes - before.writes.bytes) / 1024 / o.devices).toFixed(0)} / ${per(writes.calls - before.writes.calls)} |`,
+      );
+    }
+  } finally {
+    for (const program of running.reverse()) {
+      program.child.kill('SIGINT');
+      await Promise.race([program.exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      program.child.kill('SIGKILL');
+    }
+    removeDataDir();
+  }
+}
