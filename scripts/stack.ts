@@ -79,8 +79,10 @@ export interface StackOptions {
   extraPrincipals?: BrokerPrincipal[];
   mqttPort?: number;
   mqttHost?: string;
-  /** The embedded broker on a worker thread of its own (the bench's default), as a real broker runs beside the services. */
+  /** The embedded broker on a worker thread of its own (the bench's and npm start's), as a real broker runs beside the services. */
   brokerThread?: boolean;
+  /** With `brokerThread`: told if that thread stops without being closed (npm start says so and exits). */
+  onBrokerCrash?: (error: Error) => void;
   mqttProtocolVersion?: 4 | 5;
   database: StackDatabase;
   smdpHttpPort?: number;
@@ -223,6 +225,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         tls: brokerTlsFromPki(options.pki),
         principals,
         ...(options.logger ? { onRefusal: (refusal: BrokerRefusal) => options.logger?.warn(`broker refused: ${refusal.code} ${refusal.reason}: ${refusal.message}`) } : {}),
+        ...(options.onBrokerCrash ? { onCrash: options.onBrokerCrash } : {}),
       };
       broker = await startBroker(brokerOptions);
       const port = broker.port;

@@ -29,8 +29,17 @@ export interface BrokerThread extends EmbeddedBroker {
   cpuMs(): Promise<number | undefined>;
 }
 
-export async function startEmbeddedBrokerThread(options: EmbeddedBrokerOptions): Promise<BrokerThread> {
-  const { onRefusal, ...init } = options;
+export interface BrokerThreadOptions extends EmbeddedBrokerOptions {
+  /**
+   * Told once if the thread stops after it listened without being closed (an uncaught error in it). Every
+   * client then loses its connection and finds no broker to reconnect to: the stack says so and stops,
+   * as it would if the broker had crashed on the services' thread.
+   */
+  onCrash?: (error: Error) => void;
+}
+
+export async function startEmbeddedBrokerThread(options: BrokerThreadOptions): Promise<BrokerThread> {
+  const { onRefusal, onCrash, ...init } = options;
   const worker = new Worker(tsWorkerBootstrap(new URL('./broker-thread-worker.ts', import.meta.url).href), { eval: true, workerData: init satisfies BrokerThreadInit });
   const refusals: BrokerRefusal[] = [];
   const pendingCpu = new Map<number, (ms: number | undefined) => void>();
@@ -59,8 +68,14 @@ export async function startEmbeddedBrokerThread(options: EmbeddedBrokerOptions):
   });
   worker.removeAllListeners('exit');
   worker.removeAllListeners('error');
-  worker.on('error', () => undefined); // after start, a crashed broker shows as every client losing its connection
   let closing: Promise<void> | undefined;
+  let failure: Error | undefined;
+  let exited = false;
+  worker.on('error', (error) => void (failure = error)); // 'exit' follows
+  worker.on('exit', (code) => {
+    exited = true;
+    if (!closing) onCrash?.(failure ?? new Error(`broker thread exited (${code})`));
+  });
   return {
     ...address,
     refusals,
@@ -75,6 +90,7 @@ export async function startEmbeddedBrokerThread(options: EmbeddedBrokerOptions):
       });
     },
     close() {
+      if (exited) closing ??= Promise.resolve(); // crashed: nothing left to close
       closing ??= new Promise<void>((resolve) => {
         const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 5_000);
         worker.on('message', (message: BrokerThreadMessage) => {

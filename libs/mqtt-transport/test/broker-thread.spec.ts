@@ -1,7 +1,8 @@
 /**
  * The embedded broker on its own worker thread (issue 11): the same trust boundary as in-thread — a card
  * may not publish as the SM-SR, and the refusal reaches the main thread's `refusals` and `onRefusal` — the
- * same answer to a busy port, principals updated across the thread, and its CPU time readable.
+ * same answer to a busy port, principals updated across the thread, its CPU time readable, and a crash of
+ * the thread told to the main one.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -58,4 +59,20 @@ describe('embedded broker on a worker thread', () => {
     const cpu = await broker.cpuMs();
     expect(cpu === undefined || cpu >= 0).toBe(true);
   });
+
+  it('tells onCrash when the thread stops without being closed, and not when it is closed', async () => {
+    const crashes: Error[] = [];
+    const crashing = await startEmbeddedBrokerThread({ port: 0, tls: brokerTlsFromPki(pki), onCrash: (error) => void crashes.push(error) });
+    crashing.setPrincipals([null as unknown as BrokerPrincipal]); // an uncaught TypeError on the broker thread
+    await waitFor(() => crashes.length > 0);
+    expect(crashes).toHaveLength(1);
+    expect(crashes[0]?.message).toMatch(/null/);
+    await crashing.close();
+
+    const closed: Error[] = [];
+    const quiet = await startEmbeddedBrokerThread({ port: 0, tls: brokerTlsFromPki(pki), onCrash: (error) => void closed.push(error) });
+    await quiet.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closed).toEqual([]);
+  }, 30_000);
 });
