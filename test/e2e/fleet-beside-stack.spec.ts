@@ -14,7 +14,7 @@ import { parseSimArgs, startSim, type SimHandle } from '../../simulator/src/cli'
 import { FleetRangeTaken } from '../../simulator/src/fleet-placement';
 import { enabledIsdp } from '@rsp/card';
 import type { Stack } from '../../scripts/stack';
-import { MnoClient, startE2eStack } from './support';
+import { eventually, MnoClient, startE2eStack } from './support';
 
 const pki = generateTestPki({ curve: 'P-256', euiccCount: 0 });
 const SMSR_ID = `smsr.beside-${process.pid}`;
@@ -80,7 +80,7 @@ describe('a fleet beside a running stack', () => {
     expect(lines.join('')).toMatch(/registered 3 cards with/);
     // Registered before they came online (ES1 before ES5): the SM-SR confirms each card's eUICC declaration
     // when it first arrives, and never ignores one as an unregistered EID's.
-    for (const eid of fleetEids) await waitFor(() => handle.fleet.pool.pendingNotifications(eid).length === 0, `${eid}'s declaration confirmed`);
+    for (const eid of fleetEids) expect(await eventually(() => handle.fleet.pool.pendingNotifications(eid).length, (pending) => pending === 0)).toBe(0);
     expect(stackWarnings.filter((line) => fleetEids.some((eid) => line.includes(eid)))).toEqual([]);
 
     const fleetCard = fleetEids[0] as string;
@@ -112,14 +112,6 @@ async function delayingProxy(target: string, delayMs: number): Promise<{ url: st
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('placeFleet (pure)', () => {
