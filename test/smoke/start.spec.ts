@@ -81,7 +81,7 @@ describe('npm start (embedded defaults)', () => {
       expect(docExample).toMatch(/^Executed-Success {2}subscriptions {2}\d+ \(installed \d+\)$/m);
       expect(docExample).toMatch(/^ {2}\d+ {2}installed {2}type demo-iot {2}imsi \d+ {2}eid 89049032123451234512345678901235/m);
       expect(first.output).toMatch(/pki +P-256: generated \d+ files/);
-      expect(first.output).toMatch(/embedded aedes broker \(TLS client certificates, broker ACL\) on mqtts:\/\/127\.0\.0\.1:\d+/);
+      expect(first.output).toMatch(/embedded aedes broker on a thread of its own \(TLS client certificates, broker ACL\) on mqtts:\/\/127\.0\.0\.1:\d+/);
       // The mosquitto_sub line works as printed: it received the demo MNO's ES2 notification of the download.
       if (hasMosquittoSub) expect(watched).toMatch(/^rsp\/v1\/mno\/mno~demo\/es2\/notify \{.*"interface":"ES2"/m);
       expect(statSync(join(dataDir, 'mqtt', 'mno.demo.key')).mode & 0o777).toBe(0o600);
