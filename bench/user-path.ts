@@ -13,8 +13,8 @@
  * the stack's process and of the fleet's (/proc/<pid>/stat, 10 ms ticks: every thread of each), the whole
  * host's (/proc/stat: the CLI and anything else running included), and what the stack wrote (/proc/<pid>/io
  * wchar and syscw: SQLite's WAL, sockets and logs alike). The first pass meets a stack V8 has not compiled
- * yet; the provisioning bench's figures come after 2000 warm-up provisionings on one process (round
- * thirteen, docs/performance.md, compares the two).
+ * yet; the provisioning bench's figures come after 2000 warm-up provisionings on one process (rounds
+ * thirteen and fourteen in docs/performance.md compare the two).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
