@@ -11,7 +11,7 @@
  *
  * Per pass it prints what the CLI reports (calls/s, p50 / p99 of a call) and, per provisioning, the CPU of
  * the stack's process and of the fleet's (/proc/<pid>/stat, 10 ms ticks: every thread of each; the stack's
- * main thread, where the services run, apart: /proc/<pid>/task/<pid>/stat), the whole
+ * main thread, where the services run, apart: /proc/<pid>/task/<pid>/schedstat), the whole
  * host's (/proc/stat: the CLI and anything else running included), and what the stack wrote (/proc/<pid>/io
  * wchar and syscw: SQLite's WAL, sockets and logs alike). The first pass meets a stack V8 has not compiled
  * yet; the provisioning bench's figures come after 2000 warm-up provisionings on one process (rounds
@@ -22,6 +22,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { schedstatCpuMs, statCpuMs } from '@rsp/mqtt-transport';
 import { EPHEMERAL_START_PORTS, printedUrls } from '../test/support/npm-start';
 import { cpuBetween, OutsideCpuMeter } from './host-cpu';
 
@@ -46,11 +47,6 @@ export function userPathOptions(argv: readonly string[] = process.argv.slice(2))
   const type = String(values.type ?? 'bbq');
   if (type !== 'bbq' && type !== 'oven' && type !== 'generic') throw new Error('--type must be bbq, oven or generic');
   return { devices: positive('devices', values.devices, 1000), concurrency: positive('concurrency', values.concurrency, 40), passes: positive('passes', values.passes, 2), type };
-}
-
-function statCpuMs(path: string): number {
-  const fields = readFileSync(path, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime: fields 14 and 15 of proc(5)
 }
 
 /** A program of the path: its output so far, and a wait for a line of it. */
@@ -81,14 +77,14 @@ class Program {
     }
   }
 
-  /** CPU ms of every thread so far (/proc/<pid>/stat utime + stime, USER_HZ ticks of 10 ms). */
+  /** CPU ms of every thread so far (/proc/<pid>/stat: 10 ms ticks). */
   cpuMs(): number {
-    return statCpuMs(`/proc/${this.child.pid}/stat`);
+    return statCpuMs(`/proc/${this.child.pid}/stat`) ?? Number.NaN;
   }
 
-  /** CPU ms so far of the main thread alone (the services' JavaScript, for the stack): its task's stat. */
+  /** CPU ms so far of the main thread alone (the services' JavaScript, for the stack): its task's schedstat. */
   mainThreadCpuMs(): number {
-    return statCpuMs(`/proc/${this.child.pid}/task/${this.child.pid}/stat`);
+    return schedstatCpuMs(`/proc/${this.child.pid}/task/${this.child.pid}/schedstat`) ?? Number.NaN;
   }
 
   /** Bytes and write calls so far (/proc/<pid>/io wchar, syscw). */

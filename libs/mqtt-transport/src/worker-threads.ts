@@ -14,10 +14,18 @@ import { readFileSync } from 'node:fs';
 export function threadCpuMs(): number | undefined {
   const scheduled = schedstatCpuMs('/proc/thread-self/schedstat');
   if (scheduled !== undefined && scheduled > 0) return scheduled;
-  // No schedstat (kernel without CONFIG_SCHED_INFO): the tick counts below.
+  return statCpuMs('/proc/thread-self/stat'); // no schedstat (kernel without CONFIG_SCHED_INFO): the ticks
+}
+
+/**
+ * CPU time (ms) in a Linux stat file: utime + stime in clock ticks (10 ms). /proc/<pid>/stat counts every
+ * thread of a process, those that have ended included; a thread's own is /proc/<pid>/task/<tid>/stat.
+ * Undefined when it cannot be read.
+ */
+export function statCpuMs(file: string): number | undefined {
   let stat: string;
   try {
-    stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    stat = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
