@@ -1,14 +1,17 @@
 /**
  * A pool of virtual eUICCs that keeps idle cards cheap: a card lives as its stored state (or, in a
  * fleet, as a lazily expanded manufacturing recipe) and is hydrated into a `VirtualEuicc` only when a
- * message arrives. Hydrated cards sit in a small LRU; evicting one is a power-off (its volatile state —
- * selection, SCP03 session, download buffers — is lost, exactly as on a real card losing power).
+ * message arrives. Hydrated cards sit in a small LRU. The devices stay powered, so evicting a card
+ * loses nothing an exchange still to come needs: a card between the two steps of a key establishment, or
+ * in a download, is parked (`VirtualEuicc.park`, its waiting volatile state kept apart) and resumed as it
+ * was. Anything else volatile (selection, the ES5 session) goes, as every script starts with SELECT.
+ * Only a fault plan's power loss, or {@link CardPool.evictAll}, cuts the power.
  *
  * Transports (MQTT, the device API) and device models reach cards only through a {@link CardPool}.
  */
 import { EventEmitter } from 'node:events';
 import { RspError } from '@rsp/errors';
-import { VirtualEuicc, type CardEvent, type CardState, type CardStore, type CommandHandler, type NotificationState } from '@rsp/card';
+import { VirtualEuicc, type CardEvent, type CardState, type CardStore, type CommandHandler, type NotificationState, type ParkedExchange } from '@rsp/card';
 import { PowerLoss } from '@rsp/offcard';
 import type { FaultPlanRunner } from './faults';
 
@@ -16,6 +19,11 @@ export interface CardPoolOptions {
   store: CardStore;
   /** Most hydrated cards kept in memory (default 1000). */
   maxHydrated?: number;
+  /**
+   * Most evicted cards whose waiting state is kept (default 100 000, about a kilobyte each; one per card
+   * at most). Beyond it the oldest loses it, as a power cut would: a bound for exchanges abandoned midway.
+   */
+  maxParked?: number;
   faults?: FaultPlanRunner;
   now?: () => Date;
   random?: (length: number) => Buffer;
@@ -40,10 +48,14 @@ export class CardPool extends EventEmitter<CardPoolEvents> {
   /** Insertion order = recency order (Map iteration order), for a cheap LRU. */
   private readonly hydrated = new Map<string, VirtualEuicc>();
   private readonly maxHydrated: number;
+  /** Evicted cards waiting on a later exchange, oldest first. */
+  private readonly parked = new Map<string, ParkedExchange>();
+  private readonly maxParked: number;
 
   constructor(private readonly options: CardPoolOptions) {
     super();
     this.maxHydrated = options.maxHydrated ?? 1000;
+    this.maxParked = options.maxParked ?? 100_000;
   }
 
   /** Makes a card whose state is already in the store (or its recipe) known to the pool. */
@@ -67,6 +79,11 @@ export class CardPool extends EventEmitter<CardPoolEvents> {
 
   get hydratedCount(): number {
     return this.hydrated.size;
+  }
+
+  /** Evicted cards whose waiting volatile state is kept for their next exchange. */
+  get parkedCount(): number {
+    return this.parked.size;
   }
 
   eids(): IterableIterator<string> {
@@ -124,10 +141,11 @@ export class CardPool extends EventEmitter<CardPoolEvents> {
     }
   }
 
-  /** Powers off every hydrated card (volatile state lost; stored state kept). */
+  /** Powers off every card (volatile state lost, parked included; stored state kept). */
   evictAll(): void {
     for (const card of this.hydrated.values()) card.removeAllListeners('event');
     this.hydrated.clear();
+    this.parked.clear();
   }
 
   private hydrate(eid: string): VirtualEuicc {
@@ -139,8 +157,11 @@ export class CardPool extends EventEmitter<CardPoolEvents> {
     }
     if (!this.known.has(eid)) throw new UnknownCardError(eid);
     const { store, now, random, commands, faults } = this.options;
+    const parked = this.parked.get(eid);
+    this.parked.delete(eid);
     const card = VirtualEuicc.load(eid, {
       store,
+      ...(parked ? { parked } : {}),
       ...(now ? { now } : {}),
       ...(random ? { random } : {}),
       ...(commands ? { commands } : {}),
@@ -148,12 +169,18 @@ export class CardPool extends EventEmitter<CardPoolEvents> {
     });
     card.on('event', (event) => this.emit('card-event', eid, event));
     this.hydrated.set(eid, card);
-    while (this.hydrated.size > this.maxHydrated) {
-      const oldest = this.hydrated.keys().next().value as string;
-      this.hydrated.get(oldest)?.removeAllListeners('event');
-      this.hydrated.delete(oldest);
-    }
+    while (this.hydrated.size > this.maxHydrated) this.evictOldest();
     return card;
+  }
+
+  private evictOldest(): void {
+    const [eid, card] = this.hydrated.entries().next().value as [string, VirtualEuicc];
+    card.removeAllListeners('event');
+    this.hydrated.delete(eid);
+    const waiting = card.park();
+    if (!waiting) return;
+    this.parked.set(eid, waiting);
+    if (this.parked.size > this.maxParked) this.parked.delete(this.parked.keys().next().value as string);
   }
 }
 

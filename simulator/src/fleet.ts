@@ -57,6 +57,8 @@ export interface FleetOptions {
    */
   backingStore?: CardStore;
   maxHydrated?: number;
+  /** Evicted cards whose waiting state is kept (card-host.ts `maxParked`). */
+  maxParked?: number;
   faults?: FaultPlan;
   /** Replaces the card command table (tests). */
   commands?: readonly CommandHandler[];
@@ -130,6 +132,7 @@ export class Fleet {
     this.pool = new CardPool({
       store: this.store,
       ...(options.maxHydrated !== undefined ? { maxHydrated: options.maxHydrated } : {}),
+      ...(options.maxParked !== undefined ? { maxParked: options.maxParked } : {}),
       ...(this.faults ? { faults: this.faults } : {}),
       ...(options.commands ? { commands: options.commands } : {}),
     });

@@ -10,7 +10,7 @@ import { dispatch } from './dispatcher';
 import { PowerLoss } from '@rsp/offcard';
 import { triggerFallback } from './fallback';
 import { CARD_COMMANDS } from './handlers';
-import type { CardState, NotificationState } from './model';
+import { ISDP_LIFE_CYCLE, type CardState, type NotificationState } from './model';
 import type { CardStore } from './store';
 
 export interface VirtualEuiccOptions {
@@ -21,6 +21,13 @@ export interface VirtualEuiccOptions {
   faults?: CardFaults;
   /** Replaces the command table (tests of single handlers). */
   commands?: readonly CommandHandler[];
+  /** What {@link VirtualEuicc.park} kept when a host took this powered card out of memory. */
+  parked?: ParkedExchange;
+}
+
+/** The volatile state of a card whose next exchange needs it (opaque to hosts: {@link VirtualEuicc.park}). */
+export interface ParkedExchange {
+  readonly volatile: VolatileState;
 }
 
 export interface VirtualEuiccEvents {
@@ -36,7 +43,7 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
   private readonly commands: readonly CommandHandler[];
   private keyAgreement: EckaKeyPair | undefined;
 
-  /** Boots a card from its stored state (a power-on). */
+  /** Boots a card from its stored state (a power-on), or resumes a parked one (`options.parked`). */
   static load(eid: string, options: VirtualEuiccOptions): VirtualEuicc {
     const state = options.store.load(eid);
     if (!state) throw new Error(`no stored card ${eid}`);
@@ -55,6 +62,7 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
   ) {
     super();
     this.state = initial;
+    if (options.parked) this.volatile = options.parked.volatile;
     this.commands = options.commands ?? CARD_COMMANDS;
     this.env = {
       now: options.now ?? (() => new Date()),
@@ -145,6 +153,21 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
     return true;
   }
 
+  /**
+   * The volatile state an off-card entity will use in a later exchange, when the card holds any: a
+   * 3A01 challenge awaiting its 3A02 (the ISD-R's, SGP.02 §3.8 [U numbering], or an ISD-P's, §3.1.2:
+   * the off-card side signs the challenge between two scripts), or an SCP03t download under way into a
+   * PERSONALIZED ISD-P (§3.1.3). Undefined when nothing waits: every script starts with SELECT ISD-R,
+   * which ends the ES5 session and the personalization target, so the next exchange needs nothing else.
+   *
+   * A host that takes a powered card out of memory (simulator card-host.ts, an LRU) keeps this and hands
+   * it back to {@link load}: the device never lost power, so the card must not lose what it was waiting
+   * on. Dropping it turned every eviction between the two steps of a key establishment into a 6985.
+   */
+  park(): ParkedExchange | undefined {
+    return awaitsLaterExchange(this.volatile, this.state) ? { volatile: this.volatile } : undefined;
+  }
+
   /** Power off and on: sessions, selection and download buffers are lost; stored state is reloaded. */
   powerCycle(): void {
     this.volatile = freshVolatile();
@@ -153,6 +176,15 @@ export class VirtualEuicc extends EventEmitter<VirtualEuiccEvents> {
     this.state = this.options.store.load(this.state.eid) ?? (lastCommitted === undefined ? this.state : (JSON.parse(lastCommitted) as CardState));
     this.stateJson = undefined;
   }
+}
+
+function awaitsLaterExchange(volatile: VolatileState, state: CardState): boolean {
+  if (volatile.isdRKeyEstablishment !== undefined) return true;
+  for (const [aid, session] of volatile.isdpSessions) {
+    if (session.challenge !== undefined || session.download !== undefined) return true;
+    if (session.scp03t && state.isdps.some((isdp) => isdp.aid === aid && isdp.lifeCycle === ISDP_LIFE_CYCLE.PERSONALIZED)) return true;
+  }
+  return false;
 }
 
 function freshVolatile(): VolatileState {

@@ -50,10 +50,14 @@ describe('ES8 DownloadAndInstallation (SCP03t)', () => {
     const { euicc, session, keySet } = personalizedCard();
     const { dl, segments } = openDownload(session, keySet);
     expect(segments.length).toBeGreaterThan(2);
-    const responses = segments.map((segment) => session.expectOk(segment));
+    expect(euicc.park()).toBeDefined(); // an SCP03t session into a PERSONALIZED ISD-P: a host keeps it (VirtualEuicc.park)
+    const first = session.expectOk(segments[0] as CommandApdu);
+    expect(euicc.park()).toBeDefined(); // a partial package too
+    const responses = [first, ...segments.slice(1).map((segment) => session.expectOk(segment))];
     for (const response of responses.slice(0, -1)) expect(response.toString('hex')).toBe('8600');
     expect(dl.result(responses)).toEqual({ peStatus: [{ status: 0 }] });
     expect(euicc.snapshot().isdps[0]?.profile?.iccid).toBe(PROFILE.iccid);
+    expect(euicc.park()).toBeUndefined();
   });
 
   it('installs a package sent 15 bytes at a time (one AES block per segment), cutting through TLV headers and values, byte for byte', () => {

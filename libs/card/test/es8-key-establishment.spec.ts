@@ -33,7 +33,9 @@ describe.each(CURVES)('ES8 end to end on %s', (curve) => {
     euicc.on('event', (event) => events.push(event));
     const session = openEs5(euicc, isdRKeys);
 
+    expect(euicc.park()).toBeUndefined(); // nothing for a later exchange yet
     const keySet = establishKeySet(session, pki);
+    expect(euicc.park()).toBeUndefined(); // the keys are persistent: the download's script needs nothing volatile
     const afterKeys = euicc.snapshot().isdps[0];
     expect(afterKeys?.lifeCycle).toBe(ISDP_LIFE_CYCLE.PERSONALIZED);
     expect(afterKeys?.keySet).toEqual({
@@ -46,6 +48,7 @@ describe.each(CURVES)('ES8 end to end on %s', (curve) => {
     const profilePackage = personalisedPackage();
     const result = download(session, keySet, profilePackage, { maxSegmentBytes: 256 }); // several segments
     expect(result).toEqual({ peStatus: [{ status: 0 }] });
+    expect(euicc.park()).toBeUndefined(); // installed: its SCP03t session waits on nothing
 
     const isdp = euicc.snapshot().isdps[0];
     expect(isdp?.lifeCycle).toBe(ISDP_LIFE_CYCLE.DISABLED);
@@ -165,6 +168,11 @@ describe('3A02: ePK.DP.ECKA signed by SK.DP.ECDSA', () => {
   }
 
   const ePoint = (): Buffer => exportRawPublicKey(generateEcKeyPair('P-256').publicKey);
+
+  it('a pending 3A01 challenge is what a host parks (VirtualEuicc.park): the 3A02 may come in a later script', () => {
+    const { euicc } = withChallenge();
+    expect(euicc.park()).toBeDefined();
+  });
 
   it('refuses a signature by another key (6982)', () => {
     expectRefused(SW.SECURITY_STATUS_NOT_SATISFIED, (challenge) =>

@@ -151,6 +151,19 @@ describe('ES5 EstablishISDRKeySet (card side)', () => {
     expect(openIsdR(euicc, TEST_KEYS).send(step2(fresh).apdu).sw).toBe(SW.OK); // the SELECT above kept it pending
   });
 
+  it('a host that parks the card between the steps resumes it with the challenge; nothing is parked before 3A01 or after 3A02', () => {
+    const store = new MemoryCardStore();
+    const euicc = card(store);
+    openIsdR(euicc, TEST_KEYS);
+    expect(euicc.park()).toBeUndefined(); // an ES5 session alone: the next script opens its own
+    const challenge = parseEstablishKeySetStep1Response(openIsdR(euicc, TEST_KEYS).send(certificateApdu(pki.smSr.cert)).data);
+    const parked = euicc.park();
+    expect(parked).toBeDefined();
+    const resumed = VirtualEuicc.load(EID, { store, ...(parked ? { parked } : {}) });
+    expect(openIsdR(resumed, TEST_KEYS).send(step2(challenge).apdu).sw).toBe(SW.OK);
+    expect(resumed.park()).toBeUndefined();
+  });
+
   it('a power cycle between the steps drops the challenge (6985)', () => {
     const euicc = card();
     const challenge = parseEstablishKeySetStep1Response(openIsdR(euicc, TEST_KEYS).send(certificateApdu(pki.smSr.cert)).data);
