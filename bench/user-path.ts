@@ -6,7 +6,7 @@
  *    info-level JSON logs), in a temporary data directory, every port a free one;
  * 2. a fleet of N cards beside it (`npm run sim -- --devices N --register …`: manufactured, registered with
  *    the SM-SR over ES1, online over one gateway connection);
- * 3. the demo MNO's stock (`npx rsp mno stock --generate N×P`), then P passes of
+ * 3. the demo MNO's stock (`npx rsp mno stock --generate N×P`, 10 000 a call), then P passes of
  *    `npx rsp es2 download-profiles --enable --concurrency C`, a profile per card each pass.
  *
  * Per pass it prints what the CLI reports (calls/s, p50 / p99 of a call) and, per provisioning, the CPU of
@@ -15,16 +15,30 @@
  * host's (/proc/stat: the CLI and anything else running included), and what the stack wrote (/proc/<pid>/io
  * wchar and syscw: SQLite's WAL, sockets and logs alike). The first pass meets a stack V8 has not compiled
  * yet; the provisioning bench's figures come after 2000 warm-up provisionings on one process (rounds
- * thirteen and fourteen in docs/performance.md compare the two).
+ * thirteen and fourteen in docs/performance.md compare the two). A call that fails fails the run, and the
+ * stack's and the fleet's whole output go to bench/out/user-path-*.log (the services' logs say why).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { schedstatCpuMs, statCpuMs } from '@rsp/mqtt-transport';
 import { EPHEMERAL_START_PORTS, printedUrls } from '../test/support/npm-start';
 import { cpuBetween, OutsideCpuMeter } from './host-cpu';
+
+/** Where a failed run leaves its programs' output. */
+const OUT_DIR = 'bench/out';
+
+/** What one `rsp mno stock --generate` may ask for (cli/inventory.ts). */
+const STOCK_PER_CALL = 10_000;
+
+/** The `rsp mno stock --generate` counts that stock `total` profiles, each call its own keys file. */
+export function stockCalls(total: number, perCall = STOCK_PER_CALL): number[] {
+  const counts: number[] = [];
+  for (let left = total; left > 0; left -= perCall) counts.push(Math.min(perCall, left));
+  return counts;
+}
 
 export interface UserPathOptions {
   devices: number;
@@ -155,7 +169,9 @@ export async function runUserPathBench(): Promise<void> {
     const apiKey = readFileSync(join(dataDir, 'demo-mno-api-key'), 'utf8').trim();
     const rsp = (args: readonly string[]): Promise<string> => runToEnd('npx rsp', ['cli/bin/rsp.js', ...args, '--api-key', apiKey], { RSP_SMDP_URL: urls.smdp, RSP_SMSR_URL: urls.smsr });
     t = Date.now();
-    await rsp(['mno', 'stock', '--profile-type', 'demo-iot', '--generate', String(o.devices * o.passes), '--out', join(dataDir, 'hss.json')]);
+    for (const [index, count] of stockCalls(o.devices * o.passes).entries()) {
+      await rsp(['mno', 'stock', '--profile-type', 'demo-iot', '--generate', String(count), '--out', join(dataDir, `hss-${index + 1}.json`)]);
+    }
     console.log(`set-up: npm start ready in ${stackSeconds.toFixed(1)} s; the fleet made, registered, online and its declarations confirmed in ${fleetSeconds.toFixed(1)} s; stock of ${o.devices * o.passes} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
     console.log('\n| pass | answered | calls/s | a call p50 / p99 | CPU ms per provisioning: stack (its main thread) / fleet / host | stack writes per provisioning: KB / calls |');
@@ -175,6 +191,15 @@ export async function runUserPathBench(): Promise<void> {
           `${((writes.bytes - before.writes.bytes) / 1024 / o.devices).toFixed(0)} / ${per(writes.calls - before.writes.calls)} |`,
       );
     }
+  } catch (error) {
+    // The stack's and the fleet's whole output (the services' logs say why a call failed) beside the error.
+    mkdirSync(OUT_DIR, { recursive: true });
+    for (const program of running) {
+      const file = join(OUT_DIR, `user-path-${program.name.replace(/\W+/g, '-')}.log`);
+      writeFileSync(file, program.output);
+      console.error(`${program.name}'s output: ${file}`);
+    }
+    throw error;
   } finally {
     for (const program of running.reverse()) {
       program.child.kill('SIGINT');

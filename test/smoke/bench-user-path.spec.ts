@@ -4,7 +4,7 @@
  * CPU; bad options refused before anything starts.
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { runUserPathBench, userPathOptions } from '../../bench/user-path';
+import { runUserPathBench, stockCalls, userPathOptions } from '../../bench/user-path';
 
 describe('bench user-path', () => {
   const argv = process.argv;
@@ -19,6 +19,12 @@ describe('bench user-path', () => {
     expect(() => userPathOptions(['--devices', '0'])).toThrow('--devices must be a positive integer');
     expect(() => userPathOptions(['--concurrency', 'x'])).toThrow('--concurrency must be a positive integer');
     expect(() => userPathOptions(['--type', 'toaster'])).toThrow('--type must be bbq, oven or generic');
+  });
+
+  it('stocks in calls of at most 10 000 profiles, what `rsp mno stock --generate` takes (10 000 cards × 2 passes failed before)', () => {
+    expect(stockCalls(6)).toEqual([6]);
+    expect(stockCalls(20_000)).toEqual([10_000, 10_000]);
+    expect(stockCalls(25_001)).toEqual([10_000, 10_000, 5001]);
   });
 
   it('runs the path on 3 cards: one row per pass, every download answered Executed-Success', async () => {
