@@ -24,17 +24,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { schedstatCpuMs, statCpuMs } from '@rsp/mqtt-transport';
+import { MAX_GENERATE } from '../cli/inventory';
 import { EPHEMERAL_START_PORTS, printedUrls } from '../test/support/npm-start';
 import { cpuBetween, OutsideCpuMeter } from './host-cpu';
 
 /** Where a failed run leaves its programs' output. */
 const OUT_DIR = 'bench/out';
 
-/** What one `rsp mno stock --generate` may ask for (cli/inventory.ts). */
-const STOCK_PER_CALL = 10_000;
-
 /** The `rsp mno stock --generate` counts that stock `total` profiles, each call its own keys file. */
-export function stockCalls(total: number, perCall = STOCK_PER_CALL): number[] {
+export function stockCalls(total: number, perCall = MAX_GENERATE): number[] {
   const counts: number[] = [];
   for (let left = total; left > 0; left -= perCall) counts.push(Math.min(perCall, left));
   return counts;

@@ -13,6 +13,9 @@ import { SUBSCRIPTION_STATES } from '@rsp/contracts';
 import type { ServiceAnswer } from './http';
 import type { BuiltRequest } from './requests';
 
+/** Most records one `--generate` asks the SM-DP for. */
+export const MAX_GENERATE = 10_000;
+
 /** A local problem the user can fix (bad file, bad option): one line, exit 1. */
 export class InventoryUsageError extends Error {}
 
@@ -70,7 +73,7 @@ export function mnoStock(input: StockInput): InventoryRequest {
     };
   }
   const count = Number(input.generate);
-  if (!Number.isSafeInteger(count) || count < 1 || count > 10_000) throw new InventoryUsageError('--generate takes a count from 1 to 10000');
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_GENERATE) throw new InventoryUsageError(`--generate takes a count from 1 to ${MAX_GENERATE}`);
   if (input.out === undefined) throw new InventoryUsageError('generated records carry Ki and OPc, shown once: give --out <file> (created with mode 600, never overwritten)');
   const out = resolve(input.out);
   const descriptor = createSecretFile(out);

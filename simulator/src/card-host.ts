@@ -20,8 +20,9 @@ export interface CardPoolOptions {
   /** Most hydrated cards kept in memory (default 1000). */
   maxHydrated?: number;
   /**
-   * Most evicted cards whose waiting state is kept (default 100 000, about a kilobyte each; one per card
-   * at most). Beyond it the oldest loses it, as a power cut would: a bound for exchanges abandoned midway.
+   * Most evicted cards whose waiting state is kept (default 100 000; one per card at most, a challenge and a
+   * certificate, or a partial download). Beyond it the oldest loses it, as a power cut would: a bound for
+   * exchanges abandoned midway.
    */
   maxParked?: number;
   faults?: FaultPlanRunner;
