@@ -47,12 +47,27 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 const warnings: string[] = [];
 const logger = { log: () => undefined, warn: (message: string) => void warnings.push(message), error: () => undefined } as unknown as SmSrLogger;
 
+/** A started listener handling `concurrency` at once, over a fake connection, with a gated handler. */
+async function listening(concurrency: number) {
+  const client = new FakeClient();
+  const gated = gatedHandler();
+  const listener = new CardNotificationListener(client as unknown as MqttClient, gated.handler, logger, { concurrency });
+  await listener.start();
+  return { client, listener, ...gated };
+}
+
+/** A listener handling one at a time, the first of two notifications handled and the second waiting. */
+async function oneHandledOneWaiting() {
+  const setup = await listening(1);
+  setup.client.deliver(EID(1));
+  setup.client.deliver(EID(2));
+  await settle();
+  return setup;
+}
+
 describe('card notification listener', () => {
   it('handles at most `concurrency` at once, the rest in arrival order; a resend of a waiting one is skipped', async () => {
-    const client = new FakeClient();
-    const { handler, started, gates, most } = gatedHandler();
-    const listener = new CardNotificationListener(client as unknown as MqttClient, handler, logger, { concurrency: 2 });
-    await listener.start();
+    const { client, listener, started, gates, most } = await listening(2);
     for (let n = 1; n <= 5; n += 1) client.deliver(EID(n));
     client.deliver(EID(4)); // the card resends while its first copy waits
     await settle();
@@ -68,13 +83,7 @@ describe('card notification listener', () => {
   });
 
   it('a failed notification is logged and the queue goes on', async () => {
-    const client = new FakeClient();
-    const { handler, started, gates } = gatedHandler();
-    const listener = new CardNotificationListener(client as unknown as MqttClient, handler, logger, { concurrency: 1 });
-    await listener.start();
-    client.deliver(EID(1));
-    client.deliver(EID(2));
-    await settle();
+    const { started, gates } = await oneHandledOneWaiting();
     gates.get(EID(1))?.reject(new Error('card answered 6985'));
     await settle();
     expect(warnings.some((line) => line.startsWith(`card notification ${EID(1)}/1 not confirmed`))).toBe(true);
@@ -83,13 +92,7 @@ describe('card notification listener', () => {
   });
 
   it('stop drops what waits, unconfirmed: the cards resend it, and a resend after a new start is handled', async () => {
-    const client = new FakeClient();
-    const { handler, started, gates } = gatedHandler();
-    const listener = new CardNotificationListener(client as unknown as MqttClient, handler, logger, { concurrency: 1 });
-    await listener.start();
-    client.deliver(EID(1));
-    client.deliver(EID(2));
-    await settle();
+    const { client, listener, started, gates } = await oneHandledOneWaiting();
     listener.stop();
     expect(listener.waitingCount).toBe(0);
     gates.get(EID(1))?.resolve();
