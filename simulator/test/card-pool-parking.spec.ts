@@ -34,8 +34,8 @@ function es5(fleet: Fleet, eid: string): (apdu: CommandApdu) => ResponseApdu {
   return (apdu) => host.unwrapResponse(decodeResponseApdu(fleet.transmit(eid, encodeCommandApdu(host.wrapCommand(apdu)))));
 }
 
-/** The SM-SR's 3A01 in one script, then `between`, then its 3A02 in the next: the 3A02's status word. */
-function handover(fleet: Fleet, eid: string, between: () => void): number {
+/** The SM-SR's 3A01 in one script, then `between`, then its 3A02 in the next: the 3A02's status word, and the 3A02 sent. */
+function handover(fleet: Fleet, eid: string, between: () => void): { sw: number; step2: CommandApdu } {
   const [certificate] = buildEstablishKeySetStep1({ smdpCertificate: pki.smSr.cert }) as [CommandApdu];
   const first = es5(fleet, eid)(certificate);
   expect(first.sw).toBe(SW.OK);
@@ -46,14 +46,14 @@ function handover(fleet: Fleet, eid: string, between: () => void): number {
     crtParams: { ...DEFAULT_ISDP_CRT, keyVersion: 0x31 },
   });
   between();
-  return es5(fleet, eid)(step2.apdu).sw;
+  return { sw: es5(fleet, eid)(step2.apdu).sw, step2: step2.apdu };
 }
 
 describe('card pool: eviction is not a power cut', () => {
   it('a card evicted between 3A01 and 3A02 is resumed with its challenge: the 3A02 is accepted', async () => {
     const fleet = await Fleet.create({ size: 2, model: 'bbq', pki, maxHydrated: 1 });
     const [a, b] = fleet.eids() as [string, string];
-    const sw = handover(fleet, a, () => {
+    const { sw } = handover(fleet, a, () => {
       plain(fleet, b, GET_EID); // another card: evicts a
       expect(fleet.pool.hydratedCount).toBe(1);
       expect(fleet.pool.parkedCount).toBe(1);
@@ -74,8 +74,20 @@ describe('card pool: eviction is not a power cut', () => {
 
     const bounded = await Fleet.create({ size: 2, model: 'bbq', pki, maxHydrated: 1, maxParked: 0 });
     const [c, d] = bounded.eids() as [string, string];
-    expect(handover(bounded, c, () => plain(bounded, d, GET_EID))).toBe(SW.CONDITIONS_NOT_SATISFIED);
+    expect(handover(bounded, c, () => plain(bounded, d, GET_EID)).sw).toBe(SW.CONDITIONS_NOT_SATISFIED);
     await bounded.close();
+  });
+
+  it('a resumed challenge is still single-use: the accepted 3A02 replayed, after another eviction, gets 6985 and changes nothing', async () => {
+    const fleet = await Fleet.create({ size: 2, model: 'bbq', pki, maxHydrated: 1 });
+    const [a, b] = fleet.eids() as [string, string];
+    const { sw, step2 } = handover(fleet, a, () => plain(fleet, b, GET_EID));
+    expect(sw).toBe(SW.OK);
+    plain(fleet, b, GET_EID); // evicts a again, with nothing waiting
+    expect(fleet.pool.parkedCount).toBe(0);
+    expect(es5(fleet, a)(step2).sw).toBe(SW.CONDITIONS_NOT_SATISFIED);
+    expect(fleet.pool.snapshot(a).isdR.keySets.map((set) => set.kvn)).toEqual([0x30, 0x31]);
+    await fleet.close();
   });
 
   it('closing the fleet cuts the power: what was parked is gone', async () => {
