@@ -25,6 +25,11 @@ export interface Options {
   ab: boolean;
   /** `--timeline`: after the warm-up, lone provisionings, message by message (timeline.ts), instead of the rounds. */
   timeline: boolean;
+  /**
+   * `--owners`: the owner-identity binding on, as `npm start` runs it: the owner registry beside the
+   * services, which fetch and verify each device's signed status before they act on it.
+   */
+  owners: boolean;
 }
 
 export function options(): Options {
@@ -42,6 +47,7 @@ export function options(): Options {
       rounds: { type: 'string' },
       ab: { type: 'boolean' },
       timeline: { type: 'boolean' },
+      owners: { type: 'boolean' },
     },
     strict: false,
   });
@@ -68,7 +74,7 @@ export function options(): Options {
   if (timeline && (ab || values.sweep === true)) throw new Error(`--timeline prints lone provisionings; run ${ab ? '--ab' : '--sweep'} without it`);
   const rounds = Number(values.rounds ?? process.env.BENCH_ROUNDS ?? (ab ? 40 : 3));
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
-  return { devices, concurrency, stack, sqlite, sweep: values.sweep === true, cards, broker, warmup, rounds, ab, timeline };
+  return { devices, concurrency, stack, sqlite, sweep: values.sweep === true, cards, broker, warmup, rounds, ab, timeline, owners: values.owners === true };
 }
 
 /** RSP_DATABASE_PREPARED_STATEMENTS as the services read it (libs/config: 1 / 0, true / false, yes / no; else a ConfigError). */

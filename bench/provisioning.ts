@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- provisioning [--devices N] [--concurrency C] [--warmup N] [--rounds R]
- *   [--stack embedded|mosquitto-postgres] [--sqlite memory|files] [--sweep] [--cards worker|main] [--broker worker|main] [--ab]`: the virtual
+ *   [--stack embedded|mosquitto-postgres] [--sqlite memory|files] [--sweep] [--cards worker|main] [--broker worker|main] [--ab] [--owners]`: the virtual
  *   cards and the embedded broker each run on a worker thread of their own by default (as the devices and a
  *   broker are other machines), and the CPU per provisioning is split between the services, the cards and
  *   the broker. The MNO that calls ES2 (the bench's load) runs on a thread of its own too (mno-client.ts);
@@ -35,6 +35,11 @@
  *
  * `--sqlite files` keeps the embedded stack's SQLite databases in files of a temporary directory (WAL), as
  * `npm start` does, instead of in memory: what the disk's writes cost.
+ *
+ * `--owners` turns the owner-identity binding on, as `npm start` has it: the owner registry runs beside the
+ * services, and the SM-DP and the SM-SR each fetch a device's signed status from it (`GET
+ * /device-status/{eid}`) and verify it before acting on the device (docs/owner-registry.md). Without it
+ * the services enforce no owner, as a stack started without `owners` does.
  *
  * `--stack mosquitto-postgres` starts a private Mosquitto with the shipped configuration (set_tcp_nodelay
  * true) on a free port and uses PostgreSQL (RSP_TEST_DATABASE_URL or the local default).
@@ -209,6 +214,8 @@ export async function runProvisioningBench(): Promise<void> {
     mnos: [{ mnoId: 'mno.bench', apiKey }],
     devices: [{ model: 'generic', count: cards, firstSerial: 50_000_000, thread: o.cards }],
     brokerThread: o.broker === 'worker',
+    // No maker registers the cards: each gets the registry's signed "not registered" status (version 0).
+    ...(o.owners ? { owners: { registryUrl: 'https://owners.bench.test', makers: [] } } : {}),
   };
   const setupStart = performance.now();
   const mosquitto = o.stack === 'mosquitto-postgres' ? await startSecureMosquitto({ principals: stackPrincipals(stackOptions), pki }) : undefined;
@@ -225,7 +232,7 @@ export async function runProvisioningBench(): Promise<void> {
     const where = o.cards === 'worker' ? 'cards on a worker thread' : 'cards on the services\' thread';
     const brokerWhere = o.stack !== 'embedded' ? '' : o.broker === 'worker' ? ', broker on a worker thread' : ', broker on the services\' thread';
     const stackName = `${o.stack === 'embedded' ? `aedes + SQLite ${sqliteDir ? 'in files (WAL)' : 'in memory'}, one process` : 'Mosquitto (shipped configuration, set_tcp_nodelay) + PostgreSQL'}, ${where}${brokerWhere}`;
-    console.log(`\n## provisioning — ${stackName}; TLS identities and the broker ACL on`);
+    console.log(`\n## provisioning — ${stackName}; TLS identities and the broker ACL on${o.owners ? '; the owner binding on (each device\'s signed status fetched and verified)' : ''}`);
     console.log(`set-up ${((performance.now() - setupStart) / 1000).toFixed(1)} s: ${cards} cards, ${cards} subscriptions`);
 
     const eids = [...stack.eids];
