@@ -1,7 +1,7 @@
 /**
  * bench/provisioning-options.ts: `--ab` takes 40 measured rounds unless told otherwise, and refuses what
  * it would otherwise drop without a word (the sweep, a profile, a heap profile, SQLite's timing); so does
- * `--timeline` (the sweep, `--ab`); `--sqlite files` is the embedded stack's only.
+ * `--timeline` (the sweep, `--ab`); `--sqlite files` is the embedded stack's only; `--owners` is off by default.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { options } from '../../bench/provisioning-options';
@@ -51,5 +51,11 @@ describe('the provisioning bench options', () => {
     expect(parse('--sqlite', 'files')).toMatchObject({ stack: 'embedded', sqlite: 'files' });
     expect(() => parse('--sqlite', 'disk')).toThrow('--sqlite must be memory or files');
     expect(() => parse('--stack', 'mosquitto-postgres', '--sqlite', 'files')).toThrow('--sqlite files is for the embedded stack');
+  });
+
+  it('leaves the owner binding out unless --owners, on either stack', () => {
+    expect(parse()).toMatchObject({ owners: false });
+    expect(parse('--owners')).toMatchObject({ owners: true });
+    expect(parse('--owners', '--stack', 'mosquitto-postgres')).toMatchObject({ owners: true, stack: 'mosquitto-postgres' });
   });
 });
