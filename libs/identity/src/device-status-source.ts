@@ -1,8 +1,15 @@
 /**
  * Adapter of the SignedDeviceStatusSource port: `GET {registry}/device-status/{eid}` on the owner
- * registry (docs/owner-registry.md "Device status"), global fetch, a short timeout, no credentials (the
- * answer is signed; the cache verifies it like an MQTT message). Answers the services' cache misses.
+ * registry (docs/owner-registry.md "Device status"), a short timeout, no credentials (the answer is
+ * signed; the cache verifies it like an MQTT message). Answers the services' cache misses.
+ *
+ * node:http(s) with a keep-alive agent rather than the global fetch: every device a service meets for the
+ * first time costs one of these requests on the services' thread, and undici's fetch took 230–320 µs of CPU
+ * per request where this takes 70–110 (docs/performance.md, round sixteen). No redirect is followed: any
+ * answer but 200 is refused.
  */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ContractError } from '@rsp/contracts';
 import { RspError } from '@rsp/errors';
 import { isValidEid } from '@rsp/pki';
@@ -20,19 +27,18 @@ export interface HttpDeviceStatusSourceOptions {
    * after the services); undefined then means "not reachable yet".
    */
   registryUrl: string | (() => string | undefined);
-  /** Default 2000 ms: the caller's ES2 / ES4 request waits for it. */
+  /** Default 2000 ms, for the whole exchange: the caller's ES2 / ES4 request waits for it. */
   timeoutMs?: number;
-  /** Default the global fetch (tests). */
-  fetch?: typeof fetch;
 }
 
 export class HttpDeviceStatusSource implements SignedDeviceStatusSource {
   private readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
+  // Connections reused across requests, as fetch's pool did; Node unrefs the idle ones (no hang at exit).
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
 
   constructor(private readonly options: HttpDeviceStatusSourceOptions) {
     this.timeoutMs = options.timeoutMs ?? 2000;
-    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
   async fetchSigned(eid: string): Promise<string> {
@@ -40,29 +46,55 @@ export class HttpDeviceStatusSource implements SignedDeviceStatusSource {
     if (!isValidEid(eid)) throw new ContractError.InvalidParameter('eid', 'a valid EID');
     const base = typeof this.options.registryUrl === 'function' ? this.options.registryUrl() : this.options.registryUrl;
     if (!base) throw new DeviceStatusRegistryUnreachable('owner registry address not known yet');
-    let response: Response;
+    let url: URL;
     try {
-      response = await this.fetchImpl(`${base.replace(/\/+$/, '')}/device-status/${eid}`, {
-        headers: { accept: DEVICE_STATUS_MEDIA_TYPE },
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw new DeviceStatusRegistryUnreachable('owner registry unreachable', { cause: error });
+      url = new URL(`${base.replace(/\/+$/, '')}/device-status/${eid}`);
+    } catch (cause) {
+      throw new DeviceStatusRegistryUnreachable('owner registry address is not a URL', { cause });
     }
-    if (response.status !== 200) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new DeviceStatusRegistryUnreachable(`owner registry answered HTTP ${response.status}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new DeviceStatusRegistryUnreachable('owner registry address is not http(s)');
+    return this.get(url);
+  }
+
+  private get(url: URL): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const fail = (message: string, cause?: unknown): void => {
+        clearTimeout(timer);
+        request.destroy();
+        reject(new DeviceStatusRegistryUnreachable(message, cause === undefined ? undefined : { cause }));
+      };
+      const https = url.protocol === 'https:';
+      const request = (https ? httpsRequest : httpRequest)(url, { agent: https ? this.httpsAgent : this.httpAgent, headers: { accept: DEVICE_STATUS_MEDIA_TYPE } }, (response) =>
+        this.read(response, fail, (body) => {
+          clearTimeout(timer);
+          resolve(body);
+        }),
+      );
+      const timer = setTimeout(() => fail(`owner registry did not answer within ${this.timeoutMs} ms`), this.timeoutMs);
+      request.on('error', (error) => fail('owner registry unreachable', error));
+      request.end();
+    });
+  }
+
+  private read(response: IncomingMessage, fail: (message: string, cause?: unknown) => void, done: (body: string) => void): void {
+    if (response.statusCode !== 200) {
+      response.resume(); // drain, so that the connection can be reused
+      fail(`owner registry answered HTTP ${response.statusCode}`);
+      return;
     }
-    const declared = Number(response.headers.get('content-length') ?? '0');
-    if (declared > MAX_DEVICE_STATUS_BYTES) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new DeviceStatusRegistryUnreachable('owner registry answer too large');
+    if (Number(response.headers['content-length'] ?? '0') > MAX_DEVICE_STATUS_BYTES) {
+      fail('owner registry answer too large');
+      return;
     }
-    try {
-      return await response.text();
-    } catch (error) {
-      throw new DeviceStatusRegistryUnreachable('owner registry answer cut short', { cause: error });
-    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    response.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_DEVICE_STATUS_BYTES) fail('owner registry answer too large');
+      else chunks.push(chunk);
+    });
+    response.on('end', () => done(Buffer.concat(chunks, size).toString('utf8')));
+    response.on('aborted', () => fail('owner registry answer cut short'));
+    response.on('error', (error) => fail('owner registry answer cut short', error));
   }
 }

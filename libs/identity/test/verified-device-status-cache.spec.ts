@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateEid } from '@rsp/pki';
-import { HttpDeviceStatusSource, VerifiedDeviceStatusCache, authorizeOwnerOperation, type SignedDeviceStatusSource } from '../src';
+import { HttpDeviceStatusSource, MAX_DEVICE_STATUS_BYTES, VerifiedDeviceStatusCache, authorizeOwnerOperation, type SignedDeviceStatusSource } from '../src';
 import { REGISTRY_ISSUER, registryKey, signStatus, statusOf } from './support/registry-keys';
 
 const eid = generateEid('89049032', 401);
@@ -176,14 +176,23 @@ describe('HttpDeviceStatusSource', () => {
   let server: Server;
   let url: string;
   const requests: Array<{ url: string; accept: string | undefined; authorization: string | undefined }> = [];
-  let answer: (eid: string) => { status: number; body: string; delayMs?: number };
+  let connections = 0;
+  /** `chunks`: the body written in that many pieces, without a Content-Length (chunked encoding). */
+  let answer: (eid: string) => { status: number; body: string; delayMs?: number; headers?: Record<string, string>; chunks?: number };
 
   beforeAll(async () => {
     server = createServer((request, response) => {
       requests.push({ url: request.url ?? '', accept: request.headers.accept, authorization: request.headers.authorization });
-      const { status, body, delayMs } = answer((request.url ?? '').split('/').pop() ?? '');
-      setTimeout(() => response.writeHead(status, { 'content-type': 'application/jwt' }).end(body), delayMs ?? 0);
+      const { status, body, delayMs, headers, chunks } = answer((request.url ?? '').split('/').pop() ?? '');
+      setTimeout(() => {
+        response.writeHead(status, { 'content-type': 'application/jwt', ...headers });
+        if (!chunks) return response.end(body);
+        const size = Math.ceil(body.length / chunks);
+        for (let at = 0; at < body.length; at += size) response.write(body.slice(at, at + size));
+        return response.end();
+      }, delayMs ?? 0);
     });
+    server.on('connection', () => (connections += 1));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -210,5 +219,29 @@ describe('HttpDeviceStatusSource', () => {
     expect(await failure(new HttpDeviceStatusSource({ registryUrl: () => undefined }).fetchSigned(eid))).toBe('ERR_DEVICE_STATUS_REGISTRY_UNREACHABLE');
     expect(await failure(new HttpDeviceStatusSource({ registryUrl: 'http://127.0.0.1:9' }).fetchSigned(eid))).toBe('ERR_DEVICE_STATUS_REGISTRY_UNREACHABLE');
     expect(await failure(new HttpDeviceStatusSource({ registryUrl: url }).fetchSigned('../jwks'))).toBe('ERR_CONTRACT_INVALID_PARAMETER');
+  });
+
+  it('follows no redirect, and refuses an answer over 4 MiB whether its length is declared or only streamed', async () => {
+    const source = new HttpDeviceStatusSource({ registryUrl: url });
+    answer = () => ({ status: 302, body: '', headers: { location: `${url}/device-status/${eid}?elsewhere` } });
+    const before = requests.length;
+    expect(await failure(source.fetchSigned(eid))).toBe('ERR_DEVICE_STATUS_REGISTRY_UNREACHABLE');
+    expect(requests.length).toBe(before + 1);
+    const huge = 'a'.repeat(MAX_DEVICE_STATUS_BYTES + 1);
+    answer = () => ({ status: 200, body: huge });
+    expect(await failure(source.fetchSigned(eid))).toBe('ERR_DEVICE_STATUS_REGISTRY_UNREACHABLE');
+    answer = () => ({ status: 200, body: huge, chunks: 64 });
+    expect(await failure(source.fetchSigned(eid))).toBe('ERR_DEVICE_STATUS_REGISTRY_UNREACHABLE');
+    answer = () => ({ status: 200, body: 'a.b.c', chunks: 3 });
+    expect(await source.fetchSigned(eid)).toBe('a.b.c');
+  });
+
+  it('keeps its connection to the registry between requests (one TCP connection for sequential misses)', async () => {
+    const document = await signStatus(statusOf(eid, 0, { owned: false }), key);
+    answer = () => ({ status: 200, body: document });
+    const source = new HttpDeviceStatusSource({ registryUrl: url });
+    const before = connections;
+    for (let i = 0; i < 3; i += 1) expect(await source.fetchSigned(eid)).toBe(document);
+    expect(connections - before).toBe(1);
   });
 });
