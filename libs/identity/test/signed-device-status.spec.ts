@@ -3,7 +3,8 @@
  * and every forgery the services must refuse, each with its code.
  */
 import { describe, expect, it } from '@jest/globals';
-import { SignJWT, UnsecuredJWT } from 'jose';
+import { generateKeyPairSync, webcrypto } from 'node:crypto';
+import { SignJWT, UnsecuredJWT, createLocalJWKSet, jwtVerify } from 'jose';
 import { generateEid } from '@rsp/pki';
 import { DEVICE_STATUS_TYPE, DeviceStatusVerifier, signConsent, signDeviceStatus } from '../src';
 import { REGISTRY_ISSUER, registryKey, signStatus, statusOf, type RegistryKey } from './support/registry-keys';
@@ -58,6 +59,26 @@ describe('signDeviceStatus', () => {
     });
     expect(await verifier().verify(token, eid)).toEqual(statusOf(eid, 7, { revokedConsents: ['jti-1'], recentlyTransferredAt: '2030-01-01T00:00:00.000Z' }));
     expect(await verifier().verify(Buffer.from(token), eid)).toMatchObject({ version: 7 }); // MQTT payload bytes
+  });
+
+  it('is an RFC 7515 compact JWS jose verifies as it is (ES256, R || S), from a KeyObject or a CryptoKey; a key other than P-256 is refused', async () => {
+    const status = statusOf(eid, 3);
+    const fromCryptoKey = await signDeviceStatus(status, {
+      issuer: REGISTRY_ISSUER,
+      key: {
+        privateKey: await webcrypto.subtle.importKey('pkcs8', current.privateKey.export({ format: 'der', type: 'pkcs8' }), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']),
+        kid: current.kid,
+      },
+    });
+    for (const token of [await signStatus(status, current), fromCryptoKey]) {
+      expect(Buffer.from(token.split('.')[2] as string, 'base64url')).toHaveLength(64);
+      const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(current.jwks), { algorithms: ['ES256'], typ: DEVICE_STATUS_TYPE, issuer: REGISTRY_ISSUER });
+      expect(protectedHeader).toEqual({ alg: 'ES256', kid: current.kid, typ: DEVICE_STATUS_TYPE });
+      expect(payload).toMatchObject({ sub: eid, version: 3 });
+    }
+    for (const privateKey of [generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey, generateKeyPairSync('ed25519').privateKey, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey]) {
+      await expect(signDeviceStatus(status, { issuer: REGISTRY_ISSUER, key: { privateKey, kid: current.kid } })).rejects.toThrow('P-256 private key');
+    }
   });
 
   it('refuses to sign a malformed status', async () => {
