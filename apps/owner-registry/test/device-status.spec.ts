@@ -85,6 +85,19 @@ describe('GET /device-status/{eid}', () => {
     expect(f.statusPayloads.some((message) => message.eid === unknown)).toBe(false);
   });
 
+  it('an unknown EID is answered without a snapshot: it does not wait behind a registry transaction (SQLite runs them one at a time)', async () => {
+    let release = (): void => undefined;
+    const holding = f.registry.dataSource.transaction(() => new Promise<void>((resolve) => (release = resolve)));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the transaction has begun
+      const answered = await Promise.race([get(newEid()).then((response) => response.status), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000))]);
+      expect(answered).toBe(200);
+    } finally {
+      release();
+      await holding;
+    }
+  });
+
   it('not an EID → 400 ERR_OWNER_BAD_REQUEST', async () => {
     const valid = newEid();
     const wrongCheckDigit = `${valid.slice(0, 31)}${(Number(valid[31]) + 1) % 10}`;

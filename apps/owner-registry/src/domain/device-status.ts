@@ -66,8 +66,15 @@ export async function touchAndPublish(tx: RegistryUnit, eid: string, now: Date):
 export class DeviceStatusDocuments {
   constructor(private readonly deps: Pick<RegistryDeps, 'store' | 'config' | 'now'>) {}
 
-  /** The status of `eid` as committed now, read in one snapshot (its version matches its content). */
-  current(eid: string): Promise<VersionedDeviceStatus> {
+  /**
+   * The status of `eid` as committed now, read in one snapshot (its version matches its content). An EID
+   * the registry does not know needs no snapshot: one read decides, and its document (version 0) names
+   * nothing that could disagree. A registration that commits meanwhile publishes version 1, which every
+   * holder prefers. Most requests at a fleet's first contact are of this kind, and on SQLite a snapshot
+   * waits its turn among the registry's transactions.
+   */
+  async current(eid: string): Promise<VersionedDeviceStatus> {
+    if (!(await this.deps.store.devices.exists(eid))) return unregisteredStatus(eid);
     return this.deps.store.snapshot(async (tx) => {
       const device = await tx.devices.byEid(eid);
       return device ? deviceStatusOf(tx, device) : unregisteredStatus(eid);
