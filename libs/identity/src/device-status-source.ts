@@ -78,8 +78,7 @@ export class HttpDeviceStatusSource implements SignedDeviceStatusSource {
 
   private read(response: IncomingMessage, fail: (message: string, cause?: unknown) => void, done: (body: string) => void): void {
     if (response.statusCode !== 200) {
-      response.resume(); // drain, so that the connection can be reused
-      fail(`owner registry answered HTTP ${response.statusCode}`);
+      fail(`owner registry answered HTTP ${response.statusCode}`); // its connection closed with it: rare, not worth draining
       return;
     }
     if (Number(response.headers['content-length'] ?? '0') > MAX_DEVICE_STATUS_BYTES) {

@@ -10,7 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { exportJWK } from 'jose';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { VerifiedDeviceStatusCache, deviceStatusTopic, signDeviceStatus, type VersionedDeviceStatus } from '@rsp/identity';
+import { DEVICE_STATUS_FILTER, VerifiedDeviceStatusCache, deviceStatusTopic, signDeviceStatus, type VersionedDeviceStatus } from '@rsp/identity';
 import { generateEid } from '@rsp/pki';
 import { DeviceStatusSubscriber, SETTLE_LIMIT_MS, SETTLE_MS, startEmbeddedBroker } from '../src';
 
@@ -125,7 +125,7 @@ describe('DeviceStatusSubscriber', () => {
   it('connect waits for the retained burst: while messages come less than SETTLE_MS apart, while one is being verified, and no longer than SETTLE_LIMIT_MS', async () => {
     jest.useFakeTimers({ now: 0 });
     try {
-      const client = Object.assign(new EventEmitter(), { subscribeAsync: async () => [{ topic: 'rsp/v1/owner/device/+/status', qos: 1 }] }) as unknown as MqttClient;
+      const client = Object.assign(new EventEmitter(), { subscribeAsync: async () => [{ topic: DEVICE_STATUS_FILTER, qos: 1 }] }) as unknown as MqttClient;
       const deliver = (eid: string, text: string) => client.emit('message', deviceStatusTopic(eid), Buffer.from(text), { cmd: 'publish', retain: true } as never);
       const verifying: Array<() => void> = [];
       const statuses = { applySigned: () => new Promise<void>((resolve) => verifying.push(resolve)) };

@@ -70,8 +70,8 @@ export class DeviceStatusDocuments {
    * The status of `eid` as committed now, read in one snapshot (its version matches its content). An EID
    * the registry does not know needs no snapshot: one read decides, and its document (version 0) names
    * nothing that could disagree. A registration that commits meanwhile publishes version 1, which every
-   * holder prefers. Most requests at a fleet's first contact are of this kind, and on SQLite a snapshot
-   * waits its turn among the registry's transactions.
+   * holder prefers. A fleet no maker registered here (the user's path, the bench) asks only this kind, once
+   * per device and service, and on SQLite a snapshot waits its turn among the registry's transactions.
    */
   async current(eid: string): Promise<VersionedDeviceStatus> {
     if (!(await this.deps.store.devices.exists(eid))) return unregisteredStatus(eid);
