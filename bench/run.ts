@@ -4,12 +4,14 @@
  * provisioning (full ES2 downloads with enable: --devices, --concurrency, --warmup, --stack embedded|mosquitto-postgres, --sqlite memory|files, --sweep).
  * es5-session (one ES5 session on one card, both ends in this process: BENCH_ES5_SESSIONS, BENCH_ES5_WARMUP).
  * user-path (npm start, a fleet beside it and the CLI's download-profiles, each in a process of its own: --devices, --concurrency, --passes, --type).
+ * owner-status (one device's first signed status, fetched from the owner registry and verified: --statuses, --rounds).
  * BENCH_MS sets the time budget per measurement (default 700 ms).
  */
 import { cpus } from 'node:os';
 import { runCryptoBench } from './crypto';
 import { runEs5SessionBench } from './es5-session';
 import { runFleetBench } from './fleet';
+import { runOwnerStatusBench } from './owner-status';
 import { runProvisioningBench } from './provisioning';
 import { runTransportBench } from './transport';
 import { runUserPathBench } from './user-path';
@@ -21,6 +23,7 @@ const SUITES: Record<string, () => void | Promise<void>> = {
   provisioning: runProvisioningBench,
   'es5-session': runEs5SessionBench,
   'user-path': runUserPathBench,
+  'owner-status': runOwnerStatusBench,
 };
 
 // Suite names, among the suites' own options (`--devices 40` …): a bare word after an option is its value.
