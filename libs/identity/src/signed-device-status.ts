@@ -12,8 +12,9 @@
  * The bytes are the same on MQTT (retained payload) and over HTTP (`GET /device-status/{eid}`,
  * `application/jwt`). SGP.02 has no owner status: everything here is this project's design [U].
  */
-import { KeyObject, sign, type webcrypto } from 'node:crypto';
+import { KeyObject, type webcrypto } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { ecdsaSignPlain } from '@rsp/crypto';
 import { RspError } from '@rsp/errors';
 import { DeviceStatusInvalid, parseDeviceStatus, type DeviceStatus } from './device-status';
 
@@ -66,7 +67,7 @@ export interface SignDeviceStatusOptions {
  * Signs a status document (the owner registry's side); DeviceStatusInvalid on a malformed status.
  *
  * The compact JWS is made here (RFC 7515 §7.1: BASE64URL(header) '.' BASE64URL(claims) '.' BASE64URL(R || S),
- * the ES256 signature as RFC 7518 §3.4 has it) with node:crypto's one-shot signature, not jose's WebCrypto
+ * the ES256 signature as RFC 7518 §3.4 has it) with @rsp/crypto's ecdsaSignPlain (node:crypto, one-shot), not jose's WebCrypto
  * path: the registry signs a document for every device a service meets first, and that took 100 µs of CPU
  * per document where this takes 30 (docs/performance.md, round sixteen). The verifier stays jose's.
  */
@@ -81,8 +82,7 @@ export async function signDeviceStatus(status: VersionedDeviceStatus, options: S
   if (key.type !== 'private' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new TypeError('the consent key must be a P-256 private key (ES256)');
   }
-  const signature = sign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
-  return `${signingInput}.${signature.toString('base64url')}`;
+  return `${signingInput}.${ecdsaSignPlain(key, Buffer.from(signingInput)).toString('base64url')}`;
 }
 
 const base64url = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
