@@ -8,7 +8,7 @@
  * per request where this takes 70–110 (docs/performance.md, round sixteen). No redirect is followed: any
  * answer but 200 is refused.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ContractError } from '@rsp/contracts';
 import { RspError } from '@rsp/errors';
@@ -58,21 +58,35 @@ export class HttpDeviceStatusSource implements SignedDeviceStatusSource {
 
   private get(url: URL): Promise<string> {
     return new Promise((resolve, reject) => {
+      let request: ClientRequest;
       const fail = (message: string, cause?: unknown): void => {
         clearTimeout(timer);
         request.destroy();
         reject(new DeviceStatusRegistryUnreachable(message, cause === undefined ? undefined : { cause }));
       };
       const https = url.protocol === 'https:';
-      const request = (https ? httpsRequest : httpRequest)(url, { agent: https ? this.httpsAgent : this.httpAgent, headers: { accept: DEVICE_STATUS_MEDIA_TYPE } }, (response) =>
-        this.read(response, fail, (body) => {
-          clearTimeout(timer);
-          resolve(body);
-        }),
-      );
+      const send = (): void => {
+        let answered = false;
+        request = (https ? httpsRequest : httpRequest)(url, { agent: https ? this.httpsAgent : this.httpAgent, headers: { accept: DEVICE_STATUS_MEDIA_TYPE } }, (response) => {
+          answered = true;
+          this.read(response, fail, (body) => {
+            clearTimeout(timer);
+            resolve(body);
+          });
+        });
+        request.on('error', (error: NodeJS.ErrnoException) => {
+          // A kept-alive connection the registry closed as this request went out on it (its idle timeout
+          // and our reuse crossing): nothing was answered and a GET repeats safely, so it goes again on
+          // another connection (Node's http docs, request.reusedSocket). Each retry spends one pooled
+          // connection, and the deadline below still bounds the whole exchange; a new connection that
+          // fails, fails closed.
+          if (!answered && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) send();
+          else fail('owner registry unreachable', error);
+        });
+        request.end();
+      };
       const timer = setTimeout(() => fail(`owner registry did not answer within ${this.timeoutMs} ms`), this.timeoutMs);
-      request.on('error', (error) => fail('owner registry unreachable', error));
-      request.end();
+      send();
     });
   }
 

@@ -15,6 +15,7 @@ import { ContractError } from '@rsp/contracts';
 import { isRspError } from '@rsp/errors';
 import { isValidEid } from '@rsp/pki';
 import { DeviceStatusUnavailable, type DeviceStatusLookup } from './device-status';
+import { DeviceStatusRegistryUnreachable } from './device-status-source';
 import { DeviceStatusVerifier, type DeviceStatusVerifierOptions, type VersionedDeviceStatus } from './signed-device-status';
 
 /** Port: where a cache miss is answered (the registry's `GET /device-status/{eid}`; see HttpDeviceStatusSource). */
@@ -116,7 +117,7 @@ export class VerifiedDeviceStatusCache implements DeviceStatusLookup {
     } catch (error) {
       const code = codeOf(error);
       this.failedAt.set(eid, Date.now());
-      this.options.logger?.warn(`device status of ${eid} could not be fetched: ${code}`);
+      this.options.logger?.warn(`device status of ${eid} could not be fetched: ${code}${reasonOf(error)}`);
       throw new DeviceStatusUnavailable(`no verified device status (${code})`, { cause: error });
     }
     // An MQTT message may have brought a newer version meanwhile: the highest wins.
@@ -139,3 +140,14 @@ export class VerifiedDeviceStatusCache implements DeviceStatusLookup {
 }
 
 const codeOf = (error: unknown): string => (isRspError(error) ? error.code : 'unexpected error');
+
+/**
+ * Why the registry could not be reached, for the operator: the source's own message and the socket's
+ * error code (ECONNRESET, ECONNREFUSED…). Neither carries an answer's content; a refused answer (one
+ * that does not verify) is still logged by its code alone.
+ */
+const reasonOf = (error: unknown): string => {
+  if (!(error instanceof DeviceStatusRegistryUnreachable)) return '';
+  const causeCode = (error.cause as { code?: unknown } | undefined)?.code;
+  return ` (${error.message}${typeof causeCode === 'string' ? `, ${causeCode}` : ''})`;
+};
