@@ -16,7 +16,8 @@
  * wchar and syscw: SQLite's WAL, sockets and logs alike). The first pass meets a stack V8 has not compiled
  * yet; the provisioning bench's figures come after 2000 warm-up provisionings on one process (rounds
  * thirteen and fourteen in docs/performance.md compare the two). A call that fails fails the run, and the
- * stack's and the fleet's whole output go to bench/out/user-path-*.log (the services' logs say why).
+ * stack's and the fleet's whole output go to bench/out/user-path-*.log (the services' logs say why). Last,
+ * the warnings and errors of the stack's log over the run, grouped by message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,6 +60,40 @@ export function userPathOptions(argv: readonly string[] = process.argv.slice(2))
   const type = String(values.type ?? 'bbq');
   if (type !== 'bbq' && type !== 'oven' && type !== 'generic') throw new Error('--type must be bbq, oven or generic');
   return { devices: positive('devices', values.devices, 1000), concurrency: positive('concurrency', values.concurrency, 40), passes: positive('passes', values.passes, 2), type };
+}
+
+/** The services' warnings and errors in `output` (pino's JSON lines, level 40 and up), grouped by what they say. */
+export interface LogWarnings {
+  warnings: number;
+  errors: number;
+  /** Each message with its EIDs and other numbers masked, its service, and how often; most frequent first. */
+  kinds: Array<{ service: string; message: string; count: number }>;
+}
+
+export function logWarnings(output: string): LogWarnings {
+  const summary: LogWarnings = { warnings: 0, errors: 0, kinds: [] };
+  const byKind = new Map<string, { service: string; message: string; count: number }>();
+  for (const [line, level] of output.matchAll(/^\{"level":(\d+),[^\n]*/gm)) {
+    if (Number(level) < 40) continue;
+    if (Number(level) >= 50) summary.errors += 1;
+    else summary.warnings += 1;
+    let service = '?';
+    let message = line;
+    try {
+      const entry = JSON.parse(line) as { service?: string; msg?: string };
+      service = entry.service ?? service;
+      message = entry.msg ?? message;
+    } catch {
+      // a line cut short when the program stopped: counted as it stands
+    }
+    const masked = message.replace(/\b89\d{30}\b/g, '<EID>').replace(/\d+/g, '<n>');
+    const key = `${service} ${masked}`;
+    const kind = byKind.get(key) ?? { service, message: masked, count: 0 };
+    kind.count += 1;
+    byKind.set(key, kind);
+  }
+  summary.kinds = [...byKind.values()].sort((a, b) => b.count - a.count);
+  return summary;
 }
 
 /** A program of the path: its output so far, and a wait for a line of it. */
@@ -193,6 +228,11 @@ export async function runUserPathBench(): Promise<void> {
           `${((writes.bytes - before.writes.bytes) / 1024 / o.devices).toFixed(0)} / ${per(writes.calls - before.writes.calls)} |`,
       );
     }
+    // Every call answered is not the whole story: a retry that succeeded, a late confirmation or a
+    // refused message shows only in the services' log.
+    const logged = logWarnings(stack.output);
+    console.log(`\nthe stack's log over the run (set-up included): ${logged.warnings} warnings, ${logged.errors} errors`);
+    for (const kind of logged.kinds.slice(0, 8)) console.log(`  ${kind.count} × ${kind.service}: ${kind.message}`);
   } catch (error) {
     // The stack's and the fleet's whole output (the services' logs say why a call failed) beside the error.
     mkdirSync(OUT_DIR, { recursive: true });
