@@ -21,6 +21,8 @@ export class DeviceStatusRegistryUnreachable extends RspError {
   static override readonly code = 'ERR_DEVICE_STATUS_REGISTRY_UNREACHABLE';
 }
 
+const IDLE_CONNECTION_MS = 4000;
+
 export interface HttpDeviceStatusSourceOptions {
   /**
    * The registry's HTTP base URL. A function is read at each request (a stack may start the registry
@@ -34,8 +36,10 @@ export interface HttpDeviceStatusSourceOptions {
 export class HttpDeviceStatusSource implements SignedDeviceStatusSource {
   private readonly timeoutMs: number;
   // Connections reused across requests, as fetch's pool did; Node unrefs the idle ones (no hang at exit).
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
+  // An idle one is closed after 4 s, before a Node server's default keep-alive timeout of 5 s; Node 20's
+  // agent heeds a server's shorter `Keep-Alive: timeout=` hint only when it has a timeout of its own.
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16, timeout: IDLE_CONNECTION_MS });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16, timeout: IDLE_CONNECTION_MS });
 
   constructor(private readonly options: HttpDeviceStatusSourceOptions) {
     this.timeoutMs = options.timeoutMs ?? 2000;
