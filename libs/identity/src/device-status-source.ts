@@ -63,7 +63,9 @@ export class HttpDeviceStatusSource implements SignedDeviceStatusSource {
   private get(url: URL): Promise<string> {
     return new Promise((resolve, reject) => {
       let request: ClientRequest;
+      let settled = false;
       const fail = (message: string, cause?: unknown): void => {
+        settled = true;
         clearTimeout(timer);
         request.destroy();
         reject(new DeviceStatusRegistryUnreachable(message, cause === undefined ? undefined : { cause }));
@@ -74,6 +76,7 @@ export class HttpDeviceStatusSource implements SignedDeviceStatusSource {
         request = (https ? httpsRequest : httpRequest)(url, { agent: https ? this.httpsAgent : this.httpAgent, headers: { accept: DEVICE_STATUS_MEDIA_TYPE } }, (response) => {
           answered = true;
           this.read(response, fail, (body) => {
+            settled = true;
             clearTimeout(timer);
             resolve(body);
           });
@@ -84,6 +87,7 @@ export class HttpDeviceStatusSource implements SignedDeviceStatusSource {
           // another connection (Node's http docs, request.reusedSocket). Each retry spends one pooled
           // connection, and the deadline below still bounds the whole exchange; a new connection that
           // fails, fails closed.
+          if (settled) return; // our own destroy() after the deadline: the exchange is over
           if (!answered && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) send();
           else fail('owner registry unreachable', error);
         });

@@ -12,8 +12,11 @@ import { HttpDeviceStatusSource, VerifiedDeviceStatusCache } from '../src';
 const eid = generateEid('89049032', 411);
 const document = 'header.payload.signature';
 
-/** Answers requests on each connection until the `dropAt`-th of that connection (1-based), which it drops unanswered. */
-async function registryDroppingRequest(dropAt: number): Promise<{ close: () => Promise<unknown>; url: string; connections: () => number; requests: () => number }> {
+/**
+ * Answers requests on each connection until the `dropAt`-th of that connection (1-based), which it drops
+ * unanswered, or, with `hold`, leaves unanswered on an open connection.
+ */
+async function registryDroppingRequest(dropAt: number, hold = false): Promise<{ close: () => Promise<unknown>; url: string; connections: () => number; requests: () => number }> {
   let connections = 0;
   let requests = 0;
   const open = new Set<Socket>();
@@ -29,6 +32,7 @@ async function registryDroppingRequest(dropAt: number): Promise<{ close: () => P
         buffered = buffered.slice(buffered.indexOf('\r\n\r\n') + 4); // a GET has no body
         requests += 1;
         onThisConnection += 1;
+        if (onThisConnection === dropAt && hold) return;
         if (onThisConnection === dropAt) {
           socket.destroy(); // the registry's idle timeout fired: the connection closes, nothing answered
           return;
@@ -76,6 +80,16 @@ describe('HttpDeviceStatusSource: connections the registry drops', () => {
     const source = new HttpDeviceStatusSource({ registryUrl: registry.url });
     expect(await failure(source.fetchSigned(eid))).toBe('ERR_DEVICE_STATUS_REGISTRY_UNREACHABLE');
     expect({ connections: registry.connections(), requests: registry.requests() }).toEqual({ connections: 1, requests: 1 });
+  });
+
+  it('a request on a kept-alive connection that is not answered in time: refused at the deadline, not sent again', async () => {
+    const registry = await registryDroppingRequest(2, true);
+    servers.push(registry.close);
+    const source = new HttpDeviceStatusSource({ registryUrl: registry.url, timeoutMs: 100 });
+    expect(await source.fetchSigned(eid)).toBe(document);
+    expect(await failure(source.fetchSigned(eid))).toBe('ERR_DEVICE_STATUS_REGISTRY_UNREACHABLE');
+    await new Promise((resolve) => setTimeout(resolve, 100)); // a retry after the deadline would show here
+    expect({ connections: registry.connections(), requests: registry.requests() }).toEqual({ connections: 1, requests: 2 });
   });
 
   it('the operator reads why in the warning (the socket error code), never an answer', async () => {
