@@ -36,6 +36,8 @@ export class FakeSmSr implements Es3Client {
   readonly delays: Partial<Record<Es3Function, number>> = {};
   /** Latency AFTER the card ran the function: a late reply (the SM-DP cannot know what happened). */
   readonly replyDelays: Partial<Record<Es3Function, number>> = {};
+  /** The next N calls of a function find the SM-SR unreachable (a transport timeout), the card untouched. */
+  readonly failNext: Partial<Record<Es3Function, number>> = {};
   private readonly profiles = new Map<string, FakeProfile[]>();
   private nextIsdp = 0x20;
 
@@ -47,6 +49,11 @@ export class FakeSmSr implements Es3Client {
 
   async call<F extends Es3Function>(fn: F, smsrId: string, request: Es3RequestMap[F], options: Es3CallOptions = {}): Promise<Es3ResponseMap[F]> {
     this.calls.push({ fn, smsrId, request });
+    const failures = this.failNext[fn] ?? 0;
+    if (failures > 0) {
+      this.failNext[fn] = failures - 1;
+      throw new TransportError.Timeout(`no reply to ${fn} (the fake SM-SR is unreachable)`);
+    }
     const work = (async () => {
       await new Promise((resolve) => setTimeout(resolve, this.delays[fn] ?? 0));
       const response = this.execute(fn, smsrId, request as never) as Es3ResponseMap[F];

@@ -15,6 +15,8 @@ import type { TestBroker } from '../../../test/support/brokers';
 import { generateIccid, generateTestPki, type TestPki } from '@rsp/pki';
 import { decodeResponseApdu, encodeCommandApdu } from '@rsp/tlv';
 import { startSmDp, type SmDpHandle, type SubscriberRecord } from '../src/app';
+import { SMDP_DOWNLOADS } from '../src/adapters/sm-dp.module';
+import type { DownloadService } from '../src/domain/download-service';
 import { Fleet } from '../../../simulator/src/fleet';
 import { FakeSmSr } from './fake-sm-sr';
 import { KEY_A, KEY_B, SMSR_ID, eventually, header, logLines, post, smDpOptions, startBroker, startWebhook, type Json, type Webhook } from './support';
@@ -186,6 +188,34 @@ describe('ES2 DownloadProfile', () => {
     expect(fake.tamperNextSegment).toBe(false); // the tamper did happen
     expect(fake.cardAids(eid)).toEqual(before);
     expect((await smdp.inventory.findSubscription(body.iccid))?.state).toBe('available');
+  });
+
+  it('runs a compensation again when its DeleteISDP failed: the ISD-P goes and the ICCID comes back once the SM-SR answers', async () => {
+    const eid = eids[1] as string;
+    const before = fake.cardAids(eid);
+    const deletes = fake.count('DeleteISDP');
+    fake.tamperNextSegment = true;
+    fake.failNext.DeleteISDP = 2; // the compensation, then its first retry, find the SM-SR unreachable
+    const { body } = await download(eid);
+    expect(statusOf(body)).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '8.1', reasonCode: '6.1' } });
+    // Answered at once: the ISD-P is still on the card, so the ICCID stays reserved until a retry deletes it.
+    expect((await smdp.inventory.findSubscription(body.iccid))?.state).toBe('reserved');
+    expect(fake.cardAids(eid)).toHaveLength(before.length + 1);
+    expect(logLines.some((line) => line.includes(`ICCID ${body.iccid} stays reserved until a retry deletes the ISD-P`))).toBe(true);
+
+    await eventually(async () => (await smdp.inventory.findSubscription(body.iccid))?.state === 'available', 15_000);
+    expect(fake.cardAids(eid)).toEqual(before);
+    expect(fake.count('DeleteISDP')).toBe(deletes + 3);
+    // Each retry is an ES3 call of its own: a repeated call id would be answered from the first outcome.
+    const callIds = fake.calls.filter((call) => call.fn === 'DeleteISDP').slice(-3).map((call) => (call.request as { header?: { functionCallIdentifier?: string } }).header?.functionCallIdentifier);
+    expect(new Set(callIds).size).toBe(3);
+    const released = logLines.find((line) => line.includes(`compensated on retry 2, ICCID ${body.iccid} released`));
+    expect(released).toBeDefined();
+
+    // Another copy of the message (at least once) finds the flow compensated: nothing is sent again.
+    const transactionId = /^download (\S+): compensated/.exec(released as string)?.[1] as string;
+    await smdp.app.get<DownloadService>(SMDP_DOWNLOADS).retryCompensation(transactionId);
+    expect(fake.count('DeleteISDP')).toBe(deletes + 3);
   });
 
   it('sends the SCP03t download as one SendData (scripting mode), and falls back to the interactive handshake when the ISD-P counts otherwise', async () => {

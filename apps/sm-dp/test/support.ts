@@ -102,9 +102,9 @@ export function header(requester = 'mno.a', validityPeriod?: number, callId = ra
 }
 
 /** Waits until `check` holds (polling), or fails after `ms`. */
-export async function eventually(check: () => boolean, ms = 5000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const until = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -27,7 +27,7 @@ import { es3CallbacksController } from './es3-callbacks.controller';
 import { InventoryController } from './inventory.controller';
 import { MqttEs3Client } from './mqtt-es3-client';
 import { outboxNotificationQueue } from './notification-queue';
-import { smDpOutboxDelivery } from './outbox-delivery';
+import { outboxCompensationRetry, smDpOutboxDelivery } from './outbox-delivery';
 import { smdpEntities, smdpMigrations } from './persistence';
 import { ES2_SERVICE, INVENTORY_API, MNO_OF_API_KEY, NOTIFIER, TRANSACTION_LOG } from './tokens';
 import { TransactionLog, tracedEs3Client } from './traced-es3-client';
@@ -140,8 +140,8 @@ export class SmDpModule {
         },
         {
           provide: SMDP_DOWNLOADS,
-          inject: [SMDP_DATA_SOURCE, SMDP_INVENTORY, Es3Gateway, SMDP_SECRETS],
-          useFactory: (dataSource: DataSource, inventory: Inventory, es3: Es3Gateway, secrets: SecretBox) =>
+          inject: [SMDP_DATA_SOURCE, SMDP_INVENTORY, Es3Gateway, SMDP_SECRETS, SMDP_OUTBOX],
+          useFactory: (dataSource: DataSource, inventory: Inventory, es3: Es3Gateway, secrets: SecretBox, outbox: Outbox) =>
             new DownloadService(
               (flows, flowOptions) => new StateMachine(dataSource, flows, flowOptions),
               {
@@ -155,8 +155,11 @@ export class SmDpModule {
                 now: () => new Date(),
               },
               logger,
-              // Test hook of test/e2e/crash-recovery.spec.ts: inert unless set, refused in production.
-              pauseAtStep ? { pauseAtStep } : {},
+              {
+                compensationRetry: outboxCompensationRetry(outbox, dataSource),
+                // Test hook of test/e2e/crash-recovery.spec.ts: inert unless set, refused in production.
+                ...(pauseAtStep ? { pauseAtStep } : {}),
+              },
             ),
         },
         ...resource<SmDpOwnerChecks | undefined>({
@@ -181,9 +184,14 @@ export class SmDpModule {
         { provide: INVENTORY_API, inject: [SMDP_INVENTORY], useFactory: (inventory: Inventory) => new InventoryApi(inventory) },
         ...worker<OutboxRelay>({
           provide: SMDP_OUTBOX_RELAY,
-          inject: [SMDP_OUTBOX, SMDP_MQTT],
-          create: (outbox: Outbox, mqtt: MqttClient) =>
-            new OutboxRelay({ outbox, deliver: smDpOutboxDelivery({ mqtt }), logger, ...(options.outboxIntervalMs ? { pollMs: options.outboxIntervalMs } : {}) }),
+          inject: [SMDP_OUTBOX, SMDP_MQTT, SMDP_DOWNLOADS],
+          create: (outbox: Outbox, mqtt: MqttClient, downloads: DownloadService) =>
+            new OutboxRelay({
+              outbox,
+              deliver: smDpOutboxDelivery({ mqtt, compensate: (transactionId) => downloads.retryCompensation(transactionId) }),
+              logger,
+              ...(options.outboxIntervalMs ? { pollMs: options.outboxIntervalMs } : {}),
+            }),
           start: (relay) => relay.start(),
           stop: (relay) => relay.stop(),
         }),

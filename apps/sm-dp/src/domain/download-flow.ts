@@ -67,6 +67,8 @@ export interface DownloadContext extends FlowContext {
   failure?: { status: FunctionExecutionStatus; isdpUncertain: boolean };
   /** Set once the compensation of a failed / expired flow ran ('done') or could not ('isdp-kept'). */
   compensation?: 'done' | 'isdp-kept';
+  /** How many times an 'isdp-kept' compensation was run again (the outbox's retries). */
+  compensationRetries?: number;
 }
 
 export interface DownloadDependencies {

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { executedSuccess, expired, toExecutionStatus, type es2, type LogFields, type RspLogger } from '@rsp/contracts';
-import { isRspError } from '@rsp/errors';
+import { isRspError, RspError } from '@rsp/errors';
 import type { FlowContext, FlowDefinition, StateMachine, StateMachineOptions, StepInfo, TransactionRecord } from '@rsp/persistence';
 import { DOWNLOAD_FLOW, downloadFlow, isIccidUnknown, stepIndex, type DownloadContext, type DownloadDependencies } from './download-flow';
 import type { Es3Gateway } from './es3-gateway';
@@ -35,7 +35,22 @@ const COMPENSATION_TIMEOUT_MS = 30_000;
 /** At start-up, failed / expired flows this recent without a recorded compensation are compensated. */
 const UNCOMPENSATED_LOOKBACK_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * Port: runs a compensation again later when its DeleteISDP failed (adapters: the SM-DP's outbox, whose
+ * backoff paces the retries and which dead-letters after its last attempt).
+ */
+export interface CompensationRetryQueue {
+  retryLater(transactionId: string): Promise<void>;
+}
+
+/** An 'isdp-kept' compensation that failed again: the ISD-P may still be on the card, the ICCID stays reserved. */
+export class CompensationPending extends RspError {
+  static override readonly code = 'ERR_SMDP_COMPENSATION_PENDING';
+}
+
 export interface DownloadServiceOptions {
+  /** Where a compensation that could not delete the ISD-P goes to be run again; absent, it is only logged. */
+  compensationRetry?: CompensationRetryQueue;
   /**
    * Test hook (RSP_TEST_PAUSE_AT_STEP, test/e2e/crash-recovery.spec.ts): a first run of this step waits
    * forever, so a test can `kill -9` the process there. Unset in production: no effect.
@@ -44,7 +59,7 @@ export interface DownloadServiceOptions {
 }
 
 /** The persisted state machine (@rsp/persistence StateMachine over the database) as this service drives it. */
-export type FlowEngine = Pick<StateMachine, 'start' | 'resume' | 'findRunning' | 'findEnded' | 'annotate'>;
+export type FlowEngine = Pick<StateMachine, 'start' | 'resume' | 'get' | 'findRunning' | 'findEnded' | 'annotate'>;
 
 /** Opens the flow engine for these flows (app.ts: a StateMachine on the SM-DP's DataSource). */
 export type FlowEngineFactory = (flows: ReadonlyArray<FlowDefinition<FlowContext>>, options: StateMachineOptions) => FlowEngine;
@@ -172,12 +187,30 @@ export class DownloadService {
   }
 
   /**
+   * The outbox's retry of a compensation whose DeleteISDP failed ('isdp-kept'): runs it again with a call
+   * id of its own. Throws CompensationPending while the ISD-P may still be on the card, so that the outbox
+   * tries again after its backoff (and dead-letters after its last attempt, the ICCID still reserved). A
+   * flow compensated meanwhile (a restart's recovery, an earlier copy of the message) is left as it is.
+   */
+  async retryCompensation(transactionId: string): Promise<void> {
+    const record = await this.machine.get(transactionId);
+    const context = record.context as DownloadContext;
+    if (record.status === 'running' || context.compensation !== 'isdp-kept') return;
+    const retry = (context.compensationRetries ?? 0) + 1;
+    if ((await this.compensate(record, retry)) === 'isdp-kept') {
+      throw new CompensationPending(`download ${transactionId}: DeleteISDP failed again (retry ${retry}); ICCID ${context.iccid ?? '?'} still reserved`);
+    }
+    this.logger.log(`download ${transactionId}: compensated on retry ${retry}, ICCID ${context.iccid ?? '?'} released`, downloadFields(transactionId, context));
+  }
+
+  /**
    * SGP.02 §3.1.1 / docs/services.md: a failure after create-isdp deletes the ISD-P (ES3.DeleteISDP, by
    * ICCID) so the eUICC is left as it was; then the subscription goes back to available. If the delete
-   * itself fails the reservation is kept (the profile may still be on the card) and logged. The result
-   * is persisted in `context.compensation`.
+   * itself fails the reservation is kept (the profile may still be on the card), logged, and the
+   * compensation queued to run again (`retry` counts those runs). The result is persisted in
+   * `context.compensation`.
    */
-  private async compensate(record: TransactionRecord): Promise<void> {
+  private async compensate(record: TransactionRecord, retry = 0): Promise<NonNullable<DownloadContext['compensation']>> {
     // reserve-profile writes its ICCID with create-isdp's output: a flow that ended before has it only in the inventory.
     const reserved = (record.context as DownloadContext).iccid === undefined ? await this.inventory.reservationOf(record.id) : null;
     const context = { ...(record.context as DownloadContext), ...(reserved ? { iccid: reserved.iccid } : {}) };
@@ -194,19 +227,32 @@ export class DownloadService {
     if (isdpMayExist && context.iccid !== undefined) {
       try {
         await this.es3.call('DeleteISDP', context.smsrId, { eid: context.eid, iccid: context.iccid }, {
-          callId: `${record.id}:compensate:${record.attempts}`,
+          // A retry is a new ES3 call: the SM-SR answers a repeated call id from its first outcome.
+          callId: `${record.id}:compensate:${record.attempts}${retry > 0 ? `:retry-${retry}` : ''}`,
           timeoutMs: COMPENSATION_TIMEOUT_MS,
         });
       } catch (error) {
         // An ISD-P that never got created is "unknown" to the SM-SR: nothing left on the card.
         if (!isIccidUnknown(error)) {
           const code = isRspError(error) ? error.code : 'unknown';
-          this.logger.error(`download ${record.id}: compensating DeleteISDP failed (${code}); ICCID ${context.iccid} stays reserved`, downloadFields(record.id, context, code));
           outcome = 'isdp-kept';
+          const retried = this.options.compensationRetry;
+          if (retry > 0) {
+            this.logger.warn(`download ${record.id}: compensating DeleteISDP failed again (${code}, retry ${retry}); ICCID ${context.iccid} stays reserved`, downloadFields(record.id, context, code));
+          } else {
+            // Queued before the row says 'isdp-kept': a crash in between leaves the row uncompensated, which
+            // start-up recovery compensates, and the queued retry then finds nothing to do.
+            if (retried) await retried.retryLater(record.id);
+            const line = `download ${record.id}: compensating DeleteISDP failed (${code}); ICCID ${context.iccid} stays reserved${retried ? ' until a retry deletes the ISD-P' : ''}`;
+            // Queued, it is a warning; the outbox's dead letter, or no retry at all, is the error.
+            if (retried) this.logger.warn(line, downloadFields(record.id, context, code));
+            else this.logger.error(line, downloadFields(record.id, context, code));
+          }
         }
       }
     }
     if (outcome === 'done' && held && context.iccid !== undefined) await this.inventory.release(context.iccid, record.id);
-    await this.machine.annotate(record.id, { compensation: outcome });
+    await this.machine.annotate(record.id, { compensation: outcome, ...(retry > 0 ? { compensationRetries: retry } : {}) });
+    return outcome;
   }
 }
