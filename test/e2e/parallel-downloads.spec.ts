@@ -41,7 +41,9 @@ function suite(kind: 'embedded' | 'real') {
 
     it(`${CARDS} concurrent ES2 DownloadProfile all end Executed-Success on ${CARDS} distinct ICCIDs`, async () => {
       const results = await Promise.all(stack.eids.map((eid) => mno.es2('downloadProfile', { eid, smsrId: SMSR_ID, profileType: 'a-iot', enableProfile: true })));
-      expect(results.map((result) => result.header.functionExecutionStatus.status)).toEqual(stack.eids.map(() => 'Executed-Success'));
+      // A failure shows its whole status (subject, reason, message), not only "Failed".
+      const outcome = (status: { status: string }) => (status.status === 'Executed-Success' ? status.status : JSON.stringify(status));
+      expect(results.map((result) => outcome(result.header.functionExecutionStatus))).toEqual(stack.eids.map(() => 'Executed-Success'));
       const iccids = results.map((result) => result.iccid as string);
       expect(new Set(iccids).size).toBe(CARDS);
       stack.eids.forEach((eid, index) => expect(enabledIsdp(stack.fleetOf(eid).pool.snapshot(eid))?.profile?.iccid).toBe(iccids[index]));
