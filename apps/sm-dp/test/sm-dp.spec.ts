@@ -209,6 +209,8 @@ describe('ES2 DownloadProfile', () => {
     // Each retry is an ES3 call of its own: a repeated call id would be answered from the first outcome.
     const callIds = fake.calls.filter((call) => call.fn === 'DeleteISDP').slice(-3).map((call) => (call.request as { header?: { functionCallIdentifier?: string } }).header?.functionCallIdentifier);
     expect(new Set(callIds).size).toBe(3);
+    // The first retry failed: the outbox logs it once, with the ES3 code, and tries again later.
+    expect(logLines.filter((line) => line.includes('ERR_SMDP_COMPENSATION_PENDING') && line.includes(`failed again (ERR_TRANSPORT_TIMEOUT, retry 1); ICCID ${body.iccid}`))).toHaveLength(1);
     const released = logLines.find((line) => line.includes(`compensated on retry 2, ICCID ${body.iccid} released`));
     expect(released).toBeDefined();
 

@@ -18,10 +18,10 @@ export const COMPENSATION_DESTINATION = 'rsp:download-compensation';
 const FIRST_COMPENSATION_RETRY_MS = 1000;
 
 /** CompensationRetryQueue over the outbox: one message per compensation, picked up by the relay's poll. */
-export function outboxCompensationRetry(outbox: Outbox, dataSource: DataSource, now: () => Date = () => new Date()): CompensationRetryQueue {
+export function outboxCompensationRetry(outbox: Outbox, dataSource: DataSource): CompensationRetryQueue {
   return {
     async retryLater(transactionId) {
-      const rows = outbox.prepare([{ destination: COMPENSATION_DESTINATION, payload: { transactionId }, notBefore: new Date(now().getTime() + FIRST_COMPENSATION_RETRY_MS) }], false);
+      const rows = outbox.prepare([{ destination: COMPENSATION_DESTINATION, payload: { transactionId }, notBefore: new Date(Date.now() + FIRST_COMPENSATION_RETRY_MS) }], false);
       await outbox.insert(dataSource, rows);
     },
   };

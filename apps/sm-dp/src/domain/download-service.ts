@@ -197,9 +197,7 @@ export class DownloadService {
     const context = record.context as DownloadContext;
     if (record.status === 'running' || context.compensation !== 'isdp-kept') return;
     const retry = (context.compensationRetries ?? 0) + 1;
-    if ((await this.compensate(record, retry)) === 'isdp-kept') {
-      throw new CompensationPending(`download ${transactionId}: DeleteISDP failed again (retry ${retry}); ICCID ${context.iccid ?? '?'} still reserved`);
-    }
+    await this.compensate(record, retry); // throws CompensationPending while the ISD-P may still be there
     this.logger.log(`download ${transactionId}: compensated on retry ${retry}, ICCID ${context.iccid ?? '?'} released`, downloadFields(transactionId, context));
   }
 
@@ -207,10 +205,10 @@ export class DownloadService {
    * SGP.02 §3.1.1 / docs/services.md: a failure after create-isdp deletes the ISD-P (ES3.DeleteISDP, by
    * ICCID) so the eUICC is left as it was; then the subscription goes back to available. If the delete
    * itself fails the reservation is kept (the profile may still be on the card), logged, and the
-   * compensation queued to run again (`retry` counts those runs). The result is persisted in
-   * `context.compensation`.
+   * compensation queued to run again (`retry` counts those runs; a retry that fails again throws
+   * CompensationPending). The result is persisted in `context.compensation`.
    */
-  private async compensate(record: TransactionRecord, retry = 0): Promise<NonNullable<DownloadContext['compensation']>> {
+  private async compensate(record: TransactionRecord, retry = 0): Promise<void> {
     // reserve-profile writes its ICCID with create-isdp's output: a flow that ended before has it only in the inventory.
     const reserved = (record.context as DownloadContext).iccid === undefined ? await this.inventory.reservationOf(record.id) : null;
     const context = { ...(record.context as DownloadContext), ...(reserved ? { iccid: reserved.iccid } : {}) };
@@ -223,7 +221,7 @@ export class DownloadService {
     // the result was recorded) it may belong to another download, whose ISD-P must not be deleted.
     const held = context.iccid !== undefined && (await this.inventory.findSubscription(context.iccid))?.transactionId === record.id;
     const isdpMayExist = held && (stoppedAt > createAt || (stoppedAt === createAt && (context.failure?.isdpUncertain ?? true)));
-    let outcome: NonNullable<DownloadContext['compensation']> = 'done';
+    let failedCode: string | undefined;
     if (isdpMayExist && context.iccid !== undefined) {
       try {
         await this.es3.call('DeleteISDP', context.smsrId, { eid: context.eid, iccid: context.iccid }, {
@@ -233,26 +231,24 @@ export class DownloadService {
         });
       } catch (error) {
         // An ISD-P that never got created is "unknown" to the SM-SR: nothing left on the card.
-        if (!isIccidUnknown(error)) {
-          const code = isRspError(error) ? error.code : 'unknown';
-          outcome = 'isdp-kept';
-          const retried = this.options.compensationRetry;
-          if (retry > 0) {
-            this.logger.warn(`download ${record.id}: compensating DeleteISDP failed again (${code}, retry ${retry}); ICCID ${context.iccid} stays reserved`, downloadFields(record.id, context, code));
-          } else {
-            // Queued before the row says 'isdp-kept': a crash in between leaves the row uncompensated, which
-            // start-up recovery compensates, and the queued retry then finds nothing to do.
-            if (retried) await retried.retryLater(record.id);
-            const line = `download ${record.id}: compensating DeleteISDP failed (${code}); ICCID ${context.iccid} stays reserved${retried ? ' until a retry deletes the ISD-P' : ''}`;
-            // Queued, it is a warning; the outbox's dead letter, or no retry at all, is the error.
-            if (retried) this.logger.warn(line, downloadFields(record.id, context, code));
-            else this.logger.error(line, downloadFields(record.id, context, code));
-          }
-        }
+        if (!isIccidUnknown(error)) failedCode = isRspError(error) ? error.code : 'unknown';
       }
     }
-    if (outcome === 'done' && held && context.iccid !== undefined) await this.inventory.release(context.iccid, record.id);
-    await this.machine.annotate(record.id, { compensation: outcome, ...(retry > 0 ? { compensationRetries: retry } : {}) });
-    return outcome;
+    if (failedCode === undefined && held && context.iccid !== undefined) await this.inventory.release(context.iccid, record.id);
+    const queue = this.options.compensationRetry;
+    if (failedCode !== undefined && retry === 0) {
+      // Queued before the row says 'isdp-kept': a crash in between leaves the row uncompensated, which
+      // start-up recovery compensates, and the queued retry then finds nothing to do.
+      if (queue) await queue.retryLater(record.id);
+      const line = `download ${record.id}: compensating DeleteISDP failed (${failedCode}); ICCID ${context.iccid} stays reserved${queue ? ' until a retry deletes the ISD-P' : ''}`;
+      // Queued, it is a warning; the outbox's dead letter, or no retry at all, is the error.
+      if (queue) this.logger.warn(line, downloadFields(record.id, context, failedCode));
+      else this.logger.error(line, downloadFields(record.id, context, failedCode));
+    }
+    await this.machine.annotate(record.id, { compensation: failedCode === undefined ? 'done' : 'isdp-kept', ...(retry > 0 ? { compensationRetries: retry } : {}) });
+    // A retry that failed again says so to the outbox, which logs it and tries later (or dead-letters).
+    if (failedCode !== undefined && retry > 0) {
+      throw new CompensationPending(`download ${record.id}: compensating DeleteISDP failed again (${failedCode}, retry ${retry}); ICCID ${context.iccid} stays reserved`);
+    }
   }
 }
